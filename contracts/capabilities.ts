@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { Id, LIMITS, NonNegative } from './common.js';
+
+export const DeviceType = z.enum(['gpu', 'cpu']);
+export type DeviceType = z.infer<typeof DeviceType>;
+
+export const Device = z.object({
+  id: Id,
+  name: z.string().max(256),
+  device_type: DeviceType,
+  vram_gb: NonNegative.optional(),
+  compute_capability: z.string().max(32).optional(),
+});
+export type Device = z.infer<typeof Device>;
+
+export const Model = z.object({
+  model_id: z.string().min(1).max(1024),
+  size_gb: NonNegative,
+});
+export type Model = z.infer<typeof Model>;
+
+export const WorkerType = z.object({
+  worker_type: Id,
+  version: z.string().min(1).max(64),
+});
+export type WorkerType = z.infer<typeof WorkerType>;
+
+export const Capabilities = z.object({
+  devices: z.array(Device).max(LIMITS.devices),
+  models: z.array(Model).max(LIMITS.models),
+  workers: z.array(WorkerType).max(LIMITS.workerTypes),
+});
+export type Capabilities = z.infer<typeof Capabilities>;
+
+export const ChangeAction = z.enum(['added', 'removed']);
+export type ChangeAction = z.infer<typeof ChangeAction>;
+
+export const ModelChange = Model.extend({ action: ChangeAction });
+export type ModelChange = z.infer<typeof ModelChange>;
+
+export const WorkerTypeChange = WorkerType.extend({ action: ChangeAction });
+export type WorkerTypeChange = z.infer<typeof WorkerTypeChange>;
+
+export const CapabilityChanges = z.object({
+  models: z.array(ModelChange).max(LIMITS.models),
+  workers: z.array(WorkerTypeChange).max(LIMITS.workerTypes),
+});
+export type CapabilityChanges = z.infer<typeof CapabilityChanges>;

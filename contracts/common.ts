@@ -1,0 +1,24 @@
+import { z } from 'zod';
+
+/** Identifiers of hives and workers: 1–128 characters. */
+export const Id = z.string().min(1).max(128);
+
+/** RFC 3339 timestamp; UTC `Z` or an explicit offset. */
+export const Timestamp = z.iso.datetime({ offset: true });
+
+export const NonNegative = z.number().nonnegative();
+export const NonNegativeInt = z.number().int().nonnegative();
+export const Percent = z.number().min(0).max(100);
+export const Port = z.number().int().min(1).max(65535);
+
+/** An http(s) URL: the only kind of URL Apiary ever follows. */
+export const HttpUrl = z.url({ protocol: /^https?$/ });
+
+/** Limits from the protocol, shared by the schemas and the hive that produces the payloads. */
+export const LIMITS = {
+  devices: 64,
+  models: 10_000,
+  workerTypes: 1_000,
+  /** Request bodies above this are refused with 413. */
+  bodyBytes: 256 * 1024,
+} as const;

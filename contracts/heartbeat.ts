@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import { Capabilities, CapabilityChanges } from './capabilities.js';
+import { HttpUrl, Id, LIMITS, NonNegative, NonNegativeInt, Percent, Port, Timestamp } from './common.js';
+
+export const DeviceMonitorData = z.object({
+  device_id: Id,
+  vram_used_gb: NonNegative,
+  vram_total_gb: NonNegative,
+  temperature_celsius: z.number().min(-100).max(200).optional(),
+});
+export type DeviceMonitorData = z.infer<typeof DeviceMonitorData>;
+
+export const MonitorData = z.object({
+  cpu_usage_percent: Percent,
+  ram_used_gb: NonNegative,
+  ram_total_gb: NonNegative,
+  uptime_seconds: NonNegativeInt,
+  devices: z.array(DeviceMonitorData).max(LIMITS.devices),
+  /** When the numbers were read: a hung collector shows as stale metrics on a live hive. */
+  collected_at: Timestamp.optional(),
+});
+export type MonitorData = z.infer<typeof MonitorData>;
+
+export const HiveStatus = z.enum(['ready', 'stopping']);
+export type HiveStatus = z.infer<typeof HiveStatus>;
+
+export const HiveHeartbeat = z.object({
+  hive_id: Id,
+  timestamp: Timestamp,
+  monitor_data: MonitorData,
+  capabilities: Capabilities.optional(),
+  capability_changes: CapabilityChanges.nullable().optional(),
+  capabilities_version: NonNegativeInt.optional(),
+  boot_id: z.string().min(1).max(128).optional(),
+  hive_url: HttpUrl.optional(),
+  status: HiveStatus.optional(),
+});
+export type HiveHeartbeat = z.infer<typeof HiveHeartbeat>;
+
+export const WorkerStatus = z.enum(['starting', 'ready', 'busy', 'error', 'stopped']);
+export type WorkerStatus = z.infer<typeof WorkerStatus>;
+
+export const WorkerHeartbeat = z.object({
+  worker_id: Id,
+  hive_id: Id,
+  timestamp: Timestamp,
+  status: WorkerStatus,
+  model: z.string().min(1).max(1024),
+  device: Id,
+  port: Port,
+  requests_served: NonNegativeInt,
+  uptime_seconds: NonNegativeInt,
+  worker_url: HttpUrl.optional(),
+});
+export type WorkerHeartbeat = z.infer<typeof WorkerHeartbeat>;
+
+export const HeartbeatAck = z.object({
+  status: z.literal('ok'),
+  queen_epoch: z.string().min(1),
+  resync: z.boolean(),
+});
+export type HeartbeatAck = z.infer<typeof HeartbeatAck>;
+
+export const ErrorIssue = z.object({ path: z.string(), message: z.string() });
+export type ErrorIssue = z.infer<typeof ErrorIssue>;
+
+export const ErrorBody = z.object({
+  error: z.string(),
+  issues: z.array(ErrorIssue).optional(),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;

@@ -1,0 +1,353 @@
+import os from 'node:os';
+import path from 'node:path';
+import { parseDuration } from './duration.js';
+import { LOG_LEVELS } from './logger.js';
+
+/**
+ * The one command-line parser of the three roles (PROTOCOL §1.1): `--flag value`, `--flag=value`,
+ * `--no-flag` for booleans, `APIARY_FLAG_NAME` from the environment (the flag wins), `--help`.
+ * Defaults are written as text and go through the same parsing as user input.
+ */
+
+export const DEFAULT_INSPECT_PORT = 5678;
+
+interface KindTypes {
+  string: string;
+  path: string;
+  url: string;
+  int: number;
+  port: number;
+  number: number;
+  duration: number;
+  durations: number[];
+  boolean: boolean;
+  /** `--inspect` alone = the default port; `--inspect=PORT` a given one. */
+  inspect: number;
+}
+export type OptionKind = keyof KindTypes;
+
+export interface OptionSpec {
+  readonly kind: OptionKind;
+  readonly description: string;
+  /** Textual default, parsed like user input. */
+  readonly default?: string;
+  readonly required?: boolean;
+  /** Allowed values, for a `string` option that is an enum. */
+  readonly values?: readonly string[];
+  readonly min?: number;
+  readonly max?: number;
+}
+
+export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
+
+type CamelCase<S extends string> = S extends `${infer Head}-${infer Tail}`
+  ? `${Head}${Capitalize<CamelCase<Tail>>}`
+  : S;
+type ValueOf<S extends OptionSpec> = S extends { values: readonly (infer V)[] } ? V : KindTypes[S['kind']];
+type Settled<S extends OptionSpec> = S extends { default: string } | { required: true } | { kind: 'boolean' }
+  ? ValueOf<S>
+  : ValueOf<S> | undefined;
+
+/** The typed result of parsing `T`: kebab-case flags become camelCase keys. */
+export type ParsedOptions<T extends OptionSpecs> = { -readonly [K in keyof T & string as CamelCase<K>]: Settled<T[K]> };
+
+/** A bad flag or value; `flag` names it for the one-line message. */
+export class OptionError extends Error {
+  constructor(
+    readonly flag: string,
+    message: string,
+  ) {
+    super(`--${flag}: ${message}`);
+    this.name = 'OptionError';
+  }
+}
+
+export const commonOptions = {
+  host: { kind: 'string', default: '127.0.0.1', description: 'address to bind' },
+  token: {
+    kind: 'string',
+    description: 'shared cluster secret: required on every request, sent on every request made',
+  },
+  insecure: { kind: 'boolean', description: 'allow binding a non-loopback host without --token' },
+  inspect: {
+    kind: 'inspect',
+    description: `show every actor in the Stately Inspector (port ${DEFAULT_INSPECT_PORT} unless =PORT)`,
+  },
+  'log-level': { kind: 'string', default: 'info', values: LOG_LEVELS, description: 'error | warn | info | debug' },
+} as const satisfies OptionSpecs;
+
+/** Options of every heartbeat sender (hive and worker). */
+export const senderOptions = {
+  'heartbeat-interval': { kind: 'duration', default: '30s', min: 1, description: 'time between heartbeats' },
+  backoff: { kind: 'durations', default: '0s,2s,4s,8s,16s', description: 'delay before each discovery attempt' },
+  'max-failures': { kind: 'int', default: '5', min: 1, description: 'consecutive failures before rediscovery' },
+  'request-timeout': { kind: 'duration', default: '5s', min: 1, description: 'timeout of one heartbeat request' },
+  jitter: {
+    kind: 'number',
+    default: '0.1',
+    min: 0,
+    max: 1,
+    description: 'random spread of every delay, as a fraction',
+  },
+} as const satisfies OptionSpecs;
+
+export const queenOptions = {
+  ...commonOptions,
+  port: { kind: 'port', default: '7833', description: 'port to listen on' },
+  'advertise-url': { kind: 'url', description: 'queen address sent to hives (default http://<host>:<port>)' },
+  'hives-config': {
+    kind: 'path',
+    default: '~/.ssh/config',
+    description: 'SSH config whose Host entries are the hives',
+  },
+  discovery: {
+    kind: 'boolean',
+    default: 'true',
+    description: 'pull discovery of the hives config (--no-discovery turns it off)',
+  },
+  'hive-port': { kind: 'port', default: '7835', description: 'hive HTTP port of discovered hosts' },
+  'discovery-delay': { kind: 'duration', default: '5s', description: 'wait after start before discovery' },
+  'discovery-timeout': { kind: 'duration', default: '10s', min: 1, description: 'timeout of each discovery request' },
+  'heartbeat-interval': {
+    kind: 'duration',
+    default: '30s',
+    min: 1,
+    description: 'interval hives and workers are expected to use',
+  },
+  'suspect-after': { kind: 'duration', default: '45s', min: 1, description: 'silence after which an entry is suspect' },
+  'offline-after': { kind: 'duration', default: '90s', min: 1, description: 'silence after which an entry is offline' },
+  'forget-after': {
+    kind: 'duration',
+    default: '10m',
+    min: 1,
+    description: 'silence after which an entry is forgotten',
+  },
+  'stream-interval': {
+    kind: 'duration',
+    default: '2.5s',
+    min: 1,
+    description: "period of the queen's own stream event",
+  },
+} as const satisfies OptionSpecs;
+
+export const hiveOptions = {
+  ...commonOptions,
+  ...senderOptions,
+  port: { kind: 'port', default: '7835', description: 'port to listen on' },
+  'hive-id': { kind: 'string', default: os.hostname(), description: 'this hive id (default: host name)' },
+  'advertise-url': { kind: 'url', description: 'this hive address as the queen should use it' },
+  'queen-url': { kind: 'url', description: 'queen to push to at start (else wait to be discovered)' },
+  'models-dir': {
+    kind: 'path',
+    default: '~/.cache/apiary/models',
+    description: 'model files found here are the models',
+  },
+  'workers-dir': { kind: 'path', default: '~/.config/apiary/workers', description: 'worker-type manifests (*.json)' },
+  'probe-interval': {
+    kind: 'duration',
+    default: '60s',
+    description: 'slow re-probe of a known queen while waiting (0 = off)',
+  },
+} as const satisfies OptionSpecs;
+
+export const workerOptions = {
+  ...commonOptions,
+  ...senderOptions,
+  port: { kind: 'port', required: true, description: 'port to listen on' },
+  'queen-url': { kind: 'url', required: true, description: 'queen to heartbeat to' },
+  'worker-id': { kind: 'string', description: 'this worker id (default: <hive-id>-<port>)' },
+  'hive-id': { kind: 'string', default: os.hostname(), description: 'hive this worker belongs to' },
+  model: { kind: 'string', default: 'demo', description: 'model served' },
+  device: { kind: 'string', default: 'CPU-0', description: 'device used, e.g. GPU-0 or CPU-0' },
+  upstream: { kind: 'url', description: 'OpenAI-compatible server to front (else the built-in demo backend)' },
+  'demo-latency': { kind: 'duration', default: '50ms', description: 'per-token delay of the demo backend' },
+} as const satisfies OptionSpecs;
+
+export interface ParseInput {
+  argv: readonly string[];
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+export type ParseResult<T extends OptionSpecs> = { help: true } | { help: false; options: ParsedOptions<T> };
+
+/** Parses argv and env against `specs`; throws OptionError naming the flag on anything malformed. */
+export function parseOptions<T extends OptionSpecs>(specs: T, input: ParseInput): ParseResult<T> {
+  const given = new Map<string, string>();
+  const argv = input.argv;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (arg === '--help' || arg === '-h') return { help: true };
+    if (!arg.startsWith('--')) throw new OptionError(arg, 'unexpected argument (flags start with --)');
+    const eq = arg.indexOf('=');
+    let name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
+    let value = eq === -1 ? undefined : arg.slice(eq + 1);
+    let spec = specs[name];
+    if (!spec && name.startsWith('no-') && specs[name.slice(3)]?.kind === 'boolean' && value === undefined) {
+      name = name.slice(3);
+      spec = specs[name];
+      value = 'false';
+    }
+    if (!spec) throw new OptionError(name, 'unknown flag (see --help)');
+    if (value === undefined) {
+      if (spec.kind === 'boolean') value = 'true';
+      else if (spec.kind === 'inspect') value = String(DEFAULT_INSPECT_PORT);
+      else {
+        const next = argv[i + 1];
+        if (next === undefined || next.startsWith('--')) throw new OptionError(name, 'needs a value');
+        value = next;
+        i++;
+      }
+    }
+    given.set(name, value);
+  }
+  const env = input.env ?? {};
+  const options: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(specs)) {
+    const envValue = env[envName(name)];
+    const text = given.get(name) ?? (envValue === '' ? undefined : envValue) ?? spec.default;
+    if (text === undefined) {
+      if (spec.required) throw new OptionError(name, 'is required');
+      options[camelCase(name)] = spec.kind === 'boolean' ? false : undefined;
+      continue;
+    }
+    options[camelCase(name)] = parseValue(name, spec, text);
+  }
+  // The loop above fills exactly the keys and value kinds that ParsedOptions<T> derives from the same specs.
+  return { help: false, options: options as ParsedOptions<T> };
+}
+
+/** `--queen-url` ↔ `APIARY_QUEEN_URL`. */
+export function envName(flag: string): string {
+  return `APIARY_${flag.toUpperCase().replaceAll('-', '_')}`;
+}
+
+function camelCase(flag: string): string {
+  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+const TRUE = new Set(['true', '1', 'yes', 'on']);
+const FALSE = new Set(['false', '0', 'no', 'off']);
+
+function parseValue(name: string, spec: OptionSpec, text: string): unknown {
+  const fail = (what: string): never => {
+    throw new OptionError(name, `${JSON.stringify(text)} is not ${what}`);
+  };
+  const inRange = (n: number, what: string): number => {
+    if (spec.min !== undefined && n < spec.min) fail(`${what} of at least ${spec.min}`);
+    if (spec.max !== undefined && n > spec.max) fail(`${what} of at most ${spec.max}`);
+    return n;
+  };
+  switch (spec.kind) {
+    case 'string':
+      if (text === '') fail('a value');
+      if (spec.values && !spec.values.includes(text)) fail(`one of ${spec.values.join(', ')}`);
+      return text;
+    case 'path':
+      if (text === '') fail('a path');
+      return path.resolve(text.startsWith('~/') || text === '~' ? path.join(os.homedir(), text.slice(1)) : text);
+    case 'url': {
+      if (!URL.canParse(text)) fail('a URL');
+      const url = new URL(text);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') fail('an http(s) URL');
+      return url.toString().replace(/\/$/, '');
+    }
+    case 'int':
+    case 'port': {
+      const n = Number(text);
+      if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n)) fail('a whole number');
+      if (spec.kind === 'port' && (n < 0 || n > 65535)) fail('a port (0–65535)');
+      return inRange(n, 'a number');
+    }
+    case 'number': {
+      const n = Number(text);
+      if (text.trim() === '' || !Number.isFinite(n)) fail('a number');
+      return inRange(n, 'a number');
+    }
+    case 'duration': {
+      const ms = parseDuration(text);
+      return ms === undefined ? fail('a duration (250ms, 30s, 10m or milliseconds)') : inRange(ms, 'a duration');
+    }
+    case 'durations': {
+      const list = text.split(',').map((part) => parseDuration(part));
+      if (list.length === 0 || list.some((ms) => ms === undefined)) fail('a list of durations (e.g. 0s,2s,4s)');
+      return list.filter((ms): ms is number => ms !== undefined);
+    }
+    case 'boolean':
+      if (TRUE.has(text.toLowerCase())) return true;
+      if (FALSE.has(text.toLowerCase())) return false;
+      return fail('true or false');
+    case 'inspect': {
+      if (FALSE.has(text.toLowerCase())) return undefined;
+      if (TRUE.has(text.toLowerCase()) && text !== '0') return DEFAULT_INSPECT_PORT;
+      const n = Number(text);
+      if (!/^\d+$/.test(text) || n < 1 || n > 65535) fail('a port');
+      return n;
+    }
+  }
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/i;
+
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK.test(host);
+}
+
+/** The protocol's refusal to expose a role on the network without a token; undefined when allowed. */
+export function bindingError(options: {
+  host: string;
+  token?: string | undefined;
+  insecure: boolean;
+}): OptionError | undefined {
+  if (isLoopbackHost(options.host) || options.token || options.insecure) return undefined;
+  return new OptionError(
+    'host',
+    `binding ${options.host} without --token is refused (give --token, or --insecure to accept the risk)`,
+  );
+}
+
+/** The --help text, generated from the specs. */
+export function usage<T extends OptionSpecs>(command: string, summary: string, specs: T): string {
+  const rows = Object.entries(specs).map(([name, spec]) => {
+    const flag =
+      spec.kind === 'boolean' ? `--${name}` : spec.kind === 'inspect' ? `--${name}[=PORT]` : `--${name} <${spec.kind}>`;
+    const extra = spec.required ? ' (required)' : spec.default !== undefined ? ` (default ${spec.default})` : '';
+    return `  ${flag.padEnd(32)} ${spec.description}${extra}\n  ${''.padEnd(32)} env ${envName(name)}`;
+  });
+  return `Usage: ${command} [options]\n\n${summary}\n\nOptions:\n${rows.join('\n')}\n  --help                           show this help\n`;
+}
+
+export interface CliContext {
+  command: string;
+  summary: string;
+  argv?: readonly string[];
+  env?: Readonly<Record<string, string | undefined>>;
+  exit?: (code: number) => never;
+  out?: (text: string) => void;
+  err?: (text: string) => void;
+}
+
+/** Parses a role's command line: prints --help and exits 0, or a one-line error naming the flag and exits 2. */
+export function parseCommandLine<T extends OptionSpecs & typeof commonOptions>(
+  specs: T,
+  cli: CliContext,
+): ParsedOptions<T> {
+  const exit = cli.exit ?? ((code: number) => process.exit(code));
+  const out = cli.out ?? ((text: string) => process.stdout.write(text));
+  const err = cli.err ?? ((text: string) => process.stderr.write(text));
+  try {
+    const result = parseOptions(specs, { argv: cli.argv ?? process.argv.slice(2), env: cli.env ?? process.env });
+    if (result.help) {
+      out(usage(cli.command, cli.summary, specs));
+      return exit(0);
+    }
+    const options = result.options;
+    const token = typeof options.token === 'string' ? options.token : undefined;
+    const refusal = bindingError({ host: String(options.host), token, insecure: options.insecure === true });
+    if (refusal) throw refusal;
+    return options;
+  } catch (error) {
+    if (!(error instanceof OptionError)) throw error;
+    err(`${cli.command}: ${error.message}\n`);
+    return exit(2);
+  }
+}
