@@ -1,0 +1,369 @@
+import { and, assign, fromPromise, or, setup, stateIn } from 'xstate';
+import type { HeartbeatAck } from '../contracts/heartbeat.js';
+import type { SendFailure, SendOutcome } from './send-outcome.js';
+
+/**
+ * The one heartbeat lifecycle of every sender, hive and worker alike (PROTOCOL §4):
+ * STARTUP → DISCOVERY_PUSH | DISCOVERY_WAIT → DISCOVERED → HEARTBEATING ⇄ CAPABILITY_SYNC, and STOPPING.
+ * It decides when to send and whether to send everything; the host's `send` actor builds and posts the payload.
+ */
+
+export interface LifecycleSettings {
+  /** Base interval between heartbeats. */
+  heartbeatIntervalMs: number;
+  /** Delay before each discovery attempt; the last value repeats if there are more attempts than values. */
+  backoffMs: readonly number[];
+  /** Discovery attempts before giving up, and consecutive heartbeat failures before rediscovery. */
+  maxFailures: number;
+  /** Period of the slow re-probe of a known queen while waiting; 0 turns it off. */
+  probeIntervalMs: number;
+  /** Every delay is scaled by a random factor in [1 − jitter, 1 + jitter]. */
+  jitter: number;
+}
+
+export interface LifecycleInput extends LifecycleSettings {
+  /** Known at start (`--queen-url`): push discovery; otherwise wait to be discovered. */
+  queenUrl: string | null;
+  /** Source of randomness for jitter, in [0, 1); injected so simulations are reproducible. */
+  random?: () => number;
+}
+
+export type SendReason = 'discovery' | 'probe' | 'heartbeat' | 'sync' | 'final';
+
+/** What the host's `send` actor is asked to do. */
+export interface SendRequest {
+  queenUrl: string;
+  reason: SendReason;
+  /** Put the full capabilities in this heartbeat (discovery, resync, a new queen). */
+  full: boolean;
+}
+
+export interface LifecycleContext extends LifecycleSettings {
+  queenUrl: string | null;
+  random: () => number;
+  /** Discovery attempts made in the current DISCOVERY_PUSH. */
+  attempt: number;
+  /** Consecutive failed sends since the last success. */
+  failures: number;
+  /** The next heartbeat carries full capabilities. */
+  needFull: boolean;
+  /** Whether the send in flight carries full capabilities. */
+  sendingFull: boolean;
+  /** Something changed after the payload in flight was built: sync again once it is done. */
+  changed: boolean;
+  queenEpoch: string | null;
+  lastFailure: SendFailure | null;
+}
+
+export type LifecycleEvent =
+  | { type: 'QUEEN_URL'; url: string }
+  /** Capabilities or status changed: tell the queen within a second. */
+  | { type: 'CHANGED' }
+  /** Clean exit: one final heartbeat, then stop. */
+  | { type: 'STOP' };
+
+function jittered(context: LifecycleContext, ms: number): number {
+  if (ms <= 0) return 0;
+  return Math.round(ms * (1 - context.jitter + 2 * context.jitter * context.random()));
+}
+
+function backoffBefore(context: LifecycleContext, attempt: number): number {
+  const list = context.backoffMs;
+  return list[Math.min(attempt, list.length - 1)] ?? 0;
+}
+
+function sendRequest(context: LifecycleContext, reason: SendReason): SendRequest {
+  return { queenUrl: context.queenUrl ?? '', reason, full: reason === 'final' ? false : context.needFull };
+}
+
+const sendFailed = (outcome: SendOutcome): SendFailure | null => (outcome.ok ? null : outcome.failure);
+
+export const lifecycleMachine = setup({
+  types: {
+    context: {} as LifecycleContext,
+    events: {} as LifecycleEvent,
+    input: {} as LifecycleInput,
+  },
+  actors: {
+    /** Provided by the host: build the payload for `request` and post it; resolve, never reject, for a failed send. */
+    send: fromPromise<SendOutcome, SendRequest>(async () => {
+      throw new Error('the lifecycle host must provide the send actor');
+    }),
+  },
+  delays: {
+    backoff: ({ context }) => jittered(context, backoffBefore(context, context.attempt)),
+    heartbeatInterval: ({ context }) => jittered(context, context.heartbeatIntervalMs),
+    probeInterval: ({ context }) => jittered(context, context.probeIntervalMs),
+  },
+  guards: {
+    hasQueenUrl: ({ context }) => context.queenUrl !== null,
+    noBackoffDelay: ({ context }) => backoffBefore(context, context.attempt) <= 0,
+    attemptsLeft: ({ context }) => context.attempt < context.maxFailures,
+    failuresLeft: ({ context }) => context.failures + 1 < context.maxFailures,
+    probeEnabled: ({ context }) => context.queenUrl !== null && context.probeIntervalMs > 0,
+    needFull: ({ context }) => context.needFull,
+    changed: ({ context }) => context.changed,
+    sameQueenUrl: ({ context, event }) => event.type === 'QUEEN_URL' && event.url === context.queenUrl,
+    succeeded: (_, params: { outcome: SendOutcome }) => params.outcome.ok,
+  },
+  actions: {
+    adoptQueenUrl: assign({
+      queenUrl: ({ context, event }) => (event.type === 'QUEEN_URL' ? event.url : context.queenUrl),
+      needFull: true,
+    }),
+    beginDiscovery: assign({ attempt: 0, failures: 0 }),
+    countAttempt: assign({ attempt: ({ context }) => context.attempt + 1 }),
+    beginSend: assign({ sendingFull: ({ context }) => context.needFull, changed: false }),
+    markChanged: assign({ changed: true }),
+    recordSuccess: assign(({ context }, params: { outcome: SendOutcome }) => {
+      if (!params.outcome.ok) return {};
+      const ack: HeartbeatAck = params.outcome.ack;
+      const newQueen = context.queenEpoch !== null && ack.queen_epoch !== context.queenEpoch;
+      return {
+        failures: 0,
+        lastFailure: null,
+        queenEpoch: ack.queen_epoch,
+        needFull: ack.resync || newQueen || (context.needFull && !context.sendingFull),
+      };
+    }),
+    recordFailure: assign(({ context }, params: { outcome: SendOutcome }) => ({
+      failures: context.failures + 1,
+      lastFailure: sendFailed(params.outcome) ?? context.lastFailure,
+    })),
+    recordError: assign(({ context }, params: { error: unknown }) => ({
+      failures: context.failures + 1,
+      lastFailure: {
+        kind: 'network',
+        code: 'SEND_ACTOR_ERROR',
+        message: params.error instanceof Error ? params.error.message : String(params.error),
+      } satisfies SendFailure,
+    })),
+  },
+}).createMachine({
+  id: 'lifecycle',
+  context: ({ input }) => ({
+    heartbeatIntervalMs: input.heartbeatIntervalMs,
+    backoffMs: input.backoffMs,
+    maxFailures: input.maxFailures,
+    probeIntervalMs: input.probeIntervalMs,
+    jitter: input.jitter,
+    queenUrl: input.queenUrl,
+    random: input.random ?? Math.random,
+    attempt: 0,
+    failures: 0,
+    needFull: true,
+    sendingFull: false,
+    changed: false,
+    queenEpoch: null,
+    lastFailure: null,
+  }),
+  initial: 'STARTUP',
+  on: {
+    QUEEN_URL: [
+      {
+        // Already talking to this queen: a second discovery for the same URL must not start a second loop.
+        guard: and([
+          'sameQueenUrl',
+          or([
+            stateIn('#lifecycle.DISCOVERED'),
+            stateIn('#lifecycle.HEARTBEATING'),
+            stateIn('#lifecycle.CAPABILITY_SYNC'),
+          ]),
+        ]),
+      },
+      { target: '.DISCOVERED', actions: 'adoptQueenUrl' },
+    ],
+    STOP: [{ guard: 'hasQueenUrl', target: '.STOPPING' }, { target: '.STOPPED' }],
+  },
+  states: {
+    STARTUP: {
+      always: [{ guard: 'hasQueenUrl', target: 'DISCOVERY_PUSH' }, { target: 'DISCOVERY_WAIT' }],
+    },
+    DISCOVERY_PUSH: {
+      entry: 'beginDiscovery',
+      initial: 'waiting',
+      states: {
+        waiting: {
+          always: { guard: 'noBackoffDelay', target: 'attempting' },
+          after: { backoff: 'attempting' },
+        },
+        attempting: {
+          entry: ['countAttempt', 'beginSend'],
+          invoke: {
+            src: 'send',
+            input: ({ context }) => sendRequest(context, 'discovery'),
+            onDone: [
+              {
+                guard: { type: 'succeeded', params: ({ event }) => ({ outcome: event.output }) },
+                target: '#lifecycle.DISCOVERED',
+                actions: { type: 'recordSuccess', params: ({ event }) => ({ outcome: event.output }) },
+              },
+              {
+                guard: 'attemptsLeft',
+                target: 'waiting',
+                actions: { type: 'recordFailure', params: ({ event }) => ({ outcome: event.output }) },
+              },
+              {
+                target: '#lifecycle.DISCOVERY_WAIT',
+                actions: { type: 'recordFailure', params: ({ event }) => ({ outcome: event.output }) },
+              },
+            ],
+            onError: [
+              {
+                guard: 'attemptsLeft',
+                target: 'waiting',
+                actions: { type: 'recordError', params: ({ event }) => ({ error: event.error }) },
+              },
+              {
+                target: '#lifecycle.DISCOVERY_WAIT',
+                actions: { type: 'recordError', params: ({ event }) => ({ error: event.error }) },
+              },
+            ],
+          },
+        },
+      },
+    },
+    DISCOVERY_WAIT: {
+      initial: 'idle',
+      states: {
+        idle: {
+          after: { probeInterval: { guard: 'probeEnabled', target: 'probing' } },
+        },
+        probing: {
+          entry: 'beginSend',
+          invoke: {
+            src: 'send',
+            input: ({ context }) => sendRequest(context, 'probe'),
+            onDone: [
+              {
+                guard: { type: 'succeeded', params: ({ event }) => ({ outcome: event.output }) },
+                target: '#lifecycle.DISCOVERED',
+                actions: { type: 'recordSuccess', params: ({ event }) => ({ outcome: event.output }) },
+              },
+              {
+                target: 'idle',
+                actions: { type: 'recordFailure', params: ({ event }) => ({ outcome: event.output }) },
+              },
+            ],
+            onError: {
+              target: 'idle',
+              actions: { type: 'recordError', params: ({ event }) => ({ error: event.error }) },
+            },
+          },
+        },
+      },
+    },
+    DISCOVERED: {
+      entry: assign({ attempt: 0, failures: 0 }),
+      always: 'HEARTBEATING',
+    },
+    HEARTBEATING: {
+      initial: 'sending',
+      states: {
+        sending: {
+          entry: 'beginSend',
+          on: { CHANGED: { actions: 'markChanged' } },
+          invoke: {
+            src: 'send',
+            input: ({ context }) => sendRequest(context, 'heartbeat'),
+            onDone: [
+              {
+                guard: { type: 'succeeded', params: ({ event }) => ({ outcome: event.output }) },
+                target: 'settling',
+                actions: { type: 'recordSuccess', params: ({ event }) => ({ outcome: event.output }) },
+              },
+              {
+                guard: 'failuresLeft',
+                target: 'waiting',
+                actions: { type: 'recordFailure', params: ({ event }) => ({ outcome: event.output }) },
+              },
+              {
+                target: '#lifecycle.DISCOVERY_PUSH',
+                actions: { type: 'recordFailure', params: ({ event }) => ({ outcome: event.output }) },
+              },
+            ],
+            onError: [
+              {
+                guard: 'failuresLeft',
+                target: 'waiting',
+                actions: { type: 'recordError', params: ({ event }) => ({ error: event.error }) },
+              },
+              {
+                target: '#lifecycle.DISCOVERY_PUSH',
+                actions: { type: 'recordError', params: ({ event }) => ({ error: event.error }) },
+              },
+            ],
+          },
+        },
+        /** After a success: a resync or a new queen is answered at once, a change made meanwhile is synced. */
+        settling: {
+          always: [
+            { guard: 'needFull', target: 'sending' },
+            { guard: 'changed', target: '#lifecycle.CAPABILITY_SYNC' },
+            { target: 'waiting' },
+          ],
+        },
+        waiting: {
+          on: { CHANGED: '#lifecycle.CAPABILITY_SYNC' },
+          after: { heartbeatInterval: 'sending' },
+        },
+      },
+    },
+    CAPABILITY_SYNC: {
+      entry: 'beginSend',
+      on: { CHANGED: { actions: 'markChanged' } },
+      invoke: {
+        src: 'send',
+        input: ({ context }) => sendRequest(context, 'sync'),
+        onDone: [
+          {
+            guard: { type: 'succeeded', params: ({ event }) => ({ outcome: event.output }) },
+            target: '#lifecycle.HEARTBEATING.settling',
+            actions: { type: 'recordSuccess', params: ({ event }) => ({ outcome: event.output }) },
+          },
+          {
+            // The change stays pending in the host and rides the next heartbeat.
+            guard: 'failuresLeft',
+            target: '#lifecycle.HEARTBEATING.waiting',
+            actions: { type: 'recordFailure', params: ({ event }) => ({ outcome: event.output }) },
+          },
+          {
+            target: '#lifecycle.DISCOVERY_PUSH',
+            actions: { type: 'recordFailure', params: ({ event }) => ({ outcome: event.output }) },
+          },
+        ],
+        onError: [
+          {
+            guard: 'failuresLeft',
+            target: '#lifecycle.HEARTBEATING.waiting',
+            actions: { type: 'recordError', params: ({ event }) => ({ error: event.error }) },
+          },
+          {
+            target: '#lifecycle.DISCOVERY_PUSH',
+            actions: { type: 'recordError', params: ({ event }) => ({ error: event.error }) },
+          },
+        ],
+      },
+    },
+    STOPPING: {
+      // Stopping is final in intent: later discoveries and stops change nothing.
+      on: { QUEEN_URL: {}, STOP: {} },
+      invoke: {
+        src: 'send',
+        input: ({ context }) => sendRequest(context, 'final'),
+        onDone: 'STOPPED',
+        onError: 'STOPPED',
+      },
+    },
+    STOPPED: { type: 'final' },
+  },
+});
+
+export type LifecycleMachine = typeof lifecycleMachine;
+
+/** The top-level state name, as `/health` shows it. */
+export function lifecycleStateName(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value && typeof value === 'object') return Object.keys(value)[0] ?? 'UNKNOWN';
+  return 'UNKNOWN';
+}

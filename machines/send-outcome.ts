@@ -1,0 +1,13 @@
+import type { HeartbeatAck } from '../contracts/heartbeat.js';
+
+/** Why one heartbeat did not reach the queen, small enough to keep in a machine's context and a log line. */
+export type SendFailure =
+  | { kind: 'http'; status: number; message: string }
+  | { kind: 'timeout'; message: string }
+  | { kind: 'refused'; message: string }
+  | { kind: 'aborted'; message: string }
+  | { kind: 'network'; code: string; message: string }
+  | { kind: 'bad-response'; message: string };
+
+/** What the host's send actor resolves to: it never rejects for a failed send. */
+export type SendOutcome = { ok: true; ack: HeartbeatAck } | { ok: false; failure: SendFailure };

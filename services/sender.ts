@@ -1,0 +1,104 @@
+import {
+  type Actor,
+  type ActorOptions,
+  type AnyActorLogic,
+  createActor,
+  fromPromise,
+  type InspectionEvent,
+  toPromise,
+} from 'xstate';
+import {
+  type LifecycleSettings,
+  lifecycleMachine,
+  lifecycleStateName,
+  type SendRequest,
+} from '../machines/lifecycle.js';
+import type { SendOutcome } from '../machines/send-outcome.js';
+import type { Logger } from './logger.js';
+
+/** XState's timer source (not exported by name): real timers in production, a SimulatedClock in tests. */
+export type Clock = NonNullable<ActorOptions<AnyActorLogic>['clock']>;
+
+/**
+ * Hosts the lifecycle machine for one sender — the one piece hive and worker share: it provides the machine's
+ * `send` actor from a payload builder and a poster, and logs state changes and the first failure of a run only.
+ */
+export interface SenderOptions<P> {
+  /** Actor name in logs and the inspector: `hive-lifecycle`, `worker-lifecycle`. */
+  systemId: string;
+  settings: LifecycleSettings;
+  /** Known at start: push discovery; null: wait to be discovered. */
+  queenUrl: string | null;
+  /** Builds the payload for one send; called when the send starts, so it carries everything pending then. */
+  buildPayload: (request: SendRequest) => P;
+  /** Posts one payload; resolves to the outcome, never rejects. */
+  post: (queenUrl: string, payload: P, signal: AbortSignal) => Promise<SendOutcome>;
+  /** Told of every finished send, e.g. to acknowledge the capability changes it carried. */
+  onSent?: (payload: P, outcome: SendOutcome, request: SendRequest) => void;
+  logger: Logger;
+  inspect?: ((event: InspectionEvent) => void) | undefined;
+  clock?: Clock;
+  random?: () => number;
+}
+
+export interface Sender {
+  readonly actor: Actor<typeof lifecycleMachine>;
+  /** The top-level lifecycle state, as `/health` shows it. */
+  state(): string;
+  queenUrl(): string | null;
+  /** A queen made itself known (`GET /capabilities?queen_url=`). */
+  discover(queenUrl: string): void;
+  /** Something the queen should hear about soon changed. */
+  changed(): void;
+  /** One final heartbeat (when a queen is known), then the machine stops. */
+  stop(): Promise<void>;
+}
+
+export function createSender<P>(options: SenderOptions<P>): Sender {
+  const { logger } = options;
+  const machine = lifecycleMachine.provide({
+    actors: {
+      send: fromPromise<SendOutcome, SendRequest>(async ({ input, signal }) => {
+        const payload = options.buildPayload(input);
+        const outcome = await options.post(input.queenUrl, payload, signal);
+        options.onSent?.(payload, outcome, input);
+        return outcome;
+      }),
+    },
+  });
+  const actor = createActor(machine, {
+    systemId: options.systemId,
+    input: { ...options.settings, queenUrl: options.queenUrl, ...(options.random ? { random: options.random } : {}) },
+    ...(options.inspect ? { inspect: options.inspect } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+
+  let lastState = '';
+  let lastFailures = 0;
+  actor.subscribe((snapshot) => {
+    const state = lifecycleStateName(snapshot.value);
+    const { failures, lastFailure, queenUrl } = snapshot.context;
+    if (failures > 0 && lastFailures === 0 && lastFailure) {
+      logger.warn('heartbeat failed', { queen_url: queenUrl, failure: lastFailure });
+    } else if (failures === 0 && lastFailures > 0) {
+      logger.info('queen reachable again', { queen_url: queenUrl });
+    }
+    if (state !== lastState) logger.info('lifecycle', { from: lastState || null, to: state, queen_url: queenUrl });
+    lastState = state;
+    lastFailures = failures;
+  });
+  actor.start();
+
+  return {
+    actor,
+    state: () => lifecycleStateName(actor.getSnapshot().value),
+    queenUrl: () => actor.getSnapshot().context.queenUrl,
+    discover: (queenUrl) => actor.send({ type: 'QUEEN_URL', url: queenUrl }),
+    changed: () => actor.send({ type: 'CHANGED' }),
+    stop: async () => {
+      if (actor.getSnapshot().status !== 'active') return;
+      actor.send({ type: 'STOP' });
+      await toPromise(actor);
+    },
+  };
+}
