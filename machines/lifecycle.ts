@@ -101,7 +101,8 @@ export const lifecycleMachine = setup({
     attemptsLeft: ({ context }) => context.attempt < context.maxFailures,
     failuresLeft: ({ context }) => context.failures + 1 < context.maxFailures,
     probeEnabled: ({ context }) => context.queenUrl !== null && context.probeIntervalMs > 0,
-    needFull: ({ context }) => context.needFull,
+    // A queen that asks again right after a full heartbeat gets the next one at the interval, never a hot loop.
+    fullDueNow: ({ context }) => context.needFull && !context.sendingFull,
     changed: ({ context }) => context.changed,
     sameQueenUrl: ({ context, event }) => event.type === 'QUEEN_URL' && event.url === context.queenUrl,
     succeeded: (_, params: { outcome: SendOutcome }) => params.outcome.ok,
@@ -123,7 +124,8 @@ export const lifecycleMachine = setup({
         failures: 0,
         lastFailure: null,
         queenEpoch: ack.queen_epoch,
-        needFull: ack.resync || newQueen || (context.needFull && !context.sendingFull),
+        // A new queen that was just sent everything (discovery, a switch of URL) needs no second full heartbeat.
+        needFull: ack.resync || ((newQueen || context.needFull) && !context.sendingFull),
       };
     }),
     recordFailure: assign(({ context }, params: { outcome: SendOutcome }) => ({
@@ -298,7 +300,7 @@ export const lifecycleMachine = setup({
         /** After a success: a resync or a new queen is answered at once, a change made meanwhile is synced. */
         settling: {
           always: [
-            { guard: 'needFull', target: 'sending' },
+            { guard: 'fullDueNow', target: 'sending' },
             { guard: 'changed', target: '#lifecycle.CAPABILITY_SYNC' },
             { target: 'waiting' },
           ],

@@ -120,7 +120,8 @@ export const workerStatusMachine = setup({
             BACKEND_HEALTHY: { target: 'READY', actions: 'markHealthy' },
           },
         },
-        STOPPED: { entry: 'statusChanged', type: 'final' },
+        // A second STOP must not re-enter STOPPED and report it again.
+        STOPPED: { entry: 'statusChanged', type: 'final', on: { STOP: {} } },
       },
     },
     reporting: {

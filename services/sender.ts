@@ -74,18 +74,19 @@ export function createSender<P>(options: SenderOptions<P>): Sender {
   });
 
   let lastState = '';
-  let lastFailures = 0;
+  // Keyed on lastFailure, which only a success clears: `failures` also restarts with each discovery.
+  let failing = false;
   actor.subscribe((snapshot) => {
     const state = lifecycleStateName(snapshot.value);
-    const { failures, lastFailure, queenUrl } = snapshot.context;
-    if (failures > 0 && lastFailures === 0 && lastFailure) {
+    const { lastFailure, queenUrl } = snapshot.context;
+    if (lastFailure && !failing) {
       logger.warn('heartbeat failed', { queen_url: queenUrl, failure: lastFailure });
-    } else if (failures === 0 && lastFailures > 0) {
+    } else if (!lastFailure && failing) {
       logger.info('queen reachable again', { queen_url: queenUrl });
     }
     if (state !== lastState) logger.info('lifecycle', { from: lastState || null, to: state, queen_url: queenUrl });
     lastState = state;
-    lastFailures = failures;
+    failing = lastFailure !== null;
   });
   actor.start();
 

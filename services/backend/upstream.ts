@@ -1,0 +1,92 @@
+import type { ErrorBody } from '../../contracts/heartbeat.js';
+import type { BackendHealth, InferenceBackend } from './backend.js';
+
+export interface UpstreamBackendOptions {
+  /** Base URL of an OpenAI-compatible server (llama-server, vLLM, Ollama), with or without a trailing `/v1`. */
+  url: string;
+  /** Bound on each health probe: a hung upstream reads as `error`, never as a hung check. */
+  healthTimeoutMs?: number;
+}
+
+export const DEFAULT_HEALTH_TIMEOUT_MS = 2_000;
+
+/** Request headers worth passing on; the client's Authorization is this worker's token, never the upstream's. */
+const FORWARDED_REQUEST_HEADERS = ['content-type', 'accept', 'accept-language', 'user-agent', 'x-request-id'];
+
+/** Response headers that describe the hop, not the answer: fetch has already decoded the body they applied to. */
+const DROPPED_RESPONSE_HEADERS = [
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'content-encoding',
+  'content-length',
+  'upgrade',
+];
+
+/** Fronts an OpenAI-compatible server: health from its `/health` (or `/v1/models`), requests proxied and streamed. */
+export function createUpstreamBackend(options: UpstreamBackendOptions): InferenceBackend {
+  const base = options.url.replace(/\/+$/, '').replace(/\/v1$/, '');
+  const healthTimeoutMs = options.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS;
+
+  const probe = async (path: string, signal: AbortSignal): Promise<number> => {
+    const response = await fetch(`${base}${path}`, { signal, headers: { accept: 'application/json' } });
+    await response.body?.cancel();
+    return response.status;
+  };
+
+  return {
+    kind: 'upstream',
+    async health(signal) {
+      const timeout = AbortSignal.timeout(healthTimeoutMs);
+      const bounded = signal ? AbortSignal.any([signal, timeout]) : timeout;
+      try {
+        const status = await probe('/health', bounded);
+        return healthOf(status === 404 ? await probe('/v1/models', bounded) : status);
+      } catch {
+        return 'error';
+      }
+    },
+    async handle(path, request) {
+      const headers = new Headers({ 'accept-encoding': 'identity' });
+      for (const name of FORWARDED_REQUEST_HEADERS) {
+        const value = request.headers.get(name);
+        if (value !== null) headers.set(name, value);
+      }
+      let upstream: Response;
+      try {
+        upstream = await fetch(`${base}${path}`, {
+          method: 'POST',
+          headers,
+          body: await request.arrayBuffer(),
+          signal: request.signal,
+        });
+      } catch (error) {
+        if (request.signal.aborted) throw error;
+        const body: ErrorBody = { error: `upstream ${base} unreachable: ${describe(error)}` };
+        return Response.json(body, { status: 502 });
+      }
+      const responseHeaders = new Headers(upstream.headers);
+      for (const name of DROPPED_RESPONSE_HEADERS) responseHeaders.delete(name);
+      return new Response(upstream.body, {
+        status: upstream.status,
+        statusText: upstream.statusText,
+        headers: responseHeaders,
+      });
+    },
+  };
+}
+
+/** llama-server answers 503 while it loads the model; vLLM and Ollama answer 200 once they serve. */
+function healthOf(status: number): BackendHealth {
+  if (status >= 200 && status < 300) return 'ready';
+  if (status === 503) return 'starting';
+  return 'error';
+}
+
+/** fetch hides the reason behind "fetch failed": the cause's code (ECONNREFUSED, ...) is what an operator needs. */
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause;
+  if (cause instanceof Error) return 'code' in cause && typeof cause.code === 'string' ? cause.code : cause.message;
+  return error.message;
+}

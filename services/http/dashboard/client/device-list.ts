@@ -1,0 +1,65 @@
+import type { Device } from '../../../../contracts/capabilities.js';
+import type { DeviceMonitorData } from '../../../../contracts/heartbeat.js';
+import { h, setText } from './dom.js';
+import { formatGb, percentOf } from './format.js';
+import { Meter } from './meter.js';
+
+/** Temperatures shown on a 0–100 °C bar; amber from 75 °C, red from 85 °C. */
+const TEMPERATURE_THRESHOLDS = { high: 75, critical: 85 };
+
+class DeviceRow {
+  readonly element: HTMLElement;
+  private readonly name: HTMLElement;
+  private readonly vram = new Meter('VRAM', 'device-vram');
+  private readonly temperature = new Meter('Temp', 'device-temperature', TEMPERATURE_THRESHOLDS);
+
+  constructor(deviceId: string) {
+    this.name = h('span', { class: 'device-name' });
+    this.element = h(
+      'div',
+      { class: 'device', 'data-testid': 'device', 'data-device-id': deviceId },
+      this.name,
+      this.vram.element,
+      this.temperature.element,
+    );
+  }
+
+  update(reading: DeviceMonitorData, device: Device | undefined): void {
+    setText(this.name, device ? `${reading.device_id} · ${device.name}` : reading.device_id);
+    this.vram.update(
+      percentOf(reading.vram_used_gb, reading.vram_total_gb),
+      `${formatGb(reading.vram_used_gb)} / ${formatGb(reading.vram_total_gb)}`,
+    );
+    const celsius = reading.temperature_celsius;
+    if (celsius === undefined) this.temperature.clear('n/a');
+    else this.temperature.update(celsius, `${Math.round(celsius)} °C`);
+  }
+}
+
+/** One VRAM and temperature bar pair per device reading, keyed by device id. */
+export class DeviceList {
+  readonly element: HTMLElement = h('div', { class: 'devices' });
+  private readonly rows = new Map<string, DeviceRow>();
+
+  update(readings: readonly DeviceMonitorData[], devices: readonly Device[]): void {
+    const seen = new Set<string>();
+    for (const reading of readings) {
+      seen.add(reading.device_id);
+      let row = this.rows.get(reading.device_id);
+      if (!row) {
+        row = new DeviceRow(reading.device_id);
+        this.rows.set(reading.device_id, row);
+        this.element.append(row.element);
+      }
+      row.update(
+        reading,
+        devices.find((device) => device.id === reading.device_id),
+      );
+    }
+    for (const [id, row] of this.rows) {
+      if (seen.has(id)) continue;
+      row.element.remove();
+      this.rows.delete(id);
+    }
+  }
+}

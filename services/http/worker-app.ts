@@ -1,0 +1,202 @@
+import { Hono, type MiddlewareHandler } from 'hono';
+import { bearerAuth } from 'hono/bearer-auth';
+import { bodyLimit } from 'hono/body-limit';
+import { LIMITS } from '../../contracts/common.js';
+import type { ErrorBody, WorkerStatus } from '../../contracts/heartbeat.js';
+import type { WorkerHealth } from '../../contracts/hive-api.js';
+import type { ModelList } from '../../contracts/inference.js';
+import { WORKER_PATHS } from '../../contracts/paths.js';
+import type { InferenceBackend, InferencePath } from '../backend/backend.js';
+import { parseInferenceRequest } from '../backend/inference-request.js';
+import { type Logger, silentLogger } from '../logger.js';
+
+export interface WorkerIdentity {
+  workerId: string;
+  model: string;
+  device: string;
+  /** The upstream server fronted, or null for the demo backend. */
+  upstream: string | null;
+}
+
+export interface WorkerAppDeps {
+  backend: InferenceBackend;
+  identity: WorkerIdentity;
+  /** The worker-status machine's current status. */
+  status: () => WorkerStatus;
+  /** Epoch ms when the worker started. */
+  startedAt: number;
+  now?: () => number;
+  /** A request was accepted for the backend. */
+  onRequestStart?: () => void;
+  /** That request is over: its last byte went out, it failed, or its client went away. */
+  onRequestEnd?: () => void;
+  /** Required as `Authorization: Bearer <token>` on every `/v1/*` route when set; `/health` stays open. */
+  token?: string | undefined;
+  /** Runs on every `/v1/*` route after the token check, e.g. shared HTTP middleware. */
+  middleware?: readonly MiddlewareHandler[];
+  logger?: Logger;
+}
+
+export interface WorkerApp {
+  app: Hono;
+  /** Requests answered in full with a 2xx status: the heartbeat's `requests_served`. */
+  requestsServed(): number;
+  inFlight(): number;
+}
+
+/** The worker's HTTP API (PROTOCOL §4, worker): OpenAI-compatible inference routes in front of its backend. */
+export function createWorkerApp(deps: WorkerAppDeps): WorkerApp {
+  const now = deps.now ?? Date.now;
+  const logger = deps.logger ?? silentLogger;
+  let served = 0;
+  let inFlight = 0;
+  const app = new Hono();
+
+  if (deps.token) app.use('/v1/*', requireToken(deps.token));
+  for (const middleware of deps.middleware ?? []) app.use('/v1/*', middleware);
+
+  app.get(WORKER_PATHS.health, (c) =>
+    c.json({
+      status: deps.status(),
+      worker_id: deps.identity.workerId,
+      model: deps.identity.model,
+      device: deps.identity.device,
+      requests_served: served,
+      in_flight: inFlight,
+      uptime_seconds: Math.max(0, Math.floor((now() - deps.startedAt) / 1000)),
+      upstream: deps.identity.upstream,
+    } satisfies WorkerHealth),
+  );
+
+  app.get(WORKER_PATHS.models, (c) =>
+    c.json({
+      object: 'list',
+      data: [
+        { id: deps.identity.model, object: 'model', created: Math.floor(deps.startedAt / 1000), owned_by: 'apiary' },
+      ],
+    } satisfies ModelList),
+  );
+
+  const limit = bodyLimit({
+    maxSize: LIMITS.bodyBytes,
+    onError: (c) => c.json({ error: `request body over ${LIMITS.bodyBytes} bytes` } satisfies ErrorBody, 413),
+  });
+
+  const serve =
+    (path: InferencePath): MiddlewareHandler =>
+    async (c) => {
+      const type = c.req.header('content-type');
+      if (type !== undefined && !/^application\/([\w.+-]+\+)?json\b/i.test(type)) {
+        return c.json({ error: `content-type must be application/json, got ${type}` } satisfies ErrorBody, 415);
+      }
+      const bytes = await c.req.arrayBuffer();
+      const parsed = parseInferenceRequest(path, new TextDecoder().decode(bytes));
+      if (!parsed.ok) return c.json(parsed.error, 400);
+      const status = deps.status();
+      const refusal = unavailable(status);
+      if (refusal !== null) {
+        if (status === 'starting') c.header('retry-after', '1');
+        return c.json({ error: refusal } satisfies ErrorBody, 503);
+      }
+
+      const signal = c.req.raw.signal;
+      let ended = false;
+      const end = (complete: boolean, ok: boolean) => {
+        if (ended) return;
+        ended = true;
+        signal.removeEventListener('abort', onAbort);
+        inFlight -= 1;
+        if (complete && ok) served += 1;
+        deps.onRequestEnd?.();
+      };
+      const onAbort = () => end(false, false);
+      inFlight += 1;
+      deps.onRequestStart?.();
+      signal.addEventListener('abort', onAbort, { once: true });
+
+      let response: Response;
+      try {
+        const headers = new Headers(c.req.raw.headers);
+        headers.delete('content-length');
+        response = await deps.backend.handle(
+          path,
+          new Request(c.req.url, { method: 'POST', headers, body: bytes, signal }),
+        );
+      } catch (error) {
+        end(false, false);
+        // The client went away: nobody reads this answer.
+        if (signal.aborted) return new Response(null, { status: 499 });
+        logger.warn('backend request failed', { path, backend: deps.backend.kind, error });
+        return c.json({ error: `backend request failed: ${String(error)}` } satisfies ErrorBody, 502);
+      }
+      return untilSettled(response, (complete) => end(complete, response.ok));
+    };
+
+  app.post(WORKER_PATHS.chatCompletions, limit, serve(WORKER_PATHS.chatCompletions));
+  app.post(WORKER_PATHS.completions, limit, serve(WORKER_PATHS.completions));
+  app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}` } satisfies ErrorBody, 404));
+
+  return { app, requestsServed: () => served, inFlight: () => inFlight };
+}
+
+/** Why a worker in `status` takes no requests; null when it serves. */
+function unavailable(status: WorkerStatus): string | null {
+  switch (status) {
+    case 'ready':
+    case 'busy':
+      return null;
+    case 'starting':
+      return 'worker is starting: the backend is not ready yet';
+    case 'error':
+      return 'worker backend is unhealthy';
+    case 'stopped':
+      return 'worker is stopping';
+  }
+}
+
+/** Constant-time bearer check; every refusal is a 401 with an ErrorBody, a malformed header included. */
+function requireToken(token: string): MiddlewareHandler {
+  const refuse = {
+    message: () => Response.json({ error: 'missing or wrong bearer token' } satisfies ErrorBody, { status: 401 }),
+  };
+  return bearerAuth({
+    token,
+    noAuthenticationHeader: refuse,
+    invalidAuthenticationHeader: refuse,
+    invalidToken: refuse,
+  });
+}
+
+/**
+ * The same response, reporting when its body is over: `complete` once the last chunk has been read, not complete when
+ * the reader cancels (the client went away) or the body fails. Chunks pass one at a time, never buffered.
+ */
+function untilSettled(response: Response, settled: (complete: boolean) => void): Response {
+  const source = response.body;
+  if (source === null) {
+    settled(true);
+    return response;
+  }
+  const reader = source.getReader();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const next = await reader.read();
+        if (next.done) {
+          controller.close();
+          settled(true);
+        } else {
+          controller.enqueue(next.value);
+        }
+      } catch (error) {
+        settled(false);
+        controller.error(error);
+      }
+    },
+    async cancel(reason) {
+      settled(false);
+      await reader.cancel(reason);
+    },
+  });
+  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+}

@@ -1,0 +1,408 @@
+import type { AddressInfo } from 'node:net';
+import { type ServerType, serve } from '@hono/node-server';
+import type { MiddlewareHandler } from 'hono';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LIMITS } from '../../../contracts/common.js';
+import { ErrorBody, type WorkerStatus } from '../../../contracts/heartbeat.js';
+import { WorkerHealth } from '../../../contracts/hive-api.js';
+import { ChatCompletion, ModelList } from '../../../contracts/inference.js';
+import { WORKER_PATHS } from '../../../contracts/paths.js';
+import type { InferenceBackend } from '../../../services/backend/backend.js';
+import { createDemoBackend } from '../../../services/backend/demo.js';
+import { createUpstreamBackend } from '../../../services/backend/upstream.js';
+import { createWorkerApp, type WorkerAppDeps } from '../../../services/http/worker-app.js';
+import { type FakeUpstream, sseEvent, startFakeUpstream } from '../backend/fake-upstream.js';
+
+const STARTED_AT = Date.UTC(2025, 0, 1);
+const chatBody = { model: 'demo', messages: [{ role: 'user', content: 'hello there' }] };
+
+function harness(overrides: Partial<WorkerAppDeps> = {}) {
+  const events: string[] = [];
+  let status: WorkerStatus = 'ready';
+  let clock = STARTED_AT;
+  const worker = createWorkerApp({
+    backend: createDemoBackend({ model: 'demo', latencyMs: 0 }),
+    identity: { workerId: 'w-1', model: 'demo', device: 'CPU-0', upstream: null },
+    status: () => status,
+    startedAt: STARTED_AT,
+    now: () => clock,
+    onRequestStart: () => events.push('start'),
+    onRequestEnd: () => events.push('end'),
+    ...overrides,
+  });
+  return {
+    ...worker,
+    events,
+    setStatus: (next: WorkerStatus) => {
+      status = next;
+    },
+    advance: (ms: number) => {
+      clock += ms;
+    },
+    health: async () => WorkerHealth.parse(await (await worker.app.request(WORKER_PATHS.health)).json()),
+    post: (path: string, body: unknown, init: RequestInit = {}) =>
+      worker.app.request(
+        new Request(`http://worker.test${path}`, {
+          method: 'POST',
+          body: typeof body === 'string' ? body : JSON.stringify(body),
+          ...init,
+          headers: { 'content-type': 'application/json', ...init.headers },
+        }),
+      ),
+  };
+}
+
+/** A backend whose streamed answer the test writes chunk by chunk. */
+function scriptedBackend() {
+  const requests: Request[] = [];
+  let stream: ReadableStreamDefaultController<Uint8Array> | undefined;
+  let cancelled = false;
+  const backend: InferenceBackend = {
+    kind: 'upstream',
+    health: async () => 'ready',
+    handle: async (_path, request) => {
+      requests.push(request);
+      const body = new ReadableStream<Uint8Array>({
+        start: (controller) => {
+          stream = controller;
+        },
+        cancel: () => {
+          cancelled = true;
+        },
+      });
+      return new Response(body, { headers: { 'content-type': 'text/event-stream' } });
+    },
+  };
+  const controller = () => {
+    if (!stream) throw new Error('no request reached the backend');
+    return stream;
+  };
+  return {
+    backend,
+    requests,
+    cancelled: () => cancelled,
+    send: (text: string) => controller().enqueue(new TextEncoder().encode(text)),
+    finish: () => controller().close(),
+  };
+}
+
+describe('worker app: health and models', () => {
+  it('shows the worker health contract with status, counters and uptime', async () => {
+    const worker = harness();
+    expect(await worker.health()).toEqual({
+      status: 'ready',
+      worker_id: 'w-1',
+      model: 'demo',
+      device: 'CPU-0',
+      requests_served: 0,
+      in_flight: 0,
+      uptime_seconds: 0,
+      upstream: null,
+    });
+    worker.advance(61_500);
+    worker.setStatus('starting');
+    expect(await worker.health()).toMatchObject({ status: 'starting', uptime_seconds: 61 });
+  });
+
+  it('lists the one model it serves', async () => {
+    const worker = harness();
+    const list = ModelList.parse(await (await worker.app.request(WORKER_PATHS.models)).json());
+    expect(list.data.map((model) => model.id)).toEqual(['demo']);
+  });
+
+  it('answers an unknown route with a JSON 404', async () => {
+    const response = await harness().app.request('/v1/embeddings', { method: 'POST' });
+    expect(response.status).toBe(404);
+    expect(ErrorBody.parse(await response.json()).error).toMatch(/embeddings/);
+  });
+});
+
+describe('worker app: refusals change nothing', () => {
+  const refused = async (response: Response, status: number, worker: ReturnType<typeof harness>) => {
+    expect(response.status).toBe(status);
+    const body = ErrorBody.parse(await response.json());
+    expect(worker.events).toEqual([]);
+    expect(await worker.health()).toMatchObject({ requests_served: 0, in_flight: 0 });
+    return body;
+  };
+
+  it('400 for a body that is not JSON, not an object, or lacks messages / prompt, with the issue paths', async () => {
+    const scripted = scriptedBackend();
+    const worker = harness({ backend: scripted.backend });
+    await refused(await worker.post(WORKER_PATHS.chatCompletions, '{"messages": ['), 400, worker);
+    expect((await refused(await worker.post(WORKER_PATHS.chatCompletions, [1]), 400, worker)).issues).toEqual([
+      { path: '', message: expect.any(String) },
+    ]);
+    const noMessages = await refused(await worker.post(WORKER_PATHS.chatCompletions, { prompt: 'x' }), 400, worker);
+    expect(noMessages.issues?.map((issue) => issue.path)).toEqual(['messages']);
+    const noRole = await refused(await worker.post(WORKER_PATHS.chatCompletions, { messages: [{}] }), 400, worker);
+    expect(noRole.issues?.map((issue) => issue.path)).toEqual(['messages.0.role']);
+    const noPrompt = await refused(await worker.post(WORKER_PATHS.completions, chatBody), 400, worker);
+    expect(noPrompt.issues?.map((issue) => issue.path)).toEqual(['prompt']);
+    expect(scripted.requests).toHaveLength(0);
+  });
+
+  it(`413 for a body over ${LIMITS.bodyBytes} bytes, with or without a content-length`, async () => {
+    const scripted = scriptedBackend();
+    const worker = harness({ backend: scripted.backend });
+    const body = JSON.stringify({ prompt: 'x'.repeat(LIMITS.bodyBytes) });
+    await refused(await worker.post(WORKER_PATHS.completions, body), 413, worker);
+    const declared = { headers: { 'content-length': String(body.length) } };
+    await refused(await worker.post(WORKER_PATHS.completions, body, declared), 413, worker);
+    expect(scripted.requests).toHaveLength(0);
+  });
+
+  it(`serves a body of exactly ${LIMITS.bodyBytes} bytes`, async () => {
+    const worker = harness();
+    const body = JSON.stringify({ prompt: '' });
+    const exact = JSON.stringify({ prompt: 'x'.repeat(LIMITS.bodyBytes - body.length) });
+    expect(exact.length).toBe(LIMITS.bodyBytes);
+    expect((await worker.post(WORKER_PATHS.completions, exact)).status).toBe(200);
+  });
+
+  it('415 for a body declared as something other than JSON', async () => {
+    const worker = harness();
+    const init = { headers: { 'content-type': 'text/plain' } };
+    await refused(await worker.post(WORKER_PATHS.chatCompletions, chatBody, init), 415, worker);
+  });
+
+  it.each([
+    ['starting', /starting/],
+    ['error', /unhealthy/],
+    ['stopped', /stopping/],
+  ] as const)('503 while the worker is %s', async (status, message) => {
+    const scripted = scriptedBackend();
+    const worker = harness({ backend: scripted.backend });
+    worker.setStatus(status);
+    const response = await worker.post(WORKER_PATHS.chatCompletions, chatBody);
+    expect(response.headers.get('retry-after')).toBe(status === 'starting' ? '1' : null);
+    expect((await refused(response, 503, worker)).error).toMatch(message);
+    expect(scripted.requests).toHaveLength(0);
+  });
+
+  it('401 without the token, with a wrong one or a malformed header; /health stays open', async () => {
+    const scripted = scriptedBackend();
+    const worker = harness({ backend: scripted.backend, token: 's3cret' });
+    for (const authorization of [undefined, 'Bearer wrong', 'Basic czNjcmV0', 'Bearer s3cret!']) {
+      const init = authorization ? { headers: { authorization } } : {};
+      const body = await refused(await worker.post(WORKER_PATHS.chatCompletions, chatBody, init), 401, worker);
+      expect(body.error).toMatch(/token/);
+    }
+    expect((await worker.app.request(WORKER_PATHS.models)).status).toBe(401);
+    expect((await worker.app.request(WORKER_PATHS.health)).status).toBe(200);
+    expect(scripted.requests).toHaveLength(0);
+    const authorized = { headers: { authorization: 'Bearer s3cret' } };
+    expect((await worker.post(WORKER_PATHS.chatCompletions, chatBody, authorized)).status).toBe(200);
+  });
+
+  it('runs the given middleware on the /v1 routes, not on /health', async () => {
+    const requireToken: MiddlewareHandler = async (c, next) => {
+      if (c.req.header('authorization') !== 'Bearer s3cret') return c.json({ error: 'missing or wrong token' }, 401);
+      await next();
+    };
+    const worker = harness({ middleware: [requireToken] });
+    await refused(await worker.post(WORKER_PATHS.chatCompletions, chatBody), 401, worker);
+    expect((await worker.app.request(WORKER_PATHS.models)).status).toBe(401);
+    expect((await worker.app.request(WORKER_PATHS.health)).status).toBe(200);
+    const authorized = { headers: { authorization: 'Bearer s3cret' } };
+    expect((await worker.post(WORKER_PATHS.chatCompletions, chatBody, authorized)).status).toBe(200);
+  });
+});
+
+describe('worker app: in-flight requests', () => {
+  it('ends a non-streamed request when its body has been read, and counts it served', async () => {
+    const worker = harness();
+    const response = await worker.post(WORKER_PATHS.chatCompletions, chatBody);
+    expect(worker.events).toEqual(['start']);
+    expect(worker.inFlight()).toBe(1);
+
+    const answer = ChatCompletion.parse(await response.json());
+    expect(answer.choices[0]?.message.content).toMatch(/hello there$/);
+    expect(worker.events).toEqual(['start', 'end']);
+    expect(worker.requestsServed()).toBe(1);
+    expect(await worker.health()).toMatchObject({ requests_served: 1, in_flight: 0 });
+  });
+
+  it('serves while busy', async () => {
+    const worker = harness();
+    worker.setStatus('busy');
+    const response = await worker.post(WORKER_PATHS.completions, { prompt: 'p' });
+    expect(response.status).toBe(200);
+    await response.text();
+    expect(worker.requestsServed()).toBe(1);
+  });
+
+  it('ends a streamed request only after its last byte, not when its headers go out', async () => {
+    const scripted = scriptedBackend();
+    const worker = harness({ backend: scripted.backend });
+    const response = await worker.post(WORKER_PATHS.chatCompletions, { ...chatBody, stream: true });
+    expect(response.headers.get('content-type')).toBe('text/event-stream');
+    const reader = response.body?.getReader();
+    if (!reader) throw new Error('no body');
+    expect(worker.events).toEqual(['start']);
+    expect(await worker.health()).toMatchObject({ in_flight: 1 });
+
+    scripted.send(sseEvent({ n: 1 }));
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe(sseEvent({ n: 1 }));
+    expect(worker.events).toEqual(['start']);
+
+    scripted.send(sseEvent('[DONE]'));
+    scripted.finish();
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe(sseEvent('[DONE]'));
+    expect((await reader.read()).done).toBe(true);
+    expect(worker.events).toEqual(['start', 'end']);
+    expect(await worker.health()).toMatchObject({ in_flight: 0, requests_served: 1 });
+  });
+
+  it('counts concurrent requests in flight', async () => {
+    const worker = harness({ backend: scriptedBackend().backend });
+    const first = await worker.post(WORKER_PATHS.chatCompletions, chatBody);
+    await worker.post(WORKER_PATHS.completions, { prompt: 'p' });
+    expect(await worker.health()).toMatchObject({ in_flight: 2 });
+    await first.body?.cancel();
+    expect(await worker.health()).toMatchObject({ in_flight: 1 });
+    expect(worker.events).toEqual(['start', 'start', 'end']);
+  });
+
+  it('ends a streamed request whose client goes away, cancels the backend stream, and does not count it', async () => {
+    const scripted = scriptedBackend();
+    const worker = harness({ backend: scripted.backend });
+    const response = await worker.post(WORKER_PATHS.chatCompletions, { ...chatBody, stream: true });
+    scripted.send(sseEvent({ n: 1 }));
+    const reader = response.body?.getReader();
+    await reader?.read();
+    await reader?.cancel();
+
+    expect(worker.events).toEqual(['start', 'end']);
+    expect(scripted.cancelled()).toBe(true);
+    expect(await worker.health()).toMatchObject({ in_flight: 0, requests_served: 0 });
+  });
+
+  it('ends a request whose client aborts before the backend answers', async () => {
+    let backendSawAbort = false;
+    const backend: InferenceBackend = {
+      kind: 'upstream',
+      health: async () => 'ready',
+      handle: (_path, request) =>
+        new Promise((_resolve, reject) => {
+          request.signal.addEventListener('abort', () => {
+            backendSawAbort = true;
+            reject(request.signal.reason);
+          });
+        }),
+    };
+    const worker = harness({ backend });
+    const client = new AbortController();
+    const pending = worker.post(WORKER_PATHS.chatCompletions, chatBody, { signal: client.signal });
+    while (worker.events.length === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    client.abort();
+
+    await pending;
+    expect(backendSawAbort).toBe(true);
+    expect(worker.events).toEqual(['start', 'end']);
+    expect(await worker.health()).toMatchObject({ in_flight: 0, requests_served: 0 });
+  });
+
+  it('answers 502 when the backend fails, and ends the request', async () => {
+    const backend: InferenceBackend = {
+      kind: 'upstream',
+      health: async () => 'ready',
+      handle: async () => {
+        throw new Error('boom');
+      },
+    };
+    const worker = harness({ backend });
+    const response = await worker.post(WORKER_PATHS.chatCompletions, chatBody);
+    expect(response.status).toBe(502);
+    expect(ErrorBody.parse(await response.json()).error).toMatch(/boom/);
+    expect(worker.events).toEqual(['start', 'end']);
+    expect(worker.requestsServed()).toBe(0);
+  });
+
+  it('passes a backend error status through without counting it served', async () => {
+    const backend: InferenceBackend = {
+      kind: 'upstream',
+      health: async () => 'ready',
+      handle: async () => Response.json({ error: { message: 'context too long' } }, { status: 400 }),
+    };
+    const worker = harness({ backend });
+    const response = await worker.post(WORKER_PATHS.chatCompletions, chatBody);
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ error: { message: 'context too long' } });
+    expect(worker.events).toEqual(['start', 'end']);
+    expect(worker.requestsServed()).toBe(0);
+  });
+});
+
+describe('worker app on a real server, fronting an upstream', () => {
+  let server: ServerType | undefined;
+  let upstream: FakeUpstream | undefined;
+
+  afterEach(async () => {
+    const closing = server;
+    if (closing && 'closeAllConnections' in closing) closing.closeAllConnections();
+    await new Promise<void>((resolve) => (closing ? closing.close(() => resolve()) : resolve()));
+    await upstream?.close();
+    server = undefined;
+    upstream = undefined;
+  });
+
+  it('streams chunks to the client as the upstream sends them, and a client abort reaches the upstream', async () => {
+    let upstreamWrote = 0;
+    let releaseSecond = () => {};
+    const secondReleased = new Promise<void>((resolve) => {
+      releaseSecond = resolve;
+    });
+    let upstreamClosed = () => {};
+    const closed = new Promise<void>((resolve) => {
+      upstreamClosed = resolve;
+    });
+    upstream = await startFakeUpstream((_request, res) => {
+      res.on('close', upstreamClosed);
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(sseEvent({ choices: [{ delta: { content: 'one' } }] }));
+      upstreamWrote = 1;
+      void secondReleased.then(() => {
+        res.write(sseEvent({ choices: [{ delta: { content: 'two' } }] }));
+        upstreamWrote = 2;
+      });
+    });
+    let ended = () => {};
+    const requestEnded = new Promise<void>((resolve) => {
+      ended = resolve;
+    });
+    const worker = harness({
+      backend: createUpstreamBackend({ url: upstream.url }),
+      identity: { workerId: 'w-1', model: 'm', device: 'GPU-0', upstream: upstream.url },
+      onRequestEnd: ended,
+    });
+    const port = await new Promise<number>((resolve) => {
+      server = serve({ fetch: worker.app.fetch, hostname: '127.0.0.1', port: 0 }, (info: AddressInfo) =>
+        resolve(info.port),
+      );
+    });
+
+    const client = new AbortController();
+    const response = await fetch(`http://127.0.0.1:${port}${WORKER_PATHS.chatCompletions}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...chatBody, stream: true }),
+      signal: client.signal,
+    });
+    const reader = response.body?.getReader();
+    if (!reader) throw new Error('no body');
+    const decoder = new TextDecoder();
+    expect(decoder.decode((await reader.read()).value)).toContain('"one"');
+    expect(upstreamWrote).toBe(1);
+    releaseSecond();
+    expect(decoder.decode((await reader.read()).value)).toContain('"two"');
+    expect(upstreamWrote).toBe(2);
+    expect(worker.inFlight()).toBe(1);
+
+    client.abort();
+    await closed;
+    await requestEnded;
+    expect(worker.inFlight()).toBe(0);
+    expect(worker.requestsServed()).toBe(0);
+  });
+});

@@ -1,0 +1,138 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import type { SendRequest } from '../../machines/lifecycle.js';
+import type { SendOutcome } from '../../machines/send-outcome.js';
+import { createLogger, LOG_LEVELS } from '../../services/logger.js';
+import { createSender, type Sender } from '../../services/sender.js';
+import { DEFAULT_SETTINGS, deferred, ok, QUEEN_A, refused } from '../support/lifecycle-harness.js';
+import { SteppingClock } from '../support/stepping-clock.js';
+
+const LogLine = z.looseObject({ level: z.enum(LOG_LEVELS), msg: z.string() });
+type LogLine = z.infer<typeof LogLine>;
+
+interface Payload {
+  n: number;
+  request: SendRequest;
+}
+
+interface Posted {
+  at: number;
+  queenUrl: string;
+  payload: Payload;
+  signal: AbortSignal;
+}
+
+/** A sender on a SteppingClock with a fake poster answering from `answer`, logging into `lines`. */
+function harness(options: {
+  queenUrl?: string | null;
+  answer?: (index: number) => SendOutcome | Promise<SendOutcome>;
+}) {
+  const clock = new SteppingClock();
+  const posted: Posted[] = [];
+  const built: SendRequest[] = [];
+  const sent: Array<{ payload: Payload; outcome: SendOutcome; request: SendRequest }> = [];
+  /** Each log line with the number of posts answered when it was written. */
+  const lines: Array<LogLine & { answered: number }> = [];
+  let answered = 0;
+  const answer = options.answer ?? (() => ok());
+  const sender = createSender<Payload>({
+    systemId: 'test-lifecycle',
+    settings: DEFAULT_SETTINGS,
+    queenUrl: options.queenUrl === undefined ? QUEEN_A : options.queenUrl,
+    buildPayload: (request) => {
+      built.push(request);
+      return { n: built.length, request };
+    },
+    post: async (queenUrl, payload, signal) => {
+      const outcome = await answer(posted.push({ at: clock.now(), queenUrl, payload, signal }) - 1);
+      answered++;
+      return outcome;
+    },
+    onSent: (payload, outcome, request) => sent.push({ payload, outcome, request }),
+    logger: createLogger({
+      level: 'debug',
+      write: (line) => lines.push({ ...LogLine.parse(JSON.parse(line)), answered }),
+    }),
+    clock,
+  });
+  senders.push(sender);
+  return { clock, sender, posted, built, sent, lines };
+}
+
+const senders: Sender[] = [];
+afterEach(() => {
+  for (const sender of senders.splice(0)) sender.actor.stop();
+});
+
+describe('createSender', () => {
+  it('builds a payload for every send and posts exactly that payload to the queen', async () => {
+    const h = harness({});
+    await h.clock.advanceTo(60_000);
+    expect(h.built.map((r) => r.reason)).toEqual(['discovery', 'heartbeat', 'heartbeat', 'heartbeat']);
+    expect(h.posted.map((p) => [p.at, p.queenUrl, p.payload.n])).toEqual([
+      [0, QUEEN_A, 1],
+      [0, QUEEN_A, 2],
+      [30_000, QUEEN_A, 3],
+      [60_000, QUEEN_A, 4],
+    ]);
+    expect(h.posted[0]?.payload.request).toEqual({ queenUrl: QUEEN_A, reason: 'discovery', full: true });
+  });
+
+  it('tells onSent every outcome with the payload and request it belongs to', async () => {
+    const h = harness({ answer: (index) => (index === 2 ? refused() : ok()) });
+    await h.clock.advanceTo(60_000);
+    expect(h.sent.map((s) => [s.payload.n, s.request.reason, s.outcome.ok])).toEqual([
+      [1, 'discovery', true],
+      [2, 'heartbeat', true],
+      [3, 'heartbeat', false],
+      [4, 'heartbeat', true],
+    ]);
+    expect(h.sent[2]?.outcome).toEqual(refused());
+  });
+
+  it('logs one warn line for 20 failed sends in a row and one info line on recovery', async () => {
+    const h = harness({ answer: (index) => (index >= 2 && index < 22 ? refused() : ok()) });
+    for (let step = 0; step < 100 && h.posted.length < 24; step++) await h.clock.advanceTo(h.clock.nextDue() ?? 0);
+    expect(h.posted).toHaveLength(24);
+    expect(h.sender.state()).toBe('HEARTBEATING');
+    const warns = h.lines.filter((line) => line.level === 'warn' || line.level === 'error');
+    expect(warns.map((line) => [line.msg, line.answered])).toEqual([['heartbeat failed', 3]]);
+    const recoveries = h.lines.filter((line) => line.msg === 'queen reachable again');
+    expect(recoveries.map((line) => [line.level, line.answered])).toEqual([['info', 23]]);
+    // Apart from those two, only lifecycle state changes are logged: never a line per retry.
+    expect(h.lines.filter((line) => line.msg !== 'lifecycle')).toHaveLength(2);
+    expect(h.lines.filter((line) => line.msg === 'lifecycle').length).toBeLessThanOrEqual(6);
+  });
+
+  it('discovers, reports changes, and stops with one final send', async () => {
+    const h = harness({ queenUrl: null });
+    expect(h.sender.state()).toBe('DISCOVERY_WAIT');
+    expect(h.sender.queenUrl()).toBeNull();
+    h.sender.discover(QUEEN_A);
+    await h.clock.advanceTo(1_000);
+    h.sender.changed();
+    await h.clock.advanceTo(1_000);
+    expect(h.sender.state()).toBe('HEARTBEATING');
+    expect(h.sender.queenUrl()).toBe(QUEEN_A);
+    await h.sender.stop();
+    expect(h.sender.state()).toBe('STOPPED');
+    expect(h.posted.map((p) => [p.at, p.payload.request.reason, p.payload.request.full])).toEqual([
+      [0, 'heartbeat', true],
+      [1_000, 'sync', false],
+      [1_000, 'final', false],
+    ]);
+    await h.sender.stop();
+    expect(h.posted).toHaveLength(3);
+  });
+
+  it('aborts the in-flight post on stop', async () => {
+    const held = deferred<SendOutcome>();
+    const h = harness({ answer: (index) => (index === 2 ? held.promise : ok()) });
+    await h.clock.advanceTo(30_000);
+    const stopped = h.sender.stop();
+    expect(h.posted[2]?.signal.aborted).toBe(true);
+    held.resolve(refused());
+    await stopped;
+    expect(h.posted.map((p) => p.payload.request.reason)).toEqual(['discovery', 'heartbeat', 'heartbeat', 'final']);
+  });
+});
