@@ -51,13 +51,14 @@ type Settled<S extends OptionSpec> = S extends { default: string } | { required:
 /** The typed result of parsing `T`: kebab-case flags become camelCase keys. */
 export type ParsedOptions<T extends OptionSpecs> = { -readonly [K in keyof T & string as CamelCase<K>]: Settled<T[K]> };
 
-/** A bad flag or value; `flag` names it for the one-line message. */
+/** A bad flag or value; `flag` names it for the one-line message (`label` when it is not a flag at all). */
 export class OptionError extends Error {
   constructor(
     readonly flag: string,
     message: string,
+    label = `--${flag}`,
   ) {
-    super(`--${flag}: ${message}`);
+    super(`${label}: ${message}`);
     this.name = 'OptionError';
   }
 }
@@ -177,7 +178,9 @@ export function parseOptions<T extends OptionSpecs>(specs: T, input: ParseInput)
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     if (arg === '--help' || arg === '-h') return { help: true };
-    if (!arg.startsWith('--')) throw new OptionError(arg, 'unexpected argument (flags start with --)');
+    if (!arg.startsWith('--')) {
+      throw new OptionError(arg, 'not an option (options are --name value or --name=value)', JSON.stringify(arg));
+    }
     const eq = arg.indexOf('=');
     let name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
     let value = eq === -1 ? undefined : arg.slice(eq + 1);

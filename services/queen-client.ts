@@ -1,0 +1,126 @@
+import ky, { TimeoutError } from 'ky';
+import type { z } from 'zod';
+import { ErrorBody, HeartbeatAck, type HiveHeartbeat, type WorkerHeartbeat } from '../contracts/heartbeat.js';
+import { QUEEN_PATHS } from '../contracts/paths.js';
+import type { SendFailure, SendOutcome } from '../machines/send-outcome.js';
+
+/**
+ * The one implementation of "send a heartbeat" that hive and worker share (the design's Rule Zero): one POST,
+ * no retries (the lifecycle machine owns backoff), and every failure classified instead of thrown.
+ */
+export interface QueenClientOptions {
+  /** Sent as `Authorization: Bearer <token>` when set. */
+  token?: string | undefined;
+  /** Bound on one whole exchange: connecting, the answer's headers and its body. */
+  timeoutMs: number;
+  /** For tests and the simulator; the global fetch otherwise. */
+  fetch?: typeof fetch;
+}
+
+export interface QueenClient {
+  sendHiveHeartbeat(queenUrl: string, body: HiveHeartbeat, signal?: AbortSignal): Promise<SendOutcome>;
+  sendWorkerHeartbeat(queenUrl: string, body: WorkerHeartbeat, signal?: AbortSignal): Promise<SendOutcome>;
+}
+
+/** Longest part of an unexpected answer quoted in a failure message. */
+const QUOTE_CHARS = 200;
+
+export function createQueenClient(options: QueenClientOptions): QueenClient {
+  const http = ky.create({
+    retry: 0,
+    timeout: options.timeoutMs,
+    throwHttpErrors: false,
+    headers: options.token ? { authorization: `Bearer ${options.token}` } : {},
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+
+  function post<B>(path: string, ackSchema: z.ZodType<HeartbeatAck>) {
+    return async (queenUrl: string, body: B, signal?: AbortSignal): Promise<SendOutcome> => {
+      const url = `${queenUrl.replace(/\/+$/, '')}${path}`;
+      // ky's timeout stops at the headers; this deadline also bounds reading the body, so a send always settles.
+      const deadline = new AbortController();
+      const timer = setTimeout(() => deadline.abort(), options.timeoutMs);
+      const combined = signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal;
+      try {
+        const response = await http.post(url, { json: body, signal: combined });
+        const text = await response.text();
+        if (!response.ok)
+          return failed({ kind: 'http', status: response.status, message: httpMessage(response, text) });
+        return parseAck(text, ackSchema);
+      } catch (error) {
+        if (signal?.aborted) return failed({ kind: 'aborted', message: 'send aborted' });
+        if (error instanceof TimeoutError || deadline.signal.aborted) {
+          return failed({ kind: 'timeout', message: `no answer from ${url} within ${options.timeoutMs} ms` });
+        }
+        return failed(networkFailure(error, url));
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+  }
+
+  return {
+    sendHiveHeartbeat: post<HiveHeartbeat>(QUEEN_PATHS.hiveHeartbeat, HeartbeatAck),
+    sendWorkerHeartbeat: post<WorkerHeartbeat>(QUEEN_PATHS.workerHeartbeat, HeartbeatAck),
+  };
+}
+
+function failed(failure: SendFailure): SendOutcome {
+  return { ok: false, failure };
+}
+
+function parseAck(text: string, ackSchema: z.ZodType<HeartbeatAck>): SendOutcome {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return failed({ kind: 'bad-response', message: `answer is not JSON: ${quote(text)}` });
+  }
+  const ack = ackSchema.safeParse(json);
+  if (ack.success) return { ok: true, ack: ack.data };
+  const issues = ack.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  return failed({ kind: 'bad-response', message: `answer is not a heartbeat ack: ${issues.join('; ')}` });
+}
+
+/** `401 Unauthorized: <the queen's error sentence>` when the answer is the protocol's error body. */
+function httpMessage(response: Response, text: string): string {
+  const head = `${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return text ? `${head}: ${quote(text)}` : head;
+  }
+  const body = ErrorBody.safeParse(json);
+  return body.success ? `${head}: ${body.data.error}` : head;
+}
+
+function networkFailure(error: unknown, url: string): SendFailure {
+  const code = errorCode(error) ?? 'UNKNOWN';
+  if (code === 'ECONNREFUSED') return { kind: 'refused', message: `connection refused by ${url}` };
+  const message = error instanceof Error ? errorMessage(error) : String(error);
+  return { kind: 'network', code, message: `${message} (${url})` };
+}
+
+/** The errno-style code of a failed fetch: undici puts it on `cause`, or on each error of an AggregateError. */
+function errorCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  if ('code' in error && typeof error.code === 'string') return error.code;
+  if (error instanceof AggregateError) {
+    for (const inner of error.errors) {
+      const code = errorCode(inner);
+      if (code) return code;
+    }
+  }
+  return 'cause' in error ? errorCode(error.cause) : undefined;
+}
+
+function errorMessage(error: Error): string {
+  const cause = error.cause;
+  return cause instanceof Error && cause.message ? `${error.message}: ${cause.message}` : error.message;
+}
+
+function quote(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return JSON.stringify(flat.length > QUOTE_CHARS ? `${flat.slice(0, QUOTE_CHARS)}…` : flat);
+}

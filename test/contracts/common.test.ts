@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { HttpUrl, Id, LIMITS, NonNegative, NonNegativeInt, Percent, Port, Timestamp } from '../../contracts/common.js';
+
+describe('common bounds', () => {
+  it.each<[string, { safeParse(value: unknown): { success: boolean } }, unknown[], unknown[]]>([
+    ['Id (1–128 chars)', Id, ['a', 'x'.repeat(128), 'gpu-node-1.lab'], ['', 'x'.repeat(129), 7, null]],
+    [
+      'Timestamp (RFC 3339 with Z or an offset)',
+      Timestamp,
+      ['2025-10-30T14:52:00Z', '2025-10-30T14:52:00.000Z', '2025-10-30T14:52:00.5-07:00', '2024-02-29T00:00:00Z'],
+      [
+        '2025-10-30T14:52:00',
+        '2025-10-30',
+        '2025-10-30 14:52:00Z',
+        '2025-02-29T00:00:00Z',
+        '2025-10-30T25:00:00Z',
+        'Thu, 30 Oct 2025 14:52:00 GMT',
+        1_761_835_920,
+      ],
+    ],
+    ['Percent (0–100)', Percent, [0, 0.01, 99.99, 100], [-0.01, 100.01, Number.NaN, '50']],
+    ['NonNegative sizes', NonNegative, [0, 0.5, 24], [-0.001, Number.POSITIVE_INFINITY, '1']],
+    ['NonNegativeInt counters', NonNegativeInt, [0, 1, 86_400], [-1, 1.5]],
+    ['Port (1–65535)', Port, [1, 80, 65_535], [0, -1, 65_536, 80.5, '80']],
+    [
+      'HttpUrl (http and https only)',
+      HttpUrl,
+      ['http://127.0.0.1:7833', 'https://queen.example.org/x', 'HTTP://QUEEN:7833'],
+      ['ftp://queen/', 'file:///etc/passwd', 'javascript:alert(1)', 'ws://queen:7833', 'queen:7833', '/v1/hives', ''],
+    ],
+  ])('%s', (_label, schema, accepted, rejected) => {
+    for (const value of accepted) expect(schema.safeParse(value).success, `accepts ${String(value)}`).toBe(true);
+    for (const value of rejected) expect(schema.safeParse(value).success, `rejects ${String(value)}`).toBe(false);
+  });
+
+  it('keeps the protocol limits', () => {
+    expect(LIMITS).toEqual({ devices: 64, models: 10_000, workerTypes: 1_000, bodyBytes: 256 * 1024 });
+  });
+});

@@ -1,0 +1,197 @@
+import { readdirSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import * as barrel from '../../contracts/index.js';
+import {
+  ack,
+  capabilities,
+  capabilityChanges,
+  changesHeartbeat,
+  discoveryHeartbeat,
+  errorBody,
+  hiveView,
+  livenessEvent,
+  monitorData,
+  periodicHeartbeat,
+  queenEvent,
+  queenHealth,
+  resyncAck,
+  snapshotEvent,
+  stoppingHeartbeat,
+  unseenHiveView,
+  workerHeartbeat,
+  workerView,
+} from '../fixtures/examples.js';
+
+/**
+ * Every zod schema exported by any file of `contracts/` survives JSON unchanged. The samples are keyed by export
+ * name and a schema without samples fails the test, so a new schema cannot slip in untested.
+ */
+
+const spawned = { worker_id: 'gpu-node-1-9302', port: 9302, pid: 48_121 };
+const hiveWorker = { ...spawned, model: 'llama-3.1-8b-instruct-q4_k_m', device: 'GPU-1', worker_type: 'cuda' };
+const usage = { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 };
+const modelCard = { id: 'demo', object: 'model', created: 1_761_835_920, owned_by: 'apiary' };
+
+const SAMPLES: Record<string, readonly unknown[]> = {
+  // common
+  Id: ['a', 'x'.repeat(128), 'GPU-0'],
+  Timestamp: ['2025-10-30T14:52:00.000Z', '2025-10-30T14:52:00Z', '2025-10-30T15:52:00+01:00'],
+  NonNegative: [0, 4.58],
+  NonNegativeInt: [0, 86_400],
+  Percent: [0, 23.5, 100],
+  Port: [1, 7833, 65535],
+  HttpUrl: ['http://127.0.0.1:7833', 'https://queen.example.org/apiary'],
+  // capabilities
+  DeviceType: ['gpu', 'cpu'],
+  Device: capabilities.devices,
+  Model: capabilities.models,
+  WorkerType: capabilities.workers,
+  Capabilities: [capabilities, { devices: [], models: [], workers: [] }],
+  ChangeAction: ['added', 'removed'],
+  ModelChange: capabilityChanges.models,
+  WorkerTypeChange: capabilityChanges.workers,
+  CapabilityChanges: [capabilityChanges],
+  // heartbeat
+  DeviceMonitorData: monitorData.devices,
+  MonitorData: [monitorData],
+  HiveStatus: ['ready', 'stopping'],
+  HiveHeartbeat: [discoveryHeartbeat, periodicHeartbeat, changesHeartbeat, stoppingHeartbeat],
+  WorkerStatus: ['starting', 'ready', 'busy', 'error', 'stopped'],
+  WorkerHeartbeat: [workerHeartbeat, { ...workerHeartbeat, status: 'busy', worker_url: undefined }],
+  HeartbeatAck: [ack, resyncAck],
+  ErrorIssue: errorBody.issues ?? [],
+  ErrorBody: [errorBody, { error: 'Unauthorized.' }],
+  // hive-api
+  CapabilitiesQuery: [{}, { queen_url: 'http://192.168.1.10:7833' }],
+  CapabilitiesResponse: [{ hive_id: 'gpu-node-1', ...capabilities, monitor_data: monitorData }],
+  HiveHealth: [
+    { status: 'ok', hive_id: 'gpu-node-1', lifecycle: 'HEARTBEATING', queen_url: 'http://192.168.1.10:7833' },
+    { status: 'ok', hive_id: 'gpu-node-1', lifecycle: 'DISCOVERY_WAIT', queen_url: null },
+  ],
+  SpawnWorkerRequest: [{ model: 'demo' }, { model: 'demo', device: 'GPU-1', worker_type: 'cuda', port: 9302 }],
+  SpawnWorkerResponse: [spawned],
+  HiveWorker: [hiveWorker],
+  HiveWorkerList: [{ workers: [hiveWorker] }, { workers: [] }],
+  WorkerHealth: [
+    {
+      status: 'ready',
+      worker_id: 'gpu-node-1-9301',
+      model: 'demo',
+      device: 'CPU-0',
+      requests_served: 7,
+      in_flight: 1,
+      uptime_seconds: 60,
+      upstream: null,
+    },
+  ],
+  // registry
+  Liveness: ['online', 'suspect', 'offline'],
+  LivenessReason: ['heartbeat', 'missed heartbeats', 'graceful stop', 'hive offline', 'forgotten', 'discovered'],
+  HiveView: [hiveView, unseenHiveView],
+  WorkerView: [workerView],
+  HiveList: [{ hives: [hiveView, unseenHiveView] }],
+  WorkerList: [{ workers: [workerView] }],
+  WorkerFilter: [{}, { hive_id: 'gpu-node-1', model: 'demo' }],
+  QueenHealth: [queenHealth],
+  // stream
+  SnapshotEvent: [snapshotEvent],
+  QueenEvent: [queenEvent],
+  HiveEvent: [{ ...hiveView, type: 'hive' }],
+  WorkerEvent: [{ ...workerView, type: 'worker' }],
+  LivenessEvent: [livenessEvent, { ...livenessEvent, from: null, to: 'online', reason: 'heartbeat' }],
+  StreamEvent: [snapshotEvent, queenEvent, { ...hiveView, type: 'hive' }, { ...workerView, type: 'worker' }],
+  // inference
+  ChatContentPart: [{ type: 'text', text: 'hello' }],
+  ChatMessage: [
+    { role: 'user', content: 'hello' },
+    { role: 'assistant', content: null },
+  ],
+  ChatCompletionRequest: [{ model: 'demo', messages: [{ role: 'user', content: 'hi' }], stream: true, max_tokens: 8 }],
+  CompletionPrompt: ['once upon', ['a', 'b'], [[1, 2, 3]]],
+  CompletionRequest: [{ model: 'demo', prompt: 'once upon', max_tokens: 4 }],
+  FinishReason: ['stop', 'length'],
+  Usage: [usage],
+  ChatCompletion: [
+    {
+      id: 'chatcmpl-1',
+      created: 1_761_835_920,
+      model: 'demo',
+      object: 'chat.completion',
+      choices: [{ index: 0, message: { role: 'assistant', content: 'hello' }, finish_reason: 'stop' }],
+      usage,
+    },
+  ],
+  ChatCompletionChunk: [
+    {
+      id: 'chatcmpl-1',
+      created: 1_761_835_920,
+      model: 'demo',
+      object: 'chat.completion.chunk',
+      choices: [{ index: 0, delta: { content: 'he' }, finish_reason: null }],
+    },
+  ],
+  Completion: [
+    {
+      id: 'cmpl-1',
+      created: 1_761_835_920,
+      model: 'demo',
+      object: 'text_completion',
+      choices: [{ index: 0, text: ' a time', logprobs: null, finish_reason: 'length' }],
+      usage,
+    },
+  ],
+  ModelCard: [modelCard],
+  ModelList: [{ object: 'list', data: [modelCard] }],
+};
+
+/** Every zod schema exported by a file of contracts/, by export name. */
+async function contractSchemas(): Promise<Map<string, z.ZodType>> {
+  const dir = fileURLToPath(new URL('../../contracts/', import.meta.url));
+  const schemas = new Map<string, z.ZodType>();
+  for (const file of readdirSync(dir).filter((name) => name.endsWith('.ts') && !name.endsWith('.d.ts'))) {
+    const module: Record<string, unknown> = await import(pathToFileURL(`${dir}${file}`).href);
+    for (const [name, value] of Object.entries(module)) {
+      if (!(value instanceof z.ZodType)) continue;
+      const known = schemas.get(name);
+      if (known && known !== value) throw new Error(`two different contract schemas are exported as ${name}`);
+      schemas.set(name, value);
+    }
+  }
+  return schemas;
+}
+
+const schemas = await contractSchemas();
+
+describe('contracts round-trip through JSON', () => {
+  it('finds the schemas (the scan itself works)', () => {
+    expect(schemas.get('HiveHeartbeat')).toBe(barrel.HiveHeartbeat);
+    expect(schemas.size).toBeGreaterThan(40);
+  });
+
+  it('has samples for every exported schema, and no samples for a schema that is gone', () => {
+    expect([...schemas.keys()].filter((name) => !(SAMPLES[name]?.length ?? 0)).sort()).toEqual([]);
+    expect(Object.keys(SAMPLES).filter((name) => !schemas.has(name))).toEqual([]);
+  });
+
+  for (const [name, samples] of Object.entries(SAMPLES)) {
+    it(`${name}: parse(JSON.parse(JSON.stringify(x))) deep-equals x`, () => {
+      const schema = schemas.get(name);
+      expect(schema).toBeDefined();
+      for (const sample of samples) {
+        const wire: unknown = JSON.parse(JSON.stringify(sample));
+        expect(schema?.parse(wire)).toStrictEqual(wire);
+        expect(schema?.parse(wire)).toEqual(sample);
+      }
+    });
+  }
+});
+
+describe('the contract barrel', () => {
+  it('re-exports the paths and limits both clients and servers use', () => {
+    expect(barrel.QUEEN_PATHS.hiveHeartbeat).toBe('/v1/hive-heartbeat');
+    expect(barrel.QUEEN_PATHS.workerHeartbeat).toBe('/v1/worker-heartbeat');
+    expect(barrel.LIMITS).toMatchObject({ devices: 64, models: 10_000, workerTypes: 1_000, bodyBytes: 262_144 });
+  });
+});
