@@ -164,6 +164,21 @@ export const workerOptions = {
   'demo-latency': { kind: 'duration', default: '50ms', description: 'per-token delay of the demo backend' },
 } as const satisfies OptionSpecs;
 
+/** `npm start`: a whole cluster on this machine, for trying Apiary out. */
+export const clusterOptions = {
+  ...commonOptions,
+  'log-level': { kind: 'string', default: 'warn', values: LOG_LEVELS, description: 'log level of every role' },
+  port: { kind: 'port', default: '7833', description: "the queen's port (hives and workers take free ports)" },
+  hives: { kind: 'int', default: '1', min: 1, max: 64, description: 'hives to start' },
+  workers: { kind: 'int', default: '1', min: 0, max: 16, description: 'workers each hive spawns' },
+  'heartbeat-interval': {
+    kind: 'duration',
+    default: '2s',
+    min: 1,
+    description: 'heartbeat interval of every sender; suspect after 2.5×, offline after 5×',
+  },
+} as const satisfies OptionSpecs;
+
 export interface ParseInput {
   argv: readonly string[];
   env?: Readonly<Record<string, string | undefined>>;
@@ -330,7 +345,7 @@ export interface CliContext {
 }
 
 /** Parses a role's command line: prints --help and exits 0, or a one-line error naming the flag and exits 2. */
-export function parseCommandLine<T extends OptionSpecs & typeof commonOptions>(
+export function parseCommandLine<T extends OptionSpecs>(
   specs: T,
   cli: CliContext,
 ): ParsedOptions<T> {

@@ -1,0 +1,81 @@
+import type { Capabilities, CapabilityChanges, ChangeAction } from '../../contracts/capabilities.js';
+
+/**
+ * The changes that turn `before` into `after`: models and worker types that appeared or went away; one whose size or
+ * version changed is `added` again, which the queen applies as a replacement. Devices never change while a hive runs.
+ */
+export function diffCapabilities(before: Capabilities, after: Capabilities): CapabilityChanges {
+  return {
+    models: diffBy(
+      before.models,
+      after.models,
+      (model) => model.model_id,
+      (a, b) => a.size_gb === b.size_gb,
+    ),
+    workers: diffBy(
+      before.workers,
+      after.workers,
+      (worker) => worker.worker_type,
+      (a, b) => a.version === b.version,
+    ),
+  };
+}
+
+/** `capabilities` with `changes` applied, as the queen holds it afterwards. */
+export function applyCapabilityChanges(capabilities: Capabilities, changes: CapabilityChanges): Capabilities {
+  return {
+    devices: capabilities.devices,
+    models: applyBy(
+      capabilities.models,
+      changes.models.map(({ action, ...model }) => ({ action, item: model })),
+      (model) => model.model_id,
+    ),
+    workers: applyBy(
+      capabilities.workers,
+      changes.workers.map(({ action, ...worker }) => ({ action, item: worker })),
+      (worker) => worker.worker_type,
+    ),
+  };
+}
+
+export function hasChanges(changes: CapabilityChanges): boolean {
+  return changes.models.length > 0 || changes.workers.length > 0;
+}
+
+type Change<T> = { action: ChangeAction } & T;
+
+function diffBy<T>(
+  before: readonly T[],
+  after: readonly T[],
+  key: (item: T) => string,
+  same: (a: T, b: T) => boolean,
+): Change<T>[] {
+  const old = new Map(before.map((item) => [key(item), item]));
+  const now = new Map(after.map((item) => [key(item), item]));
+  const removed = [...old].filter(([id]) => !now.has(id));
+  const added = [...now].filter(([id, item]) => {
+    const previous = old.get(id);
+    return previous === undefined || !same(previous, item);
+  });
+  return [
+    ...sortedById(removed).map(([, item]): Change<T> => ({ action: 'removed', ...item })),
+    ...sortedById(added).map(([, item]): Change<T> => ({ action: 'added', ...item })),
+  ];
+}
+
+function applyBy<T>(
+  items: readonly T[],
+  changes: readonly { action: ChangeAction; item: T }[],
+  key: (item: T) => string,
+): T[] {
+  const result = new Map(items.map((item) => [key(item), item]));
+  for (const { action, item } of changes) {
+    if (action === 'added') result.set(key(item), item);
+    else result.delete(key(item));
+  }
+  return sortedById([...result]).map(([, item]) => item);
+}
+
+function sortedById<T>(entries: [string, T][]): [string, T][] {
+  return entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}

@@ -1,0 +1,262 @@
+import type { Capabilities, CapabilityChanges, Device, Model, WorkerType } from '../../contracts/capabilities.js';
+import { LIMITS } from '../../contracts/common.js';
+import type { Logger } from '../logger.js';
+import { diffCapabilities, hasChanges } from './capability-diff.js';
+import { createChangeLog } from './change-log.js';
+import { type ScannedFile, type ScanProblem, scanDirectory } from './directory-scan.js';
+import { watchDirectories } from './directory-watcher.js';
+import { isModelFile, modelOf } from './models.js';
+import { isManifestFile, readManifest } from './worker-manifests.js';
+
+export interface CapabilityTrackerOptions {
+  modelsDir: string;
+  workersDir: string;
+  devices: Device[];
+  /** Worker types this hive has without a manifest; a manifest of the same type replaces one. */
+  builtInWorkers: WorkerType[];
+  /** Quiet time after the last file event before a rescan (default 300 ms). */
+  debounceMs?: number;
+  logger: Logger;
+}
+
+export interface CapabilityTracker {
+  /** Resolves when the first full scan is done and the watchers run. */
+  start(): Promise<void>;
+  stop(): void;
+  /** The full set now. */
+  current(): Capabilities;
+  /** `capabilities_version`: 0 after the first scan, one more per batch of changes. */
+  version(): number;
+  /** Every change the queen has not acknowledged, merged to their net effect; null when there is none. */
+  pending(): CapabilityChanges | null;
+  /** The queen accepted a heartbeat that carried `version`: changes up to it are no longer pending. */
+  acknowledge(version: number): void;
+  /** Called once per batch of changes, with its version; returns the unsubscribe. */
+  onChange(listener: (version: number) => void): () => void;
+}
+
+/** What one scan found of one kind, keyed by file path, before it is settled. */
+type Found<T> = Map<string, { file: ScannedFile; value: T | ScanProblem }>;
+
+/**
+ * PROTOCOL §3.3: the hive's capabilities, kept current by watching the models and workers directories. Events are
+ * debounced into one rescan, and a file is only taken once two scans in a row see it unchanged, so a model being
+ * copied becomes one `added` with its final size.
+ */
+export function createCapabilityTracker(options: CapabilityTrackerOptions): CapabilityTracker {
+  const { logger, devices, builtInWorkers } = options;
+  const debounceMs = options.debounceMs ?? 300;
+  const listeners = new Set<(version: number) => void>();
+  const modelsWatcher = watchDirectories(options.modelsDir, () => schedule(), logger);
+  const workersWatcher = watchDirectories(options.workersDir, () => schedule(), logger);
+
+  let committed: Capabilities = { devices, models: [], workers: sortedWorkers(builtInWorkers) };
+  let changeLog = createChangeLog(committed);
+  let seenModels = new Map<string, string>();
+  let seenManifests = new Map<string, string>();
+  let heldModels = new Map<string, Model>();
+  let heldManifests = new Map<string, WorkerType>();
+  let reported = new Set<string>();
+  let timer: NodeJS.Timeout | undefined;
+  let scanning = false;
+  let again = false;
+  let stopped = false;
+  let started: Promise<void> | undefined;
+
+  function schedule(): void {
+    if (stopped) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => void run(), debounceMs);
+  }
+
+  /** One scan at a time: an event during a scan brings another after it. */
+  async function run(initial = false): Promise<void> {
+    if (scanning) {
+      again = true;
+      return;
+    }
+    scanning = true;
+    try {
+      await rescan(initial);
+    } catch (error) {
+      if (initial) throw error;
+      logger.error('capability rescan failed', { error });
+    } finally {
+      scanning = false;
+      if (again) {
+        again = false;
+        schedule();
+      }
+    }
+  }
+
+  async function rescan(initial: boolean): Promise<void> {
+    const [modelScan, manifestScan] = await Promise.all([
+      scanDirectory(options.modelsDir, { recursive: true, accept: isModelFile }),
+      scanDirectory(options.workersDir, { recursive: false, accept: isManifestFile }),
+    ]);
+    const manifests: Found<WorkerType> = new Map();
+    await Promise.all(
+      manifestScan.files.map(async (file) => {
+        manifests.set(file.path, { file, value: await readManifest(file) });
+      }),
+    );
+    if (stopped) return;
+    const models: Found<Model> = new Map(modelScan.files.map((file) => [file.path, { file, value: modelOf(file) }]));
+    const problems = [...modelScan.problems, ...manifestScan.problems];
+    const modelsSettled = settle(models, seenModels, heldModels, initial, problems);
+    const manifestsSettled = settle(manifests, seenManifests, heldManifests, initial, problems);
+    heldModels = modelsSettled.held;
+    heldManifests = manifestsSettled.held;
+    seenModels = signatures(models);
+    seenManifests = signatures(manifests);
+
+    const next: Capabilities = {
+      devices,
+      models: resolveModels(heldModels, problems),
+      workers: resolveWorkers(heldManifests, builtInWorkers, problems),
+    };
+    reportProblems(problems);
+    await Promise.all([
+      modelsWatcher.sync(modelScan.directories),
+      workersWatcher.sync(manifestScan.directories.slice(0, 1)),
+    ]);
+    if (stopped) return;
+
+    const changes = diffCapabilities(committed, next);
+    committed = next;
+    if (initial) changeLog = createChangeLog(next);
+    else if (hasChanges(changes)) publish(changeLog.record(changes), changes);
+    if (modelsSettled.unsettled || manifestsSettled.unsettled) schedule();
+  }
+
+  function publish(version: number, changes: CapabilityChanges): void {
+    logger.info('capabilities changed', {
+      capabilities_version: version,
+      models: changes.models.map(({ action, model_id }) => `${action} ${model_id}`),
+      workers: changes.workers.map(({ action, worker_type }) => `${action} ${worker_type}`),
+    });
+    for (const listener of listeners) {
+      try {
+        listener(version);
+      } catch (error) {
+        logger.error('capability change listener failed', { error });
+      }
+    }
+  }
+
+  /** Logs each problem once while it lasts; one that goes away and comes back is logged again. */
+  function reportProblems(problems: ScanProblem[]): void {
+    const now = new Set<string>();
+    for (const { path, problem } of problems) {
+      const key = `${path}\n${problem}`;
+      now.add(key);
+      if (!reported.has(key)) logger.warn('skipped in capabilities', { path, problem });
+    }
+    reported = now;
+  }
+
+  return {
+    start() {
+      started ??= run(true);
+      return started;
+    },
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+      modelsWatcher.close();
+      workersWatcher.close();
+    },
+    current: () => committed,
+    version: () => changeLog.version(),
+    pending: () => changeLog.pending(committed),
+    acknowledge: (version) => changeLog.acknowledge(version),
+    onChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}
+
+/**
+ * A file is taken once it is settled: seen with the same signature by the previous scan (or in the first scan). Until
+ * then the value held for it stays, and a new file stays out.
+ */
+function settle<T>(
+  found: Found<T>,
+  seen: ReadonlyMap<string, string>,
+  held: ReadonlyMap<string, T>,
+  initial: boolean,
+  problems: ScanProblem[],
+): { held: Map<string, T>; unsettled: boolean } {
+  const next = new Map<string, T>();
+  let unsettled = false;
+  for (const [path, { file, value }] of found) {
+    if (initial || seen.get(path) === file.signature) {
+      if (isProblem(value)) problems.push(value);
+      else next.set(path, value);
+      continue;
+    }
+    unsettled = true;
+    const previous = held.get(path);
+    if (previous !== undefined) next.set(path, previous);
+  }
+  return { held: next, unsettled };
+}
+
+function isProblem<T>(value: T | ScanProblem): value is ScanProblem {
+  return typeof value === 'object' && value !== null && 'problem' in value;
+}
+
+function signatures<T>(found: Found<T>): Map<string, string> {
+  return new Map([...found].map(([path, { file }]) => [path, file.signature]));
+}
+
+/** One model per id (the first path in order wins: `a.gguf` over `a.safetensors`), at most the protocol's limit. */
+function resolveModels(held: ReadonlyMap<string, Model>, problems: ScanProblem[]): Model[] {
+  const byId = new Map<string, Model>();
+  for (const path of [...held.keys()].sort()) {
+    const model = held.get(path);
+    if (model === undefined) continue;
+    if (byId.has(model.model_id)) problems.push({ path, problem: `another file is already model ${model.model_id}` });
+    else byId.set(model.model_id, model);
+  }
+  const models = [...byId.values()].sort((a, b) => compare(a.model_id, b.model_id));
+  if (models.length > LIMITS.models) {
+    problems.push({ path: '(models dir)', problem: `more than ${LIMITS.models} models; the rest are left out` });
+  }
+  return models.slice(0, LIMITS.models);
+}
+
+/** Manifests in path order, the first of a type winning; built-in types fill in the rest. */
+function resolveWorkers(
+  held: ReadonlyMap<string, WorkerType>,
+  builtIn: readonly WorkerType[],
+  problems: ScanProblem[],
+): WorkerType[] {
+  const byType = new Map<string, WorkerType>();
+  for (const path of [...held.keys()].sort()) {
+    const worker = held.get(path);
+    if (worker === undefined) continue;
+    if (byType.has(worker.worker_type)) {
+      problems.push({ path, problem: `another manifest already declares ${worker.worker_type}` });
+    } else byType.set(worker.worker_type, worker);
+  }
+  for (const worker of builtIn) if (!byType.has(worker.worker_type)) byType.set(worker.worker_type, worker);
+  const workers = sortedWorkers([...byType.values()]);
+  if (workers.length > LIMITS.workerTypes) {
+    problems.push({
+      path: '(workers dir)',
+      problem: `more than ${LIMITS.workerTypes} worker types; the rest are left out`,
+    });
+  }
+  return workers.slice(0, LIMITS.workerTypes);
+}
+
+function sortedWorkers(workers: readonly WorkerType[]): WorkerType[] {
+  return [...workers].sort((a, b) => compare(a.worker_type, b.worker_type));
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,195 @@
+import os from 'node:os';
+import type { Device } from '../../contracts/capabilities.js';
+import { LIMITS } from '../../contracts/common.js';
+import type { DeviceMonitorData, MonitorData } from '../../contracts/heartbeat.js';
+import type { Logger } from '../logger.js';
+import { type MemoryReading, readCpuLoad, readCpuName, readMemory } from './host-metrics.js';
+import { createNvidiaSmiReader, type GpuReading } from './nvidia-smi.js';
+import { TIMED_OUT, timeBox } from './time-box.js';
+
+/** A GPU as capabilities describe it (`GPU-<index>`). */
+export type GpuInfo = { index: number } & Pick<Device, 'name' | 'vram_gb' | 'compute_capability'>;
+
+export interface MonitorOptions {
+  /** How often to read; readings run in the background, never on a heartbeat's path. */
+  periodMs: number;
+  /** The longest any one source may take; a slower one leaves its last reading in place. */
+  sourceTimeoutMs: number;
+  /** The `nvidia-smi` to run: a name looked up on PATH (default `nvidia-smi`) or a path. */
+  nvidiaSmi?: string;
+  logger: Logger;
+  now?: () => Date;
+}
+
+export interface Monitor {
+  /** Resolves when the first reading is done (each source within its time box). */
+  start(): Promise<void>;
+  stop(): void;
+  /** The last reading, at once; `collected_at` is when its oldest part was read. */
+  latest(): MonitorData;
+  /** The GPUs of the last successful `nvidia-smi` reading. */
+  gpus(): readonly GpuInfo[];
+  /** The CPU's brand as read at start; empty when unknown. */
+  cpuName(): string;
+}
+
+interface Stamped<T> {
+  value: T;
+  at: Date;
+}
+
+const GIB = 1024 ** 3;
+/** `systeminformation` measures its first CPU load over this long: expected, not a hang. */
+const FIRST_CPU_SAMPLE_MS = 500;
+
+export function createMonitor(options: MonitorOptions): Monitor {
+  const { logger, sourceTimeoutMs } = options;
+  const now = options.now ?? (() => new Date());
+  const nvidiaSmi = createNvidiaSmiReader({ binary: options.nvidiaSmi ?? 'nvidia-smi', timeoutMs: sourceTimeoutMs });
+  const readCpu = single(readCpuLoad);
+  const readMem = single(readMemory);
+  const problems = new Map<string, string>();
+  const abort = new AbortController();
+
+  let cpu: Stamped<number> | null = null;
+  let memory: Stamped<MemoryReading> | null = null;
+  let uptimeSeconds = 0;
+  let gpuReadings: Stamped<GpuReading[]> | null = null;
+  let gpuMissing = false;
+  let cpuBrand = '';
+  let snapshot: MonitorData = build();
+  let started: Promise<void> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+
+  /** Logs a source's problem when it starts and its recovery when it ends: never a line per period. */
+  function report(source: string, problem: string | null): void {
+    const previous = problems.get(source);
+    if (problem === null) {
+      if (previous !== undefined) logger.info(`${source} reading recovered`);
+      problems.delete(source);
+    } else {
+      if (previous === undefined) logger.warn(`${source} reading failed; keeping the last one`, { problem });
+      problems.set(source, problem);
+    }
+  }
+
+  async function collectCpu(): Promise<void> {
+    const result = await timeBox(readCpu(), cpu === null ? sourceTimeoutMs + FIRST_CPU_SAMPLE_MS : sourceTimeoutMs);
+    if (typeof result === 'number') cpu = { value: result, at: now() };
+    report('cpu', problemOf(result));
+  }
+
+  async function collectMemory(): Promise<void> {
+    const result = await timeBox(readMem(), sourceTimeoutMs);
+    if (result !== TIMED_OUT && !(result instanceof Error)) memory = { value: result, at: now() };
+    report('memory', problemOf(result));
+  }
+
+  async function collectGpus(): Promise<void> {
+    if (gpuMissing) return;
+    const result = await nvidiaSmi.read(abort.signal);
+    if (stopped) return;
+    if (result.kind === 'missing') {
+      gpuMissing = true;
+      logger.info('nvidia-smi not found: no NVIDIA GPUs', { nvidia_smi: options.nvidiaSmi ?? 'nvidia-smi' });
+      return;
+    }
+    if (result.kind === 'ok') gpuReadings = { value: result.gpus, at: now() };
+    report('nvidia-smi', result.kind === 'ok' ? null : result.kind === 'timeout' ? 'timed out' : result.message);
+  }
+
+  async function collectCpuName(): Promise<void> {
+    const result = await timeBox(readCpuName(), sourceTimeoutMs);
+    if (typeof result === 'string') cpuBrand = result;
+  }
+
+  async function collect(): Promise<void> {
+    await Promise.all([collectCpu(), collectMemory(), collectGpus()]);
+    uptimeSeconds = Math.floor(os.uptime());
+    snapshot = build();
+  }
+
+  function build(): MonitorData {
+    const gpuPart = gpuMissing ? null : gpuReadings;
+    const times = [cpu?.at, memory?.at, gpuPart?.at].filter((at) => at !== undefined);
+    const oldest = times.reduce<Date | undefined>((min, at) => (min === undefined || at < min ? at : min), undefined);
+    return {
+      cpu_usage_percent: Math.round((cpu?.value ?? 0) * 10) / 10,
+      ram_used_gb: gigabytes(memory?.value.usedBytes ?? 0),
+      ram_total_gb: gigabytes(memory?.value.totalBytes ?? 0),
+      uptime_seconds: uptimeSeconds,
+      devices: (gpuPart?.value ?? []).slice(0, LIMITS.devices).map(deviceData),
+      ...(oldest ? { collected_at: oldest.toISOString() } : {}),
+    };
+  }
+
+  function schedule(): void {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      void collect().then(schedule);
+    }, options.periodMs);
+    timer.unref();
+  }
+
+  return {
+    start() {
+      started ??= Promise.all([collect(), collectCpuName()]).then(schedule);
+      return started;
+    },
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+      abort.abort();
+    },
+    latest: () => snapshot,
+    gpus: () => (gpuMissing ? [] : (gpuReadings?.value ?? []).slice(0, LIMITS.devices).map(gpuInfo)),
+    cpuName: () => cpuBrand,
+  };
+}
+
+/** Shares a read still in flight instead of starting another: a hung source never piles up calls. */
+function single<T>(read: () => Promise<T>): () => Promise<T> {
+  let inFlight: Promise<T> | null = null;
+  return () => {
+    inFlight ??= read().finally(() => {
+      inFlight = null;
+    });
+    return inFlight;
+  };
+}
+
+function problemOf(result: unknown): string | null {
+  if (result === TIMED_OUT) return 'timed out';
+  return result instanceof Error ? result.message : null;
+}
+
+function gigabytes(bytes: number): number {
+  return Math.round((bytes / GIB) * 1000) / 1000;
+}
+
+function mebibytesToGigabytes(mib: number): number {
+  return Math.round((mib / 1024) * 1000) / 1000;
+}
+
+function deviceData(gpu: GpuReading): DeviceMonitorData {
+  const temperature = gpu.temperatureC;
+  return {
+    device_id: `GPU-${gpu.index}`,
+    // The contract requires numbers: memory nvidia-smi cannot report (unified-memory boards) shows as 0.
+    vram_used_gb: mebibytesToGigabytes(Math.max(0, gpu.memoryUsedMiB ?? 0)),
+    vram_total_gb: mebibytesToGigabytes(Math.max(0, gpu.memoryTotalMiB ?? 0)),
+    ...(temperature !== undefined && temperature >= -100 && temperature <= 200
+      ? { temperature_celsius: temperature }
+      : {}),
+  };
+}
+
+function gpuInfo(gpu: GpuReading): GpuInfo {
+  return {
+    index: gpu.index,
+    name: gpu.name.slice(0, 256),
+    ...(gpu.memoryTotalMiB !== undefined ? { vram_gb: mebibytesToGigabytes(Math.max(0, gpu.memoryTotalMiB)) } : {}),
+    ...(gpu.computeCapability !== undefined ? { compute_capability: gpu.computeCapability.slice(0, 32) } : {}),
+  };
+}

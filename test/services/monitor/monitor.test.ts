@@ -1,0 +1,179 @@
+import os from 'node:os';
+import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
+import { MonitorData } from '../../../contracts/heartbeat.js';
+import { createLogger, type Logger } from '../../../services/logger.js';
+import { createMonitor, type Monitor } from '../../../services/monitor/monitor.js';
+import { createFakeNvidiaSmi, type FakeNvidiaSmi } from '../../fixtures/fake-nvidia-smi.js';
+
+const TWO_GPUS = ['0, NVIDIA GeForce RTX 4090, 2048, 24564, 51, 8.9', '1, NVIDIA RTX A6000, 0, 49140, 0, 8.6'].join(
+  '\n',
+);
+
+let fake: FakeNvidiaSmi;
+let monitor: Monitor | undefined;
+const LogLine = z.object({ level: z.string(), msg: z.string() });
+
+let logs: z.infer<typeof LogLine>[];
+let logger: Logger;
+
+beforeEach(async () => {
+  fake = await createFakeNvidiaSmi();
+  logs = [];
+  logger = createLogger({ level: 'debug', write: (line) => logs.push(LogLine.parse(JSON.parse(line))) });
+});
+
+afterEach(async () => {
+  monitor?.stop();
+  monitor = undefined;
+  vi.unstubAllEnvs();
+  await fake.remove();
+});
+
+function start(options: { periodMs?: number; sourceTimeoutMs?: number; nvidiaSmi?: string } = {}): Promise<void> {
+  monitor = createMonitor({ periodMs: 60_000, sourceTimeoutMs: 2_000, logger, ...options });
+  return monitor.start();
+}
+
+function started(): Monitor {
+  if (!monitor) throw new Error('no monitor started');
+  return monitor;
+}
+
+function logged(text: string): number {
+  return logs.filter((line) => line.msg.includes(text)).length;
+}
+
+describe('monitor', () => {
+  it('reads this machine with values in range', async () => {
+    const before = Date.now();
+    // A time box shorter than the half second systeminformation takes for its first CPU sample.
+    await start({ sourceTimeoutMs: 200 });
+    const data = started().latest();
+    expect(MonitorData.parse(data)).toEqual(data);
+    expect(data.cpu_usage_percent).toBeGreaterThanOrEqual(0);
+    expect(data.cpu_usage_percent).toBeLessThanOrEqual(100);
+    expect(data.ram_total_gb).toBeCloseTo(os.totalmem() / 1024 ** 3, 1);
+    expect(data.ram_used_gb).toBeGreaterThan(0);
+    expect(data.ram_used_gb).toBeLessThanOrEqual(data.ram_total_gb);
+    expect(Number.isInteger(data.uptime_seconds)).toBe(true);
+    expect(Math.abs(data.uptime_seconds - os.uptime())).toBeLessThanOrEqual(5);
+    expect(Date.parse(data.collected_at ?? '')).toBeGreaterThanOrEqual(before - 1);
+    for (const device of data.devices) expect(device.vram_used_gb).toBeLessThanOrEqual(device.vram_total_gb);
+    expect(started().cpuName()).not.toBe('');
+    expect(logs.filter((line) => line.level === 'warn')).toEqual([]);
+  });
+
+  it('reads every GPU from the nvidia-smi first on PATH', async () => {
+    await fake.answer(TWO_GPUS);
+    vi.stubEnv('PATH', `${fake.dir}${path.delimiter}${process.env.PATH ?? ''}`);
+    await start();
+    expect(started().latest().devices).toEqual([
+      { device_id: 'GPU-0', vram_used_gb: 2, vram_total_gb: 23.988, temperature_celsius: 51 },
+      { device_id: 'GPU-1', vram_used_gb: 0, vram_total_gb: 47.988, temperature_celsius: 0 },
+    ]);
+    expect(started().gpus()).toEqual([
+      { index: 0, name: 'NVIDIA GeForce RTX 4090', vram_gb: 23.988, compute_capability: '8.9' },
+      { index: 1, name: 'NVIDIA RTX A6000', vram_gb: 47.988, compute_capability: '8.6' },
+    ]);
+    expect(await fake.calls()).toHaveLength(1);
+  });
+
+  it('leaves out what nvidia-smi cannot report, and keeps zeros', async () => {
+    await fake.answer(['0, NVIDIA GH200, [N/A], [N/A], N/A, [N/A]', '1, Tesla T4, 0, 15360, 0, 7.5'].join('\n'));
+    await start({ nvidiaSmi: fake.path });
+    const data = started().latest();
+    expect(MonitorData.safeParse(data).success).toBe(true);
+    expect(data.devices).toEqual([
+      { device_id: 'GPU-0', vram_used_gb: 0, vram_total_gb: 0 },
+      { device_id: 'GPU-1', vram_used_gb: 0, vram_total_gb: 15, temperature_celsius: 0 },
+    ]);
+    expect(started().gpus()).toEqual([
+      { index: 0, name: 'NVIDIA GH200' },
+      { index: 1, name: 'Tesla T4', vram_gb: 15, compute_capability: '7.5' },
+    ]);
+  });
+
+  it('treats a missing nvidia-smi as no GPUs and says so once', async () => {
+    await start({ periodMs: 20, nvidiaSmi: path.join(fake.dir, 'absent') });
+    const first = started().latest().collected_at;
+    await vi.waitFor(() => expect(started().latest().collected_at).not.toBe(first), { timeout: 2_000, interval: 10 });
+    const second = started().latest().collected_at;
+    await vi.waitFor(() => expect(started().latest().collected_at).not.toBe(second), { timeout: 2_000, interval: 10 });
+    expect(started().latest().devices).toEqual([]);
+    expect(started().gpus()).toEqual([]);
+    expect(logged('nvidia-smi not found')).toBe(1);
+    expect(logs.filter((line) => line.level === 'warn')).toEqual([]);
+  });
+
+  it('bounds start when nvidia-smi hangs from the first call', async () => {
+    await fake.hang();
+    const before = performance.now();
+    await start({ sourceTimeoutMs: 300, nvidiaSmi: fake.path });
+    expect(performance.now() - before).toBeLessThan(1_000);
+    expect(started().gpus()).toEqual([]);
+    expect(started().latest().devices).toEqual([]);
+    expect(logged('nvidia-smi reading failed')).toBe(1);
+  });
+
+  it('keeps stale GPU metrics during a hang without ever delaying latest() or the event loop', async () => {
+    await fake.answer(TWO_GPUS);
+    await start({ periodMs: 20, sourceTimeoutMs: 150, nvidiaSmi: fake.path });
+    const healthy = started().latest();
+    expect(healthy.devices).toHaveLength(2);
+
+    await fake.hang();
+    const delay = monitorEventLoopDelay({ resolution: 10 });
+    delay.enable();
+    let slowest = 0;
+    await vi.waitFor(
+      async () => {
+        const before = performance.now();
+        started().latest();
+        slowest = Math.max(slowest, performance.now() - before);
+        expect(await fake.hangs()).toBeGreaterThanOrEqual(3);
+      },
+      { timeout: 2_000, interval: 10 },
+    );
+    delay.disable();
+
+    const stale = started().latest();
+    expect(stale.devices).toEqual(healthy.devices);
+    expect(started().gpus()).toHaveLength(2);
+    // Its oldest part, the last GPU reading, is from before at least two hangs of 150 ms.
+    expect(Date.now() - Date.parse(stale.collected_at ?? '')).toBeGreaterThanOrEqual(250);
+    expect(slowest).toBeLessThan(5);
+    expect(delay.max / 1e6).toBeLessThan(100);
+    expect(logged('nvidia-smi reading failed')).toBe(1);
+
+    await fake.answer(TWO_GPUS);
+    await vi.waitFor(() => expect(Date.now() - Date.parse(started().latest().collected_at ?? '')).toBeLessThan(250), {
+      timeout: 2_000,
+      interval: 10,
+    });
+    expect(logged('nvidia-smi reading recovered')).toBe(1);
+  });
+
+  it('kills a hung query when stopped', async () => {
+    await fake.answer(TWO_GPUS);
+    await start({ periodMs: 10, sourceTimeoutMs: 10_000, nvidiaSmi: fake.path });
+    await fake.hang();
+    await vi.waitFor(async () => expect(await fake.hangs()).toBe(1), { timeout: 2_000, interval: 10 });
+    const [pid] = await fake.hungPids();
+    expect(alive(pid)).toBe(true);
+    started().stop();
+    await vi.waitFor(() => expect(alive(pid)).toBe(false), { timeout: 2_000, interval: 10 });
+  });
+});
+
+function alive(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
