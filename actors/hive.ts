@@ -1,0 +1,213 @@
+import { randomUUID } from 'node:crypto';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Hono } from 'hono';
+import type { ErrorBody } from '../contracts/heartbeat.js';
+import { advertiseUrl } from '../services/advertise-url.js';
+import { builtInWorkerTypes, createCapabilityTracker, scanDevices } from '../services/capabilities/index.js';
+import { formatDuration } from '../services/duration.js';
+import { createHivePayload } from '../services/hive/heartbeat-payload.js';
+import { createWorkerManager } from '../services/hive/worker-manager.js';
+import { createHiveApp } from '../services/http/hive-app.js';
+import { listen } from '../services/http/listen.js';
+import { startInspector } from '../services/inspector.js';
+import { createLogger, type Logger } from '../services/logger.js';
+import { createMonitor } from '../services/monitor/index.js';
+import { hiveOptions, type ParsedOptions, parseCommandLine } from '../services/options.js';
+import { createQueenClient } from '../services/queen-client.js';
+import { createSender } from '../services/sender.js';
+
+/** A hive process (PROTOCOL §1, §4): monitor data and capabilities to the queen, and the workers it spawns. */
+
+export type HiveOptions = ParsedOptions<typeof hiveOptions>;
+
+export interface HiveOverrides {
+  logger?: Logger;
+  /** The worker entry point to spawn; `worker.js` beside this file by default. */
+  workerScript?: string;
+  /** Receives each log line of a spawned worker; the hive's stderr by default. */
+  forwardWorkerLog?: (line: string) => void;
+  /** The `nvidia-smi` binary the monitor runs. */
+  nvidiaSmi?: string;
+}
+
+export interface HiveHandle {
+  /** Where this hive listens. */
+  url: string;
+  hiveId: string;
+  bootId: string;
+  /** The lifecycle's top-level state. */
+  lifecycle(): string;
+  /** Stops the workers (their final heartbeats go out), then the hive's own `stopping` heartbeat. */
+  stop(): Promise<void>;
+}
+
+/** Monitor data is read in the background at most this far apart, whatever the heartbeat interval. */
+const MONITOR_PERIOD_MS = 5_000;
+/** A metrics source slower than this keeps its last reading (CPU load alone needs half a second at first). */
+const MONITOR_SOURCE_TIMEOUT_MS = 2_000;
+
+export async function startHive(options: HiveOptions, overrides: HiveOverrides = {}): Promise<HiveHandle> {
+  const logger = (overrides.logger ?? createLogger({ level: options.logLevel })).child({ hive_id: options.hiveId });
+  const bootId = randomUUID();
+
+  // Bound before anything talks to a queen: a hive that cannot listen must not register.
+  let app: Hono | undefined;
+  const server = await listen({ fetch: (request) => app?.fetch(request) ?? notYet() }, options.host, options.port);
+  const url = advertiseUrl(options.host, server.port);
+  const hiveUrl = options.advertiseUrl ?? url;
+
+  // Whatever started is stopped again when a later step of the start-up fails.
+  const undo: (() => unknown)[] = [() => server.close()];
+  const starting = async <T>(step: () => Promise<T>, stopIt: (value: T) => unknown): Promise<T> => {
+    try {
+      const value = await step();
+      undo.unshift(() => stopIt(value));
+      return value;
+    } catch (error) {
+      for (const stopOne of undo) await stopOne();
+      throw error;
+    }
+  };
+  const inspector = await starting(
+    () => startInspector(options.inspect, logger),
+    (started) => started.stop(),
+  );
+  const monitor = await starting(
+    async () => {
+      const created = createMonitor({
+        periodMs: Math.min(options.heartbeatInterval, MONITOR_PERIOD_MS),
+        sourceTimeoutMs: MONITOR_SOURCE_TIMEOUT_MS,
+        ...(overrides.nvidiaSmi ? { nvidiaSmi: overrides.nvidiaSmi } : {}),
+        logger,
+      });
+      await created.start();
+      return created;
+    },
+    (started) => started.stop(),
+  );
+  const gpus = monitor.gpus();
+  const tracker = await starting(
+    async () => {
+      const created = createCapabilityTracker({
+        modelsDir: options.modelsDir,
+        workersDir: options.workersDir,
+        devices: scanDevices(gpus, monitor.cpuName()),
+        builtInWorkers: builtInWorkerTypes(gpus.length > 0),
+        logger,
+      });
+      await created.start().catch((error: unknown) => {
+        created.stop();
+        throw error;
+      });
+      return created;
+    },
+    (started) => started.stop(),
+  );
+
+  const client = createQueenClient({ token: options.token, timeoutMs: options.requestTimeout });
+  const payload = createHivePayload({
+    hiveId: options.hiveId,
+    bootId,
+    hiveUrl,
+    monitor,
+    capabilities: tracker,
+  });
+  const sender = createSender({
+    systemId: 'hive-lifecycle',
+    settings: {
+      heartbeatIntervalMs: options.heartbeatInterval,
+      backoffMs: options.backoff,
+      maxFailures: options.maxFailures,
+      probeIntervalMs: options.probeInterval,
+      jitter: options.jitter,
+    },
+    queenUrl: options.queenUrl ?? null,
+    buildPayload: payload.build,
+    post: (queenUrl, body, signal) => client.sendHiveHeartbeat(queenUrl, body, signal),
+    onSent: payload.sent,
+    logger,
+    inspect: inspector.inspect,
+  });
+  const unsubscribe = tracker.onChange(() => sender.changed());
+
+  const workers = createWorkerManager({
+    hiveId: options.hiveId,
+    host: options.host,
+    workerScript: overrides.workerScript ?? fileURLToPath(new URL('./worker.js', import.meta.url)),
+    workerArgs: [
+      ...['--heartbeat-interval', formatDuration(options.heartbeatInterval)],
+      ...['--backoff', options.backoff.map(formatDuration).join(',')],
+      ...['--max-failures', String(options.maxFailures), '--request-timeout', formatDuration(options.requestTimeout)],
+      ...['--jitter', String(options.jitter), '--log-level', options.logLevel],
+      ...(options.insecure ? ['--insecure'] : []),
+    ],
+    token: options.token,
+    queenUrl: () => sender.queenUrl(),
+    capabilities: () => tracker.current(),
+    report: (queenUrl, heartbeat) => client.sendWorkerHeartbeat(queenUrl, heartbeat),
+    // A worker's final heartbeat and its server's close each take up to one request timeout.
+    stopTimeoutMs: 2 * options.requestTimeout + 1_000,
+    logger,
+    ...(overrides.forwardWorkerLog ? { forward: overrides.forwardWorkerLog } : {}),
+  });
+
+  app = createHiveApp({
+    hiveId: options.hiveId,
+    token: options.token,
+    lifecycle: sender,
+    capabilities: () => tracker.current(),
+    monitor: () => monitor.latest(),
+    workers,
+    logger,
+  });
+  logger.info('hive listening', { url, hive_url: hiveUrl, boot_id: bootId, queen_url: options.queenUrl ?? null });
+
+  const stop = async (): Promise<void> => {
+    await workers.stopAll();
+    unsubscribe();
+    await sender.stop();
+    await server.close(options.requestTimeout);
+    tracker.stop();
+    monitor.stop();
+    await inspector.stop();
+  };
+  let stopped: Promise<void> | undefined;
+  return {
+    url,
+    hiveId: options.hiveId,
+    bootId,
+    lifecycle: () => sender.state(),
+    stop: () => {
+      stopped ??= stop();
+      return stopped;
+    },
+  };
+}
+
+function notYet(): Response {
+  return Response.json({ error: 'The hive is starting.' } satisfies ErrorBody, {
+    status: 503,
+    headers: { 'retry-after': '1' },
+  });
+}
+
+async function main(): Promise<void> {
+  const options = parseCommandLine(hiveOptions, {
+    command: 'apiary-hive',
+    summary: 'An Apiary hive: reports this machine and its models to the queen, and spawns workers.',
+  });
+  const hive = await startHive(options);
+  const shutdown = (): void => {
+    void hive.stop().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
+  main().catch((error: unknown) => {
+    createLogger().error('hive failed to start', { error });
+    process.exit(1);
+  });
+}

@@ -1,0 +1,57 @@
+import type { Capabilities, CapabilityChanges } from '../../contracts/capabilities.js';
+import type { HiveHeartbeat, MonitorData } from '../../contracts/heartbeat.js';
+import type { SendRequest } from '../../machines/lifecycle.js';
+import type { SendOutcome } from '../../machines/send-outcome.js';
+
+/** The parts of the capability tracker a heartbeat needs. */
+export interface CapabilitySource {
+  current(): Capabilities;
+  version(): number;
+  /** Changes the queen has not acknowledged yet; null when there are none. */
+  pending(): CapabilityChanges | null;
+  acknowledge(version: number): void;
+}
+
+export interface HivePayloadDeps {
+  hiveId: string;
+  /** Random per hive process, so the queen tells a restart from a long silence. */
+  bootId: string;
+  hiveUrl: string;
+  monitor: { latest(): MonitorData };
+  capabilities: CapabilitySource;
+  now?: () => Date;
+}
+
+export interface HivePayload {
+  /** Builds the heartbeat the lifecycle asked for: full capabilities, or the pending changes. */
+  build(request: SendRequest): HiveHeartbeat;
+  /** After a send: a 2xx acknowledges the capabilities version the payload carried. */
+  sent(payload: HiveHeartbeat, outcome: SendOutcome): void;
+}
+
+export function createHivePayload(deps: HivePayloadDeps): HivePayload {
+  const now = deps.now ?? (() => new Date());
+  return {
+    build(request) {
+      const { capabilities } = deps;
+      const version = capabilities.version();
+      const heartbeat: HiveHeartbeat = {
+        hive_id: deps.hiveId,
+        timestamp: now().toISOString(),
+        monitor_data: deps.monitor.latest(),
+        capabilities_version: version,
+        boot_id: deps.bootId,
+        hive_url: deps.hiveUrl,
+        status: request.reason === 'final' ? 'stopping' : 'ready',
+      };
+      if (request.full) return { ...heartbeat, capabilities: capabilities.current() };
+      const changes = capabilities.pending();
+      return changes ? { ...heartbeat, capability_changes: changes } : heartbeat;
+    },
+    sent(payload, outcome) {
+      if (outcome.ok && payload.capabilities_version !== undefined) {
+        deps.capabilities.acknowledge(payload.capabilities_version);
+      }
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import http from 'node:http';
+import { getRequestListener } from '@hono/node-server';
+
+/** Something with a Fetch API handler, e.g. a Hono app. */
+export interface FetchApp {
+  fetch: (request: Request) => Response | Promise<Response>;
+}
+
+export interface Listening {
+  server: http.Server;
+  /** The port bound: the one asked for, or the OS's pick for 0. */
+  port: number;
+  /** Stops accepting; connections still open after `graceMs` are cut. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Serves `app` on `host:port` with Node's HTTP server; rejects when the port cannot be bound. */
+export async function listen(app: FetchApp, host: string, port: number): Promise<Listening> {
+  const server = http.createServer(getRequestListener((request) => app.fetch(request)));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const bound = typeof address === 'object' && address !== null ? address.port : port;
+  return {
+    server,
+    port: bound,
+    close: (graceMs = 0) =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+        timer.unref();
+        server.once('close', () => clearTimeout(timer));
+      }),
+  };
+}

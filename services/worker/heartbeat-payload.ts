@@ -1,0 +1,60 @@
+import type { WorkerHeartbeat, WorkerStatus } from '../../contracts/heartbeat.js';
+import type { SendRequest } from '../../machines/lifecycle.js';
+
+/** What stays the same in every heartbeat of one worker. */
+export interface HeartbeatIdentity {
+  workerId: string;
+  hiveId: string;
+  model: string;
+  device: string;
+  port: number;
+  workerUrl: string;
+}
+
+export interface WorkerMoment {
+  status: WorkerStatus;
+  requestsServed: number;
+  /** Milliseconds since the worker started. */
+  uptimeMs: number;
+  now: Date;
+}
+
+/** One worker heartbeat; the hive also builds one with it when it reports a dead worker on its behalf. */
+export function workerHeartbeat(identity: HeartbeatIdentity, moment: WorkerMoment): WorkerHeartbeat {
+  return {
+    worker_id: identity.workerId,
+    hive_id: identity.hiveId,
+    timestamp: moment.now.toISOString(),
+    status: moment.status,
+    model: identity.model,
+    device: identity.device,
+    port: identity.port,
+    requests_served: moment.requestsServed,
+    uptime_seconds: Math.max(0, Math.floor(moment.uptimeMs / 1000)),
+    worker_url: identity.workerUrl,
+  };
+}
+
+export interface WorkerPayloadDeps {
+  identity: HeartbeatIdentity;
+  /** The worker-status machine's wire status. */
+  status: () => WorkerStatus;
+  requestsServed: () => number;
+  /** Epoch milliseconds of the worker's start. */
+  startedAt: number;
+  now?: () => number;
+}
+
+/** The lifecycle's payload builder for a worker: the final heartbeat always says `stopped`. */
+export function createWorkerPayload(deps: WorkerPayloadDeps): (request: SendRequest) => WorkerHeartbeat {
+  const now = deps.now ?? Date.now;
+  return (request) => {
+    const at = now();
+    return workerHeartbeat(deps.identity, {
+      status: request.reason === 'final' ? 'stopped' : deps.status(),
+      requestsServed: deps.requestsServed(),
+      uptimeMs: at - deps.startedAt,
+      now: new Date(at),
+    });
+  };
+}

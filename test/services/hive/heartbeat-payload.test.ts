@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import type { Capabilities, CapabilityChanges } from '../../../contracts/capabilities.js';
+import { HiveHeartbeat, type MonitorData } from '../../../contracts/heartbeat.js';
+import type { SendRequest } from '../../../machines/lifecycle.js';
+import type { SendOutcome } from '../../../machines/send-outcome.js';
+import { type CapabilitySource, createHivePayload } from '../../../services/hive/heartbeat-payload.js';
+
+const MONITOR: MonitorData = {
+  cpu_usage_percent: 12.5,
+  ram_used_gb: 3,
+  ram_total_gb: 16,
+  uptime_seconds: 100,
+  devices: [],
+  collected_at: '2025-10-30T14:52:00.000Z',
+};
+const CAPABILITIES: Capabilities = {
+  devices: [{ id: 'CPU-0', name: 'Test CPU', device_type: 'cpu' }],
+  models: [{ model_id: 'tiny', size_gb: 0.5 }],
+  workers: [{ worker_type: 'cpu', version: '0.1.0' }],
+};
+const CHANGES: CapabilityChanges = { models: [{ action: 'added', model_id: 'big', size_gb: 7 }], workers: [] };
+const OK: SendOutcome = { ok: true, ack: { status: 'ok', queen_epoch: 'e1', resync: false } };
+const FAILED: SendOutcome = { ok: false, failure: { kind: 'refused', message: 'refused' } };
+
+function tracker(pending: CapabilityChanges | null, version = 3): CapabilitySource & { acknowledged: number[] } {
+  const acknowledged: number[] = [];
+  return {
+    acknowledged,
+    current: () => CAPABILITIES,
+    version: () => version,
+    pending: () => pending,
+    acknowledge: (v) => acknowledged.push(v),
+  };
+}
+
+function request(reason: SendRequest['reason'], full: boolean): SendRequest {
+  return { queenUrl: 'http://queen.test:7833', reason, full };
+}
+
+function payloadWith(source: CapabilitySource) {
+  return createHivePayload({
+    hiveId: 'hive-a',
+    bootId: 'boot-1',
+    hiveUrl: 'http://10.0.0.5:7835',
+    monitor: { latest: () => MONITOR },
+    capabilities: source,
+    now: () => new Date('2025-10-30T14:52:01.000Z'),
+  });
+}
+
+describe('hive heartbeat payload', () => {
+  it('carries the full capabilities when the lifecycle asks for them, and never the changes then', () => {
+    const heartbeat = payloadWith(tracker(CHANGES)).build(request('discovery', true));
+    expect(HiveHeartbeat.parse(heartbeat)).toEqual({
+      hive_id: 'hive-a',
+      timestamp: '2025-10-30T14:52:01.000Z',
+      monitor_data: MONITOR,
+      capabilities: CAPABILITIES,
+      capabilities_version: 3,
+      boot_id: 'boot-1',
+      hive_url: 'http://10.0.0.5:7835',
+      status: 'ready',
+    });
+  });
+
+  it('carries the pending changes in a normal heartbeat, and neither field when nothing changed', () => {
+    const withChanges = payloadWith(tracker(CHANGES)).build(request('sync', false));
+    expect(withChanges.capability_changes).toEqual(CHANGES);
+    expect(withChanges.capabilities).toBeUndefined();
+    const quiet = payloadWith(tracker(null)).build(request('heartbeat', false));
+    expect(quiet).not.toHaveProperty('capability_changes');
+    expect(quiet).not.toHaveProperty('capabilities');
+    expect(quiet.capabilities_version).toBe(3);
+  });
+
+  it('says stopping in the final heartbeat', () => {
+    expect(payloadWith(tracker(null)).build(request('final', false)).status).toBe('stopping');
+  });
+
+  it('acknowledges the version it carried on a 2xx only', () => {
+    const source = tracker(CHANGES, 7);
+    const payload = payloadWith(source);
+    const heartbeat = payload.build(request('sync', false));
+    payload.sent(heartbeat, FAILED);
+    expect(source.acknowledged).toEqual([]);
+    payload.sent(heartbeat, OK);
+    expect(source.acknowledged).toEqual([7]);
+  });
+});

@@ -1,0 +1,196 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Capabilities } from '../../../contracts/capabilities.js';
+import { type WorkerHeartbeat, WorkerHeartbeat as WorkerHeartbeatSchema } from '../../../contracts/heartbeat.js';
+import type { SendOutcome } from '../../../machines/send-outcome.js';
+import {
+  createWorkerManager,
+  type WorkerManager,
+  type WorkerManagerOptions,
+} from '../../../services/hive/worker-manager.js';
+import { silentLogger } from '../../../services/logger.js';
+
+/** Stands in for worker.js: logs what it was given, then behaves as its `--mode` says when asked to stop. */
+const FAKE_WORKER = `
+const argv = process.argv.slice(2);
+process.stderr.write(JSON.stringify({ msg: 'fake worker', argv, token: process.env.APIARY_TOKEN ?? null,
+  leaked: process.env.APIARY_UPSTREAM ?? null }) + '\\n');
+const mode = argv[argv.indexOf('--mode') + 1];
+process.on('SIGTERM', () => { if (mode !== 'stubborn') process.exit(mode === 'fail-on-stop' ? 3 : 0); });
+setInterval(() => {}, 1000);
+`;
+
+const OK: SendOutcome = { ok: true, ack: { status: 'ok', queen_epoch: 'e1', resync: false } };
+const QUEEN = 'http://127.0.0.1:7833';
+
+const CAPABILITIES: Capabilities = {
+  devices: [
+    { id: 'GPU-0', name: 'Test GPU', device_type: 'gpu', vram_gb: 24 },
+    { id: 'CPU-0', name: 'Test CPU', device_type: 'cpu' },
+  ],
+  models: [{ model_id: 'tiny', size_gb: 0.1 }],
+  workers: [
+    { worker_type: 'cpu', version: '0.1.0' },
+    { worker_type: 'cuda', version: '0.1.0' },
+  ],
+};
+
+interface Fixture {
+  manager: WorkerManager;
+  reports: { queenUrl: string; heartbeat: WorkerHeartbeat }[];
+  lines: string[];
+}
+
+let dir = '';
+let script = '';
+const managers: WorkerManager[] = [];
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'apiary-manager-'));
+  script = path.join(dir, 'fake-worker.js');
+  writeFileSync(script, FAKE_WORKER);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(async () => {
+  await Promise.all(managers.splice(0).map((m) => m.stopAll()));
+});
+
+function fixture(overrides: Partial<WorkerManagerOptions> = {}, mode = 'polite'): Fixture {
+  const reports: Fixture['reports'] = [];
+  const lines: string[] = [];
+  const manager = createWorkerManager({
+    hiveId: 'hive-a',
+    host: '127.0.0.1',
+    workerScript: script,
+    workerArgs: ['--mode', mode],
+    token: 'secret-token',
+    queenUrl: () => QUEEN,
+    capabilities: () => CAPABILITIES,
+    report: async (queenUrl, heartbeat) => {
+      reports.push({ queenUrl, heartbeat });
+      return OK;
+    },
+    stopTimeoutMs: 300,
+    logger: silentLogger,
+    forward: (line) => lines.push(line),
+    env: { ...process.env, APIARY_UPSTREAM: 'http://should-not-leak:1' },
+    ...overrides,
+  });
+  managers.push(manager);
+  return { manager, reports, lines };
+}
+
+/** Spawns and waits for the child's first log line: its SIGTERM handler is installed by then. */
+async function spawned(f: Fixture, request: Parameters<WorkerManager['spawn']>[0]) {
+  const before = f.lines.length;
+  const result = await f.manager.spawn(request);
+  if (!result.ok) throw new Error(`spawn failed: ${result.error.message}`);
+  await vi.waitFor(() => expect(f.lines.length).toBeGreaterThan(before));
+  return result.worker;
+}
+
+describe('spawned-worker manager', () => {
+  it("starts a worker with the hive's queen, a free port and the token in its environment only", async () => {
+    const f = fixture();
+    const worker = await spawned(f, { model: 'tiny', device: 'CPU-0' });
+    expect(worker.worker_id).toBe(`hive-a-${worker.port}`);
+    expect(f.manager.list()).toEqual([{ ...worker, model: 'tiny', device: 'CPU-0', worker_type: 'cpu' }]);
+    const logged = JSON.parse(f.lines[0] ?? '{}');
+    expect(logged.token).toBe('secret-token');
+    expect(logged.leaked).toBeNull();
+    expect(logged.argv).not.toContain('secret-token');
+    expect(logged.argv).toEqual([
+      ...['--queen-url', QUEEN, '--hive-id', 'hive-a', '--worker-id', worker.worker_id],
+      ...['--host', '127.0.0.1', '--port', String(worker.port), '--model', 'tiny', '--device', 'CPU-0'],
+      ...['--mode', 'polite'],
+    ]);
+  });
+
+  it('defaults to the first GPU with the cuda worker type', async () => {
+    const f = fixture();
+    await spawned(f, { model: 'tiny' });
+    expect(f.manager.list()[0]).toMatchObject({ device: 'GPU-0', worker_type: 'cuda' });
+  });
+
+  it('reports a worker killed behind its back as error to its queen at once', async () => {
+    const f = fixture();
+    const worker = await spawned(f, { model: 'tiny', device: 'CPU-0' });
+    process.kill(worker.pid, 'SIGKILL');
+    await vi.waitFor(() => expect(f.reports).toHaveLength(1), { timeout: 2_000 });
+    const report = f.reports[0];
+    expect(report?.queenUrl).toBe(QUEEN);
+    expect(WorkerHeartbeatSchema.parse(report?.heartbeat)).toMatchObject({
+      worker_id: worker.worker_id,
+      hive_id: 'hive-a',
+      status: 'error',
+      model: 'tiny',
+      device: 'CPU-0',
+      port: worker.port,
+      worker_url: `http://127.0.0.1:${worker.port}`,
+    });
+    expect(f.manager.list()).toEqual([]);
+  });
+
+  it('does not report a worker it stopped that exited cleanly', async () => {
+    const f = fixture();
+    const worker = await spawned(f, { model: 'tiny', device: 'CPU-0' });
+    expect(await f.manager.stop(worker.worker_id)).toBe(true);
+    expect(f.manager.list()).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(f.reports).toEqual([]);
+    expect(await f.manager.stop(worker.worker_id)).toBe(false);
+  });
+
+  it('reports a worker that fails while stopping, and kills one that ignores SIGTERM', async () => {
+    const failing = fixture({}, 'fail-on-stop');
+    await spawned(failing, { model: 'tiny', device: 'CPU-0' });
+    await failing.manager.stopAll();
+    await vi.waitFor(() => expect(failing.reports.map((r) => r.heartbeat.status)).toEqual(['error']));
+
+    const stubborn = fixture({}, 'stubborn');
+    const worker = await spawned(stubborn, { model: 'tiny', device: 'CPU-0' });
+    const started = Date.now();
+    await stubborn.manager.stop(worker.worker_id);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    await vi.waitFor(() => expect(stubborn.reports.map((r) => r.heartbeat.status)).toEqual(['error']));
+  });
+
+  it('refuses new workers once stopping', async () => {
+    const f = fixture();
+    await f.manager.stopAll();
+    expect(await f.manager.spawn({ model: 'tiny' })).toMatchObject({ ok: false, error: { kind: 'stopping' } });
+  });
+
+  it('refuses unknown models, devices and worker types, a missing queen and a taken port, starting nothing', async () => {
+    const f = fixture();
+    expect(await f.manager.spawn({ model: 'huge' })).toMatchObject({ ok: false, error: { kind: 'unknown-model' } });
+    expect(await f.manager.spawn({ model: 'tiny', device: 'GPU-7' })).toMatchObject({
+      ok: false,
+      error: { kind: 'unknown-device' },
+    });
+    expect(await f.manager.spawn({ model: 'tiny', worker_type: 'rocm' })).toMatchObject({
+      ok: false,
+      error: { kind: 'unknown-worker-type' },
+    });
+    const lost = fixture({ queenUrl: () => null });
+    expect(await lost.manager.spawn({ model: 'tiny' })).toMatchObject({ ok: false, error: { kind: 'no-queen' } });
+
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const address = blocker.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    try {
+      expect(await f.manager.spawn({ model: 'tiny', port })).toMatchObject({
+        ok: false,
+        error: { kind: 'port-taken' },
+      });
+    } finally {
+      blocker.close();
+    }
+    expect(f.manager.list()).toEqual([]);
+    expect(lost.manager.list()).toEqual([]);
+  });
+});
