@@ -1,9 +1,9 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { HiveView, WorkerList } from '../contracts/registry.js';
 import { SpawnWorkerResponse } from '../contracts/hive-api.js';
 import { HIVE_PATHS, QUEEN_PATHS, WORKER_PATHS, withId } from '../contracts/paths.js';
+import { HiveView, WorkerList } from '../contracts/registry.js';
 import { type RoleProcess, startRole } from '../services/cluster/role-process.js';
 import { formatDuration } from '../services/duration.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../services/logger.js';
@@ -126,10 +126,13 @@ async function startCluster(
   const headers = authHeaders(options.token);
   await Promise.all(
     hives.map((_, index) =>
-      until(async () => {
-        const response = await fetch(`${queen.url}${withId(QUEEN_PATHS.hive, `hive-${index + 1}`)}`, { headers });
-        return response.ok && HiveView.parse(await response.json()).liveness === 'online';
-      }, `hive-${index + 1} online at the queen`),
+      until(
+        async () => {
+          const response = await fetch(`${queen.url}${withId(QUEEN_PATHS.hive, `hive-${index + 1}`)}`, { headers });
+          return response.ok && HiveView.parse(await response.json()).liveness === 'online';
+        },
+        `hive-${index + 1} online at the queen`,
+      ),
     ),
   );
 
@@ -141,7 +144,8 @@ async function startCluster(
         headers: { ...headers, 'content-type': 'application/json' },
         body: JSON.stringify({ model: DEMO_MODEL_ID }),
       });
-      if (response.status !== 201) throw new Error(`spawning a worker failed: ${response.status} ${await response.text()}`);
+      if (response.status !== 201)
+        throw new Error(`spawning a worker failed: ${response.status} ${await response.text()}`);
       const spawned = SpawnWorkerResponse.parse(await response.json());
       workerPids.push(spawned.pid);
       workers.push({
@@ -174,7 +178,9 @@ function summary(options: ClusterOptions, cluster: StartedCluster): string {
     `Apiary is running: 1 queen, ${cluster.hives.length} hive(s), ${cluster.workers.length} worker(s) (demo backend).`,
     '',
     `  Dashboard   ${base}/${tokenQuery}`,
-    ...(options.inspect === undefined ? [] : [`  Inspector   http://127.0.0.1:${options.inspect}  (queen; hive i on port +i)`]),
+    ...(options.inspect === undefined
+      ? []
+      : [`  Inspector   http://127.0.0.1:${options.inspect}  (queen; hive i on port +i)`]),
     '',
     'Try:',
     `  curl -s ${base}${QUEEN_PATHS.health}`,
