@@ -345,10 +345,7 @@ export interface CliContext {
 }
 
 /** Parses a role's command line: prints --help and exits 0, or a one-line error naming the flag and exits 2. */
-export function parseCommandLine<T extends OptionSpecs>(
-  specs: T,
-  cli: CliContext,
-): ParsedOptions<T> {
+export function parseCommandLine<T extends OptionSpecs>(specs: T, cli: CliContext): ParsedOptions<T> {
   const exit = cli.exit ?? ((code: number) => process.exit(code));
   const out = cli.out ?? ((text: string) => process.stdout.write(text));
   const err = cli.err ?? ((text: string) => process.stderr.write(text));

@@ -41,7 +41,11 @@ export function roleScript(role: Role): string {
 }
 
 /** Starts `<role>.js` with `args` and waits (bounded) for its `<role> listening` line. */
-export async function startRole(role: Role, args: readonly string[], options: StartRoleOptions = {}): Promise<RoleProcess> {
+export async function startRole(
+  role: Role,
+  args: readonly string[],
+  options: StartRoleOptions = {},
+): Promise<RoleProcess> {
   const child = spawn(process.execPath, [roleScript(role), ...args], {
     env: options.env ?? process.env,
     stdio: ['ignore', 'ignore', 'pipe'],

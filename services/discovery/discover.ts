@@ -1,0 +1,96 @@
+import { CapabilitiesResponse } from '../../contracts/hive-api.js';
+import { HIVE_PATHS } from '../../contracts/paths.js';
+import { isLoopbackHost } from '../options.js';
+import type { HiveTarget } from './targets.js';
+
+/**
+ * Pull discovery, queen side (PROTOCOL §4): `GET <hive>/capabilities?queen_url=<advertise-url>` to every target at
+ * once, each bounded by the timeout, each answer checked against the contract. A loopback queen URL is never sent
+ * to a hive that is not on loopback: it could not reach the queen there, and would be told a wrong address.
+ */
+export interface DiscoveryOptions {
+  targets: readonly HiveTarget[];
+  hivePort: number;
+  /** The queen's address as sent to hives. */
+  queenUrl: string;
+  token?: string | undefined;
+  timeoutMs: number;
+  signal?: AbortSignal;
+  fetch?: typeof fetch;
+}
+
+export type DiscoveryOutcome =
+  | { target: HiveTarget; hiveUrl: string; ok: true; response: CapabilitiesResponse }
+  | { target: HiveTarget; hiveUrl: string; ok: false; skipped: boolean; error: string };
+
+export function discoverHives(options: DiscoveryOptions): Promise<DiscoveryOutcome[]> {
+  const queenOnLoopback = isLoopbackHost(new URL(options.queenUrl).hostname);
+  return Promise.all(
+    options.targets.map(async (target): Promise<DiscoveryOutcome> => {
+      const hiveUrl = `http://${urlHost(target.hostName)}:${options.hivePort}`;
+      if (queenOnLoopback && !isLoopbackHost(target.hostName)) {
+        return {
+          target,
+          hiveUrl,
+          ok: false,
+          skipped: true,
+          error:
+            `the queen URL ${options.queenUrl} is loopback and ${target.hostName} is not: ` +
+            'give --advertise-url (or --host 0.0.0.0) so the hive can reach the queen',
+        };
+      }
+      const result = await probe(hiveUrl, options);
+      return result.ok
+        ? { target, hiveUrl, ok: true, response: result.response }
+        : { target, hiveUrl, ok: false, skipped: false, error: result.error };
+    }),
+  );
+}
+
+type ProbeResult = { ok: true; response: CapabilitiesResponse } | { ok: false; error: string };
+
+async function probe(hiveUrl: string, options: DiscoveryOptions): Promise<ProbeResult> {
+  const url = `${hiveUrl}${HIVE_PATHS.capabilities}?queen_url=${encodeURIComponent(options.queenUrl)}`;
+  const timeout = AbortSignal.timeout(options.timeoutMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+  try {
+    const response = await (options.fetch ?? fetch)(url, {
+      headers: {
+        accept: 'application/json',
+        ...(options.token === undefined ? {} : { authorization: `Bearer ${options.token}` }),
+      },
+      signal,
+    });
+    // Read within the same deadline: a hive that sends headers and then stalls still times out.
+    const text = await response.text();
+    if (!response.ok) return { ok: false, error: `HTTP ${response.status} from ${url}` };
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return { ok: false, error: `the answer of ${url} is not JSON` };
+    }
+    const parsed = CapabilitiesResponse.safeParse(json);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+      return { ok: false, error: `the answer of ${url} is not valid capabilities: ${issues.slice(0, 3).join('; ')}` };
+    }
+    return { ok: true, response: parsed.data };
+  } catch (error) {
+    if (timeout.aborted) return { ok: false, error: `no answer from ${url} within ${options.timeoutMs} ms` };
+    if (options.signal?.aborted) return { ok: false, error: 'discovery stopped' };
+    return { ok: false, error: `${url}: ${describe(error)}` };
+  }
+}
+
+function urlHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+/** fetch's TypeError hides the reason (ECONNREFUSED, ENOTFOUND…) in its cause. */
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause;
+  if (cause instanceof Error) return 'code' in cause && typeof cause.code === 'string' ? cause.code : cause.message;
+  return error.message;
+}

@@ -1,0 +1,70 @@
+import type { Logger } from '../logger.js';
+import type { QueenMetrics } from '../metrics.js';
+import type { QueenRegistry } from '../queen/registry.js';
+import { discoverHives } from './discover.js';
+import { readHiveTargets } from './targets.js';
+
+/**
+ * One discovery run: read the hives config, ask every hive at once, register the answers, and list the hosts that
+ * did not answer as expected hives. One log line per failed host and one summary; counted in the metrics.
+ */
+export interface DiscoveryRunOptions {
+  hivesConfig: string;
+  hivePort: number;
+  queenUrl: string;
+  token?: string | undefined;
+  timeoutMs: number;
+  registry: QueenRegistry;
+  metrics: QueenMetrics;
+  logger: Logger;
+  signal?: AbortSignal;
+  fetch?: typeof fetch;
+}
+
+export interface DiscoverySummary {
+  targets: number;
+  registered: number;
+  failed: number;
+  skipped: number;
+}
+
+export async function runDiscovery(options: DiscoveryRunOptions): Promise<DiscoverySummary> {
+  const { logger, metrics, registry } = options;
+  const targets = await readHiveTargets(options.hivesConfig);
+  const summary: DiscoverySummary = { targets: targets.length, registered: 0, failed: 0, skipped: 0 };
+  if (targets.length === 0) {
+    logger.debug('no hives to discover', { hives_config: options.hivesConfig });
+    return summary;
+  }
+  const outcomes = await discoverHives({
+    targets,
+    hivePort: options.hivePort,
+    queenUrl: options.queenUrl,
+    token: options.token,
+    timeoutMs: options.timeoutMs,
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+  if (options.signal?.aborted) return summary;
+  const expected = [];
+  for (const outcome of outcomes) {
+    if (outcome.ok) {
+      registry.discovered({ response: outcome.response, hiveUrl: outcome.hiveUrl });
+      metrics.discovery('registered');
+      summary.registered++;
+      continue;
+    }
+    expected.push({ hiveId: outcome.target.alias, hiveUrl: outcome.hiveUrl });
+    metrics.discovery(outcome.skipped ? 'skipped' : 'failed');
+    if (outcome.skipped) summary.skipped++;
+    else summary.failed++;
+    logger.warn(outcome.skipped ? 'hive not discovered: skipped' : 'hive not discovered', {
+      host: outcome.target.alias,
+      host_name: outcome.target.hostName,
+      error: outcome.error,
+    });
+  }
+  if (expected.length > 0) registry.expect(expected);
+  logger.info('discovery finished', { hives_config: options.hivesConfig, ...summary });
+  return summary;
+}

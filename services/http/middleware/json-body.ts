@@ -1,0 +1,33 @@
+import { createMiddleware } from 'hono/factory';
+import type { z } from 'zod';
+import { errorBody, issuesOf } from '../error-body.js';
+
+/**
+ * Reads a JSON request body once, parses it once and validates it against `schema`: 415 when it is not declared
+ * JSON, 400 with the issue paths when it is broken or invalid. The handler reads the result as `c.get('body')`.
+ */
+export function jsonBody<S extends z.ZodType>(schema: S, what: string) {
+  return createMiddleware<{ Variables: { body: z.output<S> } }>(async (c, next) => {
+    if (!isJson(c.req.header('content-type'))) {
+      return c.json(errorBody(`The ${what} must be sent as application/json.`), 415);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(await c.req.text());
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      return c.json(errorBody(`The ${what} is not valid JSON.`, [{ path: '', message }]), 400);
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) return c.json(errorBody(`The ${what} is not valid.`, issuesOf(parsed.error)), 400);
+    c.set('body', parsed.data);
+    return next();
+  });
+}
+
+/** `application/json`, `application/json; charset=utf-8`, or an `application/*+json` type. */
+export function isJson(contentType: string | undefined): boolean {
+  if (contentType === undefined) return false;
+  const type = contentType.split(';', 1)[0]?.trim().toLowerCase() ?? '';
+  return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
+}

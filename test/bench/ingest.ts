@@ -1,0 +1,112 @@
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { QUEEN_PATHS } from '../../contracts/paths.js';
+import { ChildGroup } from './support/children.js';
+import { HttpClient } from './support/http.js';
+import { fullHiveHeartbeat } from './support/payloads.js';
+import { readHealth, startBenchQueen } from './support/queen.js';
+import { fixed, note, printTable, printVerdict, type Verdict } from './support/report.js';
+import { median } from './support/stats.js';
+
+/**
+ * Ingest: hive heartbeats at 50 connections into a real queen process, beside a bare @hono/node-server process that
+ * only parses the same JSON. The two take turns (ABBA order, after a warm-up each) so drift in a shared machine's
+ * load falls on both. Target: the queen keeps ≥ 0.7 of the bare throughput with p99 < 25 ms.
+ */
+
+const CONNECTIONS = 50;
+const HIVES = 500;
+const WARMUP_S = 3;
+/** Each side runs ROUNDS × ROUND_S seconds in all. */
+const ROUNDS = 3;
+const ROUND_S = 4;
+const TARGET_RATIO = 0.7;
+const TARGET_P99_MS = 25;
+
+type Side = 'bare' | 'queen';
+const SIDE_NAMES: Record<Side, string> = { bare: 'bare @hono/node-server', queen: 'queen.js' };
+
+interface Round {
+  side: Side;
+  round: number;
+  result: autocannon.Result;
+}
+
+export async function ingest(): Promise<Verdict> {
+  const group = new ChildGroup();
+  try {
+    const queen = await startBenchQueen(group);
+    const bare = await group.listening(fileURLToPath(new URL('./support/bare-server.js', import.meta.url)));
+    const origins: Record<Side, string> = { bare: bare.url, queen: queen.url };
+    const bodies = Array.from({ length: HIVES }, (_, index) => JSON.stringify(fullHiveHeartbeat(index)));
+    const bytes = bodies.reduce((sum, body) => sum + Buffer.byteLength(body), 0) / bodies.length;
+
+    for (const side of ['bare', 'queen'] as const) {
+      note(`ingest: ${SIDE_NAMES[side]} warm-up, ${WARMUP_S} s`);
+      await load(origins[side], bodies, WARMUP_S);
+    }
+    const rounds: Round[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      const order: Side[] = round % 2 === 1 ? ['bare', 'queen'] : ['queen', 'bare'];
+      for (const side of order) {
+        note(`ingest: round ${round} of ${ROUNDS}, ${SIDE_NAMES[side]}, ${ROUND_S} s at ${CONNECTIONS} connections`);
+        rounds.push({ side, round, result: await load(origins[side], bodies, ROUND_S) });
+      }
+    }
+    const client = new HttpClient(queen.url, 1);
+    const health = await readHealth(client).finally(() => client.close());
+
+    const rate = (results: readonly autocannon.Result[]): number =>
+      results.reduce((sum, r) => sum + r['2xx'], 0) / results.reduce((sum, r) => sum + r.duration, 0);
+    const of = (side: Side): autocannon.Result[] => rounds.filter((r) => r.side === side).map((r) => r.result);
+    const row = (name: string, results: readonly autocannon.Result[]): string[] => [
+      name,
+      fixed(rate(results), 0),
+      fixed(median(results.map((r) => r.latency.p50)), 0),
+      fixed(Math.max(...results.map((r) => r.latency.p99)), 0),
+      fixed(Math.max(...results.map((r) => r.latency.max)), 0),
+      String(results.reduce((sum, r) => sum + r.non2xx, 0)),
+      String(results.reduce((sum, r) => sum + r.errors, 0)),
+    ];
+    printTable(
+      `Ingest: POST ${QUEEN_PATHS.hiveHeartbeat}, ${fixed(bytes, 0)} B heartbeats (2 GPUs, full capabilities) over ` +
+        `${HIVES} hive ids, ${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${ROUND_S} s per side ` +
+        `(after ${WARMUP_S} s warm-up each); p50 = median of rounds, p99 and max = worst round`,
+      ['server', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx', 'errors'],
+      [
+        ...rounds.map(({ side, round, result }) => row(`round ${round}: ${SIDE_NAMES[side]}`, [result])),
+        row(`all: ${SIDE_NAMES.bare}`, of('bare')),
+        row(`all: ${SIDE_NAMES.queen}`, of('queen')),
+      ],
+    );
+    const ratio = rate(of('queen')) / rate(of('bare'));
+    const queenP99 = Math.max(...of('queen').map((r) => r.latency.p99));
+    const refused = of('queen').reduce((sum, r) => sum + r.non2xx + r.errors, 0);
+    process.stdout.write(
+      `\nqueen / bare throughput: ${fixed(ratio, 2)}; queen registry after the run: ${health.hives.online} hives online\n`,
+    );
+    const clean = refused === 0 && health.hives.online === HIVES;
+    return printVerdict({
+      bench: 'ingest',
+      pass: clean && ratio >= TARGET_RATIO && queenP99 < TARGET_P99_MS,
+      text:
+        `ratio ${fixed(ratio, 2)} (target ≥ ${TARGET_RATIO}), queen p99 ${fixed(queenP99, 0)} ms ` +
+        `(target < ${TARGET_P99_MS} ms)` +
+        (clean ? '' : `, but ${refused} queen requests failed and ${health.hives.online} of ${HIVES} hives are online`),
+    });
+  } finally {
+    await group.killAll();
+  }
+}
+
+function load(origin: string, bodies: readonly string[], seconds: number): PromiseLike<autocannon.Result> {
+  return autocannon({
+    url: `${origin}${QUEEN_PATHS.hiveHeartbeat}`,
+    connections: CONNECTIONS,
+    duration: seconds,
+    timeout: 10,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    requests: bodies.map((body) => ({ body })),
+  });
+}

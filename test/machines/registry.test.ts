@@ -1,0 +1,269 @@
+import { describe, expect, it } from 'vitest';
+import { capabilityChanges } from '../fixtures/examples.js';
+import { hiveBeat, startRegistry, WALL_BASE, workerBeat } from '../support/queen-registry.js';
+
+const HOUR = 3_600_000;
+
+describe('registry liveness on the queen clock', () => {
+  it('turns a silent hive suspect at exactly suspect-after, offline at offline-after, forgets it at forget-after', async () => {
+    const h = startRegistry();
+    h.registry.receiveHive(hiveBeat('h1'));
+    const liveness = () => h.registry.hives.get('h1')?.liveness ?? 'forgotten';
+    await h.timers.advanceTo(44_999);
+    expect(liveness()).toBe('online');
+    await h.timers.advanceTo(45_000);
+    expect(liveness()).toBe('suspect');
+    await h.timers.advanceTo(89_999);
+    expect(liveness()).toBe('suspect');
+    await h.timers.advanceTo(90_000);
+    expect(liveness()).toBe('offline');
+    await h.timers.advanceTo(599_999);
+    expect(liveness()).toBe('offline');
+    await h.timers.advanceTo(600_000);
+    expect(liveness()).toBe('forgotten');
+    expect(h.registry.hives.size).toBe(0);
+    expect(h.transitions()).toEqual([
+      'hive h1 new→online (heartbeat) @0',
+      'hive h1 online→suspect (missed heartbeats) @45000',
+      'hive h1 suspect→offline (missed heartbeats) @90000',
+      'hive h1 offline→forgotten (forgotten) @600000',
+    ]);
+  });
+
+  it('sees a transition within one sweep period of its threshold when beats fall between sweeps', async () => {
+    const h = startRegistry();
+    await h.timers.advanceTo(300);
+    h.registry.receiveWorker(workerBeat('w1', 'h1'));
+    await h.timers.advanceTo(45_299);
+    expect(h.registry.workers.get('w1')?.liveness).toBe('online');
+    await h.timers.advanceTo(46_000);
+    expect(h.registry.workers.get('w1')?.liveness).toBe('suspect');
+  });
+
+  it('judges liveness by receipt, not by the sender timestamp an hour in the past or the future', async () => {
+    const h = startRegistry();
+    const past = new Date(WALL_BASE - HOUR).toISOString();
+    const future = new Date(WALL_BASE + HOUR).toISOString();
+    h.registry.receiveHive(hiveBeat('past', { timestamp: past }));
+    h.registry.receiveHive(hiveBeat('future', { timestamp: future }));
+    h.registry.receiveWorker(workerBeat('w-past', 'past', { timestamp: past }));
+    await h.timers.advanceTo(30_000);
+    expect(h.registry.hives.get('past')?.liveness).toBe('online');
+    expect(h.registry.hives.get('future')?.liveness).toBe('online');
+    expect(h.registry.workers.get('w-past')?.liveness).toBe('online');
+    expect(h.registry.hives.get('past')?.clockOffsetMs).toBe(-HOUR);
+    expect(h.registry.hives.get('future')?.clockOffsetMs).toBe(HOUR);
+    await h.timers.advanceTo(45_000);
+    expect(h.registry.hives.get('future')?.liveness).toBe('suspect');
+  });
+
+  it('keeps a hive that beats every interval online indefinitely', async () => {
+    const h = startRegistry();
+    for (let t = 0; t <= 600_000; t += 30_000) {
+      await h.timers.advanceTo(t);
+      h.registry.receiveHive(hiveBeat('h1', {}, true));
+    }
+    expect(h.registry.hives.get('h1')?.liveness).toBe('online');
+    expect(h.transitions()).toEqual(['hive h1 new→online (heartbeat) @0']);
+  });
+
+  it('takes a stopping hive offline at once, with its workers', async () => {
+    const h = startRegistry();
+    h.registry.receiveHive(hiveBeat('h1'));
+    h.registry.receiveWorker(workerBeat('w1', 'h1'));
+    h.registry.receiveWorker(workerBeat('w2', 'h1', { status: 'busy' }));
+    h.registry.receiveWorker(workerBeat('w3', 'h2'));
+    await h.timers.advanceTo(5_000);
+    h.registry.receiveHive(hiveBeat('h1', { status: 'stopping' }, true));
+    expect(h.registry.hives.get('h1')?.liveness).toBe('offline');
+    expect(h.registry.hives.get('h1')?.status).toBe('stopping');
+    expect(h.registry.workers.get('w1')?.liveness).toBe('offline');
+    expect(h.registry.workers.get('w2')?.liveness).toBe('offline');
+    expect(h.registry.workers.get('w3')?.liveness).toBe('online');
+    expect(h.transitions().slice(-3)).toEqual([
+      'hive h1 online→offline (graceful stop) @5000',
+      'worker w1 online→offline (hive offline) @5000',
+      'worker w2 online→offline (hive offline) @5000',
+    ]);
+  });
+
+  it('takes a stopped worker offline at once', () => {
+    const h = startRegistry();
+    h.registry.receiveWorker(workerBeat('w1', 'h1'));
+    expect(h.registry.workers.availableCount).toBe(1);
+    h.registry.receiveWorker(workerBeat('w1', 'h1', { status: 'stopped' }));
+    expect(h.registry.workers.get('w1')?.liveness).toBe('offline');
+    expect(h.registry.workers.availableCount).toBe(0);
+    expect(h.transitions()).toEqual([
+      'worker w1 new→online (heartbeat) @0',
+      'worker w1 online→offline (graceful stop) @0',
+    ]);
+  });
+
+  it('takes the workers of a hive that stopped beating offline with it, though they still beat', async () => {
+    const h = startRegistry();
+    h.registry.receiveHive(hiveBeat('h1'));
+    for (let t = 0; t < 90_000; t += 20_000) {
+      await h.timers.advanceTo(t);
+      h.registry.receiveWorker(workerBeat('w1', 'h1'));
+    }
+    await h.timers.advanceTo(90_000);
+    expect(h.registry.hives.get('h1')?.liveness).toBe('offline');
+    expect(h.registry.workers.get('w1')?.liveness).toBe('offline');
+    expect(h.transitions()).toContain('worker w1 online→offline (hive offline) @90000');
+  });
+
+  it('brings suspect and offline entries straight back online on a heartbeat', async () => {
+    const h = startRegistry();
+    h.registry.receiveHive(hiveBeat('h1'));
+    h.registry.receiveWorker(workerBeat('w1', 'h1'));
+    await h.timers.advanceTo(50_000);
+    h.registry.receiveHive(hiveBeat('h1', {}, true));
+    await h.timers.advanceTo(140_000);
+    expect(h.registry.workers.get('w1')?.liveness).toBe('offline');
+    h.registry.receiveWorker(workerBeat('w1', 'h1'));
+    expect(h.registry.workers.get('w1')?.liveness).toBe('online');
+    // The two registries sweep on their own timers: their order at one instant is not defined.
+    expect(h.transitions().filter((t) => t.startsWith('hive'))).toEqual([
+      'hive h1 new→online (heartbeat) @0',
+      'hive h1 online→suspect (missed heartbeats) @45000',
+      'hive h1 suspect→online (heartbeat) @50000',
+      'hive h1 online→suspect (missed heartbeats) @95000',
+      'hive h1 suspect→offline (missed heartbeats) @140000',
+    ]);
+    expect(h.transitions().filter((t) => t.startsWith('worker'))).toEqual([
+      'worker w1 new→online (heartbeat) @0',
+      'worker w1 online→suspect (missed heartbeats) @45000',
+      'worker w1 suspect→offline (missed heartbeats) @90000',
+      'worker w1 offline→online (heartbeat) @140000',
+    ]);
+  });
+
+  it('keeps its counts equal to a full count after many transitions', async () => {
+    const h = startRegistry();
+    for (let i = 0; i < 40; i++) {
+      await h.timers.advanceTo(i * 3_000);
+      h.registry.receiveHive(hiveBeat(`h${i % 10}`, {}, i >= 10));
+      h.registry.receiveWorker(workerBeat(`w${i}`, `h${i % 10}`, { status: i % 3 === 0 ? 'busy' : 'ready' }));
+    }
+    for (const t of [150_000, 200_000, 400_000, 700_000]) {
+      await h.timers.advanceTo(t);
+      const hives = [...h.registry.hives.entries()];
+      const workers = [...h.registry.workers.entries()];
+      for (const liveness of ['online', 'suspect', 'offline'] as const) {
+        expect(h.registry.hives.count(liveness)).toBe(hives.filter((e) => e.liveness === liveness).length);
+        expect(h.registry.workers.count(liveness)).toBe(workers.filter((e) => e.liveness === liveness).length);
+      }
+      const available = workers.filter((e) => e.liveness === 'online' && e.heartbeat.status === 'ready').length;
+      expect(h.registry.workers.availableCount).toBe(available);
+    }
+  });
+});
+
+describe('registry capabilities and resync', () => {
+  it('asks an unknown hive for its capabilities, and takes the full set without asking again', () => {
+    const h = startRegistry();
+    expect(h.registry.receiveHive(hiveBeat('h1', {}, true))).toEqual({ ok: true, resync: 'unknown' });
+    expect(h.registry.hives.get('h1')?.capabilities).toBeNull();
+    expect(h.registry.receiveHive(hiveBeat('h1'))).toEqual({ ok: true, resync: null });
+    expect(h.registry.hives.get('h1')?.capabilities?.toJSON().models).toHaveLength(3);
+    expect(h.registry.receiveHive(hiveBeat('h1', {}, true))).toEqual({ ok: true, resync: null });
+  });
+
+  it('applies the next version of the changes and refuses a gap', () => {
+    const h = startRegistry();
+    h.registry.receiveHive(hiveBeat('h1'));
+    const delta = { capability_changes: capabilityChanges, capabilities_version: 1 };
+    expect(h.registry.receiveHive(hiveBeat('h1', delta, true))).toEqual({ ok: true, resync: null });
+    const held = h.registry.hives.get('h1');
+    expect(held?.capabilitiesVersion).toBe(1);
+    expect(held?.capabilities?.toJSON().models.map((m) => m.model_id)).toEqual([
+      'llama-3.1-8b-instruct-q4_k_m',
+      'qwen2.5/qwen2.5-14b-instruct-q5_k_m',
+      'phi-3-mini-4k-instruct-q4',
+    ]);
+    expect(held?.capabilities?.toJSON().workers.map((w) => w.worker_type)).toEqual(['cpu', 'cuda', 'vllm']);
+    const gap = { capability_changes: { models: [], workers: [] }, capabilities_version: 3 };
+    expect(h.registry.receiveHive(hiveBeat('h1', gap, true))).toEqual({ ok: true, resync: 'gap' });
+    expect(h.registry.hives.get('h1')?.capabilitiesVersion).toBe(1);
+    expect(h.registry.receiveHive(hiveBeat('h1', { capabilities_version: 2 }, true))).toEqual({
+      ok: true,
+      resync: 'gap',
+    });
+  });
+
+  it('asks a restarted hive (new boot id) that sends no capabilities for them', async () => {
+    const h = startRegistry();
+    h.registry.receiveHive(hiveBeat('h1'));
+    h.registry.receiveHive(hiveBeat('h1', { status: 'stopping' }, true));
+    expect(h.registry.receiveHive(hiveBeat('h1', { boot_id: 'b-new' }, true))).toEqual({ ok: true, resync: 'restart' });
+    expect(h.registry.hives.get('h1')?.bootId).toBe('b-new');
+    expect(h.registry.hives.get('h1')?.liveness).toBe('online');
+  });
+});
+
+describe('registry duplicate hive ids', () => {
+  it('refuses a second live boot of an online hive id and changes nothing', () => {
+    const h = startRegistry();
+    h.registry.receiveHive(hiveBeat('h1'));
+    const before = h.changes.length;
+    const admission = h.registry.receiveHive(hiveBeat('h1', { boot_id: 'b-other' }));
+    expect(admission.ok).toBe(false);
+    expect(h.registry.hives.get('h1')?.bootId).toBe('b-5d21e0c4');
+    expect(h.changes.length).toBe(before);
+  });
+
+  it('accepts a new boot once the old one is suspect (a restart)', async () => {
+    const h = startRegistry();
+    h.registry.receiveHive(hiveBeat('h1'));
+    await h.timers.advanceTo(45_000);
+    expect(h.registry.receiveHive(hiveBeat('h1', { boot_id: 'b-2' })).ok).toBe(true);
+    expect(h.registry.hives.get('h1')?.bootId).toBe('b-2');
+  });
+});
+
+describe('registry expected hives', () => {
+  it('lists a hive of the hives config as expected and offline until heard from, and never forgets it', async () => {
+    const h = startRegistry();
+    h.registry.expect([{ hiveId: 'gpu-node-2', hiveUrl: 'http://10.0.0.2:7835' }]);
+    const entry = h.registry.hives.get('gpu-node-2');
+    expect(entry).toMatchObject({ expected: true, liveness: 'offline', seenAt: null });
+    expect([h.registry.hives.expectedCount, h.registry.hives.expectedOnline]).toEqual([1, 0]);
+    h.registry.receiveHive(hiveBeat('gpu-node-2'));
+    expect(h.registry.hives.expectedOnline).toBe(1);
+    await h.timers.advanceTo(2 * 600_000);
+    expect(h.registry.hives.get('gpu-node-2')).toMatchObject({ expected: true, liveness: 'offline' });
+    expect(h.registry.hives.expectedOnline).toBe(0);
+  });
+
+  it("lets a hive heard from at the expected address under another id take the placeholder's place", () => {
+    const h = startRegistry();
+    h.registry.expect([{ hiveId: 'alias', hiveUrl: 'http://10.0.0.2:7835' }]);
+    h.registry.receiveHive(hiveBeat('real-name', { hive_url: 'http://10.0.0.2:7835' }));
+    expect(h.registry.hives.get('alias')).toBeUndefined();
+    expect(h.registry.hives.get('real-name')).toMatchObject({ expected: true, liveness: 'online' });
+    expect([h.registry.hives.expectedCount, h.registry.hives.expectedOnline]).toEqual([1, 1]);
+    expect(h.transitions()).toEqual([
+      'hive alias offline→forgotten (discovered) @0',
+      'hive real-name new→online (heartbeat) @0',
+    ]);
+  });
+
+  it('registers a discovered hive online and expected, with its answer as capabilities', () => {
+    const h = startRegistry();
+    const { capabilities, monitor_data } = hiveBeat('x');
+    h.registry.discovered({
+      response: { hive_id: 'h1', monitor_data, ...(capabilities ?? { devices: [], models: [], workers: [] }) },
+      hiveUrl: 'http://127.0.0.2:7835',
+    });
+    expect(h.registry.hives.get('h1')).toMatchObject({
+      expected: true,
+      liveness: 'online',
+      hiveUrl: 'http://127.0.0.2:7835',
+      capabilitiesVersion: null,
+    });
+    expect(h.transitions()).toEqual(['hive h1 new→online (discovered) @0']);
+    // Its first versioned heartbeat without the full set is asked for it: the answer had no version.
+    expect(h.registry.receiveHive(hiveBeat('h1', {}, true)).ok && h.registry.hives.get('h1')?.liveness).toBe('online');
+  });
+});

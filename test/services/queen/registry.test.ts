@@ -1,0 +1,67 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createQueenRegistry, type QueenRegistry } from '../../../services/queen/registry.js';
+import { DEFAULT_LIVENESS, hiveBeat, steppedClocks, WALL_BASE, workerBeat } from '../../support/queen-registry.js';
+
+let registry: QueenRegistry | undefined;
+afterEach(() => {
+  registry?.stop();
+  registry = undefined;
+});
+
+function start(batch: boolean) {
+  const { timers, clock } = steppedClocks();
+  const r = createQueenRegistry({ settings: DEFAULT_LIVENESS, clock, timers, batch });
+  registry = r;
+  const events: string[] = [];
+  r.actor.system.inspect({
+    next: (event) => {
+      if (event.type === '@xstate.event' && event.event.type.endsWith('_HEARTBEATS')) events.push(event.event.type);
+    },
+  });
+  return { registry: r, timers, events };
+}
+
+describe('queen registry host', () => {
+  it('applies the heartbeats submitted in one turn as one event per registry, answering each in order', async () => {
+    const { registry, events } = start(true);
+    registry.receiveHive(hiveBeat('h1'));
+    events.length = 0;
+    const answers = Promise.all([
+      registry.submitHive(hiveBeat('h2', {}, true)),
+      registry.submitHive(hiveBeat('h1', { boot_id: 'b-impostor' })),
+      registry.submitHive(hiveBeat('h3')),
+      registry.submitWorker(workerBeat('w1', 'h1')),
+      registry.submitWorker(workerBeat('w2', 'h3')),
+    ]);
+    expect(registry.hives.get('h3')).toBeUndefined();
+    const [h2, impostor, h3] = await answers;
+    expect(h2).toEqual({ ok: true, resync: 'unknown' });
+    expect(impostor?.ok).toBe(false);
+    expect(h3).toEqual({ ok: true, resync: null });
+    expect(events).toEqual(['HIVE_HEARTBEATS', 'WORKER_HEARTBEATS']);
+    expect(registry.workers.size).toBe(2);
+  });
+
+  it('judges a batched heartbeat by its time of receipt, and applies what is pending before a sweep', async () => {
+    const { registry, timers } = start(true);
+    await timers.advanceTo(1_000);
+    const applied = registry.submitWorker(workerBeat('w1', 'h1'));
+    // The sweep due at 2 s comes first here: it must see w1, received at 1 s.
+    timers.set(2_000);
+    expect(registry.workers.get('w1')).toMatchObject({ seenAt: 1_000, seenWall: WALL_BASE + 1_000 });
+    await applied;
+    await timers.advanceTo(45_999);
+    expect(registry.workers.get('w1')?.liveness).toBe('online');
+    await timers.advanceTo(46_000);
+    expect(registry.workers.get('w1')?.liveness).toBe('suspect');
+  });
+
+  it('applies each submitted heartbeat before its promise settles when not batching', () => {
+    const { registry, events } = start(false);
+    void registry.submitHive(hiveBeat('h1'));
+    expect(registry.hives.get('h1')?.liveness).toBe('online');
+    void registry.submitWorker(workerBeat('w1', 'h1'));
+    expect(registry.workers.get('w1')?.liveness).toBe('online');
+    expect(events).toEqual(['HIVE_HEARTBEATS', 'WORKER_HEARTBEATS']);
+  });
+});

@@ -1,0 +1,105 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createStreamHub, type StreamHub } from '../../../services/stream/hub.js';
+import { SseReader } from '../../support/sse-reader.js';
+
+let hub: StreamHub | undefined;
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] });
+});
+afterEach(() => {
+  hub?.closeAll();
+  hub = undefined;
+  vi.useRealTimers();
+});
+
+function start(queueBytes = 1024) {
+  const dropped: number[] = [];
+  let state = 0;
+  const h = createStreamHub({
+    eventName: 'heartbeat',
+    snapshot: (rev) => JSON.stringify({ type: 'snapshot', rev, state }),
+    greeting: () => [JSON.stringify({ type: 'hello' })],
+    queueBytes,
+    onDropped: (count) => dropped.push(count),
+  });
+  hub = h;
+  const publish = (n: number) => {
+    state = n;
+    h.publish(() => JSON.stringify({ type: 'beat', n, pad: 'x'.repeat(100) }));
+  };
+  return { hub: h, dropped, publish };
+}
+
+describe('stream hub', () => {
+  it('starts every client with a snapshot and its greeting, then numbers messages by revision', async () => {
+    const { hub, publish } = start();
+    publish(1);
+    const client = new SseReader(hub.connect());
+    publish(2);
+    const [snapshot, hello, beat] = await client.take(3);
+    expect(snapshot).toMatchObject({ event: 'heartbeat', id: 1, data: { type: 'snapshot', rev: 1, state: 1 } });
+    expect(hello).toMatchObject({ id: 1, data: { type: 'hello' } });
+    expect(beat).toMatchObject({ id: 2, data: { type: 'beat', n: 2 } });
+  });
+
+  it('never lets a slow client hold back a fast one, and gives the slow one a fresh snapshot for what it lost', async () => {
+    const { hub, publish, dropped } = start(1024);
+    const fast = new SseReader(hub.connect());
+    const slow = new SseReader(hub.connect());
+    await fast.take(2);
+    const received: number[] = [];
+    for (let n = 1; n <= 40; n++) {
+      publish(n);
+      const [message] = await fast.take(1);
+      received.push(Number(message?.id));
+    }
+    expect(received).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    expect(dropped.reduce((a, b) => a + b, 0)).toBeGreaterThan(20);
+    const [first, hello, fresh] = await slow.take(3);
+    expect(first?.data).toMatchObject({ type: 'snapshot', rev: 0 });
+    expect(hello?.data).toMatchObject({ type: 'hello' });
+    expect(fresh).toMatchObject({ id: 40, data: { type: 'snapshot', rev: 40, state: 40 } });
+    publish(41);
+    expect((await slow.take(1))[0]).toMatchObject({ id: 41, data: { type: 'beat', n: 41 } });
+  });
+
+  it('keeps what fits in the queue of a client that reads late', async () => {
+    const { hub, publish, dropped } = start(10_000);
+    const late = new SseReader(hub.connect());
+    for (let n = 1; n <= 5; n++) publish(n);
+    const messages = await late.take(7);
+    expect(messages.slice(2).map((m) => m.id)).toEqual([1, 2, 3, 4, 5]);
+    expect(dropped).toEqual([]);
+  });
+
+  it('sends a keep-alive comment every 15 s', async () => {
+    const { hub } = start();
+    const client = new SseReader(hub.connect());
+    await client.take(2);
+    vi.advanceTimersByTime(15_000);
+    expect((await client.next())?.comment).toBe('keep-alive');
+  });
+
+  it('forgets a client that went away, and ends every stream on closeAll', async () => {
+    const { hub, publish } = start();
+    const gone = new SseReader(hub.connect());
+    const stays = new SseReader(hub.connect());
+    expect(hub.clients).toBe(2);
+    await gone.cancel();
+    expect(hub.clients).toBe(1);
+    publish(1);
+    hub.closeAll();
+    expect(hub.clients).toBe(0);
+    expect((await stays.take(3)).map((m) => m.id)).toEqual([0, 0, 1]);
+    expect(await stays.next()).toBeUndefined();
+    expect(await new SseReader(hub.connect()).next()).toBeUndefined();
+  });
+
+  it('builds nothing for a message when no one listens, but still counts the revision', () => {
+    const { hub } = start();
+    const data = vi.fn(() => 'x');
+    hub.publish(data);
+    expect(data).not.toHaveBeenCalled();
+    expect(hub.revision).toBe(1);
+  });
+});

@@ -1,0 +1,66 @@
+import type { HiveHeartbeat, WorkerHeartbeat } from '../../contracts/heartbeat.js';
+import type { LivenessSettings } from '../../machines/liveness.js';
+import type { LivenessChange, RegistryChange, RegistryKind } from '../../machines/registry-changes.js';
+import type { RegistryClock } from '../../machines/registry-clock.js';
+import { createQueenRegistry, type QueenRegistry } from '../../services/queen/registry.js';
+import { discoveryHeartbeat, periodicHeartbeat, workerHeartbeat } from '../fixtures/examples.js';
+import { SteppingClock } from './stepping-clock.js';
+
+/** Queen wall clock when the simulated clock reads 0: 2025-10-30T14:52:00Z, the examples' day. */
+export const WALL_BASE = Date.parse('2025-10-30T14:52:00.000Z');
+
+/** PROTOCOL's default thresholds. */
+export const DEFAULT_LIVENESS: LivenessSettings = {
+  suspectAfterMs: 45_000,
+  offlineAfterMs: 90_000,
+  forgetAfterMs: 600_000,
+};
+
+/** The queen's clocks driven by one SteppingClock: monotonic = simulated ms, wall = WALL_BASE + simulated ms. */
+export function steppedClocks(): { timers: SteppingClock; clock: RegistryClock } {
+  const timers = new SteppingClock();
+  return { timers, clock: { now: () => timers.now(), wallNow: () => WALL_BASE + timers.now() } };
+}
+
+export interface RegistryHarness {
+  registry: QueenRegistry;
+  timers: SteppingClock;
+  clock: RegistryClock;
+  /** Every change published so far, in order. */
+  changes: Array<{ kind: RegistryKind; change: RegistryChange }>;
+  /** The liveness changes so far, as `kind id from→to (reason) @ms`. */
+  transitions(): string[];
+}
+
+export function startRegistry(settings: LivenessSettings = DEFAULT_LIVENESS): RegistryHarness {
+  const { timers, clock } = steppedClocks();
+  const registry = createQueenRegistry({ settings, clock, timers });
+  const changes: RegistryHarness['changes'] = [];
+  registry.onChanges((kind, batch) => {
+    for (const change of batch) changes.push({ kind, change });
+  });
+  return {
+    registry,
+    timers,
+    clock,
+    changes,
+    transitions: () =>
+      changes
+        .map(({ change }) => change)
+        .filter((change): change is LivenessChange => change.type === 'liveness')
+        .map((c) => `${c.kind} ${c.id} ${c.from ?? 'new'}→${c.to} (${c.reason}) @${c.at - WALL_BASE}`),
+  };
+}
+
+/** A hive heartbeat of the examples for `hiveId`, full capabilities included unless `periodic`. */
+export function hiveBeat(hiveId: string, overrides: Partial<HiveHeartbeat> = {}, periodic = false): HiveHeartbeat {
+  return { ...structuredClone(periodic ? periodicHeartbeat : discoveryHeartbeat), hive_id: hiveId, ...overrides };
+}
+
+export function workerBeat(
+  workerId: string,
+  hiveId: string,
+  overrides: Partial<WorkerHeartbeat> = {},
+): WorkerHeartbeat {
+  return { ...structuredClone(workerHeartbeat), worker_id: workerId, hive_id: hiveId, ...overrides };
+}
