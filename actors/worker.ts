@@ -158,6 +158,15 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
+  // Spawned by a hive: stop (with the final heartbeat) when the hive is gone, however it died.
+  if (process.channel) {
+    process.channel.unref();
+    process.once('disconnect', () => {
+      // The hive held the other end of stderr: logs now go nowhere instead of killing the final heartbeat with EPIPE.
+      process.stderr.on('error', () => {});
+      shutdown();
+    });
+  }
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {

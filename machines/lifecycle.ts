@@ -72,6 +72,12 @@ function backoffBefore(context: LifecycleContext, attempt: number): number {
   return list[Math.min(attempt, list.length - 1)] ?? 0;
 }
 
+/** After the n-th consecutive failed heartbeat, retry after the discovery backoff's n-th delay, never later than the
+ * next regular heartbeat: one lost heartbeat must not leave a gap of two intervals (the queen's suspect window). */
+function retryBefore(context: LifecycleContext): number {
+  return Math.min(backoffBefore(context, context.failures), context.heartbeatIntervalMs);
+}
+
 function sendRequest(context: LifecycleContext, reason: SendReason): SendRequest {
   return { queenUrl: context.queenUrl ?? '', reason, full: reason === 'final' ? false : context.needFull };
 }
@@ -93,6 +99,7 @@ export const lifecycleMachine = setup({
   delays: {
     backoff: ({ context }) => jittered(context, backoffBefore(context, context.attempt)),
     heartbeatInterval: ({ context }) => jittered(context, context.heartbeatIntervalMs),
+    retryBackoff: ({ context }) => jittered(context, retryBefore(context)),
     probeInterval: ({ context }) => jittered(context, context.probeIntervalMs),
   },
   guards: {
@@ -276,7 +283,7 @@ export const lifecycleMachine = setup({
               },
               {
                 guard: 'failuresLeft',
-                target: 'waiting',
+                target: 'retrying',
                 actions: { type: 'recordFailure', params: ({ event }) => ({ outcome: event.output }) },
               },
               {
@@ -287,7 +294,7 @@ export const lifecycleMachine = setup({
             onError: [
               {
                 guard: 'failuresLeft',
-                target: 'waiting',
+                target: 'retrying',
                 actions: { type: 'recordError', params: ({ event }) => ({ error: event.error }) },
               },
               {
@@ -309,6 +316,11 @@ export const lifecycleMachine = setup({
           on: { CHANGED: '#lifecycle.CAPABILITY_SYNC' },
           after: { heartbeatInterval: 'sending' },
         },
+        /** After a failed send: the next heartbeat (carrying whatever is pending) goes out after a short backoff. */
+        retrying: {
+          on: { CHANGED: '#lifecycle.CAPABILITY_SYNC' },
+          after: { retryBackoff: 'sending' },
+        },
       },
     },
     CAPABILITY_SYNC: {
@@ -326,7 +338,7 @@ export const lifecycleMachine = setup({
           {
             // The change stays pending in the host and rides the next heartbeat.
             guard: 'failuresLeft',
-            target: '#lifecycle.HEARTBEATING.waiting',
+            target: '#lifecycle.HEARTBEATING.retrying',
             actions: { type: 'recordFailure', params: ({ event }) => ({ outcome: event.output }) },
           },
           {
@@ -337,7 +349,7 @@ export const lifecycleMachine = setup({
         onError: [
           {
             guard: 'failuresLeft',
-            target: '#lifecycle.HEARTBEATING.waiting',
+            target: '#lifecycle.HEARTBEATING.retrying',
             actions: { type: 'recordError', params: ({ event }) => ({ error: event.error }) },
           },
           {

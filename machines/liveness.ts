@@ -23,9 +23,11 @@ export function orderedLiveness(settings: LivenessSettings): LivenessSettings {
   };
 }
 
-/** Small beside suspect-after, so a transition is seen within its threshold plus at most this. */
+/** A transition is judged at most this late: sweeps cost O(transitions), so sweeping often is cheap. */
+const MAX_SWEEP_PERIOD_MS = 200;
+
 export function sweepPeriodMs(settings: LivenessSettings): number {
-  return Math.max(1, Math.min(1_000, Math.floor(settings.suspectAfterMs / 10)));
+  return Math.max(1, Math.min(MAX_SWEEP_PERIOD_MS, Math.floor(settings.suspectAfterMs / 20)));
 }
 
 export interface Tracked {

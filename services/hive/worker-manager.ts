@@ -152,7 +152,9 @@ export function createWorkerManager(options: WorkerManagerOptions): WorkerManage
       ...['--host', options.host, '--port', String(port), '--model', planned.model, '--device', planned.device],
       ...options.workerArgs,
     ];
-    const child = spawn(process.execPath, args, { env: childEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+    // The IPC channel is how a worker learns that its hive died, even by SIGKILL: it closes with the hive.
+    const child = spawn(process.execPath, args, { env: childEnv(), stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    child.channel?.unref();
     const exited = once(child, 'exit').then(
       () => undefined,
       () => undefined,

@@ -193,6 +193,31 @@ describe('hive process', () => {
     expect(view.boot_id).not.toBe(bootIdOf(first));
   });
 
+  it('takes its spawned workers down with it when killed with SIGKILL: no orphan serves on under an offline hive', async () => {
+    const hiveId = `hive-${randomUUID().slice(0, 8)}`;
+    const queen = await startQueen();
+    const hive = await startRole('hive', hiveArgs(hiveId, ['--queen-url', queen.url]));
+    await onlineHive(queen, hiveId);
+    const response = await fetch(`${hive.url}/v1/workers`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'tiny' }),
+    });
+    const spawned = SpawnWorkerResponse.parse(await response.json());
+    track(spawned.pid);
+    await eventually(
+      async () => ((await workerAt(queen, spawned.worker_id))?.status === 'ready' ? true : undefined),
+      'worker ready',
+    );
+
+    hive.child.kill('SIGKILL');
+    await hive.exited;
+    await eventually(() => (isAlive(spawned.pid) ? undefined : true), 'the orphaned worker exited');
+    const view = await workerAt(queen, spawned.worker_id);
+    expect(view?.status).toBe('stopped');
+    expect(view?.liveness).toBe('offline');
+  });
+
   it('spawns a worker that goes starting → ready → busy → ready at the queen, and error at once when killed', async () => {
     const token = `token-${randomUUID()}`;
     const hiveId = `hive-${randomUUID().slice(0, 8)}`;
@@ -256,3 +281,12 @@ describe('hive process', () => {
     ]);
   });
 });
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -23,7 +23,7 @@ import { StreamRecorder } from './stream-recorder.js';
 
 /** What goes wrong in a real cluster — a queen restart, a hive crash, a new model, a wrong token, a duplicate id. */
 
-/** How late the queen may judge a silence: its sweep runs every suspect-after / 10, plus scheduling. */
+/** How late the queen may judge a silence: its sweep runs every suspect-after / 20, plus scheduling. */
 const JUDGED_WITHIN_MS = 300;
 /** What two cores busy with the rest of the suite add to a cold queen's first exchanges with a hive. */
 const SCHEDULING_SLACK_MS = 300;

@@ -25,24 +25,36 @@ function fakeHost(clock: SteppingClock, answer: (index: number) => SendOutcome |
 }
 
 describe('lifecycle: failures while heartbeating', () => {
-  it('goes back to push discovery after 5 consecutive failures', async () => {
+  it('retries a failed heartbeat after the backoff, and goes back to push discovery after 5 consecutive failures', async () => {
     const h = startLifecycle({ script: (_request, index) => (index < 2 ? ok() : refused()) });
-    await h.clock.advanceTo(4 * BEAT);
+    await h.clock.advanceTo(BEAT + 14_000);
     expect(h.state()).toBe('HEARTBEATING');
     expect(h.actor.getSnapshot().context.failures).toBe(4);
-    await h.clock.advanceTo(5 * BEAT);
+    await h.clock.advanceTo(BEAT + 30_000);
     expect(h.state()).toBe('DISCOVERY_PUSH');
-    expect(h.times('discovery')).toEqual([0, 5 * BEAT]);
-    expect(h.times('heartbeat')).toEqual([0, BEAT, 2 * BEAT, 3 * BEAT, 4 * BEAT, 5 * BEAT]);
+    expect(h.times('discovery')).toEqual([0, BEAT + 30_000]);
+    // Retries after 2, 4, 8 and 16 s: a lost heartbeat never leaves a gap of two intervals.
+    expect(h.times('heartbeat')).toEqual([0, BEAT, BEAT + 2_000, BEAT + 6_000, BEAT + 14_000, BEAT + 30_000]);
+  });
+
+  it('never retries later than the next regular heartbeat would go out', async () => {
+    const h = startLifecycle({
+      input: { heartbeatIntervalMs: 3_000 },
+      script: (_request, index) => (index < 2 ? ok() : refused()),
+    });
+    await h.clock.advanceTo(3_000 + 2_000 + 3_000 + 3_000);
+    expect(h.times('heartbeat')).toEqual([0, 3_000, 5_000, 8_000, 11_000]);
   });
 
   it('counts only consecutive failures: a success in between resets the count', async () => {
     const h = startLifecycle({ script: (_request, index) => (index < 2 || index === 6 ? ok() : refused()) });
-    await h.clock.advanceTo(9 * BEAT);
+    await h.clock.advanceTo(BEAT + 30_000);
     expect(h.state()).toBe('HEARTBEATING');
+    expect(h.actor.getSnapshot().context.failures).toBe(0);
+    await h.clock.advanceTo(2 * BEAT + 30_000 + 14_000);
     expect(h.actor.getSnapshot().context.failures).toBe(4);
     expect(h.times('discovery')).toEqual([0]);
-    await h.clock.advanceTo(10 * BEAT);
+    await h.clock.advanceTo(2 * BEAT + 30_000 + 30_000);
     expect(h.state()).toBe('DISCOVERY_PUSH');
   });
 });
@@ -69,11 +81,11 @@ describe('lifecycle: capability changes', () => {
     await h.clock.advanceTo(10_000);
     expect(h.state()).toBe('HEARTBEATING');
     expect(host.pending.size).toBe(1);
-    await h.clock.advanceTo(10_000 + 2 * BEAT);
+    await h.clock.advanceTo(12_000 + BEAT);
     expect(host.carried.slice(2)).toEqual([
       { at: 10_000, reason: 'sync', changes: ['model:llama-3-8b'] },
-      { at: 10_000 + BEAT, reason: 'heartbeat', changes: ['model:llama-3-8b'] },
-      { at: 10_000 + 2 * BEAT, reason: 'heartbeat', changes: [] },
+      { at: 12_000, reason: 'heartbeat', changes: ['model:llama-3-8b'] },
+      { at: 12_000 + BEAT, reason: 'heartbeat', changes: [] },
     ]);
     expect(host.pending.size).toBe(0);
   });

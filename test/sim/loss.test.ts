@@ -15,10 +15,10 @@ let cluster: Cluster | undefined;
 afterEach(() => cluster?.close());
 
 describe('simulation: 10 % of heartbeats lost at random', () => {
-  it('marks a hive suspect only for a lost heartbeat, offline only for two in a row, and within its window', async () => {
+  it('takes no hive offline and marks one suspect only for two or more losses in a row, within its window', async () => {
     const sim = createCluster({ seed: 202, hives: N });
     cluster = sim;
-    const { suspectAfterMs, offlineAfterMs } = sim.liveness;
+    const { suspectAfterMs } = sim.liveness;
     sim.scheduler.at(LOSS_FROM_MS, () => sim.network.setLossRate(LOSS));
     sim.scheduler.at(LOSS_FROM_MS + LOSSY_MS, () => sim.network.setLossRate(0));
     await sim.runUntil(LOSS_FROM_MS + LOSSY_MS + QUIET_MS);
@@ -32,25 +32,15 @@ describe('simulation: 10 % of heartbeats lost at random', () => {
     const lost = lossy.filter((e) => e.kind === 'lost').length;
     const attempts = lost + lossy.filter((e) => e.kind === 'answered').length;
 
-    // With PROTOCOL's timings one lost beat leaves a gap of two intervals plus the request timeout (≥ 59 s > 45 s)
-    // and two lost beats one of three intervals plus two timeouts (≥ 91 s > 90 s): the lifecycle retries a failed
-    // heartbeat only at the next interval. So each run of losses is one suspect, and one offline when 2 or longer.
-    // Issue 6 asks for no offline at all here, which takes a quicker retry after a failed beat: this pins today's.
-    const expected = new Map<string, string[]>();
-    for (const [id, lengths] of runs) {
-      expected.set(
-        id,
-        lengths.flatMap((k) => (k === 1 ? ['suspect', 'online'] : ['suspect', 'offline', 'online'])),
-      );
-    }
-    const observed = new Map<string, string[]>();
-    for (const t of later) observed.set(t.id, [...(observed.get(t.id) ?? []), t.to]);
-
-    // Expected counts from the loss rate: a run starts at a loss after a success, p(1 − p) per attempt; it is two
-    // or longer with probability p. Bounded at mean + 3σ of the binomial.
+    // A failed heartbeat is retried after the backoff (2 s, then 4 s, …): one lost beat leaves a gap of about one
+    // interval + request timeout + 2 s (< 45 s), so only runs of two or more losses can make a hive suspect, and
+    // none of the runs that occur here (up to 4) reaches the offline window.
+    const suspectedIds = new Set(suspects.map((t) => t.id));
+    const longRunIds = new Set([...runs].filter(([, lengths]) => lengths.some((k) => k >= 2)).map(([id]) => id));
+    // Expected suspects from the loss rate: a run of two or more losses starts at a success followed by two losses,
+    // p²(1 − p) per attempt. Bounded at mean + 3σ of the binomial.
     const bound = (trials: number, q: number) => Math.ceil(trials * q + 3 * Math.sqrt(trials * q * (1 - q)));
-    const suspectBound = bound(attempts, LOSS * (1 - LOSS));
-    const offlineBound = bound(attempts, LOSS * LOSS * (1 - LOSS));
+    const suspectBound = bound(attempts, LOSS * LOSS * (1 - LOSS));
     const recoveries = later.filter((t) => t.to === 'online' && t.from !== null);
     report(
       '10 % heartbeats lost, 200 hives, 30 min',
@@ -67,21 +57,17 @@ describe('simulation: 10 % of heartbeats lost at random', () => {
         'suspect transitions': suspects.length,
         'suspect bound (mean + 3σ)': suspectBound,
         'offline transitions': offlines.length,
-        'offline bound (mean + 3σ)': offlineBound,
         'back online': recoveries.length,
       },
     );
 
-    expect(observed).toEqual(expected);
-    expect(suspects.length).toBe(allRuns.length);
+    expect(offlines).toEqual([]);
+    expect(suspects.length).toBeLessThanOrEqual(allRuns.filter((k) => k >= 2).length);
     expect(suspects.length).toBeLessThanOrEqual(suspectBound);
-    expect(offlines.length).toBe(allRuns.filter((k) => k >= 2).length);
-    expect(offlines.length).toBeLessThanOrEqual(offlineBound);
+    expect([...suspectedIds].every((id) => longRunIds.has(id))).toBe(true);
     // Never early, never later than one sweep period.
     for (const t of suspects) expect(t.silentMs).toBeGreaterThanOrEqual(suspectAfterMs);
     for (const t of suspects) expect(t.silentMs).toBeLessThanOrEqual(suspectAfterMs + 1_000);
-    for (const t of offlines) expect(t.silentMs).toBeGreaterThanOrEqual(offlineAfterMs);
-    for (const t of offlines) expect(t.silentMs).toBeLessThanOrEqual(offlineAfterMs + 1_000);
     expect((await sim.queen.health()).hives).toEqual({ expected: 0, online: N, suspect: 0, offline: 0 });
   });
 });

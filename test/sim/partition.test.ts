@@ -26,7 +26,7 @@ describe('simulation: 50 hives cut off for 2 minutes', () => {
     const sim = createCluster({ seed: 707, hives: N });
     cluster = sim;
     const { offlineAfterMs } = sim.liveness;
-    const { heartbeatIntervalMs: interval, jitter } = sim.lifecycle;
+    const { heartbeatIntervalMs: interval, probeIntervalMs, jitter } = sim.lifecycle;
     const { maxDelayMs, requestTimeoutMs } = sim.network.settings;
     const sweep = sweepPeriodMs(sim.liveness);
     const random = derive(707, 'partition');
@@ -54,9 +54,9 @@ describe('simulation: 50 hives cut off for 2 minutes', () => {
     const later = laterTransitions(sim);
     const offline = later.filter((t) => t.to === 'offline');
     const back = later.filter((t) => t.to === 'online');
-    // After the heal a hive sends again at its next interval at the latest, or when a send cut off before the heal
-    // times out and the interval after it passes: interval + jitter + request timeout, plus the delay there.
-    const recoveryBound = interval * (1 + jitter) + requestTimeoutMs + maxDelayMs;
+    // After the heal a hive sends again at its next interval, backoff attempt or — having given up on the queen during
+    // the partition — its next re-probe at the latest, and a send cut off before the heal first times out.
+    const recoveryBound = Math.max(interval, probeIntervalMs) * (1 + jitter) + requestTimeoutMs + maxDelayMs;
     const rows = {
       'offline after partition': summarize(offline.map((t) => t.at - PARTITION_AT)),
       'offline: silence when judged': summarize(offline.map((t) => t.silentMs ?? Number.NaN)),

@@ -36,9 +36,9 @@ describe('timedTimers', () => {
       timers,
     });
     try {
-      // Sweeps come every 300 ms here (suspect-after / 10), one per registry.
-      timers.increment(300);
-      timers.increment(300);
+      // Sweeps come every 150 ms here (suspect-after / 20), one per registry.
+      timers.increment(150);
+      timers.increment(150);
       const text = await (await queen.app.request('/metrics')).text();
       expect(text).toMatch(/^apiary_registry_sweep_seconds_count 4$/m);
     } finally {
