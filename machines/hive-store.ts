@@ -102,7 +102,10 @@ export class HiveStore implements HiveRegistryReader {
       held?.liveness === 'online' &&
       held.bootId !== null &&
       heartbeat.boot_id !== undefined &&
-      heartbeat.boot_id !== held.bootId
+      heartbeat.boot_id !== held.bootId &&
+      // A new boot at the very address of the old one is that hive restarted (its port is the old process's no
+      // more); only a second live process elsewhere is a duplicate --hive-id.
+      !(heartbeat.hive_url !== undefined && heartbeat.hive_url === held.hiveUrl)
     ) {
       return {
         ok: false,

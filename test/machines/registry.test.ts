@@ -207,10 +207,20 @@ describe('registry duplicate hive ids', () => {
     const h = startRegistry();
     h.registry.receiveHive(hiveBeat('h1'));
     const before = h.changes.length;
-    const admission = h.registry.receiveHive(hiveBeat('h1', { boot_id: 'b-other' }));
+    const admission = h.registry.receiveHive(
+      hiveBeat('h1', { boot_id: 'b-other', hive_url: 'http://192.168.1.22:7835' }),
+    );
     expect(admission.ok).toBe(false);
     expect(h.registry.hives.get('h1')?.bootId).toBe('b-5d21e0c4');
     expect(h.changes.length).toBe(before);
+  });
+
+  it('accepts a new boot at the same address at once: the hive restarted, it is no duplicate', () => {
+    const h = startRegistry();
+    h.registry.receiveHive(hiveBeat('h1'));
+    expect(h.registry.receiveHive(hiveBeat('h1', { boot_id: 'b-2' })).ok).toBe(true);
+    expect(h.registry.hives.get('h1')?.bootId).toBe('b-2');
+    expect(h.registry.hives.get('h1')?.liveness).toBe('online');
   });
 
   it('accepts a new boot once the old one is suspect (a restart)', async () => {

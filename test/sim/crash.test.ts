@@ -60,3 +60,21 @@ describe('simulation: 20 hives crash at once', () => {
     expect(health.hives).toEqual({ expected: 0, online: N - CRASHED, suspect: 0, offline: 0 });
   });
 });
+
+describe('simulation: a hive crashes and restarts within seconds', () => {
+  it('is taken back at once with its new boot: no false suspect, offline or refusal', async () => {
+    const sim = createCluster({ seed: 909, hives: 10 });
+    cluster = sim;
+    const hive = sim.hives[3];
+    if (!hive) throw new Error('no hive-003');
+    sim.scheduler.at(CRASH_AT, () => hive.crash());
+    sim.scheduler.at(CRASH_AT + 2_000, () => hive.start());
+    await sim.runUntil(CRASH_AT + 5 * 60_000);
+
+    expect(laterTransitions(sim)).toEqual([]);
+    expect(hive.state()).toBe('HEARTBEATING');
+    const view = (await sim.queen.hives()).find((entry) => entry.hive_id === hive.id);
+    expect(view?.boot_id).toBe(`boot-${hive.id}-2`);
+    expect(view?.liveness).toBe('online');
+  });
+});

@@ -213,7 +213,11 @@ describe('POST /v1/hive-heartbeat and /v1/worker-heartbeat', () => {
     const q = start();
     await q.post(QUEEN_PATHS.hiveHeartbeat, discoveryHeartbeat);
     const before = q.state();
-    const response = await q.post(QUEEN_PATHS.hiveHeartbeat, { ...discoveryHeartbeat, boot_id: 'b-impostor' });
+    const response = await q.post(QUEEN_PATHS.hiveHeartbeat, {
+      ...discoveryHeartbeat,
+      boot_id: 'b-impostor',
+      hive_url: 'http://192.168.1.99:7835',
+    });
     expect(response.status).toBe(409);
     expect(ErrorBody.parse(await response.json()).error).toContain('--hive-id');
     expect(q.state()).toBe(before);
