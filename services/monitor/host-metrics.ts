@@ -1,3 +1,5 @@
+import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import si from 'systeminformation';
 
 /** What `systeminformation` says about this host; each read is asynchronous and may be slow. */
@@ -7,10 +9,41 @@ export interface MemoryReading {
   totalBytes: number;
 }
 
-/** CPU load in percent (0–100) since the previous call; the first call measures over half a second. */
+interface CpuTimes {
+  busy: number;
+  total: number;
+}
+
+function cpuTimes(): CpuTimes {
+  let busy = 0;
+  let total = 0;
+  for (const { times } of os.cpus()) {
+    const all = times.user + times.nice + times.sys + times.idle + times.irq;
+    busy += all - times.idle;
+    total += all;
+  }
+  return { busy, total };
+}
+
+const FIRST_SAMPLE_MS = 500;
+let previous: CpuTimes | null = null;
+
+/**
+ * CPU load in percent (0–100) since the previous call; the first call measures over half a second. From
+ * `os.cpus()` deltas: `si.currentLoad()` shells out synchronously on Linux (`execSync('cat /proc/stat')`), which
+ * blocks the event loop and cost most of the hive's CPU per heartbeat in the agent benchmark.
+ */
 export async function readCpuLoad(): Promise<number> {
-  const { currentLoad } = await si.currentLoad();
-  return Number.isFinite(currentLoad) ? Math.min(100, Math.max(0, currentLoad)) : 0;
+  if (previous === null) {
+    previous = cpuTimes();
+    await sleep(FIRST_SAMPLE_MS, undefined, { ref: false });
+  }
+  const now = cpuTimes();
+  const busy = now.busy - previous.busy;
+  const total = now.total - previous.total;
+  previous = now;
+  const load = total > 0 ? (100 * busy) / total : 0;
+  return Number.isFinite(load) ? Math.min(100, Math.max(0, load)) : 0;
 }
 
 export async function readMemory(): Promise<MemoryReading> {
