@@ -58,15 +58,17 @@ export function createQueenApp(deps: QueenAppDeps): Hono {
   countHeartbeats('hive', QUEEN_PATHS.hiveHeartbeat);
   countHeartbeats('worker', QUEEN_PATHS.workerHeartbeat);
 
-  app.use(
-    '*',
-    bearerAuth({
-      token: deps.token,
-      exempt: (path) => path === QUEEN_PATHS.health,
-      queryToken: (path) =>
-        path === QUEEN_PATHS.dashboard || path === QUEEN_PATHS.stream || path.startsWith(DASHBOARD_ASSET_PREFIX),
-    }),
-  );
+  // Without a token there is nothing to check: no layer on the heartbeat hot path.
+  if (deps.token)
+    app.use(
+      '*',
+      bearerAuth({
+        token: deps.token,
+        exempt: (path) => path === QUEEN_PATHS.health,
+        queryToken: (path) =>
+          path === QUEEN_PATHS.dashboard || path === QUEEN_PATHS.stream || path.startsWith(DASHBOARD_ASSET_PREFIX),
+      }),
+    );
 
   app.post(QUEEN_PATHS.hiveHeartbeat, limit, jsonBody(HiveHeartbeat, 'hive heartbeat'), async (c) => {
     const heartbeat = c.get('body');
