@@ -28,7 +28,7 @@ describe('queen registry host', () => {
     events.length = 0;
     const answers = Promise.all([
       registry.submitHive(hiveBeat('h2', {}, true)),
-      registry.submitHive(hiveBeat('h1', { boot_id: 'b-impostor' })),
+      registry.submitHive(hiveBeat('h1', { boot_id: 'b-impostor', hive_url: 'http://192.168.1.99:7835' })),
       registry.submitHive(hiveBeat('h3')),
       registry.submitWorker(workerBeat('w1', 'h1')),
       registry.submitWorker(workerBeat('w2', 'h3')),
