@@ -17,7 +17,7 @@ export interface Counts {
   readonly workersAvailable: number;
   readonly hivesSuspect: number;
   readonly hivesOffline: number;
-  /** The queen's epoch once a `queen` event arrived on this connection; until then the counts are derived. */
+  /** The queen's epoch once a `queen` event arrived on this connection. */
   readonly queenEpoch: string | null;
 }
 
@@ -92,16 +92,16 @@ export class DashboardStore {
     return workers.sort((a, b) => a.worker_id.localeCompare(b.worker_id));
   }
 
-  /** The queen's own counts when it sent them on this connection, else counted here; tallies always local. */
+  /** Counted from the same events the cards show, so the header never disagrees with them between `queen` events. */
   counts(): Counts {
     const hives = [...this.hives.values()];
     const workers = [...this.workers.values()];
     const tally = (liveness: Liveness): number => hives.filter((hive) => hive.liveness === liveness).length;
     return {
-      hivesOnline: this.queen?.hives_online ?? tally('online'),
-      hivesExpected: this.queen?.hives_expected ?? hives.filter((hive) => hive.expected).length,
-      workersOnline: this.queen?.workers_online ?? workers.filter((worker) => worker.liveness === 'online').length,
-      workersAvailable: this.queen?.workers_available ?? workers.filter((worker) => worker.available).length,
+      hivesOnline: tally('online'),
+      hivesExpected: hives.filter((hive) => hive.expected).length,
+      workersOnline: workers.filter((worker) => worker.liveness === 'online').length,
+      workersAvailable: workers.filter((worker) => worker.available).length,
       hivesSuspect: tally('suspect'),
       hivesOffline: tally('offline'),
       queenEpoch: this.queen?.queen_epoch ?? null,
