@@ -1,7 +1,9 @@
 import { z } from 'zod';
 
+export const ID_MAX_LENGTH = 128;
+
 /** Identifiers of hives and workers: 1–128 characters. */
-export const Id = z.string().min(1).max(128);
+export const Id = z.string().min(1).max(ID_MAX_LENGTH);
 
 /** RFC 3339 timestamp; UTC `Z` or an explicit offset. */
 export const Timestamp = z.iso.datetime({ offset: true });

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
+import { ID_MAX_LENGTH } from '../contracts/common.js';
 import { parseDuration } from './duration.js';
 import { LOG_LEVELS } from './logger.js';
 
@@ -36,6 +37,8 @@ export interface OptionSpec {
   readonly values?: readonly string[];
   readonly min?: number;
   readonly max?: number;
+  /** Longest accepted text, for a `string` option (ids the contract bounds). */
+  readonly maxLength?: number;
 }
 
 export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
@@ -135,7 +138,7 @@ export const hiveOptions = {
   ...commonOptions,
   ...senderOptions,
   port: { kind: 'port', default: '7835', description: 'port to listen on' },
-  'hive-id': { kind: 'string', default: os.hostname(), description: 'this hive id (default: host name)' },
+  'hive-id': { kind: 'string', default: os.hostname(), maxLength: ID_MAX_LENGTH, description: 'this hive id' },
   'advertise-url': { kind: 'url', description: 'this hive address as the queen should use it' },
   'queen-url': { kind: 'url', description: 'queen to push to at start (else wait to be discovered)' },
   'models-dir': {
@@ -156,8 +159,13 @@ export const workerOptions = {
   ...senderOptions,
   port: { kind: 'port', required: true, description: 'port to listen on' },
   'queen-url': { kind: 'url', required: true, description: 'queen to heartbeat to' },
-  'worker-id': { kind: 'string', description: 'this worker id (default: <hive-id>-<port>)' },
-  'hive-id': { kind: 'string', default: os.hostname(), description: 'hive this worker belongs to' },
+  'worker-id': { kind: 'string', maxLength: ID_MAX_LENGTH, description: 'this worker id (default: <hive-id>-<port>)' },
+  'hive-id': {
+    kind: 'string',
+    default: os.hostname(),
+    maxLength: ID_MAX_LENGTH,
+    description: 'hive this worker belongs to',
+  },
   model: { kind: 'string', default: 'demo', description: 'model served' },
   device: { kind: 'string', default: 'CPU-0', description: 'device used, e.g. GPU-0 or CPU-0' },
   upstream: { kind: 'url', description: 'OpenAI-compatible server to front (else the built-in demo backend)' },
@@ -259,6 +267,7 @@ function parseValue(name: string, spec: OptionSpec, text: string): unknown {
     case 'string':
       if (text === '') fail('a value');
       if (spec.values && !spec.values.includes(text)) fail(`one of ${spec.values.join(', ')}`);
+      if (spec.maxLength !== undefined && text.length > spec.maxLength) fail(`at most ${spec.maxLength} characters`);
       return text;
     case 'path':
       if (text === '') fail('a path');

@@ -383,3 +383,18 @@ describe('usage', () => {
     expect(text).toContain('--help');
   });
 });
+
+describe('ids', () => {
+  it('refuses a --hive-id longer than the contract allows, naming the flag', () => {
+    expect(() => parseOptions(hiveOptions, { argv: ['--hive-id', 'h'.repeat(129)] })).toThrow(
+      /--hive-id: .*at most 128/,
+    );
+    const parsed = parseOptions(hiveOptions, { argv: ['--hive-id', 'h'.repeat(128)] });
+    expect(parsed.help === false && parsed.options.hiveId).toBe('h'.repeat(128));
+  });
+
+  it('refuses a --worker-id longer than the contract allows', () => {
+    const argv = ['--queen-url', 'http://q:7833', '--port', '0', '--worker-id', 'w'.repeat(129)];
+    expect(() => parseOptions(workerOptions, { argv })).toThrow(/--worker-id: .*at most 128/);
+  });
+});
