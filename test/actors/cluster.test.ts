@@ -4,10 +4,10 @@ import { HiveWorkerList } from '../../contracts/hive-api.js';
 import { ChatCompletion } from '../../contracts/inference.js';
 import { HIVE_PATHS } from '../../contracts/paths.js';
 import { freePort, portAvailable } from '../../services/ports.js';
-import { descendants, isRunning } from '../e2e/process-tree.js';
-import { QueenApi } from '../e2e/queen-api.js';
-import { StreamRecorder } from '../e2e/stream-recorder.js';
+import { descendants, isRunning } from '../support/process-tree.js';
+import { QueenApi } from '../support/queen-api.js';
 import { DIST_ACTORS, eventually, killAll, track, withoutApiaryEnv } from '../support/role-process.js';
+import { StreamRecorder } from '../support/stream-recorder.js';
 
 /** `npm start`'s launcher (`dist/actors/cluster.js`) as a user runs it: what it prints, what runs, how it stops. */
 

@@ -5,10 +5,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HiveHealth, SpawnWorkerResponse } from '../../contracts/hive-api.js';
-import { QUEEN_PATHS, withId } from '../../contracts/paths.js';
-import { type HiveView, HiveView as HiveViewSchema, WorkerView } from '../../contracts/registry.js';
+import { QUEEN_PATHS } from '../../contracts/paths.js';
+import type { HiveView, WorkerView } from '../../contracts/registry.js';
 import { StreamEvent } from '../../contracts/stream.js';
 import { freePort } from '../../services/ports.js';
+import { authHeaders, QueenApi } from '../support/queen-api.js';
 import { eventually, killAll, type RoleProcess, roleScript, startRole, track } from '../support/role-process.js';
 import { SseReader } from '../support/sse-reader.js';
 
@@ -49,20 +50,14 @@ function startQueen(extra: readonly string[] = []): Promise<RoleProcess> {
   return startRole('queen', ['--port', '0', ...QUEEN_TIMINGS, ...extra]);
 }
 
-function auth(token: string | undefined): Record<string, string> {
-  return token ? { authorization: `Bearer ${token}` } : {};
+const auth = authHeaders;
+
+function hiveAt(queen: RoleProcess, hiveId: string, token?: string): Promise<HiveView | undefined> {
+  return new QueenApi(queen.url, token).hive(hiveId);
 }
 
-async function hiveAt(queen: RoleProcess, hiveId: string, token?: string): Promise<HiveView | undefined> {
-  const response = await fetch(`${queen.url}${withId(QUEEN_PATHS.hive, hiveId)}`, { headers: auth(token) });
-  if (response.status === 404) return undefined;
-  return HiveViewSchema.parse(await response.json());
-}
-
-async function workerAt(queen: RoleProcess, workerId: string, token?: string): Promise<WorkerView | undefined> {
-  const response = await fetch(`${queen.url}${withId(QUEEN_PATHS.worker, workerId)}`, { headers: auth(token) });
-  if (response.status === 404) return undefined;
-  return WorkerView.parse(await response.json());
+function workerAt(queen: RoleProcess, workerId: string, token?: string): Promise<WorkerView | undefined> {
+  return new QueenApi(queen.url, token).worker(workerId);
 }
 
 function onlineHive(queen: RoleProcess, hiveId: string, token?: string): Promise<HiveView> {

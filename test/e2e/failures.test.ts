@@ -5,7 +5,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Capabilities } from '../../contracts/capabilities.js';
 import type { HiveView } from '../../contracts/registry.js';
 import type { LivenessEvent, StreamEvent } from '../../contracts/stream.js';
+import { isRunning } from '../support/process-tree.js';
+import { QueenApi } from '../support/queen-api.js';
 import { eventually, killAll, type RoleProcess } from '../support/role-process.js';
+import { StreamRecorder } from '../support/stream-recorder.js';
 import {
   crashHive,
   createHiveDirs,
@@ -17,9 +20,6 @@ import {
   startQueen,
 } from './cluster-roles.js';
 import { hiveHealth, spawnWorker } from './hive-api.js';
-import { isRunning } from './process-tree.js';
-import { QueenApi } from './queen-api.js';
-import { StreamRecorder } from './stream-recorder.js';
 
 /** What goes wrong in a real cluster — a queen restart, a hive crash, a new model, a wrong token, a duplicate id. */
 

@@ -1,7 +1,7 @@
 import { HiveHealth, SpawnWorkerResponse } from '../../contracts/hive-api.js';
 import { HIVE_PATHS } from '../../contracts/paths.js';
+import { authHeaders } from '../support/queen-api.js';
 import { track } from '../support/role-process.js';
-import { authHeaders } from './queen-api.js';
 
 /** A running hive's HTTP API as the tests use it. */
 

@@ -4,7 +4,9 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { HiveView } from '../../contracts/registry.js';
 import { freePort } from '../../services/ports.js';
+import { QueenApi } from '../support/queen-api.js';
 import { eventually, killAll, type RoleProcess, startRole } from '../support/role-process.js';
+import { StreamRecorder } from '../support/stream-recorder.js';
 import {
   createHiveDirs,
   HEARTBEAT_MS,
@@ -16,8 +18,6 @@ import {
   startQueen,
 } from './cluster-roles.js';
 import { hiveHealth } from './hive-api.js';
-import { QueenApi } from './queen-api.js';
-import { StreamRecorder } from './stream-recorder.js';
 
 /** The design's three start-up orders (hive first, queen first, both at once), each ending with one live hive entry. */
 

@@ -1,8 +1,8 @@
 import { QUEEN_PATHS } from '../../contracts/paths.js';
 import { StreamEvent } from '../../contracts/stream.js';
-import { eventually } from '../support/role-process.js';
-import { SseReader } from '../support/sse-reader.js';
 import { authHeaders } from './queen-api.js';
+import { eventually } from './role-process.js';
+import { SseReader } from './sse-reader.js';
 
 /** Everything a queen's live stream says from the moment it is opened, each event checked against the contract. */
 
