@@ -47,6 +47,8 @@ describe('simulation: the queen restarts', () => {
     // Each hive is asked once and answers once: nothing storms.
     expect(resyncTimes).toHaveLength(N);
     expect(fullTimes).toHaveLength(N);
+    // Hives beat on independent random phases, so a second's count is about Poisson(N / interval): at N = 200 its
+    // maximum passes 2 N / interval on some seeds (14 against 13.33 on 3 of seeds 1000–1011), with no herd on any.
     expect(rows['full heartbeats per second'].max).toBeLessThanOrEqual(burstLimit);
     expect(rows['resync acks per second'].max).toBeLessThanOrEqual(burstLimit);
     // The new queen registers each hive once and sees nothing else; the old one saw nothing but registrations.

@@ -1,5 +1,5 @@
 import { createMiddleware } from 'hono/factory';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { errorBody, issuesOf } from '../error-body.js';
 
 /**
@@ -7,6 +7,8 @@ import { errorBody, issuesOf } from '../error-body.js';
  * JSON, 400 with the issue paths when it is broken or invalid. The handler reads the result as `c.get('body')`.
  */
 export function jsonBody<S extends z.ZodType>(schema: S, what: string) {
+  // Compiled once: the same results and issues as `schema`, several times faster on a heartbeat (see test/bench).
+  const compiled = z.compile(schema);
   return createMiddleware<{ Variables: { body: z.output<S> } }>(async (c, next) => {
     if (!isJson(c.req.header('content-type'))) {
       return c.json(errorBody(`The ${what} must be sent as application/json.`), 415);
@@ -18,7 +20,7 @@ export function jsonBody<S extends z.ZodType>(schema: S, what: string) {
       const message = error instanceof Error ? error.message : String(error);
       return c.json(errorBody(`The ${what} is not valid JSON.`, [{ path: '', message }]), 400);
     }
-    const parsed = schema.safeParse(json);
+    const parsed = compiled.safeParse(json);
     if (!parsed.success) return c.json(errorBody(`The ${what} is not valid.`, issuesOf(parsed.error)), 400);
     c.set('body', parsed.data);
     return next();
