@@ -5,13 +5,17 @@ import type { DeviceMonitorData, MonitorData } from '../../contracts/heartbeat.j
 import type { Logger } from '../logger.js';
 import { type MemoryReading, readCpuLoad, readCpuName, readMemory } from './host-metrics.js';
 import { createNvidiaSmiReader, type GpuReading } from './nvidia-smi.js';
+import { type NvidiaSmiLoop, startNvidiaSmiLoop } from './nvidia-smi-loop.js';
 import { TIMED_OUT, timeBox } from './time-box.js';
 
 /** A GPU as capabilities describe it (`GPU-<index>`). */
 export type GpuInfo = { index: number } & Pick<Device, 'name' | 'vram_gb' | 'compute_capability'>;
 
 export interface MonitorOptions {
-  /** How often to read; readings run in the background, never on a heartbeat's path. */
+  /**
+   * How often to read; readings run in the background, never on a heartbeat's path. GPUs come from one
+   * `nvidia-smi --loop-ms` sampling at this period, with a one-shot query a period whenever that loop is down.
+   */
   periodMs: number;
   /** The longest any one source may take; a slower one leaves its last reading in place. */
   sourceTimeoutMs: number;
@@ -41,11 +45,14 @@ interface Stamped<T> {
 const GIB = 1024 ** 3;
 /** `systeminformation` measures its first CPU load over this long: expected, not a hang. */
 const FIRST_CPU_SAMPLE_MS = 500;
+/** A failing `nvidia-smi` loop is retried after 1, 2, 4 … at most this many periods; one that ran as long, after 1. */
+const LOOP_RETRY_MAX_PERIODS = 64;
 
 export function createMonitor(options: MonitorOptions): Monitor {
   const { logger, sourceTimeoutMs } = options;
   const now = options.now ?? (() => new Date());
-  const nvidiaSmi = createNvidiaSmiReader({ binary: options.nvidiaSmi ?? 'nvidia-smi', timeoutMs: sourceTimeoutMs });
+  const binary = options.nvidiaSmi ?? 'nvidia-smi';
+  const nvidiaSmi = createNvidiaSmiReader({ binary, timeoutMs: sourceTimeoutMs });
   const readCpu = single(readCpuLoad);
   const readMem = single(readMemory);
   const problems = new Map<string, string>();
@@ -61,6 +68,11 @@ export function createMonitor(options: MonitorOptions): Monitor {
   let started: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
+  let loop: NvidiaSmiLoop | null = null;
+  let lastLoopSampleAt = 0;
+  let loopFailures = 0;
+  let loopAllowedAt = 0;
+  let loopStartedAt = 0;
 
   /** Logs a source's problem when it starts and its recovery when it ends: never a line per period. */
   function report(source: string, problem: string | null): void {
@@ -88,15 +100,51 @@ export function createMonitor(options: MonitorOptions): Monitor {
 
   async function collectGpus(): Promise<void> {
     if (gpuMissing) return;
+    if (loop !== null) {
+      const silentMs = performance.now() - lastLoopSampleAt;
+      if (silentMs <= options.periodMs + sourceTimeoutMs) return;
+      loop.stop();
+      loopEnded(`no sample for ${Math.round(silentMs)} ms`);
+    }
     const result = await nvidiaSmi.read(abort.signal);
     if (stopped) return;
     if (result.kind === 'missing') {
       gpuMissing = true;
-      logger.info('nvidia-smi not found: no NVIDIA GPUs', { nvidia_smi: options.nvidiaSmi ?? 'nvidia-smi' });
+      logger.info('nvidia-smi not found: no NVIDIA GPUs', { nvidia_smi: binary });
       return;
     }
-    if (result.kind === 'ok') gpuReadings = { value: result.gpus, at: now() };
+    if (result.kind === 'ok') {
+      gpuReadings = { value: result.gpus, at: now() };
+      startLoop(result.gpus);
+    }
     report('nvidia-smi', result.kind === 'ok' ? null : result.kind === 'timeout' ? 'timed out' : result.message);
+  }
+
+  function startLoop(gpus: readonly GpuReading[]): void {
+    if (stopped || loop !== null || gpus.length === 0 || performance.now() < loopAllowedAt) return;
+    loopStartedAt = performance.now();
+    lastLoopSampleAt = loopStartedAt;
+    loop = startNvidiaSmiLoop({
+      binary,
+      withComputeCap: nvidiaSmi.withComputeCap(),
+      periodMs: options.periodMs,
+      indexes: gpus.map((gpu) => gpu.index),
+      onSample: (value) => {
+        lastLoopSampleAt = performance.now();
+        gpuReadings = { value, at: now() };
+      },
+      onEnd: loopEnded,
+    });
+  }
+
+  /** Logs every end, which the doubling retry delay keeps rare; the one-shot query takes over meanwhile. */
+  function loopEnded(reason: string): void {
+    loop = null;
+    const ranMs = performance.now() - loopStartedAt;
+    loopFailures = ranMs >= options.periodMs * LOOP_RETRY_MAX_PERIODS ? 1 : loopFailures + 1;
+    const retryMs = options.periodMs * Math.min(2 ** (loopFailures - 1), LOOP_RETRY_MAX_PERIODS);
+    loopAllowedAt = performance.now() + retryMs;
+    logger.warn('nvidia-smi loop ended; querying once a period until it restarts', { reason, retry_in_ms: retryMs });
   }
 
   async function collectCpuName(): Promise<void> {
@@ -141,6 +189,8 @@ export function createMonitor(options: MonitorOptions): Monitor {
       stopped = true;
       clearTimeout(timer);
       abort.abort();
+      loop?.stop();
+      loop = null;
     },
     latest: () => snapshot,
     gpus: () => (gpuMissing ? [] : (gpuReadings?.value ?? []).slice(0, LIMITS.devices).map(gpuInfo)),

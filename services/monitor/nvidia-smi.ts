@@ -73,6 +73,8 @@ export interface NvidiaSmiReaderOptions {
 export interface NvidiaSmiReader {
   /** One query; never rejects. `signal` kills a query in flight. */
   read(signal?: AbortSignal): Promise<NvidiaSmiResult>;
+  /** Whether queries ask for `compute_cap`: false once the driver has refused it. */
+  withComputeCap(): boolean;
 }
 
 /** Asynchronous `nvidia-smi` queries, each killed when it outlives its time box. */
@@ -88,6 +90,7 @@ export function createNvidiaSmiReader(options: NvidiaSmiReaderOptions): NvidiaSm
       const second = await run(options, nvidiaSmiArgs(false), signal);
       return second.kind === 'ok' ? { kind: 'ok', gpus: parseNvidiaSmi(second.stdout, false) } : second;
     },
+    withComputeCap: () => withComputeCap,
   };
 }
 

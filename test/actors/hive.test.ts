@@ -9,8 +9,18 @@ import { QUEEN_PATHS } from '../../contracts/paths.js';
 import type { HiveView, WorkerView } from '../../contracts/registry.js';
 import { StreamEvent } from '../../contracts/stream.js';
 import { freePort } from '../../services/ports.js';
+import { createFakeNvidiaSmi } from '../fixtures/fake-nvidia-smi.js';
+import { isRunning } from '../support/process-tree.js';
 import { authHeaders, QueenApi } from '../support/queen-api.js';
-import { eventually, killAll, type RoleProcess, roleScript, startRole, track } from '../support/role-process.js';
+import {
+  eventually,
+  killAll,
+  type RoleProcess,
+  roleScript,
+  startRole,
+  track,
+  withoutApiaryEnv,
+} from '../support/role-process.js';
 import { SseReader } from '../support/sse-reader.js';
 
 const FAST = ['--heartbeat-interval', '200ms', '--request-timeout', '500ms', '--jitter', '0'];
@@ -186,6 +196,35 @@ describe('hive process', () => {
     const view = await onlineHive(queen, hiveId);
     expect(view.boot_id).toBe(bootIdOf(second));
     expect(view.boot_id).not.toBe(bootIdOf(first));
+  });
+
+  it('reads its GPUs through one nvidia-smi loop on its PATH, which ends with the hive, stopped or killed', async () => {
+    const fake = await createFakeNvidiaSmi();
+    try {
+      await fake.answer(['0, NVIDIA L4, 1024, 23034, 40, 8.9', '1, NVIDIA L4, 0, 23034, 35, 8.9'].join('\n'));
+      const env = { ...withoutApiaryEnv(process.env), PATH: `${fake.dir}${path.delimiter}${process.env.PATH ?? ''}` };
+      const queen = await startQueen();
+      const hiveId = `hive-${randomUUID().slice(0, 8)}`;
+      for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+        const loopsBefore = (await fake.loops()).length;
+        const hive = await startRole('hive', hiveArgs(hiveId, ['--queen-url', queen.url]), { env });
+        const view = await onlineHive(queen, hiveId);
+        expect(view.capabilities?.devices.map((device) => device.id)).toEqual(['GPU-0', 'GPU-1', 'CPU-0']);
+        await fake.answer(['0, NVIDIA L4, 2048, 23034, 41, 8.9', '1, NVIDIA L4, 0, 23034, 35, 8.9'].join('\n'));
+        await eventually(async () => {
+          const latest = await hiveAt(queen, hiveId);
+          return latest?.monitor_data?.devices[0]?.vram_used_gb === 2 ? true : undefined;
+        }, 'the new GPU reading at the queen');
+        const loops = (await fake.loops()).slice(loopsBefore);
+        expect(loops).toHaveLength(1);
+        hive.child.kill(signal);
+        await hive.exited;
+        // Stopped, the hive kills its loop; killed, the loop dies on its next write to the closed pipe.
+        await eventually(() => (loops.some(isRunning) ? undefined : true), `the nvidia-smi loop gone after ${signal}`);
+      }
+    } finally {
+      await fake.remove();
+    }
   });
 
   it('takes its spawned workers down with it when killed with SIGKILL: no orphan serves on under an offline hive', async () => {

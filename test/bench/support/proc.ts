@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { descendants } from '../../support/process-tree.js';
 
 /** CPU time and memory of a process as Linux accounts them (`/proc/<pid>/stat`, `/proc/<pid>/status`). */
 export interface CpuTime {
@@ -24,6 +25,24 @@ export function readCpuTime(pid: number): CpuTime {
   const ticks = (field: number): number => Number(fields[field - 3] ?? Number.NaN);
   const ms = 1000 / ticksPerSecond;
   return { selfMs: (ticks(14) + ticks(15)) * ms, childrenMs: (ticks(16) + ticks(17)) * ms };
+}
+
+/**
+ * Like `readCpuTime`, with the CPU of descendants still running (a long-lived `nvidia-smi --loop-ms`, say) added to
+ * `childrenMs`: Linux only counts a child once it has exited and been waited for.
+ */
+export function readTreeCpuTime(pid: number): CpuTime {
+  const own = readCpuTime(pid);
+  let childrenMs = own.childrenMs;
+  for (const child of descendants(pid)) {
+    try {
+      const time = readCpuTime(child);
+      childrenMs += time.selfMs + time.childrenMs;
+    } catch {
+      // Exited between the listing and the read: its time is in its parent's children now.
+    }
+  }
+  return { selfMs: own.selfMs, childrenMs };
 }
 
 export function readRssBytes(pid: number): number {

@@ -6,7 +6,10 @@ import { z } from 'zod';
 import { MonitorData } from '../../../contracts/heartbeat.js';
 import { createLogger, type Logger } from '../../../services/logger.js';
 import { createMonitor, type Monitor } from '../../../services/monitor/monitor.js';
+import { nvidiaSmiArgs } from '../../../services/monitor/nvidia-smi.js';
+import { nvidiaSmiLoopArgs } from '../../../services/monitor/nvidia-smi-loop.js';
 import { createFakeNvidiaSmi, type FakeNvidiaSmi } from '../../fixtures/fake-nvidia-smi.js';
+import { isRunning } from '../../support/process-tree.js';
 
 const TWO_GPUS = ['0, NVIDIA GeForce RTX 4090, 2048, 24564, 51, 8.9', '1, NVIDIA RTX A6000, 0, 49140, 0, 8.6'].join(
   '\n',
@@ -14,7 +17,7 @@ const TWO_GPUS = ['0, NVIDIA GeForce RTX 4090, 2048, 24564, 51, 8.9', '1, NVIDIA
 
 let fake: FakeNvidiaSmi;
 let monitor: Monitor | undefined;
-const LogLine = z.object({ level: z.string(), msg: z.string() });
+const LogLine = z.object({ level: z.string(), msg: z.string(), retry_in_ms: z.number().optional() });
 
 let logs: z.infer<typeof LogLine>[];
 let logger: Logger;
@@ -40,6 +43,19 @@ function start(options: { periodMs?: number; sourceTimeoutMs?: number; nvidiaSmi
 function started(): Monitor {
   if (!monitor) throw new Error('no monitor started');
   return monitor;
+}
+
+/** Waits for GPU-0 to show `usedGb`, then for a reading 100 ms newer still: the source keeps delivering. */
+async function followsGpus(usedGb: number): Promise<void> {
+  await vi.waitFor(() => expect(started().latest().devices[0]?.vram_used_gb).toBe(usedGb), {
+    timeout: 2_000,
+    interval: 10,
+  });
+  const before = Date.now();
+  await vi.waitFor(() => expect(Date.parse(started().latest().collected_at ?? '')).toBeGreaterThan(before + 100), {
+    timeout: 2_000,
+    interval: 10,
+  });
 }
 
 function logged(text: string): number {
@@ -78,7 +94,43 @@ describe('monitor', () => {
       { index: 0, name: 'NVIDIA GeForce RTX 4090', vram_gb: 23.988, compute_capability: '8.9' },
       { index: 1, name: 'NVIDIA RTX A6000', vram_gb: 47.988, compute_capability: '8.6' },
     ]);
-    expect(await fake.calls()).toHaveLength(1);
+    // One query, then the loop that samples from then on.
+    await expect
+      .poll(() => fake.calls(), { timeout: 2_000, interval: 10 })
+      .toEqual([nvidiaSmiArgs(true).join(' '), nvidiaSmiLoopArgs(true, 60_000).join(' ')]);
+  });
+
+  it('follows the GPUs through one long-running nvidia-smi, starting no process per period', async () => {
+    await fake.answer(TWO_GPUS);
+    await start({ periodMs: 20, nvidiaSmi: fake.path });
+    await fake.answer(TWO_GPUS.replace(', 2048,', ', 4096,'));
+    await followsGpus(4);
+    expect(await fake.calls()).toEqual([nvidiaSmiArgs(true).join(' '), nvidiaSmiLoopArgs(true, 20).join(' ')]);
+    expect(logs.filter((line) => line.level === 'warn')).toEqual([]);
+  });
+
+  it('queries once a period while the loop is down, and restarts it after a growing delay', async () => {
+    await fake.answer(TWO_GPUS);
+    await start({ periodMs: 20, nvidiaSmi: fake.path });
+    await expect.poll(() => fake.loops(), { timeout: 2_000, interval: 10 }).toHaveLength(1);
+    const oneShots = async (): Promise<number> =>
+      (await fake.calls()).filter((call) => call === nvidiaSmiArgs(true).join(' ')).length;
+
+    await fake.endLoops();
+    // Each new loop ends at once too: retried after 1, 2, 4 … periods, each end logged.
+    await vi.waitFor(async () => expect(await fake.loops()).toHaveLength(4), { timeout: 3_000, interval: 10 });
+    expect(await oneShots()).toBeGreaterThanOrEqual(8);
+    const retries = logs.filter((line) => line.msg.includes('nvidia-smi loop ended')).map((line) => line.retry_in_ms);
+    expect(retries.slice(0, 3)).toEqual([20, 40, 80]);
+    expect(retries.length).toBeLessThanOrEqual(4);
+    expect(Date.now() - Date.parse(started().latest().collected_at ?? '')).toBeLessThan(250);
+    expect(logged('nvidia-smi reading failed')).toBe(0);
+
+    await fake.answer(TWO_GPUS.replace(', 2048,', ', 1024,'));
+    await vi.waitFor(async () => expect(await fake.loops()).toHaveLength(5), { timeout: 3_000, interval: 10 });
+    const settled = await oneShots();
+    await followsGpus(1);
+    expect(await oneShots()).toBeLessThanOrEqual(settled + 1);
   });
 
   it('leaves out what nvidia-smi cannot report, and keeps zeros', async () => {
@@ -147,6 +199,7 @@ describe('monitor', () => {
     expect(slowest).toBeLessThan(5);
     expect(delay.max / 1e6).toBeLessThan(100);
     expect(logged('nvidia-smi reading failed')).toBe(1);
+    expect(logged('nvidia-smi loop ended')).toBe(1);
 
     await fake.answer(TWO_GPUS);
     await vi.waitFor(() => expect(Date.now() - Date.parse(started().latest().collected_at ?? '')).toBeLessThan(250), {
@@ -156,8 +209,19 @@ describe('monitor', () => {
     expect(logged('nvidia-smi reading recovered')).toBe(1);
   });
 
-  it('kills a hung query when stopped', async () => {
+  it('kills its loop when stopped', async () => {
     await fake.answer(TWO_GPUS);
+    await start({ periodMs: 10, nvidiaSmi: fake.path });
+    await expect.poll(() => fake.loops(), { timeout: 2_000, interval: 10 }).toHaveLength(1);
+    const [pid] = await fake.loops();
+    expect(alive(pid)).toBe(true);
+    started().stop();
+    await vi.waitFor(() => expect(alive(pid)).toBe(false), { timeout: 2_000, interval: 10 });
+  });
+
+  it('kills a hung query when stopped', async () => {
+    // A failing query: no loop, one query a period.
+    await fake.answer(TWO_GPUS, 9);
     await start({ periodMs: 10, sourceTimeoutMs: 10_000, nvidiaSmi: fake.path });
     await fake.hang();
     await vi.waitFor(async () => expect(await fake.hangs()).toBe(1), { timeout: 2_000, interval: 10 });
@@ -165,15 +229,10 @@ describe('monitor', () => {
     expect(alive(pid)).toBe(true);
     started().stop();
     await vi.waitFor(() => expect(alive(pid)).toBe(false), { timeout: 2_000, interval: 10 });
+    expect(await fake.loops()).toEqual([]);
   });
 });
 
 function alive(pid: number | undefined): boolean {
-  if (pid === undefined) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  return pid !== undefined && isRunning(pid);
 }
