@@ -5,7 +5,7 @@ import type { DeviceMonitorData, MonitorData } from '../../contracts/heartbeat.j
 import type { Logger } from '../logger.js';
 import { type MemoryReading, readCpuLoad, readCpuName, readMemory } from './host-metrics.js';
 import { createNvidiaSmiReader, type GpuReading } from './nvidia-smi.js';
-import { type NvidiaSmiLoop, startNvidiaSmiLoop } from './nvidia-smi-loop.js';
+import { loopRetry, type NvidiaSmiLoop, startNvidiaSmiLoop } from './nvidia-smi-loop.js';
 import { TIMED_OUT, timeBox } from './time-box.js';
 
 /** A GPU as capabilities describe it (`GPU-<index>`). */
@@ -45,8 +45,6 @@ interface Stamped<T> {
 const GIB = 1024 ** 3;
 /** `systeminformation` measures its first CPU load over this long: expected, not a hang. */
 const FIRST_CPU_SAMPLE_MS = 500;
-/** A failing `nvidia-smi` loop is retried after 1, 2, 4 … at most this many periods; one that ran as long, after 1. */
-const LOOP_RETRY_MAX_PERIODS = 64;
 
 export function createMonitor(options: MonitorOptions): Monitor {
   const { logger, sourceTimeoutMs } = options;
@@ -140,9 +138,8 @@ export function createMonitor(options: MonitorOptions): Monitor {
   /** Logs every end, which the doubling retry delay keeps rare; the one-shot query takes over meanwhile. */
   function loopEnded(reason: string): void {
     loop = null;
-    const ranMs = performance.now() - loopStartedAt;
-    loopFailures = ranMs >= options.periodMs * LOOP_RETRY_MAX_PERIODS ? 1 : loopFailures + 1;
-    const retryMs = options.periodMs * Math.min(2 ** (loopFailures - 1), LOOP_RETRY_MAX_PERIODS);
+    const { failedInARow, retryMs } = loopRetry(loopFailures, performance.now() - loopStartedAt, options.periodMs);
+    loopFailures = failedInARow;
     loopAllowedAt = performance.now() + retryMs;
     logger.warn('nvidia-smi loop ended; querying once a period until it restarts', { reason, retry_in_ms: retryMs });
   }

@@ -1,9 +1,21 @@
 import { spawn } from 'node:child_process';
-import { type GpuReading, nvidiaSmiArgs, parseNvidiaSmi } from './nvidia-smi.js';
+import { type GpuReading, killNvidiaSmi, nvidiaSmiArgs, parseNvidiaSmi } from './nvidia-smi.js';
 
 /** A line longer than this is no GPU line: it is dropped rather than buffered without bound. */
 const MAX_LINE_CHARS = 4096;
 const MAX_STDERR_CHARS = 500;
+/** A failing loop is retried after 1, 2, 4 … at most this many periods; one that ran as long, after 1 again. */
+const RETRY_MAX_PERIODS = 64;
+
+/** After a loop ended: how many have now failed in a row, and how long to wait before the next. */
+export function loopRetry(
+  failedBefore: number,
+  ranMs: number,
+  periodMs: number,
+): { failedInARow: number; retryMs: number } {
+  const failedInARow = ranMs >= periodMs * RETRY_MAX_PERIODS ? 1 : failedBefore + 1;
+  return { failedInARow, retryMs: periodMs * Math.min(2 ** (failedInARow - 1), RETRY_MAX_PERIODS) };
+}
 
 /** The arguments of a query `nvidia-smi` repeats every `periodMs` by itself. */
 export function nvidiaSmiLoopArgs(withComputeCap: boolean, periodMs: number): string[] {
@@ -83,17 +95,10 @@ export function startNvidiaSmiLoop(options: NvidiaSmiLoopOptions): NvidiaSmiLoop
     windowsHide: true,
   });
 
-  // Killing the child is not enough: a grandchild holding its stdout open would keep the streams alive.
-  function kill(): void {
-    child.kill('SIGKILL');
-    child.stdout.destroy();
-    child.stderr.destroy();
-  }
-
   function end(reason: string): void {
     if (over) return;
     over = true;
-    kill();
+    killNvidiaSmi(child);
     options.onEnd(reason);
   }
 
@@ -121,7 +126,7 @@ export function startNvidiaSmiLoop(options: NvidiaSmiLoopOptions): NvidiaSmiLoop
     stop() {
       if (over) return;
       over = true;
-      kill();
+      killNvidiaSmi(child);
     },
   };
 }

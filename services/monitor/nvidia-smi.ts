@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 
 /** One GPU as `nvidia-smi` reports it; a field it cannot give (`N/A`, `[Not Supported]`, …) is undefined. */
 export interface GpuReading {
@@ -117,15 +117,19 @@ function run(options: NvidiaSmiReaderOptions, args: string[], signal: AbortSigna
         finish({ kind: 'failed', message: detail.slice(0, 500) });
       },
     );
-    // Killing the child is not enough: a grandchild holding its stdout open would keep the query alive.
     const abandon = (): void => {
-      child.kill('SIGKILL');
-      child.stdout?.destroy();
-      child.stderr?.destroy();
+      killNvidiaSmi(child);
       finish({ kind: 'timeout' });
     };
     const timer = setTimeout(abandon, options.timeoutMs);
     if (signal?.aborted) abandon();
     else signal?.addEventListener('abort', abandon, { once: true });
   });
+}
+
+/** Kills an `nvidia-smi` and lets go of its output: a grandchild holding stdout open would otherwise keep it alive. */
+export function killNvidiaSmi(child: ChildProcess): void {
+  child.kill('SIGKILL');
+  child.stdout?.destroy();
+  child.stderr?.destroy();
 }

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { GpuReading } from '../../../services/monitor/nvidia-smi.js';
 import {
   createSampleFramer,
+  loopRetry,
   type NvidiaSmiLoop,
   nvidiaSmiLoopArgs,
   startNvidiaSmiLoop,
@@ -60,6 +61,21 @@ describe('createSampleFramer', () => {
     expect(framed([0], [`${GPU_0}\n${GPU_1}\n`]).mismatches).toEqual([
       'GPU 1 where GPU 0 was expected: the GPUs changed',
     ]);
+  });
+});
+
+describe('loopRetry', () => {
+  it('doubles the wait from one period up to 64, and starts over after a loop that ran that long', () => {
+    let failed = 0;
+    const waits: number[] = [];
+    for (let end = 0; end < 9; end++) {
+      const next = loopRetry(failed, 5, 1_000);
+      failed = next.failedInARow;
+      waits.push(next.retryMs / 1_000);
+    }
+    expect(waits).toEqual([1, 2, 4, 8, 16, 32, 64, 64, 64]);
+    expect(loopRetry(failed, 63_999, 1_000)).toEqual({ failedInARow: 10, retryMs: 64_000 });
+    expect(loopRetry(failed, 64_000, 1_000)).toEqual({ failedInARow: 1, retryMs: 1_000 });
   });
 });
 
