@@ -246,7 +246,7 @@ describe('hive process', () => {
 
     hive.child.kill('SIGKILL');
     await hive.exited;
-    await eventually(() => (isAlive(spawned.pid) ? undefined : true), 'the orphaned worker exited');
+    await eventually(() => (isRunning(spawned.pid) ? undefined : true), 'the orphaned worker exited');
     const view = await workerAt(queen, spawned.worker_id);
     expect(view?.status).toBe('stopped');
     expect(view?.liveness).toBe('offline');
@@ -315,12 +315,3 @@ describe('hive process', () => {
     ]);
   });
 });
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
