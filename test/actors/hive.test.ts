@@ -120,8 +120,9 @@ describe('hive process', () => {
         `http://127.0.0.1:${queenPort}`,
         '--backoff',
         '0s,400ms',
+        // Enough attempts (about 40 s) that a queen slow to start on a loaded machine is still found by one.
         '--max-failures',
-        '12',
+        '100',
       ]),
     );
     await eventually(() => hive.logs.find((line) => line.msg === 'heartbeat failed'), 'a failed discovery attempt');

@@ -13,13 +13,16 @@ import {
 } from '../../../services/hive/worker-manager.js';
 import { silentLogger } from '../../../services/logger.js';
 
-/** Stands in for worker.js: logs what it was given, then behaves as its `--mode` says when asked to stop. */
+/**
+ * Stands in for worker.js: behaves as its `--mode` says when asked to stop, then logs what it was given. The log line
+ * comes last, so a test that saw it knows the SIGTERM handler is in place.
+ */
 const FAKE_WORKER = `
 const argv = process.argv.slice(2);
-process.stderr.write(JSON.stringify({ msg: 'fake worker', argv, token: process.env.APIARY_TOKEN ?? null,
-  leaked: process.env.APIARY_UPSTREAM ?? null }) + '\\n');
 const mode = argv[argv.indexOf('--mode') + 1];
 process.on('SIGTERM', () => { if (mode !== 'stubborn') process.exit(mode === 'fail-on-stop' ? 3 : 0); });
+process.stderr.write(JSON.stringify({ msg: 'fake worker', argv, token: process.env.APIARY_TOKEN ?? null,
+  leaked: process.env.APIARY_UPSTREAM ?? null }) + '\\n');
 setInterval(() => {}, 1000);
 `;
 
@@ -73,7 +76,8 @@ function fixture(overrides: Partial<WorkerManagerOptions> = {}, mode = 'polite')
       reports.push({ queenUrl, heartbeat });
       return OK;
     },
-    stopTimeoutMs: 300,
+    // Far longer than a polite child needs even on a loaded machine; the stubborn test shortens it.
+    stopTimeoutMs: 10_000,
     logger: silentLogger,
     forward: (line) => lines.push(line),
     env: { ...process.env, APIARY_UPSTREAM: 'http://should-not-leak:1' },
@@ -139,9 +143,10 @@ describe('spawned-worker manager', () => {
     const worker = await spawned(f, { model: 'tiny', device: 'CPU-0' });
     expect(await f.manager.stop(worker.worker_id)).toBe(true);
     expect(f.manager.list()).toEqual([]);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(f.reports).toEqual([]);
     expect(await f.manager.stop(worker.worker_id)).toBe(false);
+    // stopAll settles once every death report has been posted: none was.
+    await f.manager.stopAll();
+    expect(f.reports).toEqual([]);
   });
 
   it('reports a worker that fails while stopping, and kills one that ignores SIGTERM', async () => {
@@ -150,7 +155,7 @@ describe('spawned-worker manager', () => {
     await failing.manager.stopAll();
     await vi.waitFor(() => expect(failing.reports.map((r) => r.heartbeat.status)).toEqual(['error']));
 
-    const stubborn = fixture({}, 'stubborn');
+    const stubborn = fixture({ stopTimeoutMs: 300 }, 'stubborn');
     const worker = await spawned(stubborn, { model: 'tiny', device: 'CPU-0' });
     const started = Date.now();
     await stubborn.manager.stop(worker.worker_id);

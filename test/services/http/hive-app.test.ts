@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Capabilities } from '../../../contracts/capabilities.js';
 import { LIMITS } from '../../../contracts/common.js';
 import { ErrorBody, type HiveHeartbeat, type MonitorData } from '../../../contracts/heartbeat.js';
@@ -79,7 +79,15 @@ function fixture(options: { queenUrl?: string | null; workers?: Pick<WorkerManag
   return { sender, posts, request };
 }
 
+/** Gives a wrongly started sender loop time to show itself: for asserting that nothing happened. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+/** Waits for the first heartbeat to have been posted and its send actor to have finished. */
+const sent = (f: Fixture) =>
+  vi.waitFor(() => {
+    expect(f.posts.length).toBeGreaterThan(0);
+    expect(f.sender.actor.getSnapshot().children).toEqual({});
+  });
 
 function postJson(body: unknown, init: RequestInit = {}): RequestInit {
   return { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), ...init };
@@ -104,7 +112,7 @@ describe('hive HTTP API: capabilities and discovery', () => {
     const f = fixture();
     const response = await f.request(`/capabilities?queen_url=${encodeURIComponent(`${QUEEN}/`)}`);
     expect(response.status).toBe(200);
-    await settle();
+    await sent(f);
     expect(f.sender.state()).toBe('HEARTBEATING');
     expect(f.sender.queenUrl()).toBe(QUEEN);
     expect(f.posts).toHaveLength(1);
@@ -115,7 +123,7 @@ describe('hive HTTP API: capabilities and discovery', () => {
   it('leaves one sender loop when the same queen calls twice', async () => {
     const f = fixture();
     await f.request(`/capabilities?queen_url=${encodeURIComponent(QUEEN)}`);
-    await settle();
+    await sent(f);
     const second = await f.request(`/capabilities?queen_url=${encodeURIComponent(QUEEN)}`);
     expect(second.status).toBe(200);
     await settle();
