@@ -94,6 +94,7 @@ async function startCluster(
       ...['--heartbeat-interval', formatDuration(interval)],
       ...['--suspect-after', formatDuration(Math.round(interval * 2.5))],
       ...['--offline-after', formatDuration(interval * 5)],
+      ...['--state-dir', path.join(dir, 'queen-state')],
       ...inspectArg(0),
     ],
     { env, detached: true, onLine: forward, timeoutMs: STARTUP_TIMEOUT_MS },
@@ -113,7 +114,7 @@ async function startCluster(
       [
         ...common,
         ...['--port', '0', '--hive-id', hiveId, '--queen-url', queen.url],
-        ...['--models-dir', modelsDir, '--workers-dir', workersDir],
+        ...['--models-dir', modelsDir, '--workers-dir', workersDir, '--state-dir', path.join(dir, hiveId, 'state')],
         ...['--heartbeat-interval', formatDuration(interval)],
         ...inspectArg(i),
       ],

@@ -7,6 +7,7 @@ import { advertiseUrl } from '../services/advertise-url.js';
 import { builtInWorkerTypes, createCapabilityTracker, scanDevices } from '../services/capabilities/index.js';
 import { formatDuration } from '../services/duration.js';
 import { createHivePayload } from '../services/hive/heartbeat-payload.js';
+import { loadHiveIdentity } from '../services/hive/identity.js';
 import { createWorkerManager } from '../services/hive/worker-manager.js';
 import { createHiveApp } from '../services/http/hive-app.js';
 import { listen } from '../services/http/listen.js';
@@ -106,12 +107,14 @@ export async function startHive(options: HiveOptions, overrides: HiveOverrides =
   );
 
   const client = createQueenClient({ token: options.token, timeoutMs: options.requestTimeout });
+  const identity = loadHiveIdentity(options.stateDir, options.hiveId, logger);
   const payload = createHivePayload({
     hiveId: options.hiveId,
     bootId,
     hiveUrl,
     monitor,
     capabilities: tracker,
+    identity,
   });
   const sender = createSender({
     systemId: 'hive-lifecycle',
@@ -143,6 +146,7 @@ export async function startHive(options: HiveOptions, overrides: HiveOverrides =
       ...(options.insecure ? ['--insecure'] : []),
     ],
     token: options.token,
+    identity,
     queenUrl: () => sender.queenUrl(),
     capabilities: () => tracker.current(),
     report: (queenUrl, heartbeat) => client.sendWorkerHeartbeat(queenUrl, heartbeat),
@@ -161,7 +165,14 @@ export async function startHive(options: HiveOptions, overrides: HiveOverrides =
     workers,
     logger,
   });
-  logger.info('hive listening', { url, hive_url: hiveUrl, boot_id: bootId, queen_url: options.queenUrl ?? null });
+  logger.info('hive listening', {
+    url,
+    hive_url: hiveUrl,
+    boot_id: bootId,
+    queen_url: options.queenUrl ?? null,
+    state_dir: options.stateDir,
+    identity: identity.secret() === undefined ? 'none yet' : 'kept',
+  });
 
   const stop = async (): Promise<void> => {
     await workers.stopAll();

@@ -13,6 +13,8 @@ import { type ParsedOptions, parseCommandLine, queenOptions } from '../services/
 import { type AssembledQueen, assembleQueen } from '../services/queen/assemble.js';
 import type { QueenRegistry } from '../services/queen/registry.js';
 import type { Clock } from '../services/sender.js';
+import { openSqliteStore } from '../services/store/sqlite-store.js';
+import { StateStoreError, type StoredState } from '../services/store/state-store.js';
 
 /**
  * The queen process (PROTOCOL §1, §2, §4–§6): receives heartbeats, keeps the hive and worker registries, discovers
@@ -57,6 +59,14 @@ export async function startQueen(options: QueenOptions, overrides: QueenOverride
     forgetAfterMs: options.forgetAfter,
   };
   warnAboutTimings(options, logger);
+  const store = openSqliteStore(options.stateDir);
+  let restored: StoredState;
+  try {
+    restored = await store.load();
+  } catch (error) {
+    await store.close();
+    throw new StateStoreError(`state database in ${options.stateDir}: it cannot be read (${String(error)})`);
+  }
   const inspector = await startInspector(options.inspect, logger);
   let queen: AssembledQueen;
   try {
@@ -68,12 +78,16 @@ export async function startQueen(options: QueenOptions, overrides: QueenOverride
       logger,
       inspect: inspector.inspect,
       batchHeartbeats: true,
+      store,
+      restored,
+      historyRetentionMs: options.historyRetention,
       ...(overrides.queenEpoch ? { queenEpoch: overrides.queenEpoch } : {}),
       ...(overrides.clock ? { clock: overrides.clock } : {}),
       ...(overrides.timers ? { timers: overrides.timers } : {}),
       ...(dashboard ? { dashboard } : {}),
     });
   } catch (error) {
+    await store.close();
     await inspector.stop();
     throw error;
   }
@@ -82,39 +96,59 @@ export async function startQueen(options: QueenOptions, overrides: QueenOverride
   try {
     server = await listen(queen.app, options.host, options.port);
   } catch (error) {
-    queen.close();
+    await queen.close();
     await inspector.stop();
     throw error;
   }
   const url = advertiseUrl(options.host, server.port);
   const queenUrl = options.advertiseUrl ?? url;
-  logger.info('queen listening', { url, advertise_url: queenUrl, queen_epoch: queen.queenEpoch });
+  const state = store.describe();
+  logger.info('queen listening', {
+    url,
+    advertise_url: queenUrl,
+    queen_epoch: queen.queenEpoch,
+    state_db: state.path,
+    state_bytes: state.bytes,
+    restored: { hives: restored.hives.length, workers: restored.workers.length },
+  });
 
   const stopDiscovery = new AbortController();
   let timer: NodeJS.Timeout | undefined;
+  const discoverOnce = (repeat: boolean): Promise<DiscoverySummary | null> =>
+    runDiscovery({
+      hivesConfig: options.hivesConfig,
+      hivePort: options.hivePort,
+      queenUrl,
+      token: options.token,
+      timeoutMs: options.discoveryTimeout,
+      registry: queen.registry,
+      metrics: queen.metrics,
+      logger,
+      signal: stopDiscovery.signal,
+      repeat,
+      ...(overrides.fetch ? { fetch: overrides.fetch } : {}),
+    }).then(
+      (summary) => (stopDiscovery.signal.aborted ? null : summary),
+      (error: unknown) => {
+        logger.error('discovery failed', { hives_config: options.hivesConfig, error });
+        return null;
+      },
+    );
+  // Every interval after the first run, the expected hives not online are probed again.
+  const repeatDiscovery = (): void => {
+    if (options.discoveryInterval === 0 || stopDiscovery.signal.aborted) return;
+    timer = setTimeout(() => void discoverOnce(true).then(repeatDiscovery), options.discoveryInterval);
+  };
   const discovery = options.discovery
     ? new Promise<DiscoverySummary | null>((resolve) => {
-        const run = (): void => {
-          runDiscovery({
-            hivesConfig: options.hivesConfig,
-            hivePort: options.hivePort,
-            queenUrl,
-            token: options.token,
-            timeoutMs: options.discoveryTimeout,
-            registry: queen.registry,
-            metrics: queen.metrics,
-            logger,
-            signal: stopDiscovery.signal,
-            ...(overrides.fetch ? { fetch: overrides.fetch } : {}),
-          }).then(
-            (summary) => resolve(stopDiscovery.signal.aborted ? null : summary),
-            (error: unknown) => {
-              logger.error('discovery failed', { hives_config: options.hivesConfig, error });
-              resolve(null);
-            },
-          );
-        };
-        timer = setTimeout(run, options.discoveryDelay);
+        timer = setTimeout(
+          () =>
+            void discoverOnce(false).then((summary) => {
+              resolve(summary);
+              repeatDiscovery();
+            }),
+          options.discoveryDelay,
+        );
         stopDiscovery.signal.addEventListener('abort', () => {
           clearTimeout(timer);
           resolve(null);
@@ -128,7 +162,7 @@ export async function startQueen(options: QueenOptions, overrides: QueenOverride
     // Streams first: a server with an open stream never finishes closing.
     queen.stream.closeAll();
     await server.close(CLOSE_GRACE_MS);
-    queen.close();
+    await queen.close();
     await inspector.stop();
   };
 
@@ -184,7 +218,9 @@ async function main(): Promise<void> {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
   main().catch((error: unknown) => {
-    createLogger().error('queen failed to start', { error });
+    // An unusable state directory is the operator's to fix: one line that says what, no stack.
+    if (error instanceof StateStoreError) process.stderr.write(`apiary-queen: ${error.message}\n`);
+    else createLogger().error('queen failed to start', { error });
     process.exit(1);
   });
 }

@@ -18,6 +18,7 @@ import { createQueenClient } from '../services/queen-client.js';
 import { createSender } from '../services/sender.js';
 import { createHealthPoller, type HealthPollerOptions } from '../services/worker/health-poller.js';
 import { createWorkerPayload } from '../services/worker/heartbeat-payload.js';
+import { watchHiveSecret } from '../services/worker/hive-secret.js';
 
 /** A worker process (PROTOCOL §1, §4): an inference backend behind HTTP, reporting its status to the queen. */
 
@@ -27,6 +28,8 @@ export interface WorkerOverrides {
   logger?: Logger;
   /** Health-poll periods and timeout (defaults: 1 s while not ready, 5 s while ready). */
   healthPoll?: Pick<HealthPollerOptions, 'startingIntervalMs' | 'readyIntervalMs' | 'timeoutMs'>;
+  /** Its hive's identity; from the environment and the hive's messages by default. */
+  hiveSecret?: () => string | undefined;
 }
 
 export interface WorkerHandle {
@@ -101,6 +104,7 @@ export async function startWorker(options: WorkerOptions, overrides: WorkerOverr
       status: currentStatus,
       requestsServed: workerApp.requestsServed,
       startedAt,
+      hiveSecret: overrides.hiveSecret ?? watchHiveSecret(),
     }),
     post: (queenUrl, payload, signal) => client.sendWorkerHeartbeat(queenUrl, payload, signal),
     onSent: (_payload, outcome) => {

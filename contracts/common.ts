@@ -5,6 +5,9 @@ export const ID_MAX_LENGTH = 128;
 /** Identifiers of hives and workers: 1–128 characters. */
 export const Id = z.string().min(1).max(ID_MAX_LENGTH);
 
+/** A hive's identity secret as it travels: the queen issues 256 random bits, base64url. */
+export const HiveSecret = z.string().min(1).max(256);
+
 /** RFC 3339 timestamp; UTC `Z` or an explicit offset. */
 export const Timestamp = z.iso.datetime({ offset: true });
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Capabilities, CapabilityChanges } from './capabilities.js';
-import { HttpUrl, Id, LIMITS, NonNegative, NonNegativeInt, Percent, Port, Timestamp } from './common.js';
+import { HiveSecret, HttpUrl, Id, LIMITS, NonNegative, NonNegativeInt, Percent, Port, Timestamp } from './common.js';
 
 export const DeviceMonitorData = z.object({
   device_id: Id,
@@ -34,8 +34,14 @@ export const HiveHeartbeat = z.object({
   boot_id: z.string().min(1).max(128).optional(),
   hive_url: HttpUrl.optional(),
   status: HiveStatus.optional(),
+  /** The identity the queen issued to this hive id in its first ack. */
+  hive_secret: HiveSecret.optional(),
 });
 export type HiveHeartbeat = z.infer<typeof HiveHeartbeat>;
+
+/** What the queen keeps of a hive heartbeat besides its capabilities: never the secret. */
+export const HiveReport = HiveHeartbeat.omit({ capabilities: true, capability_changes: true, hive_secret: true });
+export type HiveReport = z.infer<typeof HiveReport>;
 
 export const WorkerStatus = z.enum(['starting', 'ready', 'busy', 'error', 'stopped']);
 export type WorkerStatus = z.infer<typeof WorkerStatus>;
@@ -51,13 +57,21 @@ export const WorkerHeartbeat = z.object({
   requests_served: NonNegativeInt,
   uptime_seconds: NonNegativeInt,
   worker_url: HttpUrl.optional(),
+  /** Its hive's identity, handed down by the hive. */
+  hive_secret: HiveSecret.optional(),
 });
 export type WorkerHeartbeat = z.infer<typeof WorkerHeartbeat>;
+
+/** What the queen keeps of a worker heartbeat: never the secret. */
+export const WorkerReport = WorkerHeartbeat.omit({ hive_secret: true });
+export type WorkerReport = z.infer<typeof WorkerReport>;
 
 export const HeartbeatAck = z.object({
   status: z.literal('ok'),
   queen_epoch: z.string().min(1),
   resync: z.boolean(),
+  /** In the ack of a hive id's first accepted heartbeat only: the secret its later heartbeats must carry. */
+  hive_secret: HiveSecret.optional(),
 });
 export type HeartbeatAck = z.infer<typeof HeartbeatAck>;
 

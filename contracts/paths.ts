@@ -7,6 +7,7 @@ export const QUEEN_PATHS = {
   workers: '/v1/workers',
   worker: '/v1/workers/:id',
   stream: '/v1/heartbeats/stream',
+  events: '/v1/events',
   health: '/health',
   metrics: '/metrics',
   dashboard: '/',

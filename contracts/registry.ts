@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Capabilities } from './capabilities.js';
 import { HttpUrl, Id, NonNegativeInt, Timestamp } from './common.js';
-import { HiveStatus, MonitorData, WorkerHeartbeat } from './heartbeat.js';
+import { HiveStatus, MonitorData, WorkerReport } from './heartbeat.js';
 
 export const Liveness = z.enum(['online', 'suspect', 'offline']);
 export type Liveness = z.infer<typeof Liveness>;
@@ -14,6 +14,7 @@ export const LivenessReason = z.enum([
   'hive offline',
   'forgotten',
   'discovered',
+  'queen restart',
 ]);
 export type LivenessReason = z.infer<typeof LivenessReason>;
 
@@ -39,7 +40,7 @@ export const HiveView = z.object({
 export type HiveView = z.infer<typeof HiveView>;
 
 /** What `/v1/workers` shows of one worker: its latest heartbeat plus liveness on the queen's clock. */
-export const WorkerView = WorkerHeartbeat.extend({
+export const WorkerView = WorkerReport.extend({
   liveness: Liveness,
   available: z.boolean(),
   last_seen: Timestamp,

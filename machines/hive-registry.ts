@@ -1,43 +1,36 @@
 import { assertEvent, enqueueActions, setup } from 'xstate';
-import type { HiveHeartbeat } from '../contracts/heartbeat.js';
-import { type DiscoveredHive, type ExpectedHive, HiveStore } from './hive-store.js';
-import { type LivenessSettings, orderedLiveness, sweepPeriodMs } from './liveness.js';
+import type { AdmittedHive, DiscoveredHive, ExpectedHive, HiveStore } from './hive-store.js';
 import type { RegistryChanges } from './registry-changes.js';
-import type { Received, RegistryClock } from './registry-clock.js';
+import type { WorkerRegistryEvent } from './worker-registry.js';
 
 /**
- * The queen's hive registry (PROTOCOL §5): accepts hive heartbeats and discovery answers, sweeps liveness on a named
- * delay, and emits every change. Its hives going offline are sent to the parent, which hands them to the workers.
+ * The queen's hive registry (PROTOCOL §5): applies the hive heartbeats its owner admitted and the discovery answers,
+ * sweeps liveness on a named delay, and emits every change. Hives going offline or forgotten are sent straight to
+ * the worker registry, whose workers follow them.
  */
 
-export interface RegistryInput {
-  settings: LivenessSettings;
-  clock: RegistryClock;
-}
-
-export interface HiveRegistryContext {
-  // A mutable store, mutated only by this machine's named actions: immutable copies would make a heartbeat O(n).
-  store: HiveStore;
+export interface RegistryPartInput<S> {
+  // A mutable store owned by the queen's registry host, mutated only by this machine's named actions: immutable
+  // copies would make a heartbeat O(n).
+  store: S;
   sweepMs: number;
 }
 
 export type HiveRegistryEvent =
-  /** Heartbeats received since the last batch, in order; each is admitted or refused (see `takeAdmissions`). */
-  | { type: 'HIVE_HEARTBEATS'; heartbeats: Received<HiveHeartbeat>[] }
+  /** Heartbeats admitted since the last batch, in order of receipt. */
+  | { type: 'HIVE_HEARTBEATS'; admitted: AdmittedHive[] }
   | { type: 'HIVE_DISCOVERED'; hive: DiscoveredHive }
-  | { type: 'EXPECT_HIVES'; hives: ExpectedHive[] };
+  | { type: 'EXPECT_HIVES'; hives: ExpectedHive[] }
+  /** The operator forgets a hive, its workers and its identity. */
+  | { type: 'FORGET_HIVE'; id: string };
 
-/** Sent to the parent when hives went offline. */
-export interface HivesOfflineEvent {
-  type: 'HIVES_OFFLINE';
-  hiveIds: string[];
-}
+const toWorkers = (event: WorkerRegistryEvent) => event;
 
 export const hiveRegistryMachine = setup({
   types: {
-    context: {} as HiveRegistryContext,
+    context: {} as RegistryPartInput<HiveStore>,
     events: {} as HiveRegistryEvent,
-    input: {} as RegistryInput,
+    input: {} as RegistryPartInput<HiveStore>,
     emitted: {} as RegistryChanges,
   },
   delays: {
@@ -46,7 +39,7 @@ export const hiveRegistryMachine = setup({
   actions: {
     receive: ({ context, event }) => {
       assertEvent(event, 'HIVE_HEARTBEATS');
-      for (const arrival of event.heartbeats) context.store.admitAndReceive(arrival);
+      for (const admitted of event.admitted) context.store.receive(admitted);
     },
     registerDiscovered: ({ context, event }) => {
       assertEvent(event, 'HIVE_DISCOVERED');
@@ -56,32 +49,43 @@ export const hiveRegistryMachine = setup({
       assertEvent(event, 'EXPECT_HIVES');
       context.store.expect(event.hives);
     },
+    forget: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, 'FORGET_HIVE');
+      if (!context.store.forget(event.id)) return;
+      enqueue.sendTo(
+        ({ system }) => system.get('worker-registry'),
+        toWorkers({ type: 'FORGET_HIVE_WORKERS', hiveId: event.id }),
+      );
+    }),
     sweep: ({ context }) => context.store.sweep(),
     publish: enqueueActions(({ context, enqueue }) => {
       const changes = context.store.takeChanges();
-      if (changes.length > 0) enqueue.emit({ type: 'changes', changes });
-    }),
-    cascade: enqueueActions(({ context, enqueue }) => {
-      const hiveIds = context.store.takeWentOffline();
-      if (hiveIds.length > 0) enqueue.sendParent({ type: 'HIVES_OFFLINE', hiveIds } satisfies HivesOfflineEvent);
+      if (changes.length === 0) return;
+      enqueue.emit({ type: 'changes', changes });
+      const hiveIds = changes.flatMap((change) =>
+        change.type === 'liveness' &&
+        (change.to === 'offline' || (change.to === 'forgotten' && change.from !== 'offline'))
+          ? [change.id]
+          : [],
+      );
+      if (hiveIds.length > 0)
+        enqueue.sendTo(({ system }) => system.get('worker-registry'), toWorkers({ type: 'HIVES_OFFLINE', hiveIds }));
     }),
   },
 }).createMachine({
   id: 'hive-registry',
-  context: ({ input }) => {
-    const settings = orderedLiveness(input.settings);
-    return { store: new HiveStore(settings, input.clock), sweepMs: sweepPeriodMs(settings) };
-  },
+  context: ({ input }) => input,
   on: {
-    HIVE_HEARTBEATS: { actions: ['receive', 'publish', 'cascade'] },
+    HIVE_HEARTBEATS: { actions: ['receive', 'publish'] },
     HIVE_DISCOVERED: { actions: ['registerDiscovered', 'publish'] },
     EXPECT_HIVES: { actions: ['expect', 'publish'] },
+    FORGET_HIVE: { actions: ['forget', 'publish'] },
   },
   initial: 'watching',
   states: {
     watching: {
       after: {
-        sweepPeriod: { target: 'watching', reenter: true, actions: ['sweep', 'publish', 'cascade'] },
+        sweepPeriod: { target: 'watching', reenter: true, actions: ['sweep', 'publish'] },
       },
     },
   },

@@ -1,7 +1,8 @@
-import type { HiveHeartbeat, HiveStatus, MonitorData } from '../contracts/heartbeat.js';
+import type { CapabilityChanges } from '../contracts/capabilities.js';
+import type { HiveHeartbeat, HiveReport } from '../contracts/heartbeat.js';
 import type { CapabilitiesResponse } from '../contracts/hive-api.js';
 import type { Liveness, LivenessReason } from '../contracts/registry.js';
-import { CapabilitySet, planCapabilitySync, type ResyncReason } from './capability-set.js';
+import { CapabilitySet, type HeldCapabilities, planCapabilitySync } from './capability-set.js';
 import { type Fate, type LivenessSettings, LivenessTable } from './liveness.js';
 import { ChangeLog, type RegistryChange } from './registry-changes.js';
 import type { Received, RegistryClock } from './registry-clock.js';
@@ -11,23 +12,28 @@ export interface HiveEntry {
   readonly id: string;
   liveness: Liveness;
   seenAt: number | null;
+  since: number | null;
   /** Wall clock at the latest receipt. */
   seenWall: number | null;
   expected: boolean;
   /** `host:port` of an expected hive never heard from: the first hive heard from there under another id adopts it. */
   expectedAt: string | null;
   clockOffsetMs: number | null;
-  status: HiveStatus | null;
-  timestamp: string | null;
-  bootId: string | null;
+  /** Where the hive is reached: its latest `hive_url`, or where discovery looked for it. */
   hiveUrl: string | null;
-  monitorData: MonitorData | null;
+  /** Its latest heartbeat (or discovery answer) without capabilities or secret. */
+  report: HiveReport | null;
   capabilities: CapabilitySet | null;
   capabilitiesVersion: number | null;
+  /** Hash of the identity secret issued at its first heartbeat. */
+  secretHash: string | null;
 }
 
-/** Whether a hive heartbeat may change the registry, and whether its ack asks for a resync. */
-export type HiveAdmission = { ok: true; resync: ResyncReason | null } | { ok: false; error: string };
+/** A heartbeat the queen admitted, with the hash of the secret issued with its ack, if any. */
+export interface AdmittedHive {
+  arrival: Received<HiveReport & Pick<HiveHeartbeat, 'capabilities' | 'capability_changes'>>;
+  issuedHash: string | null;
+}
 
 /** A hive from the hives config that did not answer: named by its Host alias until it is heard from. */
 export interface ExpectedHive {
@@ -48,18 +54,17 @@ export interface HiveRegistryReader {
   entries(): IterableIterator<HiveEntry>;
   count(liveness: Liveness): number;
   onlineIds(): IterableIterator<string>;
+  /** An online hive is reached at this `host:port`. */
+  onlineAt(hiveUrl: string): boolean;
   readonly size: number;
   readonly expectedCount: number;
   readonly expectedOnline: number;
-  admit(heartbeat: HiveHeartbeat): HiveAdmission;
 }
 
 export class HiveStore implements HiveRegistryReader {
   private readonly table = new LivenessTable<HiveEntry>((entry) => entry.expected);
   private readonly changes = new ChangeLog();
   private readonly unseenByAddress = new Map<string, HiveEntry>();
-  private wentOffline: string[] = [];
-  private admissions: HiveAdmission[] = [];
   private expected = 0;
   private expectedUp = 0;
 
@@ -96,61 +101,34 @@ export class HiveStore implements HiveRegistryReader {
     return this.table.ids('online');
   }
 
-  admit(heartbeat: HiveHeartbeat): HiveAdmission {
-    const held = this.table.get(heartbeat.hive_id);
-    if (
-      held?.liveness === 'online' &&
-      held.bootId !== null &&
-      heartbeat.boot_id !== undefined &&
-      heartbeat.boot_id !== held.bootId &&
-      // A new boot at the very address of the old one is that hive restarted (its port is the old process's no
-      // more); only a second live process elsewhere is a duplicate --hive-id.
-      !(heartbeat.hive_url !== undefined && heartbeat.hive_url === held.hiveUrl)
-    ) {
-      return {
-        ok: false,
-        error:
-          `hive ${heartbeat.hive_id} is online with boot_id ${held.bootId}, and this heartbeat has boot_id ` +
-          `${heartbeat.boot_id}: two live hives share one --hive-id (give each machine its own)`,
-      };
-    }
-    const plan = planCapabilitySync(held && heldCapabilities(held), heartbeat);
-    return { ok: true, resync: plan.resync };
-  }
-
-  /** Admits a heartbeat and, when admitted, receives it; the verdict waits in `takeAdmissions`. */
-  admitAndReceive(arrival: Received<HiveHeartbeat>): void {
-    const admission = this.admit(arrival.heartbeat);
-    if (admission.ok) this.receive(arrival);
-    this.admissions.push(admission);
-  }
-
-  /** The verdicts of the heartbeats admitted or refused since the last take, in order. */
-  takeAdmissions(): HiveAdmission[] {
-    const taken = this.admissions;
-    if (taken.length > 0) this.admissions = [];
-    return taken;
+  onlineAt(hiveUrl: string): boolean {
+    return this.findByAddress(addressOf(hiveUrl))?.liveness === 'online';
   }
 
   /** An admitted heartbeat, received now. */
-  private receive({ heartbeat, at: now, wall }: Received<HiveHeartbeat>): void {
+  receive({ arrival, issuedHash }: AdmittedHive): void {
+    const { heartbeat, at: now, wall } = arrival;
+    const { capabilities, capability_changes: changes, ...report } = heartbeat;
     const entry = this.table.get(heartbeat.hive_id) ?? this.create(heartbeat.hive_id, heartbeat.hive_url);
     const previous = entry.seenAt;
     const plan = planCapabilitySync(heldCapabilities(entry), heartbeat);
-    if (plan.action === 'replace' && heartbeat.capabilities) {
-      entry.capabilities = new CapabilitySet(heartbeat.capabilities);
+    if (plan.action === 'replace' && capabilities) {
+      const before = entry.capabilities && JSON.stringify(entry.capabilities);
+      entry.capabilities = new CapabilitySet(capabilities);
       entry.capabilitiesVersion = heartbeat.capabilities_version ?? null;
-    } else if (plan.action === 'apply' && heartbeat.capability_changes && entry.capabilities) {
-      entry.capabilities.apply(heartbeat.capability_changes);
+      // A first set comes with the registration; only a set that replaces another one is a change.
+      if (before !== null && before !== JSON.stringify(entry.capabilities)) this.capabilitiesChanged(entry, null, wall);
+    } else if (plan.action === 'apply' && changes && entry.capabilities) {
+      entry.capabilities.apply(changes);
       entry.capabilitiesVersion = heartbeat.capabilities_version ?? entry.capabilitiesVersion;
+      this.capabilitiesChanged(entry, changes, wall);
     }
     entry.seenWall = wall;
     entry.clockOffsetMs = Date.parse(heartbeat.timestamp) - wall;
-    entry.status = heartbeat.status ?? 'ready';
-    entry.timestamp = heartbeat.timestamp;
-    entry.bootId = heartbeat.boot_id ?? entry.bootId;
-    entry.hiveUrl = heartbeat.hive_url ?? entry.hiveUrl;
-    entry.monitorData = heartbeat.monitor_data;
+    // Fields a heartbeat leaves out keep what an earlier one said.
+    entry.report = { ...entry.report, ...report, status: report.status ?? 'ready' };
+    entry.hiveUrl = report.hive_url ?? entry.hiveUrl;
+    entry.secretHash = issuedHash ?? entry.secretHash;
     this.heard(entry);
     const from = this.table.seen(entry, now);
     if (heartbeat.status === 'stopping') {
@@ -179,9 +157,15 @@ export class HiveStore implements HiveRegistryReader {
     entry.capabilities = new CapabilitySet(response);
     entry.capabilitiesVersion = null;
     entry.seenWall = wall;
-    entry.status = 'ready';
     entry.hiveUrl ??= hiveUrl;
-    entry.monitorData = response.monitor_data;
+    entry.report = {
+      ...entry.report,
+      hive_id: entry.id,
+      timestamp: new Date(wall).toISOString(),
+      monitor_data: response.monitor_data,
+      hive_url: entry.hiveUrl,
+      status: 'ready',
+    };
     const from = this.table.seen(entry, now);
     if (from !== 'online') this.transition(entry, from, 'online', 'discovered', wall);
     this.changes.push({
@@ -225,11 +209,33 @@ export class HiveStore implements HiveRegistryReader {
     return this.changes.take();
   }
 
-  /** Hives that went offline since the last take: their workers follow. */
-  takeWentOffline(): string[] {
-    const ids = this.wentOffline;
-    if (ids.length > 0) this.wentOffline = [];
-    return ids;
+  /** The operator forgets a hive now (its identity with it); false when unknown. */
+  forget(id: string): boolean {
+    const entry = this.table.get(id);
+    if (!entry) return false;
+    const from = entry.liveness;
+    this.heard(entry);
+    this.table.remove(entry);
+    this.transition(entry, from, 'forgotten', 'forgotten', this.clock.wallNow());
+    return true;
+  }
+
+  /**
+   * Hives kept from before a restart, oldest heartbeat first: offline ones stay offline, the others come back
+   * suspect (`queen restart`) with the whole offline window from now to be heard again.
+   */
+  restore(entries: readonly HiveEntry[]): void {
+    const now = this.clock.now();
+    const wall = this.clock.wallNow();
+    for (const entry of entries) {
+      const kept = this.table.restore(entry, now);
+      if (entry.expected) this.expected++;
+      if (entry.expected && entry.seenAt === null && entry.hiveUrl !== null) {
+        entry.expectedAt = addressOf(entry.hiveUrl);
+        this.unseenByAddress.set(entry.expectedAt, entry);
+      }
+      if (kept === 'online') this.transition(entry, kept, 'suspect', 'queen restart', wall);
+    }
   }
 
   /** Summary for the inspector, which serializes the context on every event. */
@@ -279,16 +285,31 @@ export class HiveStore implements HiveRegistryReader {
     return true;
   }
 
+  private capabilitiesChanged(entry: HiveEntry, changes: CapabilityChanges | null, at: number): void {
+    this.changes.push({
+      type: 'capabilities',
+      kind: 'hive',
+      id: entry.id,
+      version: entry.capabilitiesVersion,
+      changes,
+      at,
+    });
+  }
+
   private transition(entry: HiveEntry, from: Liveness | null, to: Fate, reason: LivenessReason, at: number): void {
     if (entry.expected) this.expectedUp += (to === 'online' ? 1 : 0) - (from === 'online' ? 1 : 0);
     if (to === 'forgotten' && entry.expected) this.expected--;
-    if (to === 'offline' || (to === 'forgotten' && from !== 'offline')) this.wentOffline.push(entry.id);
     this.changes.push({ type: 'liveness', kind: 'hive', id: entry.id, from, to, reason, at });
   }
 }
 
-function heldCapabilities(entry: HiveEntry) {
-  return { hasCapabilities: entry.capabilities !== null, version: entry.capabilitiesVersion, bootId: entry.bootId };
+/** What the capability plan needs of a held hive. */
+export function heldCapabilities(entry: HiveEntry): HeldCapabilities {
+  return {
+    hasCapabilities: entry.capabilities !== null,
+    version: entry.capabilitiesVersion,
+    bootId: entry.report?.boot_id ?? null,
+  };
 }
 
 function blankEntry(id: string): HiveEntry {
@@ -296,17 +317,16 @@ function blankEntry(id: string): HiveEntry {
     id,
     liveness: 'offline',
     seenAt: null,
+    since: null,
     seenWall: null,
     expected: false,
     expectedAt: null,
     clockOffsetMs: null,
-    status: null,
-    timestamp: null,
-    bootId: null,
     hiveUrl: null,
-    monitorData: null,
+    report: null,
     capabilities: null,
     capabilitiesVersion: null,
+    secretHash: null,
   };
 }
 

@@ -35,6 +35,8 @@ export interface Tracked {
   liveness: Liveness;
   /** Queen monotonic clock at the latest receipt; null while never heard from. */
   seenAt: number | null;
+  /** Where the silence deadlines count from: the latest receipt, or the queen's start for a restored entry. */
+  since: number | null;
 }
 
 /** Where an entry goes: a liveness, or out of the registry. */
@@ -88,11 +90,27 @@ export class LivenessTable<E extends Tracked> {
     if (!known) this.all.set(entry.id, entry);
     else this.byState[entry.liveness].delete(entry.id);
     entry.seenAt = now;
+    entry.since = now;
     entry.liveness = 'online';
     this.byState.online.set(entry.id, entry);
     this.bySeen.delete(entry.id);
     this.bySeen.set(entry.id, entry);
     return from;
+  }
+
+  /**
+   * Adds an entry kept from before a queen restart: offline stays offline, online and suspect come back suspect, and
+   * its deadlines count from `now`, so however long the queen was down, a sender gets the whole window to be heard
+   * again. Restore in last-seen order. Returns the liveness it was kept with.
+   */
+  restore(entry: E, now: number): Liveness {
+    const kept = entry.liveness;
+    if (kept !== 'offline') entry.liveness = 'suspect';
+    entry.since = now;
+    this.all.set(entry.id, entry);
+    this.byState[entry.liveness].set(entry.id, entry);
+    if (entry.seenAt !== null) this.bySeen.set(entry.id, entry);
+    return kept;
   }
 
   /** Offline at once (graceful stop, hive offline). Returns the liveness before, or null when already offline. */
@@ -117,7 +135,7 @@ export class LivenessTable<E extends Tracked> {
     this.expire('suspect', 'offline', now - settings.offlineAfterMs, sink);
     const forgetBefore = now - settings.forgetAfterMs;
     for (const entry of this.bySeen.values()) {
-      if ((entry.seenAt ?? Number.NEGATIVE_INFINITY) > forgetBefore) break;
+      if ((entry.since ?? Number.NEGATIVE_INFINITY) > forgetBefore) break;
       this.bySeen.delete(entry.id);
       // Ordered thresholds make every expiring entry offline by now; retained ones stay so, unswept.
       if (this.retain(entry)) continue;
@@ -130,7 +148,7 @@ export class LivenessTable<E extends Tracked> {
   private expire(from: 'online' | 'suspect', to: Liveness, seenBefore: number, sink: TransitionSink<E>): void {
     const source = this.byState[from];
     for (const entry of source.values()) {
-      if ((entry.seenAt ?? Number.NEGATIVE_INFINITY) > seenBefore) break;
+      if ((entry.since ?? Number.NEGATIVE_INFINITY) > seenBefore) break;
       source.delete(entry.id);
       entry.liveness = to;
       this.byState[to].set(entry.id, entry);

@@ -1,3 +1,4 @@
+import type { CapabilityChanges } from '../contracts/capabilities.js';
 import type { Liveness, LivenessReason } from '../contracts/registry.js';
 import type { Fate } from './liveness.js';
 
@@ -26,7 +27,28 @@ export interface EntryChange {
   intervalMs: number | null;
 }
 
-export type RegistryChange = LivenessChange | EntryChange;
+/** A hive's capabilities changed: replaced by a different full set, or changed by a delta. */
+export interface CapabilitiesChange {
+  type: 'capabilities';
+  kind: 'hive';
+  id: string;
+  version: number | null;
+  /** The delta applied, or null when a full set replaced the held one. */
+  changes: CapabilityChanges | null;
+  at: number;
+}
+
+/** A heartbeat claimed an identity it could not prove; nothing changed. */
+export interface RefusedChange {
+  type: 'identity_refused';
+  kind: RegistryKind;
+  id: string;
+  /** Where it came from, as the HTTP layer saw it. */
+  source: string;
+  at: number;
+}
+
+export type RegistryChange = LivenessChange | EntryChange | CapabilitiesChange | RefusedChange;
 
 /** Emitted once per registry event that changed something, with every change in order. */
 export interface RegistryChanges {

@@ -1,16 +1,21 @@
-import { sendTo, setup } from 'xstate';
-import { type HivesOfflineEvent, hiveRegistryMachine, type RegistryInput } from './hive-registry.js';
+import { setup } from 'xstate';
+import { hiveRegistryMachine, type RegistryPartInput } from './hive-registry.js';
+import type { HiveStore } from './hive-store.js';
 import { workerRegistryMachine } from './worker-registry.js';
+import type { WorkerStore } from './worker-store.js';
 
 /**
  * The queen's registries (PROTOCOL §5): the hive registry and the worker registry as two named child actors
- * (`hive-registry`, `worker-registry` in the inspector), one clock and one liveness setting for both. The parent
- * only carries a hive's offline over to its workers.
+ * (`hive-registry`, `worker-registry` in the inspector), each over a store its host owns.
  */
+export interface RegistryInput {
+  hives: RegistryPartInput<HiveStore>;
+  workers: RegistryPartInput<WorkerStore>;
+}
+
 export const registryMachine = setup({
   types: {
     context: {} as RegistryInput,
-    events: {} as HivesOfflineEvent,
     input: {} as RegistryInput,
     children: {} as { hives: 'hiveRegistry'; workers: 'workerRegistry' },
   },
@@ -18,17 +23,11 @@ export const registryMachine = setup({
     hiveRegistry: hiveRegistryMachine,
     workerRegistry: workerRegistryMachine,
   },
-  actions: {
-    forwardToWorkers: sendTo('workers', ({ event }) => event),
-  },
 }).createMachine({
   id: 'registry',
   context: ({ input }) => input,
   invoke: [
-    { id: 'workers', systemId: 'worker-registry', src: 'workerRegistry', input: ({ context }) => context },
-    { id: 'hives', systemId: 'hive-registry', src: 'hiveRegistry', input: ({ context }) => context },
+    { id: 'workers', systemId: 'worker-registry', src: 'workerRegistry', input: ({ context }) => context.workers },
+    { id: 'hives', systemId: 'hive-registry', src: 'hiveRegistry', input: ({ context }) => context.hives },
   ],
-  on: {
-    HIVES_OFFLINE: { actions: 'forwardToWorkers' },
-  },
 });

@@ -1,29 +1,28 @@
 import { assertEvent, enqueueActions, setup } from 'xstate';
-import type { WorkerHeartbeat } from '../contracts/heartbeat.js';
-import type { RegistryInput } from './hive-registry.js';
-import { orderedLiveness, sweepPeriodMs } from './liveness.js';
+import type { WorkerReport } from '../contracts/heartbeat.js';
+import type { RegistryPartInput } from './hive-registry.js';
 import type { RegistryChanges } from './registry-changes.js';
 import type { Received } from './registry-clock.js';
-import { WorkerStore } from './worker-store.js';
+import type { WorkerStore } from './worker-store.js';
 
 /** The queen's worker registry (PROTOCOL §5): worker heartbeats, liveness sweeps on a named delay, and a hive's
  * offline taking its workers with it. */
 
-export interface WorkerRegistryContext {
-  // A mutable store, mutated only by this machine's named actions: immutable copies would make a heartbeat O(n).
-  store: WorkerStore;
-  sweepMs: number;
-}
-
 export type WorkerRegistryEvent =
-  /** Heartbeats received since the last batch, in order. */
-  { type: 'WORKER_HEARTBEATS'; heartbeats: Received<WorkerHeartbeat>[] } | { type: 'HIVES_OFFLINE'; hiveIds: string[] };
+  /** Heartbeats admitted since the last batch, in order of receipt. */
+  | { type: 'WORKER_HEARTBEATS'; heartbeats: Received<WorkerReport>[] }
+  /** Sent by the hive registry: these hives went offline (or were forgotten while not offline). */
+  | { type: 'HIVES_OFFLINE'; hiveIds: string[] }
+  /** The operator forgets workers now. */
+  | { type: 'FORGET_WORKERS'; workerIds: string[] }
+  /** Sent by the hive registry: the operator forgot this hive. */
+  | { type: 'FORGET_HIVE_WORKERS'; hiveId: string };
 
 export const workerRegistryMachine = setup({
   types: {
-    context: {} as WorkerRegistryContext,
+    context: {} as RegistryPartInput<WorkerStore>,
     events: {} as WorkerRegistryEvent,
-    input: {} as RegistryInput,
+    input: {} as RegistryPartInput<WorkerStore>,
     emitted: {} as RegistryChanges,
   },
   delays: {
@@ -38,6 +37,12 @@ export const workerRegistryMachine = setup({
       assertEvent(event, 'HIVES_OFFLINE');
       context.store.hivesOffline(event.hiveIds);
     },
+    forget: ({ context, event }) => {
+      assertEvent(event, ['FORGET_WORKERS', 'FORGET_HIVE_WORKERS']);
+      context.store.forget(
+        event.type === 'FORGET_WORKERS' ? event.workerIds : (context.store.idsOfHive(event.hiveId) ?? []),
+      );
+    },
     sweep: ({ context }) => context.store.sweep(),
     publish: enqueueActions(({ context, enqueue }) => {
       const changes = context.store.takeChanges();
@@ -46,13 +51,12 @@ export const workerRegistryMachine = setup({
   },
 }).createMachine({
   id: 'worker-registry',
-  context: ({ input }) => {
-    const settings = orderedLiveness(input.settings);
-    return { store: new WorkerStore(settings, input.clock), sweepMs: sweepPeriodMs(settings) };
-  },
+  context: ({ input }) => input,
   on: {
     WORKER_HEARTBEATS: { actions: ['receive', 'publish'] },
     HIVES_OFFLINE: { actions: ['followHives', 'publish'] },
+    FORGET_WORKERS: { actions: ['forget', 'publish'] },
+    FORGET_HIVE_WORKERS: { actions: ['forget', 'publish'] },
   },
   initial: 'watching',
   states: {

@@ -1,4 +1,4 @@
-import type { WorkerHeartbeat } from '../contracts/heartbeat.js';
+import type { WorkerReport } from '../contracts/heartbeat.js';
 import type { Liveness, LivenessReason } from '../contracts/registry.js';
 import { type Fate, type LivenessSettings, LivenessTable } from './liveness.js';
 import { ChangeLog, type RegistryChange } from './registry-changes.js';
@@ -9,8 +9,9 @@ export interface WorkerEntry {
   readonly id: string;
   liveness: Liveness;
   seenAt: number | null;
+  since: number | null;
   seenWall: number;
-  heartbeat: WorkerHeartbeat;
+  heartbeat: WorkerReport;
 }
 
 /** What the queen's HTTP routes and stream read; only the registry machine mutates. */
@@ -70,7 +71,7 @@ export class WorkerStore implements WorkerRegistryReader {
     return this.table.ids('online');
   }
 
-  receive({ heartbeat, at: now, wall }: Received<WorkerHeartbeat>): void {
+  receive({ heartbeat, at: now, wall }: Received<WorkerReport>): void {
     let entry = this.table.get(heartbeat.worker_id);
     const previous = entry?.seenAt ?? null;
     if (entry) {
@@ -79,7 +80,7 @@ export class WorkerStore implements WorkerRegistryReader {
       entry.heartbeat = heartbeat;
       entry.seenWall = wall;
     } else {
-      entry = { id: heartbeat.worker_id, liveness: 'offline', seenAt: null, seenWall: wall, heartbeat };
+      entry = { id: heartbeat.worker_id, liveness: 'offline', seenAt: null, since: null, seenWall: wall, heartbeat };
     }
     this.index(entry);
     const from = this.table.seen(entry, now);
@@ -111,6 +112,33 @@ export class WorkerStore implements WorkerRegistryReader {
         if (wasAvailable) this.available--;
         this.transition(entry, from, 'offline', 'hive offline', wall);
       }
+    }
+  }
+
+  /** The operator forgets workers now; the unknown ids are left out of the answer. */
+  forget(workerIds: Iterable<string>): string[] {
+    const wall = this.clock.wallNow();
+    const forgotten: string[] = [];
+    for (const id of [...workerIds]) {
+      const entry = this.table.get(id);
+      if (!entry) continue;
+      if (isAvailable(entry)) this.available--;
+      this.table.remove(entry);
+      this.unindex(entry);
+      this.transition(entry, entry.liveness, 'forgotten', 'forgotten', wall);
+      forgotten.push(id);
+    }
+    return forgotten;
+  }
+
+  /** Workers kept from before a restart, oldest heartbeat first: as for hives, online and suspect come back suspect. */
+  restore(entries: readonly WorkerEntry[]): void {
+    const now = this.clock.now();
+    const wall = this.clock.wallNow();
+    for (const entry of entries) {
+      const kept = this.table.restore(entry, now);
+      this.index(entry);
+      if (kept === 'online') this.transition(entry, kept, 'suspect', 'queen restart', wall);
     }
   }
 

@@ -15,7 +15,7 @@ export type HeartbeatResult =
   | 'unauthorized'
   | 'too_large'
   | 'unsupported_media_type'
-  | 'conflict'
+  | 'identity_refused'
   | 'error';
 
 export interface MetricSources {
@@ -52,8 +52,8 @@ export function heartbeatResult(status: number): HeartbeatResult {
       return 'invalid';
     case 401:
       return 'unauthorized';
-    case 409:
-      return 'conflict';
+    case 403:
+      return 'identity_refused';
     case 413:
       return 'too_large';
     case 415:

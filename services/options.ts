@@ -22,6 +22,8 @@ interface KindTypes {
   duration: number;
   durations: number[];
   boolean: boolean;
+  /** A directory, or null for `none`: keep nothing. */
+  'state-dir': string | null;
   /** `--inspect` alone = the default port; `--inspect=PORT` a given one. */
   inspect: number;
 }
@@ -64,6 +66,12 @@ export class OptionError extends Error {
     super(`${label}: ${message}`);
     this.name = 'OptionError';
   }
+}
+
+/** `$XDG_STATE_HOME/apiary/<role>`, else `~/.local/state/apiary/<role>`, read when the process starts. */
+export function defaultStateDir(role: 'queen' | 'hive', env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_STATE_HOME ? env.XDG_STATE_HOME : '~/.local/state';
+  return `${base}/apiary/${role}`;
 }
 
 export const commonOptions = {
@@ -132,6 +140,17 @@ export const queenOptions = {
     min: 1,
     description: "period of the queen's own stream event",
   },
+  'state-dir': {
+    kind: 'state-dir',
+    default: defaultStateDir('queen'),
+    description: 'directory of the queen database (none = keep nothing)',
+  },
+  'history-retention': { kind: 'duration', default: '7d', min: 1, description: 'how long events are kept' },
+  'discovery-interval': {
+    kind: 'duration',
+    default: '60s',
+    description: 'probe expected hives that are not online this often (0 = only at start)',
+  },
 } as const satisfies OptionSpecs;
 
 export const hiveOptions = {
@@ -151,6 +170,11 @@ export const hiveOptions = {
     kind: 'duration',
     default: '60s',
     description: 'slow re-probe of a known queen while waiting (0 = off)',
+  },
+  'state-dir': {
+    kind: 'state-dir',
+    default: defaultStateDir('hive'),
+    description: "this hive's own state: its identity (none = keep nothing)",
   },
 } as const satisfies OptionSpecs;
 
@@ -271,7 +295,10 @@ function parseValue(name: string, spec: OptionSpec, text: string): unknown {
       return text;
     case 'path':
       if (text === '') fail('a path');
-      return path.resolve(text.startsWith('~/') || text === '~' ? path.join(os.homedir(), text.slice(1)) : text);
+      return resolvePath(text);
+    case 'state-dir':
+      if (text === '') fail('a directory or none');
+      return text === 'none' ? null : resolvePath(text);
     case 'url': {
       if (!URL.canParse(text)) fail('a URL');
       const url = new URL(text);
@@ -311,6 +338,10 @@ function parseValue(name: string, spec: OptionSpec, text: string): unknown {
       return n;
     }
   }
+}
+
+function resolvePath(text: string): string {
+  return path.resolve(text.startsWith('~/') || text === '~' ? path.join(os.homedir(), text.slice(1)) : text);
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/i;

@@ -1,3 +1,5 @@
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
@@ -10,5 +12,7 @@ export default defineConfig({
     hookTimeout: 20_000,
     // Process-level tests start real roles on loopback ports; a few files at a time keeps 2 cores responsive.
     maxWorkers: 2,
+    // A queen or hive a test forgot to give --state-dir keeps its state here, never in the user's home.
+    env: { XDG_STATE_HOME: path.join(os.tmpdir(), `apiary-test-state-${process.pid}`) },
   },
 });

@@ -27,7 +27,7 @@ export function discoverHives(options: DiscoveryOptions): Promise<DiscoveryOutco
   const queenOnLoopback = isLoopbackHost(new URL(options.queenUrl).hostname);
   return Promise.all(
     options.targets.map(async (target): Promise<DiscoveryOutcome> => {
-      const hiveUrl = `http://${urlHost(target.hostName)}:${options.hivePort}`;
+      const hiveUrl = hiveUrlOf(target, options.hivePort);
       if (queenOnLoopback && !isLoopbackHost(target.hostName)) {
         return {
           target,
@@ -81,6 +81,11 @@ async function probe(hiveUrl: string, options: DiscoveryOptions): Promise<ProbeR
     if (options.signal?.aborted) return { ok: false, error: 'discovery stopped' };
     return { ok: false, error: `${url}: ${describe(error)}` };
   }
+}
+
+/** Where discovery looks for a target's hive. */
+export function hiveUrlOf(target: HiveTarget, hivePort: number): string {
+  return `http://${urlHost(target.hostName)}:${hivePort}`;
 }
 
 function urlHost(host: string): string {

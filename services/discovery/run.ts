@@ -1,12 +1,13 @@
 import type { Logger } from '../logger.js';
 import type { QueenMetrics } from '../metrics.js';
 import type { QueenRegistry } from '../queen/registry.js';
-import { discoverHives } from './discover.js';
+import { discoverHives, hiveUrlOf } from './discover.js';
 import { readHiveTargets } from './targets.js';
 
 /**
- * One discovery run: read the hives config, ask every hive at once, register the answers, and list the hosts that
- * did not answer as expected hives. One log line per failed host and one summary; counted in the metrics.
+ * One discovery run: read the hives config, ask every hive at once (on a repeat, every hive not online), register the
+ * answers, and list the hosts that did not answer as expected hives. One log line per failed host and one summary on
+ * the first run, debug lines after; counted in the metrics.
  */
 export interface DiscoveryRunOptions {
   hivesConfig: string;
@@ -19,6 +20,8 @@ export interface DiscoveryRunOptions {
   logger: Logger;
   signal?: AbortSignal;
   fetch?: typeof fetch;
+  /** A later run: only the hives not online now are probed, and what stays down was logged by the first. */
+  repeat?: boolean;
 }
 
 export interface DiscoverySummary {
@@ -30,7 +33,11 @@ export interface DiscoverySummary {
 
 export async function runDiscovery(options: DiscoveryRunOptions): Promise<DiscoverySummary> {
   const { logger, metrics, registry } = options;
-  const targets = await readHiveTargets(options.hivesConfig);
+  const all = await readHiveTargets(options.hivesConfig);
+  const targets = options.repeat
+    ? all.filter((target) => !registry.hives.onlineAt(hiveUrlOf(target, options.hivePort)))
+    : all;
+  const log = options.repeat ? logger.debug.bind(logger) : logger.warn.bind(logger);
   const summary: DiscoverySummary = { targets: targets.length, registered: 0, failed: 0, skipped: 0 };
   if (targets.length === 0) {
     logger.debug('no hives to discover', { hives_config: options.hivesConfig });
@@ -58,13 +65,14 @@ export async function runDiscovery(options: DiscoveryRunOptions): Promise<Discov
     metrics.discovery(outcome.skipped ? 'skipped' : 'failed');
     if (outcome.skipped) summary.skipped++;
     else summary.failed++;
-    logger.warn(outcome.skipped ? 'hive not discovered: skipped' : 'hive not discovered', {
+    log(outcome.skipped ? 'hive not discovered: skipped' : 'hive not discovered', {
       host: outcome.target.alias,
       host_name: outcome.target.hostName,
       error: outcome.error,
     });
   }
   if (expected.length > 0) registry.expect(expected);
-  logger.info('discovery finished', { hives_config: options.hivesConfig, ...summary });
+  if (options.repeat && summary.registered === 0) logger.debug('discovery finished', { ...summary });
+  else logger.info('discovery finished', { hives_config: options.hivesConfig, ...summary });
   return summary;
 }

@@ -2,6 +2,7 @@ import type { Capabilities, CapabilityChanges } from '../../contracts/capabiliti
 import type { HiveHeartbeat, MonitorData } from '../../contracts/heartbeat.js';
 import type { SendRequest } from '../../machines/lifecycle.js';
 import type { SendOutcome } from '../../machines/send-outcome.js';
+import type { HiveIdentity } from './identity.js';
 
 /** The parts of the capability tracker a heartbeat needs. */
 export interface CapabilitySource {
@@ -19,13 +20,14 @@ export interface HivePayloadDeps {
   hiveUrl: string;
   monitor: { latest(): MonitorData };
   capabilities: CapabilitySource;
+  identity: Pick<HiveIdentity, 'secret' | 'learn'>;
   now?: () => Date;
 }
 
 export interface HivePayload {
   /** Builds the heartbeat the lifecycle asked for: full capabilities, or the pending changes. */
   build(request: SendRequest): HiveHeartbeat;
-  /** After a send: a 2xx acknowledges the capabilities version the payload carried. */
+  /** After a send: a 2xx acknowledges the capabilities version the payload carried, and may issue an identity. */
   sent(payload: HiveHeartbeat, outcome: SendOutcome): void;
 }
 
@@ -44,14 +46,16 @@ export function createHivePayload(deps: HivePayloadDeps): HivePayload {
         hive_url: deps.hiveUrl,
         status: request.reason === 'final' ? 'stopping' : 'ready',
       };
+      const secret = deps.identity.secret();
+      if (secret !== undefined) heartbeat.hive_secret = secret;
       if (request.full) return { ...heartbeat, capabilities: capabilities.current() };
       const changes = capabilities.pending();
       return changes ? { ...heartbeat, capability_changes: changes } : heartbeat;
     },
     sent(payload, outcome) {
-      if (outcome.ok && payload.capabilities_version !== undefined) {
-        deps.capabilities.acknowledge(payload.capabilities_version);
-      }
+      if (!outcome.ok) return;
+      if (payload.capabilities_version !== undefined) deps.capabilities.acknowledge(payload.capabilities_version);
+      if (outcome.ack.hive_secret !== undefined) deps.identity.learn(outcome.ack.hive_secret);
     },
   };
 }

@@ -8,7 +8,9 @@ import type { SendOutcome } from '../../machines/send-outcome.js';
 import { advertiseUrl } from '../advertise-url.js';
 import type { Logger } from '../logger.js';
 import { freePort, portAvailable } from '../ports.js';
-import { type HeartbeatIdentity, workerHeartbeat } from '../worker/heartbeat-payload.js';
+import { type HeartbeatIdentity, withSecret, workerHeartbeat } from '../worker/heartbeat-payload.js';
+import { HIVE_SECRET_ENV, type HiveSecretMessage } from '../worker/hive-secret.js';
+import type { HiveIdentity } from './identity.js';
 
 /**
  * The hive's spawned workers: starts `worker.js` children, lists and stops them, forwards their log lines, and
@@ -37,6 +39,11 @@ export interface WorkerManagerOptions {
   forward?: (line: string) => void;
   /** The environment the children inherit, minus every `APIARY_` variable; `process.env` by default. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * The hive's identity, handed to each child in its environment and, when it changes, over the IPC channel; a
+   * worker is started only once the hive has one.
+   */
+  identity?: Pick<HiveIdentity, 'secret' | 'onChange'>;
 }
 
 export type SpawnErrorKind =
@@ -92,9 +99,17 @@ export function createWorkerManager(options: WorkerManagerOptions): WorkerManage
 
   const childEnv = (): NodeJS.ProcessEnv => {
     const inherited = Object.entries(options.env ?? process.env).filter(([name]) => !name.startsWith('APIARY_'));
-    const env = Object.fromEntries(inherited);
-    return options.token ? { ...env, APIARY_TOKEN: options.token } : env;
+    const env: NodeJS.ProcessEnv = Object.fromEntries(inherited);
+    if (options.token) env.APIARY_TOKEN = options.token;
+    const secret = options.identity?.secret();
+    if (secret !== undefined) env[HIVE_SECRET_ENV] = secret;
+    return env;
   };
+  options.identity?.onChange((secret) => {
+    for (const worker of workers.values()) {
+      if (worker.child.connected) worker.child.send({ hive_secret: secret } satisfies HiveSecretMessage);
+    }
+  });
 
   const portInUse = (port: number): boolean =>
     reservedPorts.has(port) || [...workers.values()].some((w) => w.info.port === port);
@@ -127,6 +142,9 @@ export function createWorkerManager(options: WorkerManagerOptions): WorkerManage
     if (queenUrl === null) {
       return fail('no-queen', 'No queen is known yet: start the hive with --queen-url, or let a queen discover it.');
     }
+    if (options.identity && options.identity.secret() === undefined) {
+      return fail('no-queen', 'The queen has not registered this hive yet: try again in a moment.');
+    }
     return { model: request.model, device: deviceId, workerType, queenUrl };
   };
 
@@ -138,7 +156,7 @@ export function createWorkerManager(options: WorkerManagerOptions): WorkerManage
       uptimeMs: Date.now() - worker.startedAt,
       now: new Date(),
     });
-    const outcome = await options.report(worker.queenUrl, heartbeat);
+    const outcome = await options.report(worker.queenUrl, withSecret(heartbeat, options.identity?.secret()));
     const fields = { worker_id: worker.info.worker_id, exit_code: code, signal, queen_url: worker.queenUrl };
     if (outcome.ok) logger.warn('worker died; reported to the queen', fields);
     else logger.warn('worker died; reporting it failed', { ...fields, failure: outcome.failure });

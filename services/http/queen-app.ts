@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { LIMITS } from '../../contracts/common.js';
+import { EventQuery } from '../../contracts/events.js';
 import { type HeartbeatAck, HiveHeartbeat, WorkerHeartbeat } from '../../contracts/heartbeat.js';
 import { QUEEN_PATHS } from '../../contracts/paths.js';
 import { type HiveList, WorkerFilter, type WorkerList } from '../../contracts/registry.js';
@@ -14,8 +15,12 @@ import { errorBody, issuesOf } from './error-body.js';
 import { bearerAuth } from './middleware/auth.js';
 import { bodyLimit } from './middleware/body-limit.js';
 import { jsonBody } from './middleware/json-body.js';
+import { sourceOf } from './source.js';
 
-/** The queen's HTTP API (PROTOCOL §2): heartbeats in, registry views, the live stream, health, metrics. */
+/**
+ * The queen's HTTP API (PROTOCOL §2, §8.1–8.2): heartbeats in (403 for an unproven identity), registry views, forgetting,
+ * the history, the live stream, health, metrics.
+ */
 export interface QueenAppDeps {
   registry: QueenRegistry;
   stream: QueenStream;
@@ -35,14 +40,10 @@ const STREAM_HEADERS = {
 
 const JSON_TYPE = { 'content-type': 'application/json' };
 
-/** Distinct duplicate-id conflicts logged, so an imposter retrying every interval logs once. */
-const CONFLICTS_LOGGED = 1_000;
-
 export function createQueenApp(deps: QueenAppDeps): Hono {
   const { registry, metrics, queenEpoch } = deps;
   const logger = deps.logger ?? silentLogger;
   const limit = bodyLimit(LIMITS.bodyBytes);
-  const conflictsLogged = new Set<string>();
   // The two acks, serialized once.
   const ack = JSON.stringify({ status: 'ok', queen_epoch: queenEpoch, resync: false } satisfies HeartbeatAck);
   const resyncAck = JSON.stringify({ status: 'ok', queen_epoch: queenEpoch, resync: true } satisfies HeartbeatAck);
@@ -71,28 +72,23 @@ export function createQueenApp(deps: QueenAppDeps): Hono {
     );
 
   app.post(QUEEN_PATHS.hiveHeartbeat, limit, jsonBody(HiveHeartbeat, 'hive heartbeat'), async (c) => {
-    const heartbeat = c.get('body');
-    const admission = await registry.submitHive(heartbeat);
-    if (!admission.ok) {
-      const key = `${heartbeat.hive_id}\u0000${heartbeat.boot_id ?? ''}`;
-      if (!conflictsLogged.has(key)) {
-        if (conflictsLogged.size >= CONFLICTS_LOGGED) conflictsLogged.clear();
-        conflictsLogged.add(key);
-        logger.warn('hive heartbeat refused: duplicate hive id', {
-          hive_id: heartbeat.hive_id,
-          boot_id: heartbeat.boot_id,
-          hive_url: heartbeat.hive_url,
-        });
-      }
-      return c.json(errorBody(admission.error), 409);
+    const verdict = await registry.submitHive(c.get('body'), sourceOf(c));
+    if (!verdict.ok) return c.json(errorBody(verdict.error), 403);
+    if (verdict.resync !== null) metrics.resync(verdict.resync);
+    if (verdict.secret !== null) {
+      return c.json({
+        status: 'ok',
+        queen_epoch: queenEpoch,
+        resync: verdict.resync !== null,
+        hive_secret: verdict.secret,
+      } satisfies HeartbeatAck);
     }
-    if (admission.resync === null) return c.body(ack, 200, JSON_TYPE);
-    metrics.resync(admission.resync);
-    return c.body(resyncAck, 200, JSON_TYPE);
+    return c.body(verdict.resync === null ? ack : resyncAck, 200, JSON_TYPE);
   });
 
   app.post(QUEEN_PATHS.workerHeartbeat, limit, jsonBody(WorkerHeartbeat, 'worker heartbeat'), async (c) => {
-    await registry.submitWorker(c.get('body'));
+    const verdict = await registry.submitWorker(c.get('body'), sourceOf(c));
+    if (!verdict.ok) return c.json(errorBody(verdict.error), 403);
     return c.body(ack, 200, JSON_TYPE);
   });
 
@@ -116,6 +112,20 @@ export function createQueenApp(deps: QueenAppDeps): Hono {
     const entry = registry.workers.get(id);
     if (!entry) return c.json(errorBody(`No worker ${JSON.stringify(id)} is known.`), 404);
     return c.json(workerView(entry, registry.clock.now()));
+  });
+
+  app.delete(QUEEN_PATHS.hive, (c) =>
+    registry.forgetHive(c.req.param('id')) ? c.body(null, 204) : c.json(errorBody('No such hive is known.'), 404),
+  );
+
+  app.delete(QUEEN_PATHS.worker, (c) =>
+    registry.forgetWorker(c.req.param('id')) ? c.body(null, 204) : c.json(errorBody('No such worker is known.'), 404),
+  );
+
+  app.get(QUEEN_PATHS.events, async (c) => {
+    const query = EventQuery.safeParse(c.req.query());
+    if (!query.success) return c.json(errorBody('The event query is not valid.', issuesOf(query.error)), 400);
+    return c.json(await registry.events(query.data));
   });
 
   app.get(QUEEN_PATHS.stream, () => new Response(deps.stream.connect(), { headers: STREAM_HEADERS }));

@@ -7,9 +7,11 @@ import { createQueenApp } from '../http/queen-app.js';
 import type { Logger } from '../logger.js';
 import { createQueenMetrics, type QueenMetrics } from '../metrics.js';
 import type { Clock } from '../sender.js';
+import type { StateStore, StoredState } from '../store/state-store.js';
 import { createQueenStream, type QueenStream } from '../stream/queen-stream.js';
 import { observeRegistry } from './observe.js';
 import { createQueenRegistry, type QueenRegistry } from './registry.js';
+import { startPruning } from './retention.js';
 import { timedTimers } from './timed-timers.js';
 
 /**
@@ -30,6 +32,11 @@ export interface QueenParts {
   batchHeartbeats?: boolean;
   /** Bound on the bytes queued for one stream client. */
   streamQueueBytes?: number;
+  /** Where the registries and the history are kept, and what it held at start-up. */
+  store?: StateStore;
+  restored?: StoredState;
+  /** Events older than this are pruned in the background. */
+  historyRetentionMs?: number;
 }
 
 export interface AssembledQueen {
@@ -38,8 +45,8 @@ export interface AssembledQueen {
   stream: QueenStream;
   metrics: QueenMetrics;
   queenEpoch: string;
-  /** Ends the streams and stops the registries. */
-  close(): void;
+  /** Ends the streams, stops the registries and writes what is pending. */
+  close(): Promise<void>;
 }
 
 export function newQueenEpoch(): string {
@@ -56,7 +63,19 @@ export function assembleQueen(parts: QueenParts): AssembledQueen {
     timers: timedTimers((ms) => metrics.sweep(ms), parts.timers),
     inspect: parts.inspect,
     batch: parts.batchHeartbeats ?? false,
+    logger: parts.logger,
+    ...(parts.store ? { store: parts.store } : {}),
+    ...(parts.restored ? { restored: parts.restored } : {}),
   });
+  const stopPruning =
+    parts.store && parts.historyRetentionMs !== undefined
+      ? startPruning({
+          store: parts.store,
+          retentionMs: parts.historyRetentionMs,
+          wallNow: registry.clock.wallNow,
+          logger: parts.logger,
+        })
+      : () => {};
   const unobserve = observeRegistry(registry, parts.logger, metrics);
   const stream = createQueenStream({
     registry,
@@ -85,10 +104,11 @@ export function assembleQueen(parts: QueenParts): AssembledQueen {
     stream,
     metrics,
     queenEpoch,
-    close() {
+    async close() {
       stream.closeAll();
       unobserve();
-      registry.stop();
+      stopPruning();
+      await registry.stop();
     },
   };
 }

@@ -1,17 +1,32 @@
 import { type Actor, createActor, type InspectionEvent } from 'xstate';
-import type { HiveHeartbeat, WorkerHeartbeat } from '../../contracts/heartbeat.js';
-import type { DiscoveredHive, ExpectedHive, HiveAdmission, HiveRegistryReader } from '../../machines/hive-store.js';
-import type { LivenessSettings } from '../../machines/liveness.js';
+import type { EventPage, EventQuery } from '../../contracts/events.js';
+import type { HiveHeartbeat, WorkerHeartbeat, WorkerReport } from '../../contracts/heartbeat.js';
+import { planCapabilitySync, type ResyncReason } from '../../machines/capability-set.js';
+import {
+  type AdmittedHive,
+  type DiscoveredHive,
+  type ExpectedHive,
+  type HiveRegistryReader,
+  HiveStore,
+  heldCapabilities,
+} from '../../machines/hive-store.js';
+import { type LivenessSettings, orderedLiveness, sweepPeriodMs } from '../../machines/liveness.js';
 import { registryMachine } from '../../machines/registry.js';
 import type { RegistryChange, RegistryKind } from '../../machines/registry-changes.js';
 import { type Received, type RegistryClock, received, systemClock } from '../../machines/registry-clock.js';
-import type { WorkerRegistryReader } from '../../machines/worker-store.js';
+import { type WorkerRegistryReader, WorkerStore } from '../../machines/worker-store.js';
+import { type Logger, silentLogger } from '../logger.js';
 import type { Clock } from '../sender.js';
+import type { StateStore, StoredState } from '../store/state-store.js';
+import { hashSecret, issueSecret, secretMatches } from './identity.js';
+import { createJournal, type Journal } from './journal.js';
+import { byLastSeen, hiveEntryOf, workerEntryOf } from './records.js';
 
 /**
- * Hosts the registry actors for the queen's HTTP routes, discovery and stream: sends them events and reads their
- * stores. The `receive…` calls are synchronous: when they return, the registries and every listener are up to date.
- * The `submit…` calls, for the HTTP routes, settle once their heartbeat is applied (batched, see `batch`).
+ * The one owner of the queen's registries: the hive and worker stores, the registry actors that apply heartbeats to
+ * them and sweep their liveness, the identities, and the state store that keeps them across restarts. A heartbeat is
+ * judged when it is submitted (identity, resync) and the verdict is that call's answer; admitted heartbeats are then
+ * applied by the actors, batched (see `batch`).
  */
 export interface QueenRegistryOptions {
   settings: LivenessSettings;
@@ -26,7 +41,24 @@ export interface QueenRegistryOptions {
    * settles, with no macrotask between: what a promise-only simulation needs.
    */
   batch?: boolean;
+  /** Where the registries are kept; nothing outlives the process without one. */
+  store?: StateStore;
+  /** What the store held at start-up, to restore. */
+  restored?: StoredState;
+  /** The longest a change waits to be written (default 500 ms). */
+  flushMs?: number;
+  logger?: Logger;
 }
+
+export type HiveVerdict =
+  | {
+      ok: true;
+      resync: ResyncReason | null /** Issued with this ack: the hive id's first heartbeat. */;
+      secret: string | null;
+    }
+  | { ok: false; error: string };
+
+export type WorkerVerdict = { ok: true } | { ok: false; error: string };
 
 export type ChangeListener = (kind: RegistryKind, changes: readonly RegistryChange[]) => void;
 
@@ -35,23 +67,29 @@ export interface QueenRegistry {
   readonly workers: WorkerRegistryReader;
   readonly clock: RegistryClock;
   readonly actor: Actor<typeof registryMachine>;
-  /** Admits and applies a hive heartbeat at once; a refused one changes nothing. */
-  receiveHive(heartbeat: HiveHeartbeat): HiveAdmission;
-  receiveWorker(heartbeat: WorkerHeartbeat): void;
+  /** Judges and applies a hive heartbeat at once; a refused one changes nothing. `source` names the sender. */
+  receiveHive(heartbeat: HiveHeartbeat, source?: string): HiveVerdict;
+  receiveWorker(heartbeat: WorkerHeartbeat, source?: string): WorkerVerdict;
   /** Like `receiveHive`, applied with the other heartbeats of this event-loop turn. */
-  submitHive(heartbeat: HiveHeartbeat): Promise<HiveAdmission>;
-  submitWorker(heartbeat: WorkerHeartbeat): Promise<void>;
+  submitHive(heartbeat: HiveHeartbeat, source?: string): Promise<HiveVerdict>;
+  submitWorker(heartbeat: WorkerHeartbeat, source?: string): Promise<WorkerVerdict>;
   discovered(hive: DiscoveredHive): void;
   expect(hives: ExpectedHive[]): void;
+  /** Forgets a hive, its workers and its identity now; false when unknown. */
+  forgetHive(id: string): boolean;
+  forgetWorker(id: string): boolean;
+  /** The history, up to the latest change. */
+  events(query: EventQuery): Promise<EventPage>;
   /** Called with each batch of changes, in order; returns the unsubscribe. */
   onChanges(listener: ChangeListener): () => void;
-  /** Applies what was submitted, then stops the actors. */
-  stop(): void;
+  /** Applies what was submitted, writes it, then stops the actors and closes the store. */
+  stop(): Promise<void>;
 }
 
-interface Pending<H, R> {
-  heartbeats: Received<H>[];
-  settle: ((result: R) => void)[];
+interface Pending<H> {
+  heartbeats: H[];
+  /** Told once the heartbeat at the same index is applied. */
+  settle: (() => void)[];
 }
 
 const realTimers: Clock = {
@@ -59,13 +97,39 @@ const realTimers: Clock = {
   clearTimeout: (id) => clearTimeout(id),
 };
 
+/** Distinct refused (source, id) pairs remembered, so an impostor retrying every interval is logged once. */
+const REFUSALS_REMEMBERED = 1_000;
+
+const DEFAULT_FLUSH_MS = 500;
+
 export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistry {
   const clock = options.clock ?? systemClock;
   const timers = options.timers ?? realTimers;
+  const settings = orderedLiveness(options.settings);
+  const sweepMs = sweepPeriodMs(settings);
+  const hiveStore = new HiveStore(settings, clock);
+  const workerStore = new WorkerStore(settings, clock);
+  if (options.restored) {
+    hiveStore.restore([...options.restored.hives].sort(byLastSeen).map((record) => hiveEntryOf(record, clock)));
+    workerStore.restore([...options.restored.workers].sort(byLastSeen).map((record) => workerEntryOf(record, clock)));
+  }
+  const journal: Journal | null = options.store
+    ? createJournal({
+        store: options.store,
+        hives: hiveStore,
+        workers: workerStore,
+        logger: options.logger ?? silentLogger,
+        flushMs: options.flushMs ?? DEFAULT_FLUSH_MS,
+      })
+    : null;
+  // The restart's own transitions (`queen restart`) belong to the history too.
+  journal?.note('hive', hiveStore.takeChanges());
+  journal?.note('worker', workerStore.takeChanges());
+
   let flush = (): void => {};
   const actor = createActor(registryMachine, {
     systemId: 'registry',
-    input: { settings: options.settings, clock },
+    input: { hives: { store: hiveStore, sweepMs }, workers: { store: workerStore, sweepMs } },
     ...(options.inspect ? { inspect: options.inspect } : {}),
     // The registries' timers are their sweeps: each first applies what was received before it.
     clock: {
@@ -82,25 +146,83 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
   if (!hives || !workers) throw new Error('the registry actors did not start');
 
   const listeners = new Set<ChangeListener>();
-  hives.on('changes', ({ changes }) => {
-    for (const listener of listeners) listener('hive', changes);
-  });
-  workers.on('changes', ({ changes }) => {
-    for (const listener of listeners) listener('worker', changes);
-  });
-  const hiveStore = hives.getSnapshot().context.store;
-  const workerStore = workers.getSnapshot().context.store;
-
-  const applyHives = (heartbeats: Received<HiveHeartbeat>[]): HiveAdmission[] => {
-    hives.send({ type: 'HIVE_HEARTBEATS', heartbeats });
-    return hiveStore.takeAdmissions();
+  const publish = (kind: RegistryKind, changes: readonly RegistryChange[]): void => {
+    journal?.note(kind, changes);
+    for (const listener of listeners) listener(kind, changes);
   };
-  const applyWorkers = (heartbeats: Received<WorkerHeartbeat>[]): void => {
+  hives.on('changes', ({ changes }) => publish('hive', changes));
+  workers.on('changes', ({ changes }) => publish('worker', changes));
+
+  // Secrets issued for heartbeats not applied yet: a second heartbeat in the same batch is judged against them.
+  const issuing = new Map<string, string>();
+  const refusals = new Set<string>();
+  const refuse = (kind: RegistryKind, id: string, source: string, error: string): { ok: false; error: string } => {
+    const key = `${source}\u0000${kind}\u0000${id}`;
+    if (!refusals.has(key)) {
+      if (refusals.size >= REFUSALS_REMEMBERED) refusals.clear();
+      refusals.add(key);
+      publish(kind, [{ type: 'identity_refused', kind, id, source, at: clock.wallNow() }]);
+    }
+    return { ok: false, error };
+  };
+  const secretHashOf = (hiveId: string): string | null =>
+    issuing.get(hiveId) ?? hiveStore.get(hiveId)?.secretHash ?? null;
+
+  const judgeHive = (heartbeat: HiveHeartbeat, source: string): HiveVerdict => {
+    const id = heartbeat.hive_id;
+    const hash = secretHashOf(id);
+    if (hash !== null && !secretMatches(hash, heartbeat.hive_secret)) {
+      return refuse(
+        'hive',
+        id,
+        source,
+        `hive ${id} is registered with another identity: this heartbeat lacks its hive_secret (a second hive with ` +
+          `the same --hive-id, or one that lost its --state-dir; DELETE /v1/hives/${id} resets the identity)`,
+      );
+    }
+    const held = hiveStore.get(id);
+    const resync = planCapabilitySync(held && heldCapabilities(held), heartbeat).resync;
+    if (hash !== null) return { ok: true, resync, secret: null };
+    const secret = issueSecret();
+    issuing.set(id, hashSecret(secret));
+    return { ok: true, resync, secret };
+  };
+
+  const judgeWorker = (heartbeat: WorkerHeartbeat, source: string): WorkerVerdict => {
+    const held = workerStore.get(heartbeat.worker_id)?.heartbeat.hive_id;
+    for (const hiveId of held === undefined ? [heartbeat.hive_id] : [heartbeat.hive_id, held]) {
+      const hash = secretHashOf(hiveId);
+      if (hash !== null && !secretMatches(hash, heartbeat.hive_secret)) {
+        return refuse(
+          'worker',
+          heartbeat.worker_id,
+          source,
+          `worker ${heartbeat.worker_id} claims hive ${hiveId} without that hive's hive_secret`,
+        );
+      }
+    }
+    return { ok: true };
+  };
+
+  const admitHive = (heartbeat: HiveHeartbeat, verdict: HiveVerdict): AdmittedHive => {
+    const { hive_secret: _secret, ...kept } = heartbeat;
+    const issuedHash = verdict.ok && verdict.secret !== null ? hashSecret(verdict.secret) : null;
+    return { arrival: received(kept, clock), issuedHash };
+  };
+  const admitWorker = (heartbeat: WorkerHeartbeat): Received<WorkerReport> => {
+    const { hive_secret: _secret, ...kept } = heartbeat;
+    return received(kept, clock);
+  };
+  const applyHives = (admitted: AdmittedHive[]): void => {
+    hives.send({ type: 'HIVE_HEARTBEATS', admitted });
+    issuing.clear();
+  };
+  const applyWorkers = (heartbeats: Received<WorkerReport>[]): void => {
     workers.send({ type: 'WORKER_HEARTBEATS', heartbeats });
   };
 
-  let hivePending: Pending<HiveHeartbeat, HiveAdmission> = { heartbeats: [], settle: [] };
-  let workerPending: Pending<WorkerHeartbeat, undefined> = { heartbeats: [], settle: [] };
+  let hivePending: Pending<AdmittedHive> = { heartbeats: [], settle: [] };
+  let workerPending: Pending<Received<WorkerReport>> = { heartbeats: [], settle: [] };
   let scheduled: NodeJS.Immediate | undefined;
   flush = (): void => {
     if (scheduled) clearImmediate(scheduled);
@@ -110,14 +232,12 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
     hivePending = { heartbeats: [], settle: [] };
     workerPending = { heartbeats: [], settle: [] };
     if (hiveBatch.heartbeats.length > 0) {
-      const admissions = applyHives(hiveBatch.heartbeats);
-      hiveBatch.settle.forEach((settle, index) => {
-        settle(admissions[index] ?? { ok: false, error: 'the hive registry did not judge this heartbeat' });
-      });
+      applyHives(hiveBatch.heartbeats);
+      for (const settle of hiveBatch.settle) settle();
     }
     if (workerBatch.heartbeats.length > 0) {
       applyWorkers(workerBatch.heartbeats);
-      for (const settle of workerBatch.settle) settle(undefined);
+      for (const settle of workerBatch.settle) settle();
     }
   };
   const schedule = (): void => {
@@ -130,36 +250,64 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
     workers: workerStore,
     clock,
     actor,
-    receiveHive: (heartbeat) => {
+    receiveHive: (heartbeat, source = 'local') => {
       flush();
-      const [admission] = applyHives([received(heartbeat, clock)]);
-      return admission ?? { ok: false, error: 'the hive registry did not judge this heartbeat' };
+      const verdict = judgeHive(heartbeat, source);
+      if (verdict.ok) applyHives([admitHive(heartbeat, verdict)]);
+      return verdict;
     },
-    receiveWorker: (heartbeat) => {
+    receiveWorker: (heartbeat, source = 'local') => {
       flush();
-      applyWorkers([received(heartbeat, clock)]);
+      const verdict = judgeWorker(heartbeat, source);
+      if (verdict.ok) applyWorkers([admitWorker(heartbeat)]);
+      return verdict;
     },
-    submitHive: (heartbeat) =>
-      new Promise((resolve) => {
-        hivePending.heartbeats.push(received(heartbeat, clock));
-        hivePending.settle.push(resolve);
+    submitHive: (heartbeat, source = 'local') => {
+      const verdict = judgeHive(heartbeat, source);
+      if (!verdict.ok) return Promise.resolve(verdict);
+      return new Promise((resolve) => {
+        hivePending.heartbeats.push(admitHive(heartbeat, verdict));
+        hivePending.settle.push(() => resolve(verdict));
         schedule();
-      }),
-    submitWorker: (heartbeat) =>
-      new Promise((resolve) => {
-        workerPending.heartbeats.push(received(heartbeat, clock));
-        workerPending.settle.push(resolve);
+      });
+    },
+    submitWorker: (heartbeat, source = 'local') => {
+      const verdict = judgeWorker(heartbeat, source);
+      if (!verdict.ok) return Promise.resolve(verdict);
+      return new Promise((resolve) => {
+        workerPending.heartbeats.push(admitWorker(heartbeat));
+        workerPending.settle.push(() => resolve(verdict));
         schedule();
-      }),
+      });
+    },
     discovered: (hive) => hives.send({ type: 'HIVE_DISCOVERED', hive }),
     expect: (expected) => hives.send({ type: 'EXPECT_HIVES', hives: expected }),
+    forgetHive: (id) => {
+      flush();
+      if (!hiveStore.get(id)) return false;
+      hives.send({ type: 'FORGET_HIVE', id });
+      return true;
+    },
+    forgetWorker: (id) => {
+      flush();
+      if (!workerStore.get(id)) return false;
+      workers.send({ type: 'FORGET_WORKERS', workerIds: [id] });
+      return true;
+    },
+    events: async (query) => {
+      if (!options.store || !journal) return { events: [], next: null };
+      await journal.flush();
+      return options.store.events(query);
+    },
     onChanges: (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    stop: () => {
+    stop: async () => {
       flush();
       actor.stop();
+      await journal?.stop();
+      await options.store?.close();
     },
   };
 }

@@ -46,6 +46,7 @@ export function createQueenStream(options: QueenStreamOptions): QueenStream {
         hub.publish(() => entryData(kind, change.id));
         continue;
       }
+      if (change.type !== 'liveness') continue;
       hub.publish(() =>
         JSON.stringify({
           type: 'liveness',

@@ -42,6 +42,8 @@ export interface WorkerPayloadDeps {
   requestsServed: () => number;
   /** Epoch milliseconds of the worker's start. */
   startedAt: number;
+  /** Its hive's identity, as the hive handed it down. */
+  hiveSecret: () => string | undefined;
   now?: () => number;
 }
 
@@ -50,11 +52,19 @@ export function createWorkerPayload(deps: WorkerPayloadDeps): (request: SendRequ
   const now = deps.now ?? Date.now;
   return (request) => {
     const at = now();
-    return workerHeartbeat(deps.identity, {
-      status: request.reason === 'final' ? 'stopped' : deps.status(),
-      requestsServed: deps.requestsServed(),
-      uptimeMs: at - deps.startedAt,
-      now: new Date(at),
-    });
+    return withSecret(
+      workerHeartbeat(deps.identity, {
+        status: request.reason === 'final' ? 'stopped' : deps.status(),
+        requestsServed: deps.requestsServed(),
+        uptimeMs: at - deps.startedAt,
+        now: new Date(at),
+      }),
+      deps.hiveSecret(),
+    );
   };
+}
+
+/** The heartbeat carrying its hive's identity, when there is one. */
+export function withSecret(heartbeat: WorkerHeartbeat, secret: string | undefined): WorkerHeartbeat {
+  return secret === undefined ? heartbeat : { ...heartbeat, hive_secret: secret };
 }

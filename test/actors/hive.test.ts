@@ -52,6 +52,7 @@ afterEach(() => {
 function hiveArgs(hiveId: string, extra: readonly string[] = []): string[] {
   return [
     ...['--port', '0', '--hive-id', hiveId, '--models-dir', modelsDir, '--workers-dir', workersDir],
+    ...['--state-dir', path.join(dir, 'state', hiveId)],
     ...['--backoff', '0s,300ms,300ms', '--probe-interval', '0', ...FAST, ...extra],
   ];
 }

@@ -87,7 +87,7 @@ describe('startQueen', () => {
     const options = parseCommandLine(queenOptions, {
       command: 'apiary-queen',
       summary: '',
-      argv: ['--port', '0', '--hives-config', config, '--hive-port', String(servers.port)],
+      argv: ['--port', '0', '--hives-config', config, '--hive-port', String(servers.port), '--state-dir', 'none'],
       env: { APIARY_DISCOVERY_DELAY: '0', APIARY_DISCOVERY_TIMEOUT: '2s', APIARY_TOKEN: TOKEN },
       exit: (code) => {
         throw new Error(`exit ${code}`);

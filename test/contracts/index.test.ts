@@ -34,6 +34,28 @@ const hiveWorker = { ...spawned, model: 'llama-3.1-8b-instruct-q4_k_m', device: 
 const usage = { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 };
 const modelCard = { id: 'demo', object: 'model', created: 1_761_835_920, owned_by: 'apiary' };
 
+const secret = 'mJc8Jx3Kq1sVdQ2yZ0a4b5c6d7e8f9g0h1i2j3k4l5m';
+const withSecret = { ...periodicHeartbeat, hive_secret: secret };
+const events = [
+  {
+    seq: 1,
+    time: '2025-10-30T14:52:00.000Z',
+    kind: 'hive',
+    id: 'gpu-node-1',
+    type: 'registered',
+    to: 'online',
+    reason: 'heartbeat',
+  },
+  {
+    seq: 2,
+    time: '2025-10-30T14:53:00.000Z',
+    kind: 'hive',
+    id: 'gpu-node-1',
+    type: 'capabilities',
+    detail: { capabilities_version: 4, changes: capabilityChanges },
+  },
+];
+
 const SAMPLES: Record<string, readonly unknown[]> = {
   // common
   Id: ['a', 'x'.repeat(128), 'GPU-0'],
@@ -43,6 +65,7 @@ const SAMPLES: Record<string, readonly unknown[]> = {
   Percent: [0, 23.5, 100],
   Port: [1, 7833, 65535],
   HttpUrl: ['http://127.0.0.1:7833', 'https://queen.example.org/apiary'],
+  HiveSecret: [secret],
   // capabilities
   DeviceType: ['gpu', 'cpu'],
   Device: capabilities.devices,
@@ -57,10 +80,12 @@ const SAMPLES: Record<string, readonly unknown[]> = {
   DeviceMonitorData: monitorData.devices,
   MonitorData: [monitorData],
   HiveStatus: ['ready', 'stopping'],
-  HiveHeartbeat: [discoveryHeartbeat, periodicHeartbeat, changesHeartbeat, stoppingHeartbeat],
+  HiveHeartbeat: [discoveryHeartbeat, periodicHeartbeat, changesHeartbeat, stoppingHeartbeat, withSecret],
+  HiveReport: [{ ...periodicHeartbeat, capability_changes: undefined }],
+  WorkerReport: [workerHeartbeat],
   WorkerStatus: ['starting', 'ready', 'busy', 'error', 'stopped'],
   WorkerHeartbeat: [workerHeartbeat, { ...workerHeartbeat, status: 'busy', worker_url: undefined }],
-  HeartbeatAck: [ack, resyncAck],
+  HeartbeatAck: [ack, resyncAck, { ...ack, hive_secret: secret }],
   ErrorIssue: errorBody.issues ?? [],
   ErrorBody: [errorBody, { error: 'Unauthorized.' }],
   // hive-api
@@ -88,13 +113,33 @@ const SAMPLES: Record<string, readonly unknown[]> = {
   ],
   // registry
   Liveness: ['online', 'suspect', 'offline'],
-  LivenessReason: ['heartbeat', 'missed heartbeats', 'graceful stop', 'hive offline', 'forgotten', 'discovered'],
+  LivenessReason: [
+    'heartbeat',
+    'missed heartbeats',
+    'graceful stop',
+    'hive offline',
+    'forgotten',
+    'discovered',
+    'queen restart',
+  ],
   HiveView: [hiveView, unseenHiveView],
   WorkerView: [workerView],
   HiveList: [{ hives: [hiveView, unseenHiveView] }],
   WorkerList: [{ workers: [workerView] }],
   WorkerFilter: [{}, { hive_id: 'gpu-node-1', model: 'demo' }],
   QueenHealth: [queenHealth],
+  // events
+  EventKind: ['hive', 'worker'],
+  EventType: ['liveness', 'capabilities', 'registered', 'identity_refused', 'forgotten'],
+  HistoryEvent: events,
+  EventQuery: [
+    { after: 0, limit: 100 },
+    { kind: 'hive', id: 'gpu-node-1', after: 12, limit: 1000 },
+  ],
+  EventPage: [
+    { events, next: 2 },
+    { events: [], next: null },
+  ],
   // stream
   SnapshotEvent: [snapshotEvent],
   QueenEvent: [queenEvent],

@@ -19,16 +19,18 @@ export const MODEL_BYTES = 2 * 1024 * 1024;
 export interface HiveDirs {
   modelsDir: string;
   workersDir: string;
+  /** The hive's own state (its identity): a hive restarted with it is still itself. */
+  stateDir: string;
 }
 
-/** `<root>/<hiveId>/{models,workers}`, the models dir holding `<model>.gguf` for each model id. */
+/** `<root>/<hiveId>/{models,workers,state}`, the models dir holding `<model>.gguf` for each model id. */
 export function createHiveDirs(root: string, hiveId: string, models: readonly string[] = ['tiny']): HiveDirs {
   const modelsDir = path.join(root, hiveId, 'models');
   const workersDir = path.join(root, hiveId, 'workers');
   mkdirSync(modelsDir, { recursive: true });
   mkdirSync(workersDir, { recursive: true });
   for (const model of models) writeFileSync(path.join(modelsDir, `${model}.gguf`), Buffer.alloc(MODEL_BYTES));
-  return { modelsDir, workersDir };
+  return { modelsDir, workersDir, stateDir: path.join(root, hiveId, 'state') };
 }
 
 /** A queen on a free port (unless `extra` names one) judging liveness on the short timings, discovery off. */
@@ -44,6 +46,7 @@ export function queenArgs(extra: readonly string[] = []): string[] {
 export function hiveArgs(hiveId: string, dirs: HiveDirs, extra: readonly string[] = []): string[] {
   return [
     ...['--port', '0', '--hive-id', hiveId, '--models-dir', dirs.modelsDir, '--workers-dir', dirs.workersDir],
+    ...['--state-dir', dirs.stateDir],
     ...['--heartbeat-interval', `${HEARTBEAT_MS}ms`, '--request-timeout', '500ms', '--jitter', '0'],
     ...['--backoff', `0s,${RETRY_MS}ms,${RETRY_MS}ms`, '--probe-interval', `${RETRY_MS}ms`, ...extra],
   ];

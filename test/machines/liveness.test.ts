@@ -4,7 +4,7 @@ import { type Fate, LivenessTable, orderedLiveness, sweepPeriodMs, type Tracked 
 const SETTINGS = { suspectAfterMs: 100, offlineAfterMs: 200, forgetAfterMs: 300 };
 
 function entry(id: string): Tracked {
-  return { id, liveness: 'offline', seenAt: null };
+  return { id, liveness: 'offline', seenAt: null, since: null };
 }
 
 describe('liveness table', () => {

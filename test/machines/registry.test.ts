@@ -76,7 +76,7 @@ describe('registry liveness on the queen clock', () => {
     await h.timers.advanceTo(5_000);
     h.registry.receiveHive(hiveBeat('h1', { status: 'stopping' }, true));
     expect(h.registry.hives.get('h1')?.liveness).toBe('offline');
-    expect(h.registry.hives.get('h1')?.status).toBe('stopping');
+    expect(h.registry.hives.get('h1')?.report?.status).toBe('stopping');
     expect(h.registry.workers.get('w1')?.liveness).toBe('offline');
     expect(h.registry.workers.get('w2')?.liveness).toBe('offline');
     expect(h.registry.workers.get('w3')?.liveness).toBe('online');
@@ -163,18 +163,18 @@ describe('registry liveness on the queen clock', () => {
 describe('registry capabilities and resync', () => {
   it('asks an unknown hive for its capabilities, and takes the full set without asking again', () => {
     const h = startRegistry();
-    expect(h.registry.receiveHive(hiveBeat('h1', {}, true))).toEqual({ ok: true, resync: 'unknown' });
+    expect(h.registry.receiveHive(hiveBeat('h1', {}, true))).toMatchObject({ ok: true, resync: 'unknown' });
     expect(h.registry.hives.get('h1')?.capabilities).toBeNull();
-    expect(h.registry.receiveHive(hiveBeat('h1'))).toEqual({ ok: true, resync: null });
+    expect(h.registry.receiveHive(hiveBeat('h1'))).toMatchObject({ ok: true, resync: null });
     expect(h.registry.hives.get('h1')?.capabilities?.toJSON().models).toHaveLength(3);
-    expect(h.registry.receiveHive(hiveBeat('h1', {}, true))).toEqual({ ok: true, resync: null });
+    expect(h.registry.receiveHive(hiveBeat('h1', {}, true))).toMatchObject({ ok: true, resync: null });
   });
 
   it('applies the next version of the changes and refuses a gap', () => {
     const h = startRegistry();
     h.registry.receiveHive(hiveBeat('h1'));
     const delta = { capability_changes: capabilityChanges, capabilities_version: 1 };
-    expect(h.registry.receiveHive(hiveBeat('h1', delta, true))).toEqual({ ok: true, resync: null });
+    expect(h.registry.receiveHive(hiveBeat('h1', delta, true))).toMatchObject({ ok: true, resync: null });
     const held = h.registry.hives.get('h1');
     expect(held?.capabilitiesVersion).toBe(1);
     expect(held?.capabilities?.toJSON().models.map((m) => m.model_id)).toEqual([
@@ -184,9 +184,9 @@ describe('registry capabilities and resync', () => {
     ]);
     expect(held?.capabilities?.toJSON().workers.map((w) => w.worker_type)).toEqual(['cpu', 'cuda', 'vllm']);
     const gap = { capability_changes: { models: [], workers: [] }, capabilities_version: 3 };
-    expect(h.registry.receiveHive(hiveBeat('h1', gap, true))).toEqual({ ok: true, resync: 'gap' });
+    expect(h.registry.receiveHive(hiveBeat('h1', gap, true))).toMatchObject({ ok: true, resync: 'gap' });
     expect(h.registry.hives.get('h1')?.capabilitiesVersion).toBe(1);
-    expect(h.registry.receiveHive(hiveBeat('h1', { capabilities_version: 2 }, true))).toEqual({
+    expect(h.registry.receiveHive(hiveBeat('h1', { capabilities_version: 2 }, true))).toMatchObject({
       ok: true,
       resync: 'gap',
     });
@@ -196,39 +196,58 @@ describe('registry capabilities and resync', () => {
     const h = startRegistry();
     h.registry.receiveHive(hiveBeat('h1'));
     h.registry.receiveHive(hiveBeat('h1', { status: 'stopping' }, true));
-    expect(h.registry.receiveHive(hiveBeat('h1', { boot_id: 'b-new' }, true))).toEqual({ ok: true, resync: 'restart' });
-    expect(h.registry.hives.get('h1')?.bootId).toBe('b-new');
+    expect(h.registry.receiveHive(hiveBeat('h1', { boot_id: 'b-new' }, true))).toMatchObject({
+      ok: true,
+      resync: 'restart',
+    });
+    expect(h.registry.hives.get('h1')?.report?.boot_id).toBe('b-new');
     expect(h.registry.hives.get('h1')?.liveness).toBe('online');
   });
 });
 
-describe('registry duplicate hive ids', () => {
-  it('refuses a second live boot of an online hive id and changes nothing', () => {
+describe('registry identities', () => {
+  it('refuses a heartbeat of a known hive id without its secret, and changes nothing but one refusal', () => {
     const h = startRegistry();
     h.registry.receiveHive(hiveBeat('h1'));
     const before = h.changes.length;
-    const admission = h.registry.receiveHive(
-      hiveBeat('h1', { boot_id: 'b-other', hive_url: 'http://192.168.1.22:7835' }),
+    const verdict = h.registry.receiveHive(
+      hiveBeat('h1', { boot_id: 'b-other', hive_url: 'http://192.168.1.22:7835', hive_secret: 'guessed' }),
+      '192.168.1.22',
     );
-    expect(admission.ok).toBe(false);
-    expect(h.registry.hives.get('h1')?.bootId).toBe('b-5d21e0c4');
-    expect(h.changes.length).toBe(before);
+    expect(verdict.ok).toBe(false);
+    h.registry.receiveHive(hiveBeat('h1', { hive_secret: 'guessed again' }), '192.168.1.22');
+    expect(h.registry.hives.get('h1')?.report?.boot_id).toBe('b-5d21e0c4');
+    expect(h.changes.slice(before).map(({ change }) => change.type)).toEqual(['identity_refused']);
   });
 
-  it('accepts a new boot at the same address at once: the hive restarted, it is no duplicate', () => {
+  it('refuses a worker heartbeat that claims a hive with an identity without its secret', () => {
     const h = startRegistry();
     h.registry.receiveHive(hiveBeat('h1'));
-    expect(h.registry.receiveHive(hiveBeat('h1', { boot_id: 'b-2' })).ok).toBe(true);
-    expect(h.registry.hives.get('h1')?.bootId).toBe('b-2');
+    expect(h.registry.receiveWorker(workerBeat('w1', 'h1', { hive_secret: 'guessed' })).ok).toBe(false);
+    expect(h.registry.workers.get('w1')).toBeUndefined();
+    expect(h.registry.receiveWorker(workerBeat('w1', 'h1')).ok).toBe(true);
+    // Moving a worker of h1 to a hive without an identity still needs h1's secret.
+    expect(h.registry.receiveWorker(workerBeat('w1', 'h9', { hive_secret: 'guessed' })).ok).toBe(false);
+    expect(h.registry.workers.get('w1')?.heartbeat.hive_id).toBe('h1');
+  });
+
+  it('accepts a new boot with the secret from any address at once: the hive restarted or moved', () => {
+    const h = startRegistry();
+    h.registry.receiveHive(hiveBeat('h1'));
+    expect(h.registry.receiveHive(hiveBeat('h1', { boot_id: 'b-2', hive_url: 'http://10.9.9.9:7835' })).ok).toBe(true);
+    expect(h.registry.hives.get('h1')?.report?.boot_id).toBe('b-2');
     expect(h.registry.hives.get('h1')?.liveness).toBe('online');
   });
 
-  it('accepts a new boot once the old one is suspect (a restart)', async () => {
+  it('keeps only the hash of the secret it issues, once per hive id', () => {
     const h = startRegistry();
-    h.registry.receiveHive(hiveBeat('h1'));
-    await h.timers.advanceTo(45_000);
-    expect(h.registry.receiveHive(hiveBeat('h1', { boot_id: 'b-2' })).ok).toBe(true);
-    expect(h.registry.hives.get('h1')?.bootId).toBe('b-2');
+    const first = h.registry.receiveHive(hiveBeat('h1'));
+    const second = h.registry.receiveHive(hiveBeat('h1', {}, true));
+    expect(first.ok && first.secret?.length).toBeGreaterThanOrEqual(43);
+    expect(second.ok && second.secret).toBeNull();
+    const hash = h.registry.hives.get('h1')?.secretHash;
+    expect(hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(hash).not.toContain(first.ok ? first.secret : 'no secret');
   });
 });
 

@@ -18,7 +18,7 @@ describe('parseDuration', () => {
     expect(parseDuration(text)).toBe(ms);
   });
 
-  it.each(['', ' ', 'ms', '30 s', '30S', '-1s', '+1s', '1e3', '.5s', '5.s', '1d', '1s2', 'Infinity', 'NaN', '30s30'])(
+  it.each(['', ' ', 'ms', '30 s', '30S', '-1s', '+1s', '1e3', '.5s', '5.s', '1w', '1s2', 'Infinity', 'NaN', '30s30'])(
     '%j is malformed',
     (text) => {
       expect(parseDuration(text)).toBeUndefined();

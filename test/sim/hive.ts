@@ -4,6 +4,7 @@ import type { LifecycleSettings } from '../../machines/lifecycle.js';
 import { diffCapabilities, hasChanges } from '../../services/capabilities/capability-diff.js';
 import { type ChangeLog, createChangeLog } from '../../services/capabilities/change-log.js';
 import { type CapabilitySource, createHivePayload } from '../../services/hive/heartbeat-payload.js';
+import { type HiveIdentity, loadHiveIdentity } from '../../services/hive/identity.js';
 import { silentLogger } from '../../services/logger.js';
 import { createSender, type Sender } from '../../services/sender.js';
 import { WALL_BASE } from '../support/queen-registry.js';
@@ -77,6 +78,8 @@ export class SimHive {
   readonly capabilities: MemoryCapabilities;
   #sender: Sender | null = null;
   #boots = 0;
+  /** Kept across restarts, as the hive's state directory keeps it. */
+  #identity: HiveIdentity;
 
   constructor(
     private readonly options: SimHiveOptions,
@@ -84,6 +87,7 @@ export class SimHive {
     private readonly network: SimNetwork,
   ) {
     this.id = options.id;
+    this.#identity = loadHiveIdentity(null, options.id, silentLogger);
     this.skewMs = options.skewMs;
     this.capabilities = new MemoryCapabilities(options.capabilities);
     this.capabilities.onChange(() => this.#sender?.changed());
@@ -108,6 +112,7 @@ export class SimHive {
       hiveUrl: `http://${this.id}.sim:7835`,
       monitor: { latest: () => monitorData },
       capabilities: this.capabilities,
+      identity: this.#identity,
       now: () => new Date(WALL_BASE + this.scheduler.now() + this.skewMs),
     });
     this.#sender = createSender({

@@ -1,7 +1,10 @@
 import { Hono } from 'hono';
+import { z } from 'zod';
+import { HeartbeatAck } from '../../contracts/heartbeat.js';
 import { silentLogger } from '../../services/logger.js';
 import { type AssembledQueen, assembleQueen } from '../../services/queen/assemble.js';
 import { hiveViews, queenHealth, workerViews } from '../../services/queen/views.js';
+import { openSqliteStore } from '../../services/store/sqlite-store.js';
 import { QUEEN_EPOCH } from '../fixtures/examples.js';
 import { DEFAULT_LIVENESS, steppedClocks } from './queen-registry.js';
 import type { SteppingClock } from './stepping-clock.js';
@@ -12,7 +15,10 @@ export interface QueenAppHarness extends AssembledQueen {
   timers: SteppingClock;
   /** `app.request` with the bearer token unless `token` says otherwise (null: none). */
   request(path: string, init?: RequestInit & { token?: string | null }): Promise<Response>;
-  /** POSTs `body` (JSON-encoded unless a string) with a JSON content type unless told otherwise. */
+  /**
+   * POSTs `body` (JSON-encoded unless a string) with a JSON content type unless told otherwise. Like a real hive and
+   * its workers, a heartbeat carries the secret its hive id was issued, unless it has its own `hive_secret`.
+   */
   post(path: string, body: unknown, init?: { token?: string | null; contentType?: string | null }): Promise<Response>;
   /** Everything the registry shows, to prove a refused request changed nothing. */
   state(): string;
@@ -39,9 +45,12 @@ export function startQueenApp(options: QueenAppOptions = {}): QueenAppHarness {
     clock,
     timers,
     dashboard,
+    // SQLite in memory: the history works as on a real queen, and nothing is left behind.
+    store: openSqliteStore(null),
     ...(options.streamQueueBytes !== undefined ? { streamQueueBytes: options.streamQueueBytes } : {}),
   });
   const token = 'token' in options ? options.token : TOKEN;
+  const secrets = new Map<string, string>();
   const request: QueenAppHarness['request'] = (path, init = {}) => {
     const { token: given, ...rest } = init;
     const bearer = given === undefined ? token : given;
@@ -53,16 +62,20 @@ export function startQueenApp(options: QueenAppOptions = {}): QueenAppHarness {
     ...queen,
     timers,
     request,
-    post: (path, body, init = {}) => {
+    post: async (path, body, init = {}) => {
       const headers: Record<string, string> = {};
       const contentType = init.contentType === undefined ? 'application/json' : init.contentType;
       if (contentType !== null) headers['content-type'] = contentType;
-      return request(path, {
+      const hiveId = hiveIdOf(body);
+      const response = await request(path, {
         method: 'POST',
         headers,
-        body: typeof body === 'string' ? body : JSON.stringify(body),
+        body: typeof body === 'string' ? body : JSON.stringify(withKnownSecret(body, secrets)),
         ...(init.token !== undefined ? { token: init.token } : {}),
       });
+      const issued = response.ok && hiveId !== undefined ? await issuedSecret(response.clone()) : undefined;
+      if (issued !== undefined && hiveId !== undefined) secrets.set(hiveId, issued);
+      return response;
     },
     state: () =>
       JSON.stringify({
@@ -72,4 +85,21 @@ export function startQueenApp(options: QueenAppOptions = {}): QueenAppHarness {
         revision: queen.stream.revision,
       }),
   };
+}
+
+function hiveIdOf(body: unknown): string | undefined {
+  const parsed = z.object({ hive_id: z.string() }).safeParse(body);
+  return parsed.success ? parsed.data.hive_id : undefined;
+}
+
+function withKnownSecret(body: unknown, secrets: ReadonlyMap<string, string>): unknown {
+  const hiveId = hiveIdOf(body);
+  const secret = hiveId === undefined ? undefined : secrets.get(hiveId);
+  if (secret === undefined || typeof body !== 'object' || body === null || 'hive_secret' in body) return body;
+  return { ...body, hive_secret: secret };
+}
+
+async function issuedSecret(response: Response): Promise<string | undefined> {
+  const ack = HeartbeatAck.safeParse(await response.json().catch(() => undefined));
+  return ack.success ? ack.data.hive_secret : undefined;
 }

@@ -2,7 +2,7 @@ import type { HiveHeartbeat, WorkerHeartbeat } from '../../contracts/heartbeat.j
 import type { LivenessSettings } from '../../machines/liveness.js';
 import type { LivenessChange, RegistryChange, RegistryKind } from '../../machines/registry-changes.js';
 import type { RegistryClock } from '../../machines/registry-clock.js';
-import { createQueenRegistry, type QueenRegistry } from '../../services/queen/registry.js';
+import { createQueenRegistry, type HiveVerdict, type QueenRegistry } from '../../services/queen/registry.js';
 import { discoveryHeartbeat, periodicHeartbeat, workerHeartbeat } from '../fixtures/examples.js';
 import { SteppingClock } from './stepping-clock.js';
 
@@ -34,7 +34,7 @@ export interface RegistryHarness {
 
 export function startRegistry(settings: LivenessSettings = DEFAULT_LIVENESS): RegistryHarness {
   const { timers, clock } = steppedClocks();
-  const registry = createQueenRegistry({ settings, clock, timers });
+  const registry = rememberingSecrets(createQueenRegistry({ settings, clock, timers }));
   const changes: RegistryHarness['changes'] = [];
   registry.onChanges((kind, batch) => {
     for (const change of batch) changes.push({ kind, change });
@@ -63,4 +63,29 @@ export function workerBeat(
   overrides: Partial<WorkerHeartbeat> = {},
 ): WorkerHeartbeat {
   return { ...structuredClone(workerHeartbeat), worker_id: workerId, hive_id: hiveId, ...overrides };
+}
+
+/**
+ * The registry as real senders use it: each hive heartbeat (and each worker heartbeat of that hive) carries the
+ * secret its hive id was issued, unless the heartbeat has its own `hive_secret`.
+ */
+export function rememberingSecrets(registry: QueenRegistry): QueenRegistry {
+  const secrets = new Map<string, string>();
+  const withSecret = <H extends { hive_id: string; hive_secret?: string }>(heartbeat: H): H => {
+    const secret = secrets.get(heartbeat.hive_id);
+    return secret === undefined || 'hive_secret' in heartbeat ? heartbeat : { ...heartbeat, hive_secret: secret };
+  };
+  const remember = (hiveId: string, verdict: HiveVerdict): HiveVerdict => {
+    if (verdict.ok && verdict.secret !== null) secrets.set(hiveId, verdict.secret);
+    return verdict;
+  };
+  return {
+    ...registry,
+    receiveHive: (heartbeat, source) =>
+      remember(heartbeat.hive_id, registry.receiveHive(withSecret(heartbeat), source)),
+    receiveWorker: (heartbeat, source) => registry.receiveWorker(withSecret(heartbeat), source),
+    submitHive: async (heartbeat, source) =>
+      remember(heartbeat.hive_id, await registry.submitHive(withSecret(heartbeat), source)),
+    submitWorker: (heartbeat, source) => registry.submitWorker(withSecret(heartbeat), source),
+  };
 }

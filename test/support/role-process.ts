@@ -16,13 +16,20 @@ export const DIST_ACTORS = `${path.dirname(roleScript('queen'))}/`;
 
 const running = new Set<number>();
 
-/** Starts `dist/actors/<role>.js` (without the test's own `APIARY_` environment) and waits for it to listen. */
+/**
+ * Starts `dist/actors/<role>.js` (without the test's own `APIARY_` environment) and waits for it to listen. A queen
+ * or hive keeps no state unless the test gives `--state-dir`: never the user's own.
+ */
 export async function startRole(
   role: Role,
   args: readonly string[],
   options: StartRoleOptions = {},
 ): Promise<RoleProcess> {
-  const started = await startRoleProcess(role, args, { ...options, env: options.env ?? withoutApiaryEnv(process.env) });
+  const stateless = role !== 'worker' && !args.some((arg) => arg.startsWith('--state-dir'));
+  const started = await startRoleProcess(role, stateless ? [...args, '--state-dir', 'none'] : args, {
+    ...options,
+    env: options.env ?? withoutApiaryEnv(process.env),
+  });
   track(started.pid);
   void started.exited.then(() => running.delete(started.pid));
   return started;

@@ -4,6 +4,8 @@ import { HiveHeartbeat, type MonitorData } from '../../../contracts/heartbeat.js
 import type { SendRequest } from '../../../machines/lifecycle.js';
 import type { SendOutcome } from '../../../machines/send-outcome.js';
 import { type CapabilitySource, createHivePayload } from '../../../services/hive/heartbeat-payload.js';
+import { loadHiveIdentity } from '../../../services/hive/identity.js';
+import { silentLogger } from '../../../services/logger.js';
 
 const MONITOR: MonitorData = {
   cpu_usage_percent: 12.5,
@@ -44,6 +46,7 @@ function payloadWith(source: CapabilitySource) {
     hiveUrl: 'http://10.0.0.5:7835',
     monitor: { latest: () => MONITOR },
     capabilities: source,
+    identity: loadHiveIdentity(null, 'hive-a', silentLogger),
     now: () => new Date('2025-10-30T14:52:01.000Z'),
   });
 }

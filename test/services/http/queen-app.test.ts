@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { EventPage, type HistoryEvent } from '../../../contracts/events.js';
 import { ErrorBody, HeartbeatAck } from '../../../contracts/heartbeat.js';
 import { QUEEN_PATHS, withId } from '../../../contracts/paths.js';
 import { HiveList, HiveView, QueenHealth, WorkerList, WorkerView } from '../../../contracts/registry.js';
@@ -47,6 +48,7 @@ describe('POST /v1/hive-heartbeat and /v1/worker-heartbeat', () => {
       status: 'ok',
       queen_epoch: QUEEN_EPOCH,
       resync: false,
+      hive_secret: expect.any(String),
     });
     expect((await ack(await q.post(QUEEN_PATHS.hiveHeartbeat, periodicHeartbeat))).resync).toBe(false);
     expect((await ack(await q.post(QUEEN_PATHS.hiveHeartbeat, changesHeartbeat))).resync).toBe(false);
@@ -209,18 +211,85 @@ describe('POST /v1/hive-heartbeat and /v1/worker-heartbeat', () => {
     expect(response.status).toBe(401);
   });
 
-  it('answers 409 to a second live hive with the same id, and changes nothing', async () => {
+  it('issues a secret in the first ack only, and answers 403 to a heartbeat without it, changing nothing', async () => {
+    const q = start();
+    const first = HeartbeatAck.parse(await (await q.post(QUEEN_PATHS.hiveHeartbeat, discoveryHeartbeat)).json());
+    expect(first.hive_secret?.length).toBeGreaterThanOrEqual(22);
+    const second = HeartbeatAck.parse(await (await q.post(QUEEN_PATHS.hiveHeartbeat, periodicHeartbeat)).json());
+    expect(second.hive_secret).toBeUndefined();
+    await q.post(QUEEN_PATHS.workerHeartbeat, workerHeartbeat);
+    const before = q.state();
+    const historyBefore = await events(q);
+    for (const impostor of [
+      { ...discoveryHeartbeat, boot_id: 'b-impostor', hive_url: 'http://192.168.1.99:7835', hive_secret: undefined },
+      { ...periodicHeartbeat, hive_secret: 'guessed' },
+    ]) {
+      const response = await q.post(QUEEN_PATHS.hiveHeartbeat, JSON.stringify(impostor));
+      expect(response.status).toBe(403);
+      expect(ErrorBody.parse(await response.json()).error).toContain('DELETE /v1/hives/');
+    }
+    const worker = await q.post(QUEEN_PATHS.workerHeartbeat, { ...workerHeartbeat, hive_secret: 'guessed' });
+    expect(worker.status).toBe(403);
+    expect(q.state()).toBe(before);
+    const refused = (await events(q)).slice(historyBefore.length);
+    // Once per source and id: the two hive impostors came from the same (unknown) source.
+    expect(refused.map((event) => [event.kind, event.type])).toEqual([
+      ['hive', 'identity_refused'],
+      ['worker', 'identity_refused'],
+    ]);
+  });
+
+  it('forgets a hive with its workers and its identity on DELETE, then registers it anew with a new secret', async () => {
+    const q = start();
+    const first = HeartbeatAck.parse(await (await q.post(QUEEN_PATHS.hiveHeartbeat, discoveryHeartbeat)).json());
+    await q.post(QUEEN_PATHS.workerHeartbeat, workerHeartbeat);
+    const hivePath = withId(QUEEN_PATHS.hive, discoveryHeartbeat.hive_id);
+    expect((await q.request(hivePath, { method: 'DELETE' })).status).toBe(204);
+    expect((await q.request(hivePath)).status).toBe(404);
+    expect((await q.request(withId(QUEEN_PATHS.worker, workerHeartbeat.worker_id))).status).toBe(404);
+    expect((await q.request(hivePath, { method: 'DELETE' })).status).toBe(404);
+    expect((await q.request(withId(QUEEN_PATHS.worker, 'nobody'), { method: 'DELETE' })).status).toBe(404);
+    const again = HeartbeatAck.parse(
+      await (
+        await q.post(QUEEN_PATHS.hiveHeartbeat, JSON.stringify({ ...discoveryHeartbeat, hive_secret: 'old' }))
+      ).json(),
+    );
+    expect(again.hive_secret).toBeDefined();
+    expect(again.hive_secret).not.toBe(first.hive_secret);
+    const forgotten = (await events(q)).filter((event) => event.type === 'forgotten');
+    expect(forgotten.map((event) => `${event.kind} ${event.id}`).sort()).toEqual([
+      `hive ${discoveryHeartbeat.hive_id}`,
+      `worker ${workerHeartbeat.worker_id}`,
+    ]);
+  });
+
+  it('pages the history with after, limit and next, filtered by kind and id', async () => {
     const q = start();
     await q.post(QUEEN_PATHS.hiveHeartbeat, discoveryHeartbeat);
-    const before = q.state();
-    const response = await q.post(QUEEN_PATHS.hiveHeartbeat, {
-      ...discoveryHeartbeat,
-      boot_id: 'b-impostor',
-      hive_url: 'http://192.168.1.99:7835',
-    });
-    expect(response.status).toBe(409);
-    expect(ErrorBody.parse(await response.json()).error).toContain('--hive-id');
-    expect(q.state()).toBe(before);
+    await q.post(QUEEN_PATHS.hiveHeartbeat, changesHeartbeat);
+    await q.post(QUEEN_PATHS.workerHeartbeat, workerHeartbeat);
+    const all = await events(q);
+    expect(all.map((event) => [event.kind, event.type])).toEqual([
+      ['hive', 'registered'],
+      ['hive', 'capabilities'],
+      ['worker', 'registered'],
+    ]);
+    const page = EventPage.parse(await (await q.request(`${QUEEN_PATHS.events}?limit=2`)).json());
+    expect(page.events).toEqual(all.slice(0, 2));
+    expect(page.next).toBe(all[1]?.seq);
+    const rest = EventPage.parse(await (await q.request(`${QUEEN_PATHS.events}?after=${page.next}`)).json());
+    expect(rest).toEqual({ events: all.slice(2), next: null });
+    const workers = EventPage.parse(
+      await (await q.request(`${QUEEN_PATHS.events}?kind=worker&id=${workerHeartbeat.worker_id}`)).json(),
+    );
+    expect(workers.events).toEqual(all.slice(2));
+    const bad = await q.request(`${QUEEN_PATHS.events}?limit=1001&kind=queen`);
+    expect(bad.status).toBe(400);
+    expect(
+      ErrorBody.parse(await bad.json())
+        .issues?.map((issue) => issue.path)
+        .sort(),
+    ).toEqual(['kind', 'limit']);
   });
 
   it('counts heartbeats by kind and result', async () => {
@@ -368,3 +437,8 @@ describe('unknown routes', () => {
     expect(ErrorBody.parse(await response.json()).error).toContain('/v1/nothing');
   });
 });
+
+async function events(q: QueenAppHarness): Promise<HistoryEvent[]> {
+  const page = EventPage.parse(await (await q.request(`${QUEEN_PATHS.events}?limit=1000`)).json());
+  return page.events;
+}

@@ -1,6 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createQueenRegistry, type QueenRegistry } from '../../../services/queen/registry.js';
-import { DEFAULT_LIVENESS, hiveBeat, steppedClocks, WALL_BASE, workerBeat } from '../../support/queen-registry.js';
+import {
+  DEFAULT_LIVENESS,
+  hiveBeat,
+  rememberingSecrets,
+  steppedClocks,
+  WALL_BASE,
+  workerBeat,
+} from '../../support/queen-registry.js';
 
 let registry: QueenRegistry | undefined;
 afterEach(() => {
@@ -10,7 +17,7 @@ afterEach(() => {
 
 function start(batch: boolean) {
   const { timers, clock } = steppedClocks();
-  const r = createQueenRegistry({ settings: DEFAULT_LIVENESS, clock, timers, batch });
+  const r = rememberingSecrets(createQueenRegistry({ settings: DEFAULT_LIVENESS, clock, timers, batch }));
   registry = r;
   const events: string[] = [];
   r.actor.system.inspect({
@@ -28,16 +35,16 @@ describe('queen registry host', () => {
     events.length = 0;
     const answers = Promise.all([
       registry.submitHive(hiveBeat('h2', {}, true)),
-      registry.submitHive(hiveBeat('h1', { boot_id: 'b-impostor', hive_url: 'http://192.168.1.99:7835' })),
+      registry.submitHive(hiveBeat('h1', { boot_id: 'b-impostor', hive_secret: 'guessed' })),
       registry.submitHive(hiveBeat('h3')),
       registry.submitWorker(workerBeat('w1', 'h1')),
-      registry.submitWorker(workerBeat('w2', 'h3')),
+      registry.submitWorker(workerBeat('w2', 'h4')),
     ]);
     expect(registry.hives.get('h3')).toBeUndefined();
     const [h2, impostor, h3] = await answers;
-    expect(h2).toEqual({ ok: true, resync: 'unknown' });
+    expect(h2).toMatchObject({ ok: true, resync: 'unknown' });
     expect(impostor?.ok).toBe(false);
-    expect(h3).toEqual({ ok: true, resync: null });
+    expect(h3).toMatchObject({ ok: true, resync: null });
     expect(events).toEqual(['HIVE_HEARTBEATS', 'WORKER_HEARTBEATS']);
     expect(registry.workers.size).toBe(2);
   });
@@ -56,10 +63,11 @@ describe('queen registry host', () => {
     expect(registry.workers.get('w1')?.liveness).toBe('suspect');
   });
 
-  it('applies each submitted heartbeat before its promise settles when not batching', () => {
+  it('applies each submitted heartbeat before its promise settles when not batching', async () => {
     const { registry, events } = start(false);
-    void registry.submitHive(hiveBeat('h1'));
+    const hive = registry.submitHive(hiveBeat('h1'));
     expect(registry.hives.get('h1')?.liveness).toBe('online');
+    await hive;
     void registry.submitWorker(workerBeat('w1', 'h1'));
     expect(registry.workers.get('w1')?.liveness).toBe('online');
     expect(events).toEqual(['HIVE_HEARTBEATS', 'WORKER_HEARTBEATS']);

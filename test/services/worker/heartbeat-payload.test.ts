@@ -42,6 +42,7 @@ describe('worker heartbeat payload', () => {
       status: () => status,
       requestsServed: () => served,
       startedAt: 1_000,
+      hiveSecret: () => undefined,
       now: () => now,
     });
     expect(build({ queenUrl: 'http://q', reason: 'discovery', full: true })).toMatchObject({

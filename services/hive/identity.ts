@@ -1,0 +1,82 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { HiveSecret, Id } from '../../contracts/common.js';
+import type { Logger } from '../logger.js';
+
+/**
+ * The hive's identity (PROTOCOL §8.2): the secret its queen issued at its first registration, kept in
+ * `<state-dir>/identity.json` (mode 0600) so a restarted hive is still itself, and sent in every heartbeat.
+ */
+
+export const IDENTITY_FILE = 'identity.json';
+
+const StoredIdentity = z.object({ hive_id: Id, hive_secret: HiveSecret });
+type StoredIdentity = z.infer<typeof StoredIdentity>;
+
+export interface HiveIdentity {
+  /** The secret to send; undefined before the first registration. */
+  secret(): string | undefined;
+  /** A queen issued a secret: kept, written, and told to the listeners. */
+  learn(secret: string): void;
+  /** Called with every new secret; returns the unsubscribe. */
+  onChange(listener: (secret: string) => void): () => void;
+}
+
+/** The identity of `hiveId` kept in `stateDir` (none kept when null); a file for another hive id is ignored. */
+export function loadHiveIdentity(stateDir: string | null, hiveId: string, logger: Logger): HiveIdentity {
+  const file = stateDir === null ? null : path.join(stateDir, IDENTITY_FILE);
+  let current = file === null ? undefined : readSecret(file, hiveId, logger);
+  const listeners = new Set<(secret: string) => void>();
+  return {
+    secret: () => current,
+    learn(secret) {
+      if (secret === current) return;
+      current = secret;
+      if (file !== null) writeSecret(file, { hive_id: hiveId, hive_secret: secret }, logger);
+      logger.info('identity issued by the queen', { kept_in: file });
+      for (const listener of listeners) listener(secret);
+    },
+    onChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}
+
+function readSecret(file: string, hiveId: string, logger: Logger): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if (error instanceof Error && 'code' in error && error.code === 'ENOENT') return undefined;
+    logger.warn('identity file unreadable; registering anew', { file, error });
+    return undefined;
+  }
+  const parsed = StoredIdentity.safeParse(safeJson(text));
+  if (!parsed.success) {
+    logger.warn('identity file malformed; registering anew', { file });
+    return undefined;
+  }
+  return parsed.data.hive_id === hiveId ? parsed.data.hive_secret : undefined;
+}
+
+/** Written aside, then renamed: a crash never leaves half a secret. */
+function writeSecret(file: string, identity: StoredIdentity, logger: Logger): void {
+  try {
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    const aside = `${file}.${process.pid}.tmp`;
+    writeFileSync(aside, `${JSON.stringify(identity)}\n`, { mode: 0o600 });
+    renameSync(aside, file);
+  } catch (error) {
+    logger.error('identity could not be kept: a restart of this hive will be refused by its queen', { file, error });
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,123 @@
+import type { HistoryEvent } from '../../contracts/events.js';
+import type { HiveRegistryReader } from '../../machines/hive-store.js';
+import type { RegistryChange, RegistryKind } from '../../machines/registry-changes.js';
+import type { WorkerRegistryReader } from '../../machines/worker-store.js';
+import type { Logger } from '../logger.js';
+import type { NewEvent, StateBatch, StateStore } from '../store/state-store.js';
+import { hiveRecord, workerRecord } from './records.js';
+
+/**
+ * Writes the registries to the state store off the heartbeat path: a change only marks its entry dirty and queues
+ * its history event; every flush period one batch writes the dirty entries as they are then, and the events.
+ */
+export interface JournalOptions {
+  store: StateStore;
+  hives: HiveRegistryReader;
+  workers: WorkerRegistryReader;
+  logger: Logger;
+  /** The longest a change waits for its write. */
+  flushMs: number;
+}
+
+export interface Journal {
+  note(kind: RegistryKind, changes: readonly RegistryChange[]): void;
+  /** Writes what is pending now. */
+  flush(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function createJournal(options: JournalOptions): Journal {
+  const { store, hives, workers, logger } = options;
+  const dirty: Record<RegistryKind, Set<string>> = { hive: new Set(), worker: new Set() };
+  let events: NewEvent[] = [];
+  let failing = false;
+  let timer: NodeJS.Timeout | undefined;
+
+  const batch = (): StateBatch => {
+    const taken: StateBatch = { hives: [], workers: [], removedHives: [], removedWorkers: [], events };
+    for (const id of dirty.hive) {
+      const entry = hives.get(id);
+      if (entry) taken.hives.push(hiveRecord(entry));
+      else taken.removedHives.push(id);
+    }
+    for (const id of dirty.worker) {
+      const entry = workers.get(id);
+      if (entry) taken.workers.push(workerRecord(entry));
+      else taken.removedWorkers.push(id);
+    }
+    dirty.hive.clear();
+    dirty.worker.clear();
+    events = [];
+    return taken;
+  };
+
+  const flush = async (): Promise<void> => {
+    clearTimeout(timer);
+    timer = undefined;
+    try {
+      await store.write(batch());
+      if (failing) logger.info('state writes work again');
+      failing = false;
+    } catch (error) {
+      // Logged once per run of failures: a full disk must not flood the log every flush.
+      if (!failing) logger.error('state write failed; the queen keeps running from memory', { error });
+      failing = true;
+    }
+  };
+
+  return {
+    note(kind, changes) {
+      for (const change of changes) {
+        if (change.type !== 'identity_refused') dirty[kind].add(change.id);
+        const event = historyEvent(kind, change);
+        if (event) events.push(event);
+      }
+      if (timer === undefined) {
+        timer = setTimeout(() => void flush(), options.flushMs);
+        timer.unref();
+      }
+    },
+    flush,
+    async stop() {
+      await flush();
+    },
+  };
+}
+
+/** The history event of a change; none for a plain heartbeat. */
+function historyEvent(kind: RegistryKind, change: RegistryChange): NewEvent | null {
+  switch (change.type) {
+    case 'entry':
+      return null;
+    case 'capabilities':
+      return {
+        time: iso(change.at),
+        kind,
+        id: change.id,
+        type: 'capabilities',
+        detail: {
+          capabilities_version: change.version,
+          ...(change.changes ? { changes: change.changes } : { replaced: true }),
+        },
+      };
+    case 'identity_refused':
+      return { time: iso(change.at), kind, id: change.id, type: 'identity_refused', detail: { source: change.source } };
+    case 'liveness': {
+      const type: HistoryEvent['type'] =
+        change.from === null ? 'registered' : change.to === 'forgotten' ? 'forgotten' : 'liveness';
+      return {
+        time: iso(change.at),
+        kind,
+        id: change.id,
+        type,
+        ...(change.from === null ? {} : { from: change.from }),
+        to: change.to,
+        reason: change.reason,
+      };
+    }
+  }
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}

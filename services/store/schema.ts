@@ -1,0 +1,17 @@
+/**
+ * The queen database's schema as numbered migrations: migration i (1-based) brings `user_version` from i - 1 to i.
+ * Append only; never edit one that shipped.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE hives (id TEXT PRIMARY KEY, record TEXT NOT NULL) WITHOUT ROWID;
+   CREATE TABLE workers (id TEXT PRIMARY KEY, hive_id TEXT NOT NULL, record TEXT NOT NULL) WITHOUT ROWID;
+   CREATE TABLE events (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     time INTEGER NOT NULL,
+     kind TEXT NOT NULL,
+     id TEXT NOT NULL,
+     event TEXT NOT NULL
+   );
+   CREATE INDEX events_by_entry ON events (kind, id, seq);
+   CREATE INDEX events_by_time ON events (time);`,
+];

@@ -1,0 +1,148 @@
+import { mkdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { EventPage, EventQuery, HistoryEvent } from '../../contracts/events.js';
+import { MIGRATIONS } from './schema.js';
+import {
+  type HiveRecord,
+  type NewEvent,
+  type StateBatch,
+  type StateStore,
+  StateStoreError,
+  type StoredState,
+  type WorkerRecord,
+} from './state-store.js';
+
+/**
+ * The queen's state in SQLite (`queen.db` in the state directory, WAL mode), or in memory for `--state-dir none`.
+ * The database is locked exclusively for the process's life, so a second queen on the same directory fails at once.
+ */
+
+export const DB_FILE = 'queen.db';
+
+export function openSqliteStore(dir: string | null): StateStore {
+  const file = dir === null ? ':memory:' : path.join(dir, DB_FILE);
+  let db: Database.Database;
+  try {
+    if (dir !== null) mkdirSync(dir, { recursive: true });
+    // No busy wait: another queen holding the lock is an error now, not in five seconds.
+    db = new Database(file, { timeout: 0 });
+  } catch (error) {
+    throw stateError(file, error);
+  }
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.pragma('synchronous = NORMAL');
+    migrate(db);
+    // Takes the exclusive lock now rather than at the first batch.
+    db.exec('BEGIN IMMEDIATE; COMMIT;');
+  } catch (error) {
+    db.close();
+    throw stateError(file, error);
+  }
+  return sqliteStore(db, dir === null ? null : file);
+}
+
+function migrate(db: Database.Database): void {
+  const version = Number(db.pragma('user_version', { simple: true }));
+  if (version > MIGRATIONS.length) {
+    throw new Error(`schema version ${version} is newer than this queen knows (${MIGRATIONS.length})`);
+  }
+  MIGRATIONS.slice(version).forEach((sql, index) => {
+    db.transaction(() => {
+      db.exec(sql);
+      db.pragma(`user_version = ${version + index + 1}`);
+    })();
+  });
+}
+
+/** One line an operator can act on, from SQLite's or the file system's error. */
+function stateError(file: string, error: unknown): StateStoreError {
+  const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
+  const message = error instanceof Error ? error.message : String(error);
+  const why =
+    code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED'
+      ? 'it is locked by another process (is another queen running on this --state-dir?)'
+      : code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT'
+        ? 'it is not a valid database (corrupt?): move it away to start afresh'
+        : code === 'SQLITE_READONLY' || code === 'SQLITE_CANTOPEN' || code === 'EACCES' || code === 'EROFS'
+          ? 'it cannot be written (read-only directory or disk?)'
+          : 'it cannot be used';
+  return new StateStoreError(`state database ${file}: ${why} (${message})`);
+}
+
+interface EventRow {
+  seq: number;
+  event: string;
+}
+
+function sqliteStore(db: Database.Database, file: string | null): StateStore {
+  const putHive = db.prepare<[string, string]>('INSERT OR REPLACE INTO hives (id, record) VALUES (?, ?)');
+  const putWorker = db.prepare<[string, string, string]>(
+    'INSERT OR REPLACE INTO workers (id, hive_id, record) VALUES (?, ?, ?)',
+  );
+  const dropHive = db.prepare<[string]>('DELETE FROM hives WHERE id = ?');
+  const dropWorker = db.prepare<[string]>('DELETE FROM workers WHERE id = ?');
+  const addEvent = db.prepare<[number, string, string, string]>(
+    'INSERT INTO events (time, kind, id, event) VALUES (?, ?, ?, ?)',
+  );
+  const prune = db.prepare<[number]>('DELETE FROM events WHERE time < ?');
+  const write = db.transaction((batch: StateBatch) => {
+    for (const hive of batch.hives) putHive.run(hive.id, JSON.stringify(hive));
+    for (const worker of batch.workers) putWorker.run(worker.id, worker.heartbeat.hive_id, JSON.stringify(worker));
+    for (const id of batch.removedHives) dropHive.run(id);
+    for (const id of batch.removedWorkers) dropWorker.run(id);
+    for (const event of batch.events) addEvent.run(Date.parse(event.time), event.kind, event.id, JSON.stringify(event));
+  });
+
+  return {
+    describe: () => ({ path: file, bytes: file === null ? 0 : sizeOf(file) }),
+    load: async (): Promise<StoredState> => ({
+      hives: db
+        .prepare<[], { record: string }>('SELECT record FROM hives')
+        .all()
+        .map((row): HiveRecord => JSON.parse(row.record)),
+      workers: db
+        .prepare<[], { record: string }>('SELECT record FROM workers')
+        .all()
+        .map((row): WorkerRecord => JSON.parse(row.record)),
+    }),
+    write: async (batch) => {
+      write(batch);
+    },
+    events: async (query: EventQuery): Promise<EventPage> => {
+      const where = ['seq > @after'];
+      if (query.kind !== undefined) where.push('kind = @kind');
+      if (query.id !== undefined) where.push('id = @id');
+      const rows = db
+        .prepare<Record<string, string | number>, EventRow>(
+          `SELECT seq, event FROM events WHERE ${where.join(' AND ')} ORDER BY seq LIMIT @limit`,
+        )
+        .all({ ...query, limit: query.limit + 1 });
+      const page = rows.slice(0, query.limit).map((row): HistoryEvent => ({ seq: row.seq, ...parseEvent(row.event) }));
+      return { events: page, next: rows.length > query.limit ? (page.at(-1)?.seq ?? null) : null };
+    },
+    prune: async (before) => prune.run(before).changes,
+    close: async () => {
+      db.close();
+    },
+  };
+}
+
+function parseEvent(text: string): NewEvent {
+  return JSON.parse(text);
+}
+
+/** The database with its write-ahead log. */
+function sizeOf(file: string): number {
+  let bytes = 0;
+  for (const part of [file, `${file}-wal`]) {
+    try {
+      bytes += statSync(part).size;
+    } catch {
+      // No log yet.
+    }
+  }
+  return bytes;
+}

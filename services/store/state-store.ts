@@ -1,0 +1,67 @@
+import type { Capabilities } from '../../contracts/capabilities.js';
+import type { EventPage, EventQuery, HistoryEvent } from '../../contracts/events.js';
+import type { HiveReport, WorkerReport } from '../../contracts/heartbeat.js';
+import type { Liveness } from '../../contracts/registry.js';
+
+/**
+ * The queen's durable state, whatever keeps it (SQLite here; another backend implements the same interface):
+ * hives, workers and the event history. Writes are handed over in batches and may complete later; reads happen at
+ * start-up and for the history.
+ */
+
+/** A hive as kept: what the queen knew of it at the last write. */
+export interface HiveRecord {
+  id: string;
+  liveness: Liveness;
+  expected: boolean;
+  /** Queen wall clock (epoch ms) of its latest heartbeat; null while never heard from. */
+  lastSeen: number | null;
+  clockOffsetMs: number | null;
+  hiveUrl: string | null;
+  /** Its latest heartbeat without capabilities or secret. */
+  report: HiveReport | null;
+  capabilities: Capabilities | null;
+  capabilitiesVersion: number | null;
+  /** Hash of its identity secret; null before its first heartbeat. */
+  secretHash: string | null;
+}
+
+export interface WorkerRecord {
+  id: string;
+  liveness: Liveness;
+  lastSeen: number;
+  heartbeat: WorkerReport;
+}
+
+/** An event to append; the store numbers it. */
+export type NewEvent = Omit<HistoryEvent, 'seq'>;
+
+/** One batch of writes, applied all or nothing. */
+export interface StateBatch {
+  hives: HiveRecord[];
+  workers: WorkerRecord[];
+  removedHives: string[];
+  removedWorkers: string[];
+  events: NewEvent[];
+}
+
+export interface StoredState {
+  hives: HiveRecord[];
+  workers: WorkerRecord[];
+}
+
+export interface StateStore {
+  /** Where the state lives (null: nowhere that outlives the process) and its size in bytes. */
+  describe(): { path: string | null; bytes: number };
+  load(): Promise<StoredState>;
+  write(batch: StateBatch): Promise<void>;
+  events(query: EventQuery): Promise<EventPage>;
+  /** Drops the events older than `before` (epoch ms); resolves to how many. */
+  prune(before: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** The state cannot be used (corrupt, held by another queen, not writable): the queen must not start. */
+export class StateStoreError extends Error {
+  override name = 'StateStoreError';
+}
