@@ -219,16 +219,15 @@ function mebibytesToGigabytes(mib: number): number {
   return Math.round((mib / 1024) * 1000) / 1000;
 }
 
+/** Only what the driver reported: an unknown value is left out, never sent as 0 (which would read as idle). */
 function deviceData(gpu: GpuReading): DeviceMonitorData {
-  const temperature = gpu.temperatureC;
+  const { memoryUsedMiB: used, memoryTotalMiB: total, temperatureC: celsius, utilizationPercent: busy } = gpu;
   return {
     device_id: `GPU-${gpu.index}`,
-    // The contract requires numbers: memory nvidia-smi cannot report (unified-memory boards) shows as 0.
-    vram_used_gb: mebibytesToGigabytes(Math.max(0, gpu.memoryUsedMiB ?? 0)),
-    vram_total_gb: mebibytesToGigabytes(Math.max(0, gpu.memoryTotalMiB ?? 0)),
-    ...(temperature !== undefined && temperature >= -100 && temperature <= 200
-      ? { temperature_celsius: temperature }
-      : {}),
+    ...(used !== undefined && used >= 0 ? { vram_used_gb: mebibytesToGigabytes(used) } : {}),
+    ...(total !== undefined && total >= 0 ? { vram_total_gb: mebibytesToGigabytes(total) } : {}),
+    ...(celsius !== undefined && celsius >= -100 && celsius <= 200 ? { temperature_celsius: celsius } : {}),
+    ...(busy !== undefined && busy >= 0 && busy <= 100 ? { utilization_percent: busy } : {}),
   };
 }
 

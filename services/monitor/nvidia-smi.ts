@@ -7,6 +7,7 @@ export interface GpuReading {
   memoryUsedMiB: number | undefined;
   memoryTotalMiB: number | undefined;
   temperatureC: number | undefined;
+  utilizationPercent: number | undefined;
   computeCapability: string | undefined;
 }
 
@@ -17,7 +18,7 @@ export type NvidiaSmiResult =
   | { kind: 'timeout' }
   | { kind: 'failed'; message: string };
 
-const BASE_FIELDS = ['index', 'name', 'memory.used', 'memory.total', 'temperature.gpu'] as const;
+const BASE_FIELDS = ['index', 'name', 'memory.used', 'memory.total', 'temperature.gpu', 'utilization.gpu'] as const;
 const MAX_OUTPUT_BYTES = 1024 * 1024;
 
 /** The arguments of one query; drivers older than 510 do not know `compute_cap`. */
@@ -28,7 +29,7 @@ export function nvidiaSmiArgs(withComputeCap: boolean): string[] {
 
 /** Parses `--format=csv,noheader,nounits` output; lines that are not a GPU are skipped. */
 export function parseNvidiaSmi(output: string, withComputeCap: boolean): GpuReading[] {
-  const tailCount = withComputeCap ? 4 : 3;
+  const tailCount = withComputeCap ? 5 : 4;
   const gpus: GpuReading[] = [];
   for (const line of output.split(/\r?\n/)) {
     const fields = line.split(',').map((field) => field.trim());
@@ -37,7 +38,7 @@ export function parseNvidiaSmi(output: string, withComputeCap: boolean): GpuRead
     if (fields[0] === '' || !Number.isInteger(index) || index < 0) continue;
     // A name may itself hold commas: it is everything between the index and the fixed numeric tail.
     const name = fields.slice(1, fields.length - tailCount).join(', ');
-    const [used, total, temperature, computeCap] = fields.slice(fields.length - tailCount);
+    const [used, total, temperature, utilization, computeCap] = fields.slice(fields.length - tailCount);
     const capability = withComputeCap ? text(computeCap) : undefined;
     gpus.push({
       index,
@@ -45,6 +46,7 @@ export function parseNvidiaSmi(output: string, withComputeCap: boolean): GpuRead
       memoryUsedMiB: number(used),
       memoryTotalMiB: number(total),
       temperatureC: number(temperature),
+      utilizationPercent: number(utilization),
       computeCapability: capability,
     });
   }

@@ -201,7 +201,7 @@ describe('hive process', () => {
   it('reads its GPUs through one nvidia-smi loop on its PATH, which ends with the hive, stopped or killed', async () => {
     const fake = await createFakeNvidiaSmi();
     try {
-      await fake.answer(['0, NVIDIA L4, 1024, 23034, 40, 8.9', '1, NVIDIA L4, 0, 23034, 35, 8.9'].join('\n'));
+      await fake.answer(['0, NVIDIA L4, 1024, 23034, 40, 12, 8.9', '1, NVIDIA L4, 0, 23034, 35, 0, 8.9'].join('\n'));
       const env = { ...withoutApiaryEnv(process.env), PATH: `${fake.dir}${path.delimiter}${process.env.PATH ?? ''}` };
       const queen = await startQueen();
       const hiveId = `hive-${randomUUID().slice(0, 8)}`;
@@ -210,7 +210,7 @@ describe('hive process', () => {
         const hive = await startRole('hive', hiveArgs(hiveId, ['--queen-url', queen.url]), { env });
         const view = await onlineHive(queen, hiveId);
         expect(view.capabilities?.devices.map((device) => device.id)).toEqual(['GPU-0', 'GPU-1', 'CPU-0']);
-        await fake.answer(['0, NVIDIA L4, 2048, 23034, 41, 8.9', '1, NVIDIA L4, 0, 23034, 35, 8.9'].join('\n'));
+        await fake.answer(['0, NVIDIA L4, 2048, 23034, 41, 55, 8.9', '1, NVIDIA L4, 0, 23034, 35, 0, 8.9'].join('\n'));
         await eventually(async () => {
           const latest = await hiveAt(queen, hiveId);
           return latest?.monitor_data?.devices[0]?.vram_used_gb === 2 ? true : undefined;

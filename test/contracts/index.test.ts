@@ -52,7 +52,14 @@ const SAMPLES: Record<string, readonly unknown[]> = {
   ChangeAction: ['added', 'removed'],
   ModelChange: capabilityChanges.models,
   WorkerTypeChange: capabilityChanges.workers,
-  CapabilityChanges: [capabilityChanges],
+  DeviceChange: [
+    { action: 'removed', id: 'GPU-1', name: 'NVIDIA GeForce RTX 3090', device_type: 'gpu', vram_gb: 24 },
+    { action: 'added', id: 'GPU-1', name: 'NVIDIA GeForce RTX 3090', device_type: 'gpu' },
+  ],
+  CapabilityChanges: [
+    capabilityChanges,
+    { ...capabilityChanges, devices: [{ action: 'removed', id: 'GPU-1', name: 'GPU', device_type: 'gpu' }] },
+  ],
   // heartbeat
   DeviceMonitorData: monitorData.devices,
   MonitorData: [monitorData],

@@ -11,9 +11,10 @@ import { nvidiaSmiLoopArgs } from '../../../services/monitor/nvidia-smi-loop.js'
 import { createFakeNvidiaSmi, type FakeNvidiaSmi } from '../../fixtures/fake-nvidia-smi.js';
 import { isRunning } from '../../support/process-tree.js';
 
-const TWO_GPUS = ['0, NVIDIA GeForce RTX 4090, 2048, 24564, 51, 8.9', '1, NVIDIA RTX A6000, 0, 49140, 0, 8.6'].join(
-  '\n',
-);
+const TWO_GPUS = [
+  '0, NVIDIA GeForce RTX 4090, 2048, 24564, 51, 37, 8.9',
+  '1, NVIDIA RTX A6000, 0, 49140, 0, 0, 8.6',
+].join('\n');
 
 let fake: FakeNvidiaSmi;
 let monitor: Monitor | undefined;
@@ -77,7 +78,7 @@ describe('monitor', () => {
     expect(Number.isInteger(data.uptime_seconds)).toBe(true);
     expect(Math.abs(data.uptime_seconds - os.uptime())).toBeLessThanOrEqual(5);
     expect(Date.parse(data.collected_at ?? '')).toBeGreaterThanOrEqual(before - 1);
-    for (const device of data.devices) expect(device.vram_used_gb).toBeLessThanOrEqual(device.vram_total_gb);
+    for (const device of data.devices) expect(device.vram_used_gb ?? 0).toBeLessThanOrEqual(device.vram_total_gb ?? 0);
     expect(started().cpuName()).not.toBe('');
     expect(logs.filter((line) => line.level === 'warn')).toEqual([]);
   });
@@ -87,8 +88,8 @@ describe('monitor', () => {
     vi.stubEnv('PATH', `${fake.dir}${path.delimiter}${process.env.PATH ?? ''}`);
     await start();
     expect(started().latest().devices).toEqual([
-      { device_id: 'GPU-0', vram_used_gb: 2, vram_total_gb: 23.988, temperature_celsius: 51 },
-      { device_id: 'GPU-1', vram_used_gb: 0, vram_total_gb: 47.988, temperature_celsius: 0 },
+      { device_id: 'GPU-0', vram_used_gb: 2, vram_total_gb: 23.988, temperature_celsius: 51, utilization_percent: 37 },
+      { device_id: 'GPU-1', vram_used_gb: 0, vram_total_gb: 47.988, temperature_celsius: 0, utilization_percent: 0 },
     ]);
     expect(started().gpus()).toEqual([
       { index: 0, name: 'NVIDIA GeForce RTX 4090', vram_gb: 23.988, compute_capability: '8.9' },
@@ -134,13 +135,15 @@ describe('monitor', () => {
   });
 
   it('leaves out what nvidia-smi cannot report, and keeps zeros', async () => {
-    await fake.answer(['0, NVIDIA GH200, [N/A], [N/A], N/A, [N/A]', '1, Tesla T4, 0, 15360, 0, 7.5'].join('\n'));
+    await fake.answer(
+      ['0, NVIDIA GH200, [N/A], [N/A], N/A, [Not Supported], [N/A]', '1, Tesla T4, 0, 15360, 0, 0, 7.5'].join('\n'),
+    );
     await start({ nvidiaSmi: fake.path });
     const data = started().latest();
     expect(MonitorData.safeParse(data).success).toBe(true);
     expect(data.devices).toEqual([
-      { device_id: 'GPU-0', vram_used_gb: 0, vram_total_gb: 0 },
-      { device_id: 'GPU-1', vram_used_gb: 0, vram_total_gb: 15, temperature_celsius: 0 },
+      { device_id: 'GPU-0' },
+      { device_id: 'GPU-1', vram_used_gb: 0, vram_total_gb: 15, temperature_celsius: 0, utilization_percent: 0 },
     ]);
     expect(started().gpus()).toEqual([
       { index: 0, name: 'NVIDIA GH200' },
