@@ -94,6 +94,7 @@ export async function startHive(options: HiveOptions, overrides: HiveOverrides =
         workersDir: options.workersDir,
         devices: scanDevices(gpus, monitor.cpuName()),
         builtInWorkers: builtInWorkerTypes(gpus.length > 0),
+        settleMs: options.settle,
         logger,
       });
       await created.start().catch((error: unknown) => {
@@ -130,6 +131,7 @@ export async function startHive(options: HiveOptions, overrides: HiveOverrides =
     inspect: inspector.inspect,
   });
   const unsubscribe = tracker.onChange(() => sender.changed());
+  const unwatchGpus = monitor.onGpusChanged(() => tracker.setDevices(scanDevices(monitor.gpus(), monitor.cpuName())));
 
   const workers = createWorkerManager({
     hiveId: options.hiveId,
@@ -165,6 +167,7 @@ export async function startHive(options: HiveOptions, overrides: HiveOverrides =
 
   const stop = async (): Promise<void> => {
     await workers.stopAll();
+    unwatchGpus();
     unsubscribe();
     await sender.stop();
     await server.close(options.requestTimeout);

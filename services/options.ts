@@ -147,6 +147,11 @@ export const hiveOptions = {
     description: 'model files found here are the models',
   },
   'workers-dir': { kind: 'path', default: '~/.config/apiary/workers', description: 'worker-type manifests (*.json)' },
+  settle: {
+    kind: 'duration',
+    default: '2s',
+    description: 'a model or manifest file counts once it has not changed for this long',
+  },
   'probe-interval': {
     kind: 'duration',
     default: '60s',

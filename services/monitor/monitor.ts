@@ -33,6 +33,8 @@ export interface Monitor {
   latest(): MonitorData;
   /** The GPUs of the last successful `nvidia-smi` reading. */
   gpus(): readonly GpuInfo[];
+  /** Called after a reading whose GPUs differ from the previous one's (one fell off the bus, or came back). */
+  onGpusChanged(listener: () => void): () => void;
   /** The CPU's brand as read at start; empty when unknown. */
   cpuName(): string;
 }
@@ -71,6 +73,9 @@ export function createMonitor(options: MonitorOptions): Monitor {
   let loopFailures = 0;
   let loopAllowedAt = 0;
   let loopStartedAt = 0;
+  const gpuListeners = new Set<() => void>();
+  /** The GPUs of the previous reading, as compared text; null before the first. */
+  let gpuKey: string | null = null;
 
   /** Logs a source's problem when it starts and its recovery when it ends: never a line per period. */
   function report(source: string, problem: string | null): void {
@@ -153,6 +158,15 @@ export function createMonitor(options: MonitorOptions): Monitor {
     await Promise.all([collectCpu(), collectMemory(), collectGpus()]);
     uptimeSeconds = Math.floor(os.uptime());
     snapshot = build();
+    const key = JSON.stringify(gpus());
+    if (key === gpuKey) return;
+    const first = gpuKey === null;
+    gpuKey = key;
+    if (!first) for (const listener of gpuListeners) listener();
+  }
+
+  function gpus(): GpuInfo[] {
+    return gpuMissing ? [] : (gpuReadings?.value ?? []).slice(0, LIMITS.devices).map(gpuInfo);
   }
 
   function build(): MonitorData {
@@ -190,7 +204,11 @@ export function createMonitor(options: MonitorOptions): Monitor {
       loop = null;
     },
     latest: () => snapshot,
-    gpus: () => (gpuMissing ? [] : (gpuReadings?.value ?? []).slice(0, LIMITS.devices).map(gpuInfo)),
+    gpus,
+    onGpusChanged(listener) {
+      gpuListeners.add(listener);
+      return () => gpuListeners.delete(listener);
+    },
     cpuName: () => cpuBrand,
   };
 }

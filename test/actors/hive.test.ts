@@ -227,6 +227,38 @@ describe('hive process', () => {
     }
   });
 
+  it('reports a GPU that falls off the bus as a capability change, and the same GPU back again', async () => {
+    const fake = await createFakeNvidiaSmi();
+    try {
+      const gpus = ['0, NVIDIA L4, 1024, 23034, 40, 12, 8.9', '1, NVIDIA L4, 0, 23034, 35, 0, 8.9'];
+      await fake.answer(gpus.join('\n'));
+      const env = { ...withoutApiaryEnv(process.env), PATH: `${fake.dir}${path.delimiter}${process.env.PATH ?? ''}` };
+      const queen = await startQueen();
+      const hiveId = `hive-${randomUUID().slice(0, 8)}`;
+      await startRole('hive', hiveArgs(hiveId, ['--queen-url', queen.url]), { env });
+      await onlineHive(queen, hiveId);
+      const devicesAtQueen = (ids: string[]) => async () => {
+        const view = await hiveAt(queen, hiveId);
+        const now = view?.capabilities?.devices.map((device) => device.id);
+        return JSON.stringify(now) === JSON.stringify(ids) ? view : undefined;
+      };
+      await fake.answer(gpus[0] ?? '');
+      const lost = await eventually(devicesAtQueen(['GPU-0', 'CPU-0']), 'GPU-1 gone from the capabilities');
+      expect(lost.monitor_data?.devices.map((device) => device.device_id)).toEqual(['GPU-0']);
+      await fake.answer(gpus.join('\n'));
+      const back = await eventually(devicesAtQueen(['GPU-0', 'GPU-1', 'CPU-0']), 'GPU-1 back in the capabilities');
+      expect(back.capabilities?.devices[1]).toEqual({
+        id: 'GPU-1',
+        name: 'NVIDIA L4',
+        device_type: 'gpu',
+        vram_gb: 22.494,
+        compute_capability: '8.9',
+      });
+    } finally {
+      await fake.remove();
+    }
+  });
+
   it('takes its spawned workers down with it when killed with SIGKILL: no orphan serves on under an offline hive', async () => {
     const hiveId = `hive-${randomUUID().slice(0, 8)}`;
     const queen = await startQueen();

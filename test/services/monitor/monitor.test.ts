@@ -151,6 +151,34 @@ describe('monitor', () => {
     ]);
   });
 
+  it('tells when a GPU falls out of the answer and when it comes back', async () => {
+    await fake.answer(TWO_GPUS);
+    await start({ periodMs: 20, nvidiaSmi: fake.path });
+    const changes: number[][] = [];
+    started().onGpusChanged(() =>
+      changes.push(
+        started()
+          .gpus()
+          .map((gpu) => gpu.index),
+      ),
+    );
+    const [first] = TWO_GPUS.split('\n');
+    await fake.answer(first ?? '');
+    await vi.waitFor(() => expect(changes).toEqual([[0]]), { timeout: 3_000, interval: 10 });
+    expect(
+      started()
+        .latest()
+        .devices.map((device) => device.device_id),
+    ).toEqual(['GPU-0']);
+    await fake.answer(TWO_GPUS);
+    await vi.waitFor(() => expect(changes).toEqual([[0], [0, 1]]), { timeout: 3_000, interval: 10 });
+    expect(
+      started()
+        .latest()
+        .devices.map((device) => device.device_id),
+    ).toEqual(['GPU-0', 'GPU-1']);
+  });
+
   it('treats a missing nvidia-smi as no GPUs and says so once', async () => {
     await start({ periodMs: 20, nvidiaSmi: path.join(fake.dir, 'absent') });
     const first = started().latest().collected_at;
