@@ -16,6 +16,8 @@ interface KindTypes {
   string: string;
   path: string;
   url: string;
+  /** Repeatable: every `--flag URL` given; space-separated in the environment. */
+  urls: string[];
   int: number;
   port: number;
   number: number;
@@ -47,7 +49,11 @@ type CamelCase<S extends string> = S extends `${infer Head}-${infer Tail}`
   ? `${Head}${Capitalize<CamelCase<Tail>>}`
   : S;
 type ValueOf<S extends OptionSpec> = S extends { values: readonly (infer V)[] } ? V : KindTypes[S['kind']];
-type Settled<S extends OptionSpec> = S extends { default: string } | { required: true } | { kind: 'boolean' }
+type Settled<S extends OptionSpec> = S extends
+  | { default: string }
+  | { required: true }
+  | { kind: 'boolean' }
+  | { kind: 'urls' }
   ? ValueOf<S>
   : ValueOf<S> | undefined;
 
@@ -131,6 +137,12 @@ export const queenOptions = {
     default: '2.5s',
     min: 1,
     description: "period of the queen's own stream event",
+  },
+  webhook: { kind: 'urls', description: 'POST each problem here when it opens and resolves (repeatable)' },
+  'webhook-debounce': {
+    kind: 'duration',
+    default: '30s',
+    description: 'a problem that opens and resolves within this long sends nothing',
   },
 } as const satisfies OptionSpecs;
 
@@ -229,7 +241,8 @@ export function parseOptions<T extends OptionSpecs>(specs: T, input: ParseInput)
         i++;
       }
     }
-    given.set(name, value);
+    const earlier = spec.kind === 'urls' ? given.get(name) : undefined;
+    given.set(name, earlier === undefined ? value : `${earlier} ${value}`);
   }
   const env = input.env ?? {};
   const options: Record<string, unknown> = {};
@@ -238,7 +251,7 @@ export function parseOptions<T extends OptionSpecs>(specs: T, input: ParseInput)
     const text = given.get(name) ?? (envValue === '' ? undefined : envValue) ?? spec.default;
     if (text === undefined) {
       if (spec.required) throw new OptionError(name, 'is required');
-      options[camelCase(name)] = spec.kind === 'boolean' ? false : undefined;
+      options[camelCase(name)] = spec.kind === 'boolean' ? false : spec.kind === 'urls' ? [] : undefined;
       continue;
     }
     options[camelCase(name)] = parseValue(name, spec, text);
@@ -277,12 +290,13 @@ function parseValue(name: string, spec: OptionSpec, text: string): unknown {
     case 'path':
       if (text === '') fail('a path');
       return path.resolve(text.startsWith('~/') || text === '~' ? path.join(os.homedir(), text.slice(1)) : text);
-    case 'url': {
-      if (!URL.canParse(text)) fail('a URL');
-      const url = new URL(text);
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') fail('an http(s) URL');
-      return url.toString().replace(/\/$/, '');
-    }
+    case 'url':
+      return httpUrl(text, fail);
+    case 'urls':
+      return text
+        .split(/\s+/)
+        .filter((part) => part !== '')
+        .map((part) => httpUrl(part, (what) => fail(`made of ${what}s`)));
     case 'int':
     case 'port': {
       const n = Number(text);
@@ -316,6 +330,13 @@ function parseValue(name: string, spec: OptionSpec, text: string): unknown {
       return n;
     }
   }
+}
+
+function httpUrl(text: string, fail: (what: string) => never): string {
+  if (!URL.canParse(text)) fail('a URL');
+  const url = new URL(text);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') fail('an http(s) URL');
+  return url.toString().replace(/\/$/, '');
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/i;

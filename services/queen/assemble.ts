@@ -3,11 +3,13 @@ import type { Hono } from 'hono';
 import type { InspectionEvent } from 'xstate';
 import type { LivenessSettings } from '../../machines/liveness.js';
 import type { RegistryClock } from '../../machines/registry-clock.js';
+import type { Alerts } from '../alerts/index.js';
 import { createQueenApp } from '../http/queen-app.js';
 import type { Logger } from '../logger.js';
 import { createQueenMetrics, type QueenMetrics } from '../metrics.js';
 import type { Clock } from '../sender.js';
 import { createQueenStream, type QueenStream } from '../stream/queen-stream.js';
+import { watchAlerts } from './alerts.js';
 import { observeRegistry } from './observe.js';
 import { createQueenRegistry, type QueenRegistry } from './registry.js';
 import { timedTimers } from './timed-timers.js';
@@ -30,6 +32,8 @@ export interface QueenParts {
   batchHeartbeats?: boolean;
   /** Bound on the bytes queued for one stream client. */
   streamQueueBytes?: number;
+  /** Fed with the registries' changes; stopped with the queen. */
+  alerts?: Alerts;
 }
 
 export interface AssembledQueen {
@@ -58,6 +62,7 @@ export function assembleQueen(parts: QueenParts): AssembledQueen {
     batch: parts.batchHeartbeats ?? false,
   });
   const unobserve = observeRegistry(registry, parts.logger, metrics);
+  const unwatchAlerts = parts.alerts ? watchAlerts(registry, parts.alerts, queenEpoch) : () => {};
   const stream = createQueenStream({
     registry,
     queenEpoch,
@@ -89,6 +94,8 @@ export function assembleQueen(parts: QueenParts): AssembledQueen {
       stream.closeAll();
       unobserve();
       registry.stop();
+      unwatchAlerts();
+      parts.alerts?.stop();
     },
   };
 }

@@ -35,6 +35,20 @@ const usage = { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 };
 const modelCard = { id: 'demo', object: 'model', created: 1_761_835_920, owned_by: 'apiary' };
 
 const SAMPLES: Record<string, readonly unknown[]> = {
+  // alert
+  AlertProblem: ['hive_offline', 'worker_error', 'hive_identity_refused', 'queen_degraded'],
+  AlertState: ['open', 'resolved'],
+  AlertKind: ['hive', 'worker', 'queen'],
+  WebhookAlert: [
+    {
+      event: 'hive_offline',
+      state: 'open',
+      kind: 'hive',
+      id: 'gpu-a',
+      time: '2026-01-01T00:00:00.000Z',
+      reason: 'missed heartbeats',
+    },
+  ],
   // common
   Id: ['a', 'x'.repeat(128), 'GPU-0'],
   Timestamp: ['2025-10-30T14:52:00.000Z', '2025-10-30T14:52:00Z', '2025-10-30T15:52:00+01:00'],
