@@ -3,8 +3,9 @@ import type { Device } from '../../contracts/capabilities.js';
 import { LIMITS } from '../../contracts/common.js';
 import type { DeviceMonitorData, MonitorData } from '../../contracts/heartbeat.js';
 import type { Logger } from '../logger.js';
+import type { GpuReader, GpuReading } from './gpu-reading.js';
 import { type MemoryReading, readCpuLoad, readCpuName, readMemory } from './host-metrics.js';
-import { createNvidiaSmiReader, type GpuReading } from './nvidia-smi.js';
+import { createNvidiaSmiReader } from './nvidia-smi.js';
 import { loopRetry, type NvidiaSmiLoop, startNvidiaSmiLoop } from './nvidia-smi-loop.js';
 import { TIMED_OUT, timeBox } from './time-box.js';
 
@@ -21,6 +22,8 @@ export interface MonitorOptions {
   sourceTimeoutMs: number;
   /** The `nvidia-smi` to run: a name looked up on PATH (default `nvidia-smi`) or a path. */
   nvidiaSmi?: string;
+  /** GPUs of other makers (AMD, Apple), read once a period on a machine without `nvidia-smi`. */
+  otherGpus?: GpuReader;
   logger: Logger;
   now?: () => Date;
 }
@@ -31,8 +34,10 @@ export interface Monitor {
   stop(): void;
   /** The last reading, at once; `collected_at` is when its oldest part was read. */
   latest(): MonitorData;
-  /** The GPUs of the last successful `nvidia-smi` reading. */
+  /** The GPUs of the last successful reading. */
   gpus(): readonly GpuInfo[];
+  /** Whether those GPUs are NVIDIA's (which the built-in `cuda` worker type needs). */
+  nvidia(): boolean;
   /** Called after a reading whose GPUs differ from the previous one's (one fell off the bus, or came back). */
   onGpusChanged(listener: () => void): () => void;
   /** The CPU's brand as read at start; empty when unknown. */
@@ -63,6 +68,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
   let uptimeSeconds = 0;
   let gpuReadings: Stamped<GpuReading[]> | null = null;
   let gpuMissing = false;
+  let otherMissing = options.otherGpus === undefined;
   let cpuBrand = '';
   let snapshot: MonitorData = build();
   let started: Promise<void> | undefined;
@@ -101,8 +107,23 @@ export function createMonitor(options: MonitorOptions): Monitor {
     report('memory', problemOf(result));
   }
 
+  async function collectOtherGpus(reader: GpuReader): Promise<void> {
+    const result = await reader.read(abort.signal);
+    if (stopped) return;
+    if (result.kind === 'missing') {
+      otherMissing = true;
+      logger.info('no AMD or Apple GPU found either');
+      return;
+    }
+    if (result.kind === 'ok') gpuReadings = { value: result.gpus, at: now() };
+    report('gpus', result.kind === 'ok' ? null : result.kind === 'timeout' ? 'timed out' : result.message);
+  }
+
   async function collectGpus(): Promise<void> {
-    if (gpuMissing) return;
+    if (gpuMissing) {
+      if (!otherMissing && options.otherGpus) await collectOtherGpus(options.otherGpus);
+      return;
+    }
     if (loop !== null) {
       const silentMs = performance.now() - lastLoopSampleAt;
       if (silentMs <= options.periodMs + sourceTimeoutMs) return;
@@ -114,6 +135,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
     if (result.kind === 'missing') {
       gpuMissing = true;
       logger.info('nvidia-smi not found: no NVIDIA GPUs', { nvidia_smi: binary });
+      if (options.otherGpus) await collectOtherGpus(options.otherGpus);
       return;
     }
     if (result.kind === 'ok') {
@@ -166,11 +188,15 @@ export function createMonitor(options: MonitorOptions): Monitor {
   }
 
   function gpus(): GpuInfo[] {
-    return gpuMissing ? [] : (gpuReadings?.value ?? []).slice(0, LIMITS.devices).map(gpuInfo);
+    return noGpus() ? [] : (gpuReadings?.value ?? []).slice(0, LIMITS.devices).map(gpuInfo);
+  }
+
+  function noGpus(): boolean {
+    return gpuMissing && otherMissing;
   }
 
   function build(): MonitorData {
-    const gpuPart = gpuMissing ? null : gpuReadings;
+    const gpuPart = noGpus() ? null : gpuReadings;
     const times = [cpu?.at, memory?.at, gpuPart?.at].filter((at) => at !== undefined);
     const oldest = times.reduce<Date | undefined>((min, at) => (min === undefined || at < min ? at : min), undefined);
     return {
@@ -205,6 +231,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
     },
     latest: () => snapshot,
     gpus,
+    nvidia: () => !gpuMissing && gpus().length > 0,
     onGpusChanged(listener) {
       gpuListeners.add(listener);
       return () => gpuListeners.delete(listener);

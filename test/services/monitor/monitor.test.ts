@@ -5,10 +5,12 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { MonitorData } from '../../../contracts/heartbeat.js';
 import { createLogger, type Logger } from '../../../services/logger.js';
+import { createAmdGpuReader } from '../../../services/monitor/amd-gpus.js';
 import { createMonitor, type Monitor } from '../../../services/monitor/monitor.js';
 import { nvidiaSmiArgs } from '../../../services/monitor/nvidia-smi.js';
 import { nvidiaSmiLoopArgs } from '../../../services/monitor/nvidia-smi-loop.js';
 import { createFakeNvidiaSmi, type FakeNvidiaSmi } from '../../fixtures/fake-nvidia-smi.js';
+import { ROCM_SMI } from '../../fixtures/gpu-tools.js';
 import { isRunning } from '../../support/process-tree.js';
 
 const TWO_GPUS = [
@@ -189,6 +191,39 @@ describe('monitor', () => {
     expect(started().gpus()).toEqual([]);
     expect(logged('nvidia-smi not found')).toBe(1);
     expect(logs.filter((line) => line.level === 'warn')).toEqual([]);
+  });
+
+  it('reads AMD GPUs through the other reader on a machine without nvidia-smi', async () => {
+    const otherGpus = createAmdGpuReader({
+      amdSmi: path.join(fake.dir, 'absent'),
+      rocmSmi: fake.path,
+      timeoutMs: 2_000,
+    });
+    await fake.answer(JSON.stringify(ROCM_SMI));
+    monitor = createMonitor({
+      periodMs: 60_000,
+      sourceTimeoutMs: 2_000,
+      logger,
+      nvidiaSmi: 'absent-nvidia-smi',
+      otherGpus,
+    });
+    await monitor.start();
+    expect(started().latest().devices).toEqual([
+      {
+        device_id: 'GPU-0',
+        vram_used_gb: 0.026,
+        vram_total_gb: 19.984,
+        temperature_celsius: 45,
+        utilization_percent: 7,
+      },
+      { device_id: 'GPU-1', vram_total_gb: 15.984 },
+    ]);
+    expect(
+      started()
+        .gpus()
+        .map((gpu) => gpu.name),
+    ).toEqual(['Radeon RX 7900 XT', 'AMD GPU 1']);
+    expect(started().nvidia()).toBe(false);
   });
 
   it('bounds start when nvidia-smi hangs from the first call', async () => {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { GpuReading } from '../../../services/monitor/nvidia-smi.js';
+import type { GpuReading } from '../../../services/monitor/gpu-reading.js';
 import {
   createSampleFramer,
   loopRetry,
