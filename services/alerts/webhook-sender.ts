@@ -27,6 +27,17 @@ export interface WebhookSender {
 
 const DEFAULT_QUEUE_LIMIT = 100;
 
+/** One receiver: its waiting alerts, whether one is being delivered, and its trouble so far. */
+interface Target {
+  url: string;
+  queue: WebhookAlert[];
+  busy: boolean;
+  /** The last alert failed every attempt: logged once until one gets through. */
+  failing: boolean;
+  /** Alerts dropped since the queue last drained. */
+  dropped: number;
+}
+
 /**
  * POSTs alerts to each webhook in order, one at a time per URL, retried with the backoff, off every caller's path:
  * a receiver that is down or hangs only fills its own bounded queue. Logs a receiver's trouble once, and its recovery.
@@ -41,14 +52,7 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
     throwHttpErrors: false,
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
-  const targets = options.urls.map((url) => ({
-    url,
-    queue: [] as WebhookAlert[],
-    busy: false,
-    failing: false,
-    dropped: 0,
-  }));
-  type Target = (typeof targets)[number];
+  const targets = options.urls.map((url): Target => ({ url, queue: [], busy: false, failing: false, dropped: 0 }));
 
   async function attempt(url: string, body: string): Promise<string | null> {
     const deadline = AbortSignal.any([stop.signal, AbortSignal.timeout(timeoutMs)]);

@@ -7,7 +7,7 @@ import { createWebhookSender, type WebhookSender } from '../../../services/alert
 import { createLogger, type Logger } from '../../../services/logger.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../support/webhook-receiver.js';
 
-const WAIT = { timeout: 5_000, interval: 10 };
+const WAIT = { timeout: 15_000, interval: 10 };
 const LogLine = z.object({ level: z.string(), msg: z.string(), dropped: z.number().optional() });
 
 let receiver: WebhookReceiver;
@@ -38,8 +38,11 @@ function alert(id: string, state: 'open' | 'resolved' = 'open'): WebhookAlert {
   };
 }
 
-function start(urls: string[], extra: { token?: string; backoffMs?: number[]; queueLimit?: number } = {}) {
-  sender = createWebhookSender({ urls, backoffMs: [0, 20, 40], timeoutMs: 500, logger, ...extra });
+function start(
+  urls: string[],
+  extra: { token?: string; backoffMs?: number[]; queueLimit?: number; timeoutMs?: number } = {},
+) {
+  sender = createWebhookSender({ urls, backoffMs: [0, 20, 40], timeoutMs: 5_000, logger, ...extra });
   return sender;
 }
 
@@ -100,7 +103,7 @@ describe('createWebhookSender', () => {
     const hanging = await startWebhookReceiver();
     try {
       hanging.behave('hang');
-      start([hanging.url, receiver.url], { queueLimit: 2, backoffMs: [0] });
+      start([hanging.url, receiver.url], { queueLimit: 2, backoffMs: [0], timeoutMs: 1_000 });
       for (const id of ['a', 'b', 'c', 'd', 'e']) sender?.send(alert(id));
       await vi.waitFor(() => expect(receiver.received).toHaveLength(3), WAIT);
       expect(hanging.hanging()).toBe(1);
