@@ -112,8 +112,8 @@ describe('createWebhookSender', () => {
       expect(logs.filter((line) => line.msg.includes('webhook queue full'))).toHaveLength(2);
       hanging.behave('ok');
       await vi.waitFor(() => expect(hanging.received.map((r) => r.alert.id)).toEqual(['d', 'e']), WAIT);
-      const drained = logs.filter((line) => line.msg.includes('webhook queue drained'));
-      expect(drained.map((line) => line.dropped)).toEqual([2, 2]);
+      const drained = () => logs.filter((line) => line.msg.includes('webhook queue drained'));
+      await vi.waitFor(() => expect(drained().map((line) => line.dropped)).toEqual([2, 2]), WAIT);
     } finally {
       await hanging.close();
     }
