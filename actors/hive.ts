@@ -13,7 +13,7 @@ import { createHiveApp } from '../services/http/hive-app.js';
 import { listen } from '../services/http/listen.js';
 import { startInspector } from '../services/inspector.js';
 import { createLogger, type Logger } from '../services/logger.js';
-import { createMonitor } from '../services/monitor/index.js';
+import { createAmdGpuReader, createAppleGpuReader, createMonitor } from '../services/monitor/index.js';
 import { hiveOptions, type ParsedOptions, parseCommandLine } from '../services/options.js';
 import { createQueenClient } from '../services/queen-client.js';
 import { createSender } from '../services/sender.js';
@@ -80,6 +80,10 @@ export async function startHive(options: HiveOptions, overrides: HiveOverrides =
         periodMs: Math.min(options.heartbeatInterval, MONITOR_PERIOD_MS),
         sourceTimeoutMs: MONITOR_SOURCE_TIMEOUT_MS,
         ...(overrides.nvidiaSmi ? { nvidiaSmi: overrides.nvidiaSmi } : {}),
+        otherGpus:
+          process.platform === 'darwin'
+            ? createAppleGpuReader({ timeoutMs: MONITOR_SOURCE_TIMEOUT_MS })
+            : createAmdGpuReader({ timeoutMs: MONITOR_SOURCE_TIMEOUT_MS }),
         logger,
       });
       await created.start();
@@ -94,7 +98,8 @@ export async function startHive(options: HiveOptions, overrides: HiveOverrides =
         modelsDir: options.modelsDir,
         workersDir: options.workersDir,
         devices: scanDevices(gpus, monitor.cpuName()),
-        builtInWorkers: builtInWorkerTypes(gpus.length > 0),
+        builtInWorkers: builtInWorkerTypes(monitor.nvidia()),
+        settleMs: options.settle,
         logger,
       });
       await created.start().catch((error: unknown) => {
@@ -133,6 +138,7 @@ export async function startHive(options: HiveOptions, overrides: HiveOverrides =
     inspect: inspector.inspect,
   });
   const unsubscribe = tracker.onChange(() => sender.changed());
+  const unwatchGpus = monitor.onGpusChanged(() => tracker.setDevices(scanDevices(monitor.gpus(), monitor.cpuName())));
 
   const workers = createWorkerManager({
     hiveId: options.hiveId,
@@ -176,6 +182,7 @@ export async function startHive(options: HiveOptions, overrides: HiveOverrides =
 
   const stop = async (): Promise<void> => {
     await workers.stopAll();
+    unwatchGpus();
     unsubscribe();
     await sender.stop();
     await server.close(options.requestTimeout);

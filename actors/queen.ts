@@ -4,6 +4,7 @@ import type { Hono } from 'hono';
 import type { LivenessSettings } from '../machines/liveness.js';
 import type { RegistryClock } from '../machines/registry-clock.js';
 import { advertiseUrl } from '../services/advertise-url.js';
+import { createAlerts } from '../services/alerts/index.js';
 import { type DiscoverySummary, runDiscovery } from '../services/discovery/run.js';
 import { createDashboardApp } from '../services/http/dashboard/index.js';
 import { listen } from '../services/http/listen.js';
@@ -48,6 +49,11 @@ export interface QueenHandle {
   stop(): Promise<void>;
 }
 
+/** The senders' default backoff: an alert is tried at about 0, 2, 6, 14 and 30 s. */
+const WEBHOOK_BACKOFF_MS = [0, 2_000, 4_000, 8_000, 16_000];
+/** One webhook attempt, answer included. */
+const WEBHOOK_TIMEOUT_MS = 5_000;
+
 /** How long open connections may take to finish once the queen stops. */
 const CLOSE_GRACE_MS = 250;
 
@@ -81,6 +87,18 @@ export async function startQueen(options: QueenOptions, overrides: QueenOverride
       store,
       restored,
       historyRetentionMs: options.historyRetention,
+      ...(options.webhook.length > 0
+        ? {
+            alerts: createAlerts({
+              webhooks: options.webhook,
+              token: options.token,
+              debounceMs: options.webhookDebounce,
+              backoffMs: WEBHOOK_BACKOFF_MS,
+              timeoutMs: WEBHOOK_TIMEOUT_MS,
+              logger,
+            }),
+          }
+        : {}),
       ...(overrides.queenEpoch ? { queenEpoch: overrides.queenEpoch } : {}),
       ...(overrides.clock ? { clock: overrides.clock } : {}),
       ...(overrides.timers ? { timers: overrides.timers } : {}),

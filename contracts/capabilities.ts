@@ -41,8 +41,13 @@ export type ModelChange = z.infer<typeof ModelChange>;
 export const WorkerTypeChange = WorkerType.extend({ action: ChangeAction });
 export type WorkerTypeChange = z.infer<typeof WorkerTypeChange>;
 
+export const DeviceChange = Device.extend({ action: ChangeAction });
+export type DeviceChange = z.infer<typeof DeviceChange>;
+
 export const CapabilityChanges = z.object({
   models: z.array(ModelChange).max(LIMITS.models),
   workers: z.array(WorkerTypeChange).max(LIMITS.workerTypes),
+  /** A GPU that left the driver's answer or came back; optional, so senders and queens without it still agree. */
+  devices: z.array(DeviceChange).max(LIMITS.devices).optional(),
 });
 export type CapabilityChanges = z.infer<typeof CapabilityChanges>;

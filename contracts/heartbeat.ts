@@ -2,11 +2,13 @@ import { z } from 'zod';
 import { Capabilities, CapabilityChanges } from './capabilities.js';
 import { HiveSecret, HttpUrl, Id, LIMITS, NonNegative, NonNegativeInt, Percent, Port, Timestamp } from './common.js';
 
+/** One device's readings; a value its driver does not report is left out, never sent as 0. */
 export const DeviceMonitorData = z.object({
   device_id: Id,
-  vram_used_gb: NonNegative,
-  vram_total_gb: NonNegative,
+  vram_used_gb: NonNegative.optional(),
+  vram_total_gb: NonNegative.optional(),
   temperature_celsius: z.number().min(-100).max(200).optional(),
+  utilization_percent: Percent.optional(),
 });
 export type DeviceMonitorData = z.infer<typeof DeviceMonitorData>;
 

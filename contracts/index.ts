@@ -1,3 +1,4 @@
+export * from './alert.js';
 export * from './capabilities.js';
 export * from './common.js';
 export * from './events.js';

@@ -1,16 +1,42 @@
-import type { Capabilities, CapabilityChanges, Model, WorkerType } from '../contracts/capabilities.js';
+import type {
+  Capabilities,
+  CapabilityChanges,
+  Device,
+  DeviceChange,
+  Model,
+  WorkerType,
+} from '../contracts/capabilities.js';
 import type { HiveHeartbeat } from '../contracts/heartbeat.js';
+
+/** `GPU-2` before `GPU-10`. */
+const DEVICE_IDS = new Intl.Collator('en', { numeric: true });
+
+/** `devices` with a GPU gone or back applied, GPUs first in index order, then the CPU: as a hive lists them. */
+export function applyDeviceChanges(devices: readonly Device[], changes: readonly DeviceChange[]): Device[] {
+  const byId = new Map(devices.map((device) => [device.id, device]));
+  for (const { action, ...device } of changes) {
+    if (action === 'added') byId.set(device.id, device);
+    else byId.delete(device.id);
+  }
+  return [...byId.values()].sort(
+    (a, b) =>
+      (a.device_type === b.device_type ? 0 : a.device_type === 'gpu' ? -1 : 1) || DEVICE_IDS.compare(a.id, b.id),
+  );
+}
 
 /**
  * A hive's capabilities as the queen holds them: the full set as received, and once a change comes, models and
- * worker types keyed by id so each change costs O(its size); the wire form is rebuilt only after a change.
+ * worker types keyed by id so each change costs O(its size); the wire form is rebuilt only after a change. Devices
+ * (at most 64) are replaced as a list.
  */
 export class CapabilitySet {
   private keyed: { models: Map<string, Model>; workers: Map<string, WorkerType> } | null = null;
   private wire: Capabilities | null;
+  private devices: Device[];
 
   constructor(private readonly full: Capabilities) {
     this.wire = full;
+    this.devices = full.devices;
   }
 
   apply(changes: CapabilityChanges): void {
@@ -27,6 +53,7 @@ export class CapabilitySet {
       if (action === 'added') workers.set(worker.worker_type, worker);
       else workers.delete(worker.worker_type);
     }
+    if (changes.devices) this.devices = applyDeviceChanges(this.devices, changes.devices);
     this.wire = null;
   }
 
@@ -34,7 +61,7 @@ export class CapabilitySet {
     if (this.wire === null) {
       const models = this.keyed ? [...this.keyed.models.values()] : this.full.models;
       const workers = this.keyed ? [...this.keyed.workers.values()] : this.full.workers;
-      this.wire = { devices: this.full.devices, models, workers };
+      this.wire = { devices: this.devices, models, workers };
     }
     return this.wire;
   }

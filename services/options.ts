@@ -16,6 +16,8 @@ interface KindTypes {
   string: string;
   path: string;
   url: string;
+  /** Repeatable: every `--flag URL` given; space-separated in the environment. */
+  urls: string[];
   int: number;
   port: number;
   number: number;
@@ -49,7 +51,11 @@ type CamelCase<S extends string> = S extends `${infer Head}-${infer Tail}`
   ? `${Head}${Capitalize<CamelCase<Tail>>}`
   : S;
 type ValueOf<S extends OptionSpec> = S extends { values: readonly (infer V)[] } ? V : KindTypes[S['kind']];
-type Settled<S extends OptionSpec> = S extends { default: string } | { required: true } | { kind: 'boolean' }
+type Settled<S extends OptionSpec> = S extends
+  | { default: string }
+  | { required: true }
+  | { kind: 'boolean' }
+  | { kind: 'urls' }
   ? ValueOf<S>
   : ValueOf<S> | undefined;
 
@@ -151,6 +157,12 @@ export const queenOptions = {
     default: '60s',
     description: 'probe expected hives that are not online this often (0 = only at start)',
   },
+  webhook: { kind: 'urls', description: 'POST each problem here when it opens and resolves (repeatable)' },
+  'webhook-debounce': {
+    kind: 'duration',
+    default: '30s',
+    description: 'a problem that opens and resolves within this long sends nothing',
+  },
 } as const satisfies OptionSpecs;
 
 export const hiveOptions = {
@@ -166,6 +178,11 @@ export const hiveOptions = {
     description: 'model files found here are the models',
   },
   'workers-dir': { kind: 'path', default: '~/.config/apiary/workers', description: 'worker-type manifests (*.json)' },
+  settle: {
+    kind: 'duration',
+    default: '2s',
+    description: 'a model or manifest file counts once it has not changed for this long',
+  },
   'probe-interval': {
     kind: 'duration',
     default: '60s',
@@ -248,7 +265,8 @@ export function parseOptions<T extends OptionSpecs>(specs: T, input: ParseInput)
         i++;
       }
     }
-    given.set(name, value);
+    const earlier = spec.kind === 'urls' ? given.get(name) : undefined;
+    given.set(name, earlier === undefined ? value : `${earlier} ${value}`);
   }
   const env = input.env ?? {};
   const options: Record<string, unknown> = {};
@@ -257,7 +275,7 @@ export function parseOptions<T extends OptionSpecs>(specs: T, input: ParseInput)
     const text = given.get(name) ?? (envValue === '' ? undefined : envValue) ?? spec.default;
     if (text === undefined) {
       if (spec.required) throw new OptionError(name, 'is required');
-      options[camelCase(name)] = spec.kind === 'boolean' ? false : undefined;
+      options[camelCase(name)] = spec.kind === 'boolean' ? false : spec.kind === 'urls' ? [] : undefined;
       continue;
     }
     options[camelCase(name)] = parseValue(name, spec, text);
@@ -299,12 +317,13 @@ function parseValue(name: string, spec: OptionSpec, text: string): unknown {
     case 'state-dir':
       if (text === '') fail('a directory or none');
       return text === 'none' ? null : resolvePath(text);
-    case 'url': {
-      if (!URL.canParse(text)) fail('a URL');
-      const url = new URL(text);
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') fail('an http(s) URL');
-      return url.toString().replace(/\/$/, '');
-    }
+    case 'url':
+      return httpUrl(text, fail);
+    case 'urls':
+      return text
+        .split(/\s+/)
+        .filter((part) => part !== '')
+        .map((part) => httpUrl(part, (what) => fail(`made of ${what}s`)));
     case 'int':
     case 'port': {
       const n = Number(text);
@@ -342,6 +361,13 @@ function parseValue(name: string, spec: OptionSpec, text: string): unknown {
 
 function resolvePath(text: string): string {
   return path.resolve(text.startsWith('~/') || text === '~' ? path.join(os.homedir(), text.slice(1)) : text);
+}
+
+function httpUrl(text: string, fail: (what: string) => never): string {
+  if (!URL.canParse(text)) fail('a URL');
+  const url = new URL(text);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') fail('an http(s) URL');
+  return url.toString().replace(/\/$/, '');
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/i;

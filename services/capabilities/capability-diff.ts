@@ -1,11 +1,15 @@
-import type { Capabilities, CapabilityChanges, ChangeAction } from '../../contracts/capabilities.js';
+import type { Capabilities, CapabilityChanges, ChangeAction, Device } from '../../contracts/capabilities.js';
+import { applyDeviceChanges } from '../../machines/capability-set.js';
 
 /**
- * The changes that turn `before` into `after`: models and worker types that appeared or went away; one whose size or
- * version changed is `added` again, which the queen applies as a replacement. Devices never change while a hive runs.
+ * The changes that turn `before` into `after`: devices, models and worker types that appeared or went away; one whose
+ * size, version or description changed is `added` again, which the queen applies as a replacement. `devices` is only
+ * there when a device changed, so a heartbeat without one is what a queen that predates it expects.
  */
 export function diffCapabilities(before: Capabilities, after: Capabilities): CapabilityChanges {
+  const devices = diffBy(before.devices, after.devices, (device) => device.id, sameDevice);
   return {
+    ...(devices.length > 0 ? { devices } : {}),
     models: diffBy(
       before.models,
       after.models,
@@ -24,7 +28,7 @@ export function diffCapabilities(before: Capabilities, after: Capabilities): Cap
 /** `capabilities` with `changes` applied, as the queen holds it afterwards. */
 export function applyCapabilityChanges(capabilities: Capabilities, changes: CapabilityChanges): Capabilities {
   return {
-    devices: capabilities.devices,
+    devices: applyDeviceChanges(capabilities.devices, changes.devices ?? []),
     models: applyBy(
       capabilities.models,
       changes.models.map(({ action, ...model }) => ({ action, item: model })),
@@ -39,7 +43,16 @@ export function applyCapabilityChanges(capabilities: Capabilities, changes: Capa
 }
 
 export function hasChanges(changes: CapabilityChanges): boolean {
-  return changes.models.length > 0 || changes.workers.length > 0;
+  return changes.models.length > 0 || changes.workers.length > 0 || (changes.devices ?? []).length > 0;
+}
+
+function sameDevice(a: Device, b: Device): boolean {
+  return (
+    a.name === b.name &&
+    a.device_type === b.device_type &&
+    a.vram_gb === b.vram_gb &&
+    a.compute_capability === b.compute_capability
+  );
 }
 
 type Change<T> = { action: ChangeAction } & T;

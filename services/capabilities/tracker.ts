@@ -16,6 +16,8 @@ export interface CapabilityTrackerOptions {
   builtInWorkers: WorkerType[];
   /** Quiet time after the last file event before a rescan (default 300 ms). */
   debounceMs?: number;
+  /** A file counts once it has stayed the same this long (default 2 s): a copy in progress is never announced. */
+  settleMs?: number;
   logger: Logger;
 }
 
@@ -31,6 +33,8 @@ export interface CapabilityTracker {
   pending(): CapabilityChanges | null;
   /** The queen accepted a heartbeat that carried `version`: changes up to it are no longer pending. */
   acknowledge(version: number): void;
+  /** The devices now (a GPU left the driver's answer or came back): a change like a model's. */
+  setDevices(devices: Device[]): void;
   /** Called once per batch of changes, with its version; returns the unsubscribe. */
   onChange(listener: (version: number) => void): () => void;
 }
@@ -40,20 +44,22 @@ type Found<T> = Map<string, { file: ScannedFile; value: T | ScanProblem }>;
 
 /**
  * PROTOCOL §3.3: the hive's capabilities, kept current by watching the models and workers directories. Events are
- * debounced into one rescan, and a file is only taken once two scans in a row see it unchanged, so a model being
- * copied becomes one `added` with its final size.
+ * debounced into one rescan, and a file is only taken once it has stayed unchanged for `settleMs`, so a model being
+ * copied becomes one `added` with its final size, however its copy pauses.
  */
 export function createCapabilityTracker(options: CapabilityTrackerOptions): CapabilityTracker {
-  const { logger, devices, builtInWorkers } = options;
+  const { logger, builtInWorkers } = options;
+  let devices = options.devices;
   const debounceMs = options.debounceMs ?? 300;
+  const settleMs = options.settleMs ?? 2_000;
   const listeners = new Set<(version: number) => void>();
   const modelsWatcher = watchDirectories(options.modelsDir, () => schedule(), logger);
   const workersWatcher = watchDirectories(options.workersDir, () => schedule(), logger);
 
   let committed: Capabilities = { devices, models: [], workers: sortedWorkers(builtInWorkers) };
   let changeLog = createChangeLog(committed);
-  let seenModels = new Map<string, string>();
-  let seenManifests = new Map<string, string>();
+  let seenModels = new Map<string, Seen>();
+  let seenManifests = new Map<string, Seen>();
   let heldModels = new Map<string, Model>();
   let heldManifests = new Map<string, WorkerType>();
   let reported = new Set<string>();
@@ -63,10 +69,10 @@ export function createCapabilityTracker(options: CapabilityTrackerOptions): Capa
   let stopped = false;
   let started: Promise<void> | undefined;
 
-  function schedule(): void {
+  function schedule(delayMs = debounceMs): void {
     if (stopped) return;
     clearTimeout(timer);
-    timer = setTimeout(() => void run(), debounceMs);
+    timer = setTimeout(() => void run(), delayMs);
   }
 
   /** One scan at a time: an event during a scan brings another after it. */
@@ -104,12 +110,14 @@ export function createCapabilityTracker(options: CapabilityTrackerOptions): Capa
     if (stopped) return;
     const models: Found<Model> = new Map(modelScan.files.map((file) => [file.path, { file, value: modelOf(file) }]));
     const problems = [...modelScan.problems, ...manifestScan.problems];
-    const modelsSettled = settle(models, seenModels, heldModels, initial, problems);
-    const manifestsSettled = settle(manifests, seenManifests, heldManifests, initial, problems);
+    // What the first scan finds counts at once: it has been there since before this hive started.
+    const now = initial ? -Infinity : performance.now();
+    seenModels = sightings(models, seenModels, now);
+    seenManifests = sightings(manifests, seenManifests, now);
+    const modelsSettled = settle(models, seenModels, heldModels, now - settleMs, problems);
+    const manifestsSettled = settle(manifests, seenManifests, heldManifests, now - settleMs, problems);
     heldModels = modelsSettled.held;
     heldManifests = manifestsSettled.held;
-    seenModels = signatures(models);
-    seenManifests = signatures(manifests);
 
     const next: Capabilities = {
       devices,
@@ -123,16 +131,24 @@ export function createCapabilityTracker(options: CapabilityTrackerOptions): Capa
     ]);
     if (stopped) return;
 
+    if (initial) {
+      committed = next;
+      changeLog = createChangeLog(next);
+    } else commit(next);
+    const unsettledSince = Math.min(modelsSettled.unsettledSince, manifestsSettled.unsettledSince);
+    if (unsettledSince !== Infinity) schedule(Math.max(debounceMs, unsettledSince + settleMs - performance.now()));
+  }
+
+  function commit(next: Capabilities): void {
     const changes = diffCapabilities(committed, next);
     committed = next;
-    if (initial) changeLog = createChangeLog(next);
-    else if (hasChanges(changes)) publish(changeLog.record(changes), changes);
-    if (modelsSettled.unsettled || manifestsSettled.unsettled) schedule();
+    if (hasChanges(changes)) publish(changeLog.record(changes), changes);
   }
 
   function publish(version: number, changes: CapabilityChanges): void {
     logger.info('capabilities changed', {
       capabilities_version: version,
+      devices: (changes.devices ?? []).map(({ action, id }) => `${action} ${id}`),
       models: changes.models.map(({ action, model_id }) => `${action} ${model_id}`),
       workers: changes.workers.map(({ action, worker_type }) => `${action} ${worker_type}`),
     });
@@ -168,6 +184,10 @@ export function createCapabilityTracker(options: CapabilityTrackerOptions): Capa
       workersWatcher.close();
     },
     current: () => committed,
+    setDevices(next) {
+      devices = next;
+      if (!stopped) commit({ ...committed, devices });
+    },
     version: () => changeLog.version(),
     pending: () => changeLog.pending(committed),
     acknowledge: (version) => changeLog.acknowledge(version),
@@ -178,38 +198,53 @@ export function createCapabilityTracker(options: CapabilityTrackerOptions): Capa
   };
 }
 
+/** A file's signature and since when it has had it (`performance.now()`). */
+interface Seen {
+  signature: string;
+  since: number;
+}
+
+/** Each file's signature now, keeping the time it was first seen with it. */
+function sightings<T>(found: Found<T>, before: ReadonlyMap<string, Seen>, now: number): Map<string, Seen> {
+  return new Map(
+    [...found].map(([path, { file }]) => {
+      const previous = before.get(path);
+      const since = previous?.signature === file.signature ? previous.since : now;
+      return [path, { signature: file.signature, since }];
+    }),
+  );
+}
+
 /**
- * A file is taken once it is settled: seen with the same signature by the previous scan (or in the first scan). Until
- * then the value held for it stays, and a new file stays out.
+ * A file is taken once it is settled: unchanged since `settledBefore` or earlier. Until then the value held for it
+ * stays, a new file stays out, and `unsettledSince` says from when the earliest unsettled one has been unchanged, so
+ * the next scan can wait for it.
  */
 function settle<T>(
   found: Found<T>,
-  seen: ReadonlyMap<string, string>,
+  seen: ReadonlyMap<string, Seen>,
   held: ReadonlyMap<string, T>,
-  initial: boolean,
+  settledBefore: number,
   problems: ScanProblem[],
-): { held: Map<string, T>; unsettled: boolean } {
+): { held: Map<string, T>; unsettledSince: number } {
   const next = new Map<string, T>();
-  let unsettled = false;
-  for (const [path, { file, value }] of found) {
-    if (initial || seen.get(path) === file.signature) {
+  let unsettledSince = Infinity;
+  for (const [path, { value }] of found) {
+    const since = seen.get(path)?.since ?? Infinity;
+    if (since <= settledBefore) {
       if (isProblem(value)) problems.push(value);
       else next.set(path, value);
       continue;
     }
-    unsettled = true;
+    unsettledSince = Math.min(unsettledSince, since);
     const previous = held.get(path);
     if (previous !== undefined) next.set(path, previous);
   }
-  return { held: next, unsettled };
+  return { held: next, unsettledSince };
 }
 
 function isProblem<T>(value: T | ScanProblem): value is ScanProblem {
   return typeof value === 'object' && value !== null && 'problem' in value;
-}
-
-function signatures<T>(found: Found<T>): Map<string, string> {
-  return new Map([...found].map(([path, { file }]) => [path, file.signature]));
 }
 
 /** One model per id (the first path in order wins: `a.gguf` over `a.safetensors`), at most the protocol's limit. */

@@ -3,8 +3,9 @@ import type { Device } from '../../contracts/capabilities.js';
 import { LIMITS } from '../../contracts/common.js';
 import type { DeviceMonitorData, MonitorData } from '../../contracts/heartbeat.js';
 import type { Logger } from '../logger.js';
+import type { GpuReader, GpuReading } from './gpu-reading.js';
 import { type MemoryReading, readCpuLoad, readCpuName, readMemory } from './host-metrics.js';
-import { createNvidiaSmiReader, type GpuReading } from './nvidia-smi.js';
+import { createNvidiaSmiReader } from './nvidia-smi.js';
 import { loopRetry, type NvidiaSmiLoop, startNvidiaSmiLoop } from './nvidia-smi-loop.js';
 import { TIMED_OUT, timeBox } from './time-box.js';
 
@@ -21,6 +22,8 @@ export interface MonitorOptions {
   sourceTimeoutMs: number;
   /** The `nvidia-smi` to run: a name looked up on PATH (default `nvidia-smi`) or a path. */
   nvidiaSmi?: string;
+  /** GPUs of other makers (AMD, Apple), read once a period on a machine without `nvidia-smi`. */
+  otherGpus?: GpuReader;
   logger: Logger;
   now?: () => Date;
 }
@@ -31,8 +34,12 @@ export interface Monitor {
   stop(): void;
   /** The last reading, at once; `collected_at` is when its oldest part was read. */
   latest(): MonitorData;
-  /** The GPUs of the last successful `nvidia-smi` reading. */
+  /** The GPUs of the last successful reading. */
   gpus(): readonly GpuInfo[];
+  /** Whether those GPUs are NVIDIA's (which the built-in `cuda` worker type needs). */
+  nvidia(): boolean;
+  /** Called after a reading whose GPUs differ from the previous one's (one fell off the bus, or came back). */
+  onGpusChanged(listener: () => void): () => void;
   /** The CPU's brand as read at start; empty when unknown. */
   cpuName(): string;
 }
@@ -61,6 +68,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
   let uptimeSeconds = 0;
   let gpuReadings: Stamped<GpuReading[]> | null = null;
   let gpuMissing = false;
+  let otherMissing = options.otherGpus === undefined;
   let cpuBrand = '';
   let snapshot: MonitorData = build();
   let started: Promise<void> | undefined;
@@ -71,6 +79,9 @@ export function createMonitor(options: MonitorOptions): Monitor {
   let loopFailures = 0;
   let loopAllowedAt = 0;
   let loopStartedAt = 0;
+  const gpuListeners = new Set<() => void>();
+  /** The GPUs of the previous reading, as compared text; null before the first. */
+  let gpuKey: string | null = null;
 
   /** Logs a source's problem when it starts and its recovery when it ends: never a line per period. */
   function report(source: string, problem: string | null): void {
@@ -96,8 +107,23 @@ export function createMonitor(options: MonitorOptions): Monitor {
     report('memory', problemOf(result));
   }
 
+  async function collectOtherGpus(reader: GpuReader): Promise<void> {
+    const result = await reader.read(abort.signal);
+    if (stopped) return;
+    if (result.kind === 'missing') {
+      otherMissing = true;
+      logger.info('no AMD or Apple GPU found either');
+      return;
+    }
+    if (result.kind === 'ok') gpuReadings = { value: result.gpus, at: now() };
+    report('gpus', result.kind === 'ok' ? null : result.kind === 'timeout' ? 'timed out' : result.message);
+  }
+
   async function collectGpus(): Promise<void> {
-    if (gpuMissing) return;
+    if (gpuMissing) {
+      if (!otherMissing && options.otherGpus) await collectOtherGpus(options.otherGpus);
+      return;
+    }
     if (loop !== null) {
       const silentMs = performance.now() - lastLoopSampleAt;
       if (silentMs <= options.periodMs + sourceTimeoutMs) return;
@@ -109,6 +135,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
     if (result.kind === 'missing') {
       gpuMissing = true;
       logger.info('nvidia-smi not found: no NVIDIA GPUs', { nvidia_smi: binary });
+      if (options.otherGpus) await collectOtherGpus(options.otherGpus);
       return;
     }
     if (result.kind === 'ok') {
@@ -153,10 +180,23 @@ export function createMonitor(options: MonitorOptions): Monitor {
     await Promise.all([collectCpu(), collectMemory(), collectGpus()]);
     uptimeSeconds = Math.floor(os.uptime());
     snapshot = build();
+    const key = JSON.stringify(gpus());
+    if (key === gpuKey) return;
+    const first = gpuKey === null;
+    gpuKey = key;
+    if (!first) for (const listener of gpuListeners) listener();
+  }
+
+  function gpus(): GpuInfo[] {
+    return noGpus() ? [] : (gpuReadings?.value ?? []).slice(0, LIMITS.devices).map(gpuInfo);
+  }
+
+  function noGpus(): boolean {
+    return gpuMissing && otherMissing;
   }
 
   function build(): MonitorData {
-    const gpuPart = gpuMissing ? null : gpuReadings;
+    const gpuPart = noGpus() ? null : gpuReadings;
     const times = [cpu?.at, memory?.at, gpuPart?.at].filter((at) => at !== undefined);
     const oldest = times.reduce<Date | undefined>((min, at) => (min === undefined || at < min ? at : min), undefined);
     return {
@@ -190,7 +230,12 @@ export function createMonitor(options: MonitorOptions): Monitor {
       loop = null;
     },
     latest: () => snapshot,
-    gpus: () => (gpuMissing ? [] : (gpuReadings?.value ?? []).slice(0, LIMITS.devices).map(gpuInfo)),
+    gpus,
+    nvidia: () => !gpuMissing && gpus().length > 0,
+    onGpusChanged(listener) {
+      gpuListeners.add(listener);
+      return () => gpuListeners.delete(listener);
+    },
     cpuName: () => cpuBrand,
   };
 }
@@ -219,16 +264,15 @@ function mebibytesToGigabytes(mib: number): number {
   return Math.round((mib / 1024) * 1000) / 1000;
 }
 
+/** Only what the driver reported: an unknown value is left out, never sent as 0 (which would read as idle). */
 function deviceData(gpu: GpuReading): DeviceMonitorData {
-  const temperature = gpu.temperatureC;
+  const { memoryUsedMiB: used, memoryTotalMiB: total, temperatureC: celsius, utilizationPercent: busy } = gpu;
   return {
     device_id: `GPU-${gpu.index}`,
-    // The contract requires numbers: memory nvidia-smi cannot report (unified-memory boards) shows as 0.
-    vram_used_gb: mebibytesToGigabytes(Math.max(0, gpu.memoryUsedMiB ?? 0)),
-    vram_total_gb: mebibytesToGigabytes(Math.max(0, gpu.memoryTotalMiB ?? 0)),
-    ...(temperature !== undefined && temperature >= -100 && temperature <= 200
-      ? { temperature_celsius: temperature }
-      : {}),
+    ...(used !== undefined && used >= 0 ? { vram_used_gb: mebibytesToGigabytes(used) } : {}),
+    ...(total !== undefined && total >= 0 ? { vram_total_gb: mebibytesToGigabytes(total) } : {}),
+    ...(celsius !== undefined && celsius >= -100 && celsius <= 200 ? { temperature_celsius: celsius } : {}),
+    ...(busy !== undefined && busy >= 0 && busy <= 100 ? { utilization_percent: busy } : {}),
   };
 }
 

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
-import { type GpuReading, killNvidiaSmi, nvidiaSmiArgs, parseNvidiaSmi } from './nvidia-smi.js';
+import type { GpuReading } from './gpu-reading.js';
+import { nvidiaSmiArgs, parseNvidiaSmi } from './nvidia-smi.js';
+import { killTool } from './run-tool.js';
 
 /** A line longer than this is no GPU line: it is dropped rather than buffered without bound. */
 const MAX_LINE_CHARS = 4096;
@@ -98,7 +100,7 @@ export function startNvidiaSmiLoop(options: NvidiaSmiLoopOptions): NvidiaSmiLoop
   function end(reason: string): void {
     if (over) return;
     over = true;
-    killNvidiaSmi(child);
+    killTool(child);
     options.onEnd(reason);
   }
 
@@ -126,7 +128,7 @@ export function startNvidiaSmiLoop(options: NvidiaSmiLoopOptions): NvidiaSmiLoop
     stop() {
       if (over) return;
       over = true;
-      killNvidiaSmi(child);
+      killTool(child);
     },
   };
 }

@@ -3,12 +3,14 @@ import type { Hono } from 'hono';
 import type { InspectionEvent } from 'xstate';
 import type { LivenessSettings } from '../../machines/liveness.js';
 import type { RegistryClock } from '../../machines/registry-clock.js';
+import type { Alerts } from '../alerts/index.js';
 import { createQueenApp } from '../http/queen-app.js';
 import type { Logger } from '../logger.js';
 import { createQueenMetrics, type QueenMetrics } from '../metrics.js';
 import type { Clock } from '../sender.js';
 import type { StateStore, StoredState } from '../store/state-store.js';
 import { createQueenStream, type QueenStream } from '../stream/queen-stream.js';
+import { watchAlerts } from './alerts.js';
 import { observeRegistry } from './observe.js';
 import { createQueenRegistry, type QueenRegistry } from './registry.js';
 import { startPruning } from './retention.js';
@@ -37,6 +39,8 @@ export interface QueenParts {
   restored?: StoredState;
   /** Events older than this are pruned in the background. */
   historyRetentionMs?: number;
+  /** Fed with the registries' changes; stopped with the queen. */
+  alerts?: Alerts;
 }
 
 export interface AssembledQueen {
@@ -77,6 +81,7 @@ export function assembleQueen(parts: QueenParts): AssembledQueen {
         })
       : () => {};
   const unobserve = observeRegistry(registry, parts.logger, metrics);
+  const unwatchAlerts = parts.alerts ? watchAlerts(registry, parts.alerts, queenEpoch) : () => {};
   const stream = createQueenStream({
     registry,
     queenEpoch,
@@ -108,6 +113,8 @@ export function assembleQueen(parts: QueenParts): AssembledQueen {
       stream.closeAll();
       unobserve();
       stopPruning();
+      unwatchAlerts();
+      parts.alerts?.stop();
       await registry.stop();
     },
   };

@@ -203,7 +203,7 @@ describe('hive process', () => {
   it('reads its GPUs through one nvidia-smi loop on its PATH, which ends with the hive, stopped or killed', async () => {
     const fake = await createFakeNvidiaSmi();
     try {
-      await fake.answer(['0, NVIDIA L4, 1024, 23034, 40, 8.9', '1, NVIDIA L4, 0, 23034, 35, 8.9'].join('\n'));
+      await fake.answer(['0, NVIDIA L4, 1024, 23034, 40, 12, 8.9', '1, NVIDIA L4, 0, 23034, 35, 0, 8.9'].join('\n'));
       const env = { ...withoutApiaryEnv(process.env), PATH: `${fake.dir}${path.delimiter}${process.env.PATH ?? ''}` };
       const queen = await startQueen();
       const hiveId = `hive-${randomUUID().slice(0, 8)}`;
@@ -212,7 +212,7 @@ describe('hive process', () => {
         const hive = await startRole('hive', hiveArgs(hiveId, ['--queen-url', queen.url]), { env });
         const view = await onlineHive(queen, hiveId);
         expect(view.capabilities?.devices.map((device) => device.id)).toEqual(['GPU-0', 'GPU-1', 'CPU-0']);
-        await fake.answer(['0, NVIDIA L4, 2048, 23034, 41, 8.9', '1, NVIDIA L4, 0, 23034, 35, 8.9'].join('\n'));
+        await fake.answer(['0, NVIDIA L4, 2048, 23034, 41, 55, 8.9', '1, NVIDIA L4, 0, 23034, 35, 0, 8.9'].join('\n'));
         await eventually(async () => {
           const latest = await hiveAt(queen, hiveId);
           return latest?.monitor_data?.devices[0]?.vram_used_gb === 2 ? true : undefined;
@@ -224,6 +224,38 @@ describe('hive process', () => {
         // Stopped, the hive kills its loop; killed, the loop dies on its next write to the closed pipe.
         await eventually(() => (loops.some(isRunning) ? undefined : true), `the nvidia-smi loop gone after ${signal}`);
       }
+    } finally {
+      await fake.remove();
+    }
+  });
+
+  it('reports a GPU that falls off the bus as a capability change, and the same GPU back again', async () => {
+    const fake = await createFakeNvidiaSmi();
+    try {
+      const gpus = ['0, NVIDIA L4, 1024, 23034, 40, 12, 8.9', '1, NVIDIA L4, 0, 23034, 35, 0, 8.9'];
+      await fake.answer(gpus.join('\n'));
+      const env = { ...withoutApiaryEnv(process.env), PATH: `${fake.dir}${path.delimiter}${process.env.PATH ?? ''}` };
+      const queen = await startQueen();
+      const hiveId = `hive-${randomUUID().slice(0, 8)}`;
+      await startRole('hive', hiveArgs(hiveId, ['--queen-url', queen.url]), { env });
+      await onlineHive(queen, hiveId);
+      const devicesAtQueen = (ids: string[]) => async () => {
+        const view = await hiveAt(queen, hiveId);
+        const now = view?.capabilities?.devices.map((device) => device.id);
+        return JSON.stringify(now) === JSON.stringify(ids) ? view : undefined;
+      };
+      await fake.answer(gpus[0] ?? '');
+      const lost = await eventually(devicesAtQueen(['GPU-0', 'CPU-0']), 'GPU-1 gone from the capabilities');
+      expect(lost.monitor_data?.devices.map((device) => device.device_id)).toEqual(['GPU-0']);
+      await fake.answer(gpus.join('\n'));
+      const back = await eventually(devicesAtQueen(['GPU-0', 'GPU-1', 'CPU-0']), 'GPU-1 back in the capabilities');
+      expect(back.capabilities?.devices[1]).toEqual({
+        id: 'GPU-1',
+        name: 'NVIDIA L4',
+        device_type: 'gpu',
+        vram_gb: 22.494,
+        compute_capability: '8.9',
+      });
     } finally {
       await fake.remove();
     }

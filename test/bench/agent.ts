@@ -21,8 +21,8 @@ const WINDOW_S = 60;
 const TARGET = { cpuMsPerBeat: 20, rssMb: 100 };
 const HIVE_ID = 'bench-agent';
 const NVIDIA_SMI_OUTPUT = [
-  '0, NVIDIA GeForce RTX 3090, 18841, 24576, 67, 8.6',
-  '1, NVIDIA GeForce RTX 3090, 307, 24576, 41, 8.6',
+  '0, NVIDIA GeForce RTX 3090, 18841, 24576, 67, 93, 8.6',
+  '1, NVIDIA GeForce RTX 3090, 307, 24576, 41, 0, 8.6',
 ].join('\n');
 
 interface Usage {

@@ -57,6 +57,20 @@ const events = [
 ];
 
 const SAMPLES: Record<string, readonly unknown[]> = {
+  // alert
+  AlertProblem: ['hive_offline', 'worker_error', 'hive_identity_refused', 'queen_degraded'],
+  AlertState: ['open', 'resolved'],
+  AlertKind: ['hive', 'worker', 'queen'],
+  WebhookAlert: [
+    {
+      event: 'hive_offline',
+      state: 'open',
+      kind: 'hive',
+      id: 'gpu-a',
+      time: '2026-01-01T00:00:00.000Z',
+      reason: 'missed heartbeats',
+    },
+  ],
   // common
   Id: ['a', 'x'.repeat(128), 'GPU-0'],
   Timestamp: ['2025-10-30T14:52:00.000Z', '2025-10-30T14:52:00Z', '2025-10-30T15:52:00+01:00'],
@@ -75,7 +89,14 @@ const SAMPLES: Record<string, readonly unknown[]> = {
   ChangeAction: ['added', 'removed'],
   ModelChange: capabilityChanges.models,
   WorkerTypeChange: capabilityChanges.workers,
-  CapabilityChanges: [capabilityChanges],
+  DeviceChange: [
+    { action: 'removed', id: 'GPU-1', name: 'NVIDIA GeForce RTX 3090', device_type: 'gpu', vram_gb: 24 },
+    { action: 'added', id: 'GPU-1', name: 'NVIDIA GeForce RTX 3090', device_type: 'gpu' },
+  ],
+  CapabilityChanges: [
+    capabilityChanges,
+    { ...capabilityChanges, devices: [{ action: 'removed', id: 'GPU-1', name: 'GPU', device_type: 'gpu' }] },
+  ],
   // heartbeat
   DeviceMonitorData: monitorData.devices,
   MonitorData: [monitorData],

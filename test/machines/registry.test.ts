@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { CapabilityChanges, Device } from '../../contracts/capabilities.js';
 import { capabilityChanges } from '../fixtures/examples.js';
 import { hiveBeat, startRegistry, WALL_BASE, workerBeat } from '../support/queen-registry.js';
 
@@ -190,6 +191,29 @@ describe('registry capabilities and resync', () => {
       ok: true,
       resync: 'gap',
     });
+  });
+
+  it('applies a GPU that left and came back, keeping GPUs in index order before the CPU', () => {
+    const h = startRegistry();
+    h.registry.receiveHive(hiveBeat('h1'));
+    const ids = () =>
+      h.registry.hives
+        .get('h1')
+        ?.capabilities?.toJSON()
+        .devices.map((device) => device.id);
+    const gpu1: Device = { id: 'GPU-1', name: 'NVIDIA GeForce RTX 3090', device_type: 'gpu', vram_gb: 24 };
+    const gone: CapabilityChanges = { models: [], workers: [], devices: [{ action: 'removed', ...gpu1 }] };
+    expect(h.registry.receiveHive(hiveBeat('h1', { capability_changes: gone, capabilities_version: 1 }, true))).toEqual(
+      { ok: true, resync: null },
+    );
+    expect(ids()).toEqual(['GPU-0', 'CPU-0']);
+    const back: CapabilityChanges = { models: [], workers: [], devices: [{ action: 'added', ...gpu1 }] };
+    h.registry.receiveHive(hiveBeat('h1', { capability_changes: back, capabilities_version: 2 }, true));
+    expect(ids()).toEqual(['GPU-0', 'GPU-1', 'CPU-0']);
+    expect(h.registry.hives.get('h1')?.capabilities?.toJSON().devices[1]).toEqual(gpu1);
+    // A sender without device changes leaves the devices as they are.
+    h.registry.receiveHive(hiveBeat('h1', { capability_changes: capabilityChanges, capabilities_version: 3 }, true));
+    expect(ids()).toEqual(['GPU-0', 'GPU-1', 'CPU-0']);
   });
 
   it('asks a restarted hive (new boot id) that sends no capabilities for them', async () => {

@@ -56,4 +56,26 @@ describe('diffCapabilities', () => {
     expect(applyCapabilityChanges(BEFORE, diffCapabilities(BEFORE, AFTER))).toEqual(AFTER);
     expect(applyCapabilityChanges(AFTER, diffCapabilities(AFTER, BEFORE))).toEqual(BEFORE);
   });
+
+  it('lists a GPU that left or came back, and only then has a devices entry', () => {
+    const gpu = (index: number) => ({
+      id: `GPU-${index}`,
+      name: 'NVIDIA L4',
+      device_type: 'gpu' as const,
+      vram_gb: 22.5,
+    });
+    const cpu = BEFORE.devices[0];
+    if (!cpu) throw new Error('BEFORE has a CPU');
+    const all = { ...BEFORE, devices: [gpu(0), gpu(2), gpu(10), cpu] };
+    const lost = { ...BEFORE, devices: [gpu(0), gpu(10), cpu] };
+    expect(diffCapabilities(all, lost)).toEqual({
+      devices: [{ action: 'removed', ...gpu(2) }],
+      models: [],
+      workers: [],
+    });
+    expect(diffCapabilities(lost, all).devices).toEqual([{ action: 'added', ...gpu(2) }]);
+    expect(hasChanges(diffCapabilities(all, lost))).toBe(true);
+    expect(applyCapabilityChanges(lost, diffCapabilities(lost, all))).toEqual(all);
+    expect(applyCapabilityChanges(all, diffCapabilities(all, lost))).toEqual(lost);
+  });
 });

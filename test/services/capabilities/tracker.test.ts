@@ -17,6 +17,7 @@ const BUILT_IN: WorkerType[] = [
 ];
 const GIB = 1024 ** 3;
 const WAIT = { timeout: 2_000, interval: 10 };
+const SETTLE_WAIT = { timeout: 6_000, interval: 10 };
 
 let root: string;
 let modelsDir: string;
@@ -43,7 +44,10 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-async function start(dirs: { modelsDir?: string; workersDir?: string } = {}): Promise<CapabilityTracker> {
+async function start(
+  dirs: { modelsDir?: string; workersDir?: string } = {},
+  settleMs = 100,
+): Promise<CapabilityTracker> {
   const logger = createLogger({
     level: 'warn',
     write: (line) => {
@@ -58,6 +62,7 @@ async function start(dirs: { modelsDir?: string; workersDir?: string } = {}): Pr
     devices: DEVICES,
     builtInWorkers: BUILT_IN,
     debounceMs: 50,
+    settleMs,
     logger,
   });
   tracker = created;
@@ -141,6 +146,46 @@ describe('createCapabilityTracker', () => {
     await vi.waitFor(() => expect(t.version()).toBe(1), WAIT);
     expect(batches).toEqual([1]);
     expect(t.pending()).toEqual(modelsOnly([{ action: 'added', model_id: 'big', size_gb: (6 * chunk.length) / GIB }]));
+  });
+
+  it('announces a copy that pauses longer than the debounce exactly once, with its final size', async () => {
+    const t = await start({}, 1_500);
+    const file = path.join(modelsDir, 'copied.gguf');
+    const chunk = Buffer.alloc(64 * 1024);
+    const grown = (chunks: number) => [
+      { action: 'added' as const, model_id: 'copied', size_gb: (chunks * chunk.length) / GIB },
+    ];
+    await writeFile(file, chunk);
+    // Each pause lets several rescans see the same size; only a pause of the settle time makes the file count.
+    for (let i = 1; i < 4; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      await appendFile(file, chunk);
+    }
+    await vi.waitFor(() => expect(t.version()).toBe(1), SETTLE_WAIT);
+    expect(t.pending()).toEqual(modelsOnly(grown(4)));
+    await appendFile(file, chunk);
+    await vi.waitFor(() => expect(t.version()).toBe(2), SETTLE_WAIT);
+    expect(batches).toEqual([1, 2]);
+    expect(t.pending()).toEqual(modelsOnly(grown(5)));
+  });
+
+  it('publishes a GPU that left or came back as a device change', async () => {
+    const t = await start();
+    const [gpu, cpu] = DEVICES;
+    if (!gpu || !cpu) throw new Error('DEVICES has a GPU and a CPU');
+    t.setDevices([cpu]);
+    expect(batches).toEqual([1]);
+    expect(t.current().devices).toEqual([cpu]);
+    expect(t.pending()).toEqual({ devices: [{ action: 'removed', ...gpu }], models: [], workers: [] });
+    t.acknowledge(1);
+    t.setDevices(DEVICES);
+    t.setDevices(DEVICES);
+    expect(batches).toEqual([1, 2]);
+    expect(t.pending()).toEqual({ devices: [{ action: 'added', ...gpu }], models: [], workers: [] });
+    // A rescan after it keeps the devices.
+    await model('later.gguf', 10);
+    await vi.waitFor(() => expect(t.version()).toBe(3), WAIT);
+    expect(t.current().devices).toEqual(DEVICES);
   });
 
   it('sees models in a directory made after start, with / in their ids', async () => {

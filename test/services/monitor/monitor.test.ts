@@ -5,18 +5,21 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { MonitorData } from '../../../contracts/heartbeat.js';
 import { createLogger, type Logger } from '../../../services/logger.js';
+import { createAmdGpuReader } from '../../../services/monitor/amd-gpus.js';
 import { createMonitor, type Monitor } from '../../../services/monitor/monitor.js';
 import { nvidiaSmiArgs } from '../../../services/monitor/nvidia-smi.js';
 import { nvidiaSmiLoopArgs } from '../../../services/monitor/nvidia-smi-loop.js';
 import { createFakeNvidiaSmi, type FakeNvidiaSmi } from '../../fixtures/fake-nvidia-smi.js';
+import { ROCM_SMI } from '../../fixtures/gpu-tools.js';
 import { isRunning } from '../../support/process-tree.js';
 
 /** How long the monitor waits for a hung nvidia-smi in the hang test. */
 const HANG_MS = 800;
 
-const TWO_GPUS = ['0, NVIDIA GeForce RTX 4090, 2048, 24564, 51, 8.9', '1, NVIDIA RTX A6000, 0, 49140, 0, 8.6'].join(
-  '\n',
-);
+const TWO_GPUS = [
+  '0, NVIDIA GeForce RTX 4090, 2048, 24564, 51, 37, 8.9',
+  '1, NVIDIA RTX A6000, 0, 49140, 0, 0, 8.6',
+].join('\n');
 
 let fake: FakeNvidiaSmi;
 let monitor: Monitor | undefined;
@@ -80,7 +83,7 @@ describe('monitor', () => {
     expect(Number.isInteger(data.uptime_seconds)).toBe(true);
     expect(Math.abs(data.uptime_seconds - os.uptime())).toBeLessThanOrEqual(5);
     expect(Date.parse(data.collected_at ?? '')).toBeGreaterThanOrEqual(before - 1);
-    for (const device of data.devices) expect(device.vram_used_gb).toBeLessThanOrEqual(device.vram_total_gb);
+    for (const device of data.devices) expect(device.vram_used_gb ?? 0).toBeLessThanOrEqual(device.vram_total_gb ?? 0);
     expect(started().cpuName()).not.toBe('');
     expect(logs.filter((line) => line.level === 'warn')).toEqual([]);
   });
@@ -90,8 +93,8 @@ describe('monitor', () => {
     vi.stubEnv('PATH', `${fake.dir}${path.delimiter}${process.env.PATH ?? ''}`);
     await start();
     expect(started().latest().devices).toEqual([
-      { device_id: 'GPU-0', vram_used_gb: 2, vram_total_gb: 23.988, temperature_celsius: 51 },
-      { device_id: 'GPU-1', vram_used_gb: 0, vram_total_gb: 47.988, temperature_celsius: 0 },
+      { device_id: 'GPU-0', vram_used_gb: 2, vram_total_gb: 23.988, temperature_celsius: 51, utilization_percent: 37 },
+      { device_id: 'GPU-1', vram_used_gb: 0, vram_total_gb: 47.988, temperature_celsius: 0, utilization_percent: 0 },
     ]);
     expect(started().gpus()).toEqual([
       { index: 0, name: 'NVIDIA GeForce RTX 4090', vram_gb: 23.988, compute_capability: '8.9' },
@@ -144,18 +147,48 @@ describe('monitor', () => {
   });
 
   it('leaves out what nvidia-smi cannot report, and keeps zeros', async () => {
-    await fake.answer(['0, NVIDIA GH200, [N/A], [N/A], N/A, [N/A]', '1, Tesla T4, 0, 15360, 0, 7.5'].join('\n'));
+    await fake.answer(
+      ['0, NVIDIA GH200, [N/A], [N/A], N/A, [Not Supported], [N/A]', '1, Tesla T4, 0, 15360, 0, 0, 7.5'].join('\n'),
+    );
     await start({ nvidiaSmi: fake.path });
     const data = started().latest();
     expect(MonitorData.safeParse(data).success).toBe(true);
     expect(data.devices).toEqual([
-      { device_id: 'GPU-0', vram_used_gb: 0, vram_total_gb: 0 },
-      { device_id: 'GPU-1', vram_used_gb: 0, vram_total_gb: 15, temperature_celsius: 0 },
+      { device_id: 'GPU-0' },
+      { device_id: 'GPU-1', vram_used_gb: 0, vram_total_gb: 15, temperature_celsius: 0, utilization_percent: 0 },
     ]);
     expect(started().gpus()).toEqual([
       { index: 0, name: 'NVIDIA GH200' },
       { index: 1, name: 'Tesla T4', vram_gb: 15, compute_capability: '7.5' },
     ]);
+  });
+
+  it('tells when a GPU falls out of the answer and when it comes back', async () => {
+    await fake.answer(TWO_GPUS);
+    await start({ periodMs: 20, nvidiaSmi: fake.path });
+    const changes: number[][] = [];
+    started().onGpusChanged(() =>
+      changes.push(
+        started()
+          .gpus()
+          .map((gpu) => gpu.index),
+      ),
+    );
+    const [first] = TWO_GPUS.split('\n');
+    await fake.answer(first ?? '');
+    await vi.waitFor(() => expect(changes).toEqual([[0]]), { timeout: 3_000, interval: 10 });
+    expect(
+      started()
+        .latest()
+        .devices.map((device) => device.device_id),
+    ).toEqual(['GPU-0']);
+    await fake.answer(TWO_GPUS);
+    await vi.waitFor(() => expect(changes).toEqual([[0], [0, 1]]), { timeout: 3_000, interval: 10 });
+    expect(
+      started()
+        .latest()
+        .devices.map((device) => device.device_id),
+    ).toEqual(['GPU-0', 'GPU-1']);
   });
 
   it('treats a missing nvidia-smi as no GPUs and says so once', async () => {
@@ -168,6 +201,39 @@ describe('monitor', () => {
     expect(started().gpus()).toEqual([]);
     expect(logged('nvidia-smi not found')).toBe(1);
     expect(logs.filter((line) => line.level === 'warn')).toEqual([]);
+  });
+
+  it('reads AMD GPUs through the other reader on a machine without nvidia-smi', async () => {
+    const otherGpus = createAmdGpuReader({
+      amdSmi: path.join(fake.dir, 'absent'),
+      rocmSmi: fake.path,
+      timeoutMs: 2_000,
+    });
+    await fake.answer(JSON.stringify(ROCM_SMI));
+    monitor = createMonitor({
+      periodMs: 60_000,
+      sourceTimeoutMs: 2_000,
+      logger,
+      nvidiaSmi: 'absent-nvidia-smi',
+      otherGpus,
+    });
+    await monitor.start();
+    expect(started().latest().devices).toEqual([
+      {
+        device_id: 'GPU-0',
+        vram_used_gb: 0.026,
+        vram_total_gb: 19.984,
+        temperature_celsius: 45,
+        utilization_percent: 7,
+      },
+      { device_id: 'GPU-1', vram_total_gb: 15.984 },
+    ]);
+    expect(
+      started()
+        .gpus()
+        .map((gpu) => gpu.name),
+    ).toEqual(['Radeon RX 7900 XT', 'AMD GPU 1']);
+    expect(started().nvidia()).toBe(false);
   });
 
   it('bounds start when nvidia-smi hangs from the first call', async () => {

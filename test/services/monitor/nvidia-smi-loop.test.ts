@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { GpuReading } from '../../../services/monitor/nvidia-smi.js';
+import type { GpuReading } from '../../../services/monitor/gpu-reading.js';
 import {
   createSampleFramer,
   loopRetry,
@@ -11,8 +11,8 @@ import {
 import { createFakeNvidiaSmi, type FakeNvidiaSmi } from '../../fixtures/fake-nvidia-smi.js';
 import { isRunning } from '../../support/process-tree.js';
 
-const GPU_0 = '0, NVIDIA L4, 100, 23034, 40, 8.9';
-const GPU_1 = '1, NVIDIA L4, 200, 23034, 41, 8.9';
+const GPU_0 = '0, NVIDIA L4, 100, 23034, 40, 5, 8.9';
+const GPU_1 = '1, NVIDIA L4, 200, 23034, 41, 6, 8.9';
 
 function framed(indexes: number[], chunks: string[]): { samples: GpuReading[][]; mismatches: string[] } {
   const samples: GpuReading[][] = [];
@@ -114,7 +114,7 @@ describe('startNvidiaSmiLoop', () => {
       .toEqual([150, 200]);
     expect(await fake.calls()).toEqual([nvidiaSmiLoopArgs(true, 20).join(' ')]);
     expect(nvidiaSmiLoopArgs(false, 1_000)).toEqual([
-      '--query-gpu=index,name,memory.used,memory.total,temperature.gpu',
+      '--query-gpu=index,name,memory.used,memory.total,temperature.gpu,utilization.gpu',
       '--format=csv,noheader,nounits',
       '--loop-ms=1000',
     ]);

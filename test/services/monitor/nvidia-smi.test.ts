@@ -6,8 +6,8 @@ import { createFakeNvidiaSmi, type FakeNvidiaSmi } from '../../fixtures/fake-nvi
 describe('parseNvidiaSmi', () => {
   it('reads several GPUs', () => {
     const output = [
-      '0, NVIDIA GeForce RTX 4090, 1234, 24564, 45, 8.9',
-      '1, NVIDIA A100-SXM4-80GB, 512, 81920, 38, 8.0',
+      '0, NVIDIA GeForce RTX 4090, 1234, 24564, 45, 99, 8.9',
+      '1, NVIDIA A100-SXM4-80GB, 512, 81920, 38, 3, 8.0',
     ];
     expect(parseNvidiaSmi(output.join('\n'), true)).toEqual([
       {
@@ -16,6 +16,7 @@ describe('parseNvidiaSmi', () => {
         memoryUsedMiB: 1234,
         memoryTotalMiB: 24564,
         temperatureC: 45,
+        utilizationPercent: 99,
         computeCapability: '8.9',
       },
       {
@@ -24,52 +25,58 @@ describe('parseNvidiaSmi', () => {
         memoryUsedMiB: 512,
         memoryTotalMiB: 81920,
         temperatureC: 38,
+        utilizationPercent: 3,
         computeCapability: '8.0',
       },
     ]);
   });
 
   it('keeps zero readings as zero', () => {
-    expect(parseNvidiaSmi('0, Tesla T4, 0, 15360, 0, 7.5\n', true)).toEqual([
+    expect(parseNvidiaSmi('0, Tesla T4, 0, 15360, 0, 0, 7.5\n', true)).toEqual([
       {
         index: 0,
         name: 'Tesla T4',
         memoryUsedMiB: 0,
         memoryTotalMiB: 15360,
         temperatureC: 0,
+        utilizationPercent: 0,
         computeCapability: '7.5',
       },
     ]);
   });
 
   it('turns N/A, [N/A] and [Not Supported] into unknown fields', () => {
-    expect(parseNvidiaSmi('3, NVIDIA GH200, [N/A], [Not Supported], N/A, [Unknown Error]', true)).toEqual([
+    expect(parseNvidiaSmi('3, NVIDIA GH200, [N/A], [Not Supported], N/A, [N/A], [Unknown Error]', true)).toEqual([
       {
         index: 3,
         name: 'NVIDIA GH200',
         memoryUsedMiB: undefined,
         memoryTotalMiB: undefined,
         temperatureC: undefined,
+        utilizationPercent: undefined,
         computeCapability: undefined,
       },
     ]);
   });
 
   it('keeps commas inside a name and reads the five-column form of old drivers', () => {
-    expect(parseNvidiaSmi('0, Quadro RTX 8000, Rev. 2, 10, 49152, 31\r\n', false)).toEqual([
+    expect(parseNvidiaSmi('0, Quadro RTX 8000, Rev. 2, 10, 49152, 31, 7\r\n', false)).toEqual([
       {
         index: 0,
         name: 'Quadro RTX 8000, Rev. 2',
         memoryUsedMiB: 10,
         memoryTotalMiB: 49152,
         temperatureC: 31,
+        utilizationPercent: 7,
         computeCapability: undefined,
       },
     ]);
   });
 
   it('skips lines that are not a GPU', () => {
-    const output = ['No devices were found', '', 'x, GPU, 1, 2, 3, 4', '-1, GPU, 1, 2, 3, 4', '0, short, 1'].join('\n');
+    const output = ['No devices were found', '', 'x, GPU, 1, 2, 3, 4, 5', '-1, GPU, 1, 2, 3, 4, 5', '0, short, 1'].join(
+      '\n',
+    );
     expect(parseNvidiaSmi(output, true)).toEqual([]);
   });
 });
@@ -84,12 +91,12 @@ describe('createNvidiaSmiReader', () => {
   });
 
   it('asks for the fields the monitor needs, without units', async () => {
-    await fake.answer('0, NVIDIA L4, 100, 23034, 40, 8.9');
+    await fake.answer('0, NVIDIA L4, 100, 23034, 40, 5, 8.9');
     const result = await createNvidiaSmiReader({ binary: fake.path, timeoutMs: 2_000 }).read();
     expect(result).toMatchObject({ kind: 'ok', gpus: [{ index: 0, name: 'NVIDIA L4', memoryTotalMiB: 23034 }] });
     expect(await fake.calls()).toEqual([nvidiaSmiArgs(true).join(' ')]);
     expect(nvidiaSmiArgs(true)).toEqual([
-      '--query-gpu=index,name,memory.used,memory.total,temperature.gpu,compute_cap',
+      '--query-gpu=index,name,memory.used,memory.total,temperature.gpu,utilization.gpu,compute_cap',
       '--format=csv,noheader,nounits',
     ]);
   });
@@ -112,7 +119,7 @@ describe('createNvidiaSmiReader', () => {
     await fake.script(
       [
         'case "$*" in *compute_cap*) echo \'Field "compute_cap" is not a valid field to query.\'; exit 2;; esac',
-        "echo '0, Tesla P100, 5, 16280, 30'",
+        "echo '0, Tesla P100, 5, 16280, 30, 1'",
       ].join('\n'),
     );
     const reader = createNvidiaSmiReader({ binary: fake.path, timeoutMs: 2_000 });

@@ -1,15 +1,17 @@
 import type { Device } from '../../../../contracts/capabilities.js';
 import type { DeviceMonitorData } from '../../../../contracts/heartbeat.js';
 import { h, setText } from './dom.js';
-import { formatGb, percentOf } from './format.js';
+import { formatGb, formatPercent, percentOf } from './format.js';
 import { Meter } from './meter.js';
 
 /** Temperatures shown on a 0–100 °C bar; amber from 75 °C, red from 85 °C. */
 const TEMPERATURE_THRESHOLDS = { high: 75, critical: 85 };
+const UNKNOWN = 'unknown';
 
 class DeviceRow {
   readonly element: HTMLElement;
   private readonly name: HTMLElement;
+  private readonly utilization = new Meter('GPU', 'device-utilization');
   private readonly vram = new Meter('VRAM', 'device-vram');
   private readonly temperature = new Meter('Temp', 'device-temperature', TEMPERATURE_THRESHOLDS);
 
@@ -19,6 +21,7 @@ class DeviceRow {
       'div',
       { class: 'device', 'data-testid': 'device', 'data-device-id': deviceId },
       this.name,
+      this.utilization.element,
       this.vram.element,
       this.temperature.element,
     );
@@ -26,17 +29,19 @@ class DeviceRow {
 
   update(reading: DeviceMonitorData, device: Device | undefined): void {
     setText(this.name, device ? `${reading.device_id} · ${device.name}` : reading.device_id);
-    this.vram.update(
-      percentOf(reading.vram_used_gb, reading.vram_total_gb),
-      `${formatGb(reading.vram_used_gb)} / ${formatGb(reading.vram_total_gb)}`,
-    );
+    // A value the driver does not report is unknown, never an empty bar that would read as idle.
+    const { utilization_percent: busy, vram_used_gb: used, vram_total_gb: total } = reading;
+    if (busy === undefined) this.utilization.clear(UNKNOWN);
+    else this.utilization.update(busy, formatPercent(busy));
+    if (used === undefined || total === undefined) this.vram.clear(UNKNOWN);
+    else this.vram.update(percentOf(used, total), `${formatGb(used)} / ${formatGb(total)}`);
     const celsius = reading.temperature_celsius;
-    if (celsius === undefined) this.temperature.clear('n/a');
+    if (celsius === undefined) this.temperature.clear(UNKNOWN);
     else this.temperature.update(celsius, `${Math.round(celsius)} °C`);
   }
 }
 
-/** One VRAM and temperature bar pair per device reading, keyed by device id. */
+/** Utilisation, VRAM and temperature bars per device reading, keyed by device id. */
 export class DeviceList {
   readonly element: HTMLElement = h('div', { class: 'devices' });
   private readonly rows = new Map<string, DeviceRow>();

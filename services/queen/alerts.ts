@@ -1,0 +1,31 @@
+import type { Alerts } from '../alerts/index.js';
+import type { QueenRegistry } from './registry.js';
+
+/** Feeds the alerts from the registries' changes: liveness, worker statuses, refused identities, the queen's health. */
+export function watchAlerts(registry: QueenRegistry, alerts: Alerts, queenEpoch: string): () => void {
+  let degraded = false;
+  return registry.onChanges((kind, changes) => {
+    for (const change of changes) {
+      if (change.type === 'liveness') {
+        alerts.observe({ type: 'liveness', kind, id: change.id, to: change.to, reason: change.reason });
+        // Forgetting a hive resets its identity: a refusal has nothing left to be about.
+        if (kind === 'hive' && change.to === 'forgotten') {
+          alerts.observe({ type: 'identity', id: change.id, refused: false, reason: 'identity reset' });
+        }
+      } else if (change.type === 'identity_refused' && kind === 'hive') {
+        const reason = `a heartbeat from ${change.source} lacked the hive's secret`;
+        alerts.observe({ type: 'identity', id: change.id, refused: true, reason });
+      } else if (change.type === 'entry' && kind === 'worker') {
+        const status = registry.workers.get(change.id)?.heartbeat.status;
+        if (status) alerts.observe({ type: 'worker-status', id: change.id, status });
+      }
+    }
+    if (kind !== 'hive') return;
+    const { expectedCount, expectedOnline } = registry.hives;
+    const now = expectedOnline < expectedCount;
+    if (now === degraded) return;
+    degraded = now;
+    const reason = `${expectedOnline} of ${expectedCount} expected hives online`;
+    alerts.observe({ type: 'queen-health', id: queenEpoch, degraded, reason });
+  });
+}
