@@ -11,6 +11,7 @@ import { startInspector } from '../services/inspector.js';
 import { createLogger, type Logger } from '../services/logger.js';
 import { type ParsedOptions, parseCommandLine, queenOptions } from '../services/options.js';
 import { type AssembledQueen, assembleQueen } from '../services/queen/assemble.js';
+import { createQueenClock } from '../services/queen/queen-clock.js';
 import type { QueenRegistry } from '../services/queen/registry.js';
 import type { Clock } from '../services/sender.js';
 
@@ -46,6 +47,9 @@ export interface QueenHandle {
   stop(): Promise<void>;
 }
 
+/** A stall this long is worth a warning; shorter ones (a GC pause) only a debug line. */
+const STALL_WARN_MS = 1_000;
+
 /** How long open connections may take to finish once the queen stops. */
 const CLOSE_GRACE_MS = 250;
 
@@ -69,7 +73,15 @@ export async function startQueen(options: QueenOptions, overrides: QueenOverride
       inspect: inspector.inspect,
       batchHeartbeats: true,
       ...(overrides.queenEpoch ? { queenEpoch: overrides.queenEpoch } : {}),
-      ...(overrides.clock ? { clock: overrides.clock } : {}),
+      clock:
+        overrides.clock ??
+        createQueenClock({
+          maxHoldMs: settings.offlineAfterMs,
+          onStall: (ms) =>
+            logger[ms >= STALL_WARN_MS ? 'warn' : 'debug']('queen stalled: liveness deadlines moved by the stall', {
+              stalled_ms: Math.round(ms),
+            }),
+        }),
       ...(overrides.timers ? { timers: overrides.timers } : {}),
       ...(dashboard ? { dashboard } : {}),
     });

@@ -9,8 +9,9 @@ import { createQueenMetrics, type QueenMetrics } from '../metrics.js';
 import type { Clock } from '../sender.js';
 import { createQueenStream, type QueenStream } from '../stream/queen-stream.js';
 import { observeRegistry } from './observe.js';
+import type { QueenClock } from './queen-clock.js';
 import { createQueenRegistry, type QueenRegistry } from './registry.js';
-import { timedTimers } from './timed-timers.js';
+import { realTimers, timedTimers } from './timed-timers.js';
 
 /**
  * Everything of a queen but its socket and discovery timer: registries, stream, metrics and the HTTP app, wired
@@ -22,7 +23,8 @@ export interface QueenParts {
   token?: string | undefined;
   logger: Logger;
   queenEpoch?: string;
-  clock?: RegistryClock;
+  /** The queen's clocks; a stall-aware `QueenClock` also holds sweeps back after a stall and is stopped on close. */
+  clock?: RegistryClock | QueenClock;
   timers?: Clock;
   inspect?: ((event: InspectionEvent) => void) | undefined;
   dashboard?: Hono;
@@ -49,11 +51,13 @@ export function newQueenEpoch(): string {
 export function assembleQueen(parts: QueenParts): AssembledQueen {
   const queenEpoch = parts.queenEpoch ?? newQueenEpoch();
   const metrics = createQueenMetrics();
+  const clock = parts.clock;
+  const sweepTimers = clock && 'sweepTimers' in clock ? clock.sweepTimers(parts.timers ?? realTimers) : parts.timers;
   const registry = createQueenRegistry({
     settings: parts.settings,
-    ...(parts.clock ? { clock: parts.clock } : {}),
+    ...(clock ? { clock } : {}),
     // The registries' only timers are their sweeps: timing them gives the queen's tick cost.
-    timers: timedTimers((ms) => metrics.sweep(ms), parts.timers),
+    timers: timedTimers((ms) => metrics.sweep(ms), sweepTimers),
     inspect: parts.inspect,
     batch: parts.batchHeartbeats ?? false,
   });
@@ -89,6 +93,7 @@ export function assembleQueen(parts: QueenParts): AssembledQueen {
       stream.closeAll();
       unobserve();
       registry.stop();
+      if (clock && 'stop' in clock) clock.stop();
     },
   };
 }
