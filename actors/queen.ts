@@ -7,6 +7,7 @@ import { advertiseUrl } from '../services/advertise-url.js';
 import { type DiscoverySummary, runDiscovery } from '../services/discovery/run.js';
 import { createDashboardApp } from '../services/http/dashboard/index.js';
 import { listen } from '../services/http/listen.js';
+import { DEFAULT_SOCKET_LIMITS } from '../services/http/socket-limits.js';
 import { startInspector } from '../services/inspector.js';
 import { createLogger, type Logger } from '../services/logger.js';
 import { type ParsedOptions, parseCommandLine, queenOptions } from '../services/options.js';
@@ -92,7 +93,11 @@ export async function startQueen(options: QueenOptions, overrides: QueenOverride
 
   let server: Awaited<ReturnType<typeof listen>>;
   try {
-    server = await listen(queen.app, options.host, options.port);
+    server = await listen(queen.app, options.host, options.port, {
+      ...DEFAULT_SOCKET_LIMITS,
+      idleTimeoutMs: options.idleTimeout,
+      maxConnections: options.maxConnections,
+    });
   } catch (error) {
     queen.close();
     await inspector.stop();
@@ -101,6 +106,12 @@ export async function startQueen(options: QueenOptions, overrides: QueenOverride
   const url = advertiseUrl(options.host, server.port);
   const queenUrl = options.advertiseUrl ?? url;
   logger.info('queen listening', { url, advertise_url: queenUrl, queen_epoch: queen.queenEpoch });
+  if (server.maxConnections < options.maxConnections) {
+    logger.warn('max-connections lowered to fit the open-files limit', {
+      max_connections: options.maxConnections,
+      effective: server.maxConnections,
+    });
+  }
 
   const stopDiscovery = new AbortController();
   let timer: NodeJS.Timeout | undefined;

@@ -23,4 +23,12 @@ export const LIMITS = {
   workerTypes: 1_000,
   /** Request bodies above this are refused with 413. */
   bodyBytes: 256 * 1024,
+  /** A socket whose request headers are not in within this long is answered 408 and closed. */
+  headersTimeoutMs: 10_000,
+  /** The same for a whole request, body included. */
+  requestTimeoutMs: 30_000,
+  /** Default of `--idle-timeout`: an idle keep-alive socket is closed after this long. */
+  idleTimeoutMs: 120_000,
+  /** Default of `--max-connections`: sockets open at once (lowered to fit the descriptor limit). */
+  maxConnections: 10_000,
 } as const;

@@ -132,6 +132,18 @@ export const queenOptions = {
     min: 1,
     description: "period of the queen's own stream event",
   },
+  'idle-timeout': {
+    kind: 'duration',
+    default: '2m',
+    min: 1,
+    description: 'an idle keep-alive connection is closed after this long (the stream is exempt)',
+  },
+  'max-connections': {
+    kind: 'int',
+    default: '10000',
+    min: 1,
+    description: 'connections open at once, kept below the file-descriptor limit; more are closed at once',
+  },
 } as const satisfies OptionSpecs;
 
 export const hiveOptions = {
