@@ -2,8 +2,13 @@ import { z } from 'zod';
 
 export const ID_MAX_LENGTH = 128;
 
-/** Identifiers of hives and workers: 1–128 characters. */
-export const Id = z.string().min(1).max(ID_MAX_LENGTH);
+/** Identifiers of hives and workers: 1–128 characters of well-formed Unicode (no lone surrogate), no control character. */
+export const Id = z
+  .string()
+  .min(1)
+  .max(ID_MAX_LENGTH)
+  .refine((id) => !/\p{Cs}/u.test(id), 'must be well-formed Unicode (no lone surrogate)')
+  .refine((id) => !/\p{Cc}/u.test(id), 'must not contain control characters');
 
 /** RFC 3339 timestamp; UTC `Z` or an explicit offset. */
 export const Timestamp = z.iso.datetime({ offset: true });
@@ -13,8 +18,15 @@ export const NonNegativeInt = z.number().int().nonnegative();
 export const Percent = z.number().min(0).max(100);
 export const Port = z.number().int().min(1).max(65535);
 
-/** An http(s) URL: the only kind of URL Apiary ever follows. */
-export const HttpUrl = z.url({ protocol: /^https?$/ });
+/** Whether a URL carries a user or password: never accepted, so no credential is ever followed, echoed or logged. */
+export function hasCredentials(url: string): boolean {
+  return URL.canParse(url) && (new URL(url).username !== '' || new URL(url).password !== '');
+}
+
+/** An http(s) URL without credentials: the only kind of URL Apiary ever follows. */
+export const HttpUrl = z
+  .url({ protocol: /^https?$/ })
+  .refine((url) => !hasCredentials(url), 'must not carry a user or password');
 
 /** Limits from the protocol, shared by the schemas and the hive that produces the payloads. */
 export const LIMITS = {

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import { ID_MAX_LENGTH } from '../contracts/common.js';
+import { hasCredentials, ID_MAX_LENGTH } from '../contracts/common.js';
 import { parseDuration } from './duration.js';
 import { LOG_LEVELS } from './logger.js';
 
@@ -288,6 +288,8 @@ function parseValue(name: string, spec: OptionSpec, text: string): unknown {
       if (!URL.canParse(text)) fail('a URL');
       const url = new URL(text);
       if (url.protocol !== 'http:' && url.protocol !== 'https:') fail('an http(s) URL');
+      // The value is not echoed: it holds a secret.
+      if (hasCredentials(text)) throw new OptionError(name, 'a URL must not carry a user or password');
       return url.toString().replace(/\/$/, '');
     }
     case 'int':

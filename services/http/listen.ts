@@ -31,7 +31,8 @@ export async function listen(
   applySocketLimits(server, limits);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ host, port }, () => {
+    // `[::1]`, as written in a URL and accepted by the loopback check, binds as `::1`.
+    server.listen({ host: host.replace(/^\[(.*)\]$/, '$1'), port }, () => {
       server.off('error', reject);
       resolve();
     });

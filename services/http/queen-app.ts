@@ -136,7 +136,9 @@ export function createQueenApp(deps: QueenAppDeps): Hono {
 
   app.notFound((c) => c.json(errorBody(`No route ${c.req.method} ${c.req.path}.`), 404));
   app.onError((error, c) => {
-    logger.error('request failed', { method: c.req.method, path: c.req.path, error });
+    // A client that went away mid-upload is its own business, not the queen's failure.
+    const level = c.req.raw.signal.aborted ? 'debug' : 'error';
+    logger[level]('request failed', { method: c.req.method, path: c.req.path, error });
     return c.json(errorBody('The queen failed to answer this request.'), 500);
   });
   return app;

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { silentLogger } from '../../services/logger.js';
+import { type Logger, silentLogger } from '../../services/logger.js';
 import { type AssembledQueen, assembleQueen } from '../../services/queen/assemble.js';
 import { hiveViews, queenHealth, workerViews } from '../../services/queen/views.js';
 import { QUEEN_EPOCH } from '../fixtures/examples.js';
@@ -22,6 +22,7 @@ export interface QueenAppOptions {
   token?: string | undefined;
   streamIntervalMs?: number;
   streamQueueBytes?: number;
+  logger?: Logger;
 }
 
 /** A whole queen but its socket, on simulated clocks, with a stand-in dashboard. */
@@ -34,7 +35,7 @@ export function startQueenApp(options: QueenAppOptions = {}): QueenAppHarness {
     settings: DEFAULT_LIVENESS,
     streamIntervalMs: options.streamIntervalMs ?? 2_500,
     token: 'token' in options ? options.token : TOKEN,
-    logger: silentLogger,
+    logger: options.logger ?? silentLogger,
     queenEpoch: QUEEN_EPOCH,
     clock,
     timers,

@@ -95,6 +95,14 @@ describe('listen', () => {
     expect(await hanging).toBeInstanceOf(Error);
   });
 
+  it('binds an IPv6 literal written with or without brackets', async () => {
+    for (const host of ['::1', '[::1]']) {
+      const served = await listen({ fetch: () => new Response('v6') }, host, 0);
+      servers.push(served);
+      expect(await (await fetch(`http://[::1]:${served.port}/`)).text()).toBe('v6');
+    }
+  });
+
   it('rejects when the port is taken', async () => {
     const blocker = net.createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
