@@ -8,10 +8,12 @@ import { createAlerts } from '../services/alerts/index.js';
 import { type DiscoverySummary, runDiscovery } from '../services/discovery/run.js';
 import { createDashboardApp } from '../services/http/dashboard/index.js';
 import { listen } from '../services/http/listen.js';
+import { DEFAULT_SOCKET_LIMITS } from '../services/http/socket-limits.js';
 import { startInspector } from '../services/inspector.js';
 import { createLogger, type Logger } from '../services/logger.js';
 import { type ParsedOptions, parseCommandLine, queenOptions } from '../services/options.js';
 import { type AssembledQueen, assembleQueen } from '../services/queen/assemble.js';
+import { createQueenClock } from '../services/queen/queen-clock.js';
 import type { QueenRegistry } from '../services/queen/registry.js';
 import type { Clock } from '../services/sender.js';
 import { openSqliteStore } from '../services/store/sqlite-store.js';
@@ -53,6 +55,9 @@ export interface QueenHandle {
 const WEBHOOK_BACKOFF_MS = [0, 2_000, 4_000, 8_000, 16_000];
 /** One webhook attempt, answer included. */
 const WEBHOOK_TIMEOUT_MS = 5_000;
+
+/** A stall this long is worth a warning; shorter ones (a GC pause) only a debug line. */
+const STALL_WARN_MS = 1_000;
 
 /** How long open connections may take to finish once the queen stops. */
 const CLOSE_GRACE_MS = 250;
@@ -100,7 +105,15 @@ export async function startQueen(options: QueenOptions, overrides: QueenOverride
           }
         : {}),
       ...(overrides.queenEpoch ? { queenEpoch: overrides.queenEpoch } : {}),
-      ...(overrides.clock ? { clock: overrides.clock } : {}),
+      clock:
+        overrides.clock ??
+        createQueenClock({
+          maxHoldMs: settings.offlineAfterMs,
+          onStall: (ms) =>
+            logger[ms >= STALL_WARN_MS ? 'warn' : 'debug']('queen stalled: liveness deadlines moved by the stall', {
+              stalled_ms: Math.round(ms),
+            }),
+        }),
       ...(overrides.timers ? { timers: overrides.timers } : {}),
       ...(dashboard ? { dashboard } : {}),
     });
@@ -112,7 +125,11 @@ export async function startQueen(options: QueenOptions, overrides: QueenOverride
 
   let server: Awaited<ReturnType<typeof listen>>;
   try {
-    server = await listen(queen.app, options.host, options.port);
+    server = await listen(queen.app, options.host, options.port, {
+      ...DEFAULT_SOCKET_LIMITS,
+      idleTimeoutMs: options.idleTimeout,
+      maxConnections: options.maxConnections,
+    });
   } catch (error) {
     await queen.close();
     await inspector.stop();
@@ -129,6 +146,12 @@ export async function startQueen(options: QueenOptions, overrides: QueenOverride
     state_bytes: state.bytes,
     restored: { hives: restored.hives.length, workers: restored.workers.length },
   });
+  if (server.maxConnections < options.maxConnections) {
+    logger.warn('max-connections lowered to fit the open-files limit', {
+      max_connections: options.maxConnections,
+      effective: server.maxConnections,
+    });
+  }
 
   const stopDiscovery = new AbortController();
   let timer: NodeJS.Timeout | undefined;

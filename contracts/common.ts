@@ -2,8 +2,13 @@ import { z } from 'zod';
 
 export const ID_MAX_LENGTH = 128;
 
-/** Identifiers of hives and workers: 1–128 characters. */
-export const Id = z.string().min(1).max(ID_MAX_LENGTH);
+/** Identifiers of hives and workers: 1–128 characters of well-formed Unicode (no lone surrogate), no control character. */
+export const Id = z
+  .string()
+  .min(1)
+  .max(ID_MAX_LENGTH)
+  .refine((id) => !/\p{Cs}/u.test(id), 'must be well-formed Unicode (no lone surrogate)')
+  .refine((id) => !/\p{Cc}/u.test(id), 'must not contain control characters');
 
 /** A hive's identity secret as it travels: the queen issues 256 random bits, base64url. */
 export const HiveSecret = z.string().min(1).max(256);
@@ -16,8 +21,15 @@ export const NonNegativeInt = z.number().int().nonnegative();
 export const Percent = z.number().min(0).max(100);
 export const Port = z.number().int().min(1).max(65535);
 
-/** An http(s) URL: the only kind of URL Apiary ever follows. */
-export const HttpUrl = z.url({ protocol: /^https?$/ });
+/** Whether a URL carries a user or password: never accepted, so no credential is ever followed, echoed or logged. */
+export function hasCredentials(url: string): boolean {
+  return URL.canParse(url) && (new URL(url).username !== '' || new URL(url).password !== '');
+}
+
+/** An http(s) URL without credentials: the only kind of URL Apiary ever follows. */
+export const HttpUrl = z
+  .url({ protocol: /^https?$/ })
+  .refine((url) => !hasCredentials(url), 'must not carry a user or password');
 
 /** Limits from the protocol, shared by the schemas and the hive that produces the payloads. */
 export const LIMITS = {
@@ -26,4 +38,12 @@ export const LIMITS = {
   workerTypes: 1_000,
   /** Request bodies above this are refused with 413. */
   bodyBytes: 256 * 1024,
+  /** A socket whose request headers are not in within this long is answered 408 and closed. */
+  headersTimeoutMs: 10_000,
+  /** The same for a whole request, body included. */
+  requestTimeoutMs: 30_000,
+  /** Default of `--idle-timeout`: an idle keep-alive socket is closed after this long. */
+  idleTimeoutMs: 120_000,
+  /** Default of `--max-connections`: sockets open at once (lowered to fit the descriptor limit). */
+  maxConnections: 10_000,
 } as const;

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import { ID_MAX_LENGTH } from '../contracts/common.js';
+import { hasCredentials, ID_MAX_LENGTH } from '../contracts/common.js';
 import { parseDuration } from './duration.js';
 import { LOG_LEVELS } from './logger.js';
 
@@ -163,6 +163,18 @@ export const queenOptions = {
     default: '30s',
     description: 'a problem that opens and resolves within this long sends nothing',
   },
+  'idle-timeout': {
+    kind: 'duration',
+    default: '2m',
+    min: 1,
+    description: 'an idle keep-alive connection is closed after this long (the stream is exempt)',
+  },
+  'max-connections': {
+    kind: 'int',
+    default: '10000',
+    min: 1,
+    description: 'connections open at once, kept below the file-descriptor limit; more are closed at once',
+  },
 } as const satisfies OptionSpecs;
 
 export const hiveOptions = {
@@ -318,12 +330,12 @@ function parseValue(name: string, spec: OptionSpec, text: string): unknown {
       if (text === '') fail('a directory or none');
       return text === 'none' ? null : resolvePath(text);
     case 'url':
-      return httpUrl(text, fail);
+      return httpUrl(name, text, fail);
     case 'urls':
       return text
         .split(/\s+/)
         .filter((part) => part !== '')
-        .map((part) => httpUrl(part, (what) => fail(`made of ${what}s`)));
+        .map((part) => httpUrl(name, part, (what) => fail(`made of ${what}s`)));
     case 'int':
     case 'port': {
       const n = Number(text);
@@ -363,10 +375,12 @@ function resolvePath(text: string): string {
   return path.resolve(text.startsWith('~/') || text === '~' ? path.join(os.homedir(), text.slice(1)) : text);
 }
 
-function httpUrl(text: string, fail: (what: string) => never): string {
+function httpUrl(name: string, text: string, fail: (what: string) => never): string {
   if (!URL.canParse(text)) fail('a URL');
   const url = new URL(text);
   if (url.protocol !== 'http:' && url.protocol !== 'https:') fail('an http(s) URL');
+  // The value is not echoed: it holds a secret.
+  if (hasCredentials(text)) throw new OptionError(name, 'a URL must not carry a user or password');
   return url.toString().replace(/\/$/, '');
 }
 

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { getRequestListener } from '@hono/node-server';
+import { applySocketLimits, DEFAULT_SOCKET_LIMITS, type SocketLimits, serverOptions } from './socket-limits.js';
 
 /** Something with a Fetch API handler, e.g. a Hono app. */
 export interface FetchApp {
@@ -10,16 +11,28 @@ export interface Listening {
   server: http.Server;
   /** The port bound: the one asked for, or the OS's pick for 0. */
   port: number;
+  /** Sockets accepted at once, after the descriptor limit. */
+  maxConnections: number;
   /** Stops accepting; connections still open after `graceMs` are cut. */
   close(graceMs?: number): Promise<void>;
 }
 
-/** Serves `app` on `host:port` with Node's HTTP server; rejects when the port cannot be bound. */
-export async function listen(app: FetchApp, host: string, port: number): Promise<Listening> {
-  const server = http.createServer(getRequestListener((request) => app.fetch(request)));
+/** Serves `app` on `host:port` with Node's HTTP server and socket limits; rejects when the port cannot be bound. */
+export async function listen(
+  app: FetchApp,
+  host: string,
+  port: number,
+  limits: SocketLimits = DEFAULT_SOCKET_LIMITS,
+): Promise<Listening> {
+  const server = http.createServer(
+    serverOptions(limits),
+    getRequestListener((request) => app.fetch(request)),
+  );
+  applySocketLimits(server, limits);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ host, port }, () => {
+    // `[::1]`, as written in a URL and accepted by the loopback check, binds as `::1`.
+    server.listen({ host: host.replace(/^\[(.*)\]$/, '$1'), port }, () => {
       server.off('error', reject);
       resolve();
     });
@@ -29,6 +42,7 @@ export async function listen(app: FetchApp, host: string, port: number): Promise
   return {
     server,
     port: bound,
+    maxConnections: server.maxConnections,
     close: (graceMs = 0) =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

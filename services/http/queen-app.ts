@@ -3,12 +3,13 @@ import { LIMITS } from '../../contracts/common.js';
 import { EventQuery } from '../../contracts/events.js';
 import { type HeartbeatAck, HiveHeartbeat, WorkerHeartbeat } from '../../contracts/heartbeat.js';
 import { QUEEN_PATHS } from '../../contracts/paths.js';
-import { type HiveList, WorkerFilter, type WorkerList } from '../../contracts/registry.js';
+import { WorkerFilter } from '../../contracts/registry.js';
 import type { RegistryKind } from '../../machines/registry-changes.js';
+import { byteStream, type JsonPart, jsonPieces } from '../json-pieces.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { heartbeatResult, type QueenMetrics } from '../metrics.js';
 import type { QueenRegistry } from '../queen/registry.js';
-import { hiveView, hiveViews, queenHealth, workerView, workerViews } from '../queen/views.js';
+import { hiveView, hiveViewsOf, queenHealth, workerView, workerViewsOf } from '../queen/views.js';
 import type { QueenStream } from '../stream/queen-stream.js';
 import { DASHBOARD_ASSET_PREFIX } from './dashboard/page.js';
 import { errorBody, issuesOf } from './error-body.js';
@@ -39,6 +40,11 @@ const STREAM_HEADERS = {
 };
 
 const JSON_TYPE = { 'content-type': 'application/json' };
+
+/** A view of any size, written in pieces (`HiveList`, `WorkerList`). */
+function jsonResponse(parts: readonly JsonPart[]): Response {
+  return new Response(byteStream(jsonPieces(parts)), { headers: JSON_TYPE });
+}
 
 export function createQueenApp(deps: QueenAppDeps): Hono {
   const { registry, metrics, queenEpoch } = deps;
@@ -92,7 +98,7 @@ export function createQueenApp(deps: QueenAppDeps): Hono {
     return c.body(ack, 200, JSON_TYPE);
   });
 
-  app.get(QUEEN_PATHS.hives, (c) => c.json({ hives: hiveViews(registry) } satisfies HiveList));
+  app.get(QUEEN_PATHS.hives, () => jsonResponse(['{"hives":', { array: hiveViewsOf(registry) }, '}']));
 
   app.get(QUEEN_PATHS.hive, (c) => {
     const id = c.req.param('id');
@@ -104,7 +110,7 @@ export function createQueenApp(deps: QueenAppDeps): Hono {
   app.get(QUEEN_PATHS.workers, (c) => {
     const filter = WorkerFilter.safeParse(c.req.query());
     if (!filter.success) return c.json(errorBody('The worker filter is not valid.', issuesOf(filter.error)), 400);
-    return c.json({ workers: workerViews(registry, filter.data) } satisfies WorkerList);
+    return jsonResponse(['{"workers":', { array: workerViewsOf(registry, filter.data) }, '}']);
   });
 
   app.get(QUEEN_PATHS.worker, (c) => {
@@ -140,7 +146,9 @@ export function createQueenApp(deps: QueenAppDeps): Hono {
 
   app.notFound((c) => c.json(errorBody(`No route ${c.req.method} ${c.req.path}.`), 404));
   app.onError((error, c) => {
-    logger.error('request failed', { method: c.req.method, path: c.req.path, error });
+    // A client that went away mid-upload is its own business, not the queen's failure.
+    const level = c.req.raw.signal.aborted ? 'debug' : 'error';
+    logger[level]('request failed', { method: c.req.method, path: c.req.path, error });
     return c.json(errorBody('The queen failed to answer this request.'), 500);
   });
   return app;

@@ -12,9 +12,10 @@ import type { StateStore, StoredState } from '../store/state-store.js';
 import { createQueenStream, type QueenStream } from '../stream/queen-stream.js';
 import { watchAlerts } from './alerts.js';
 import { observeRegistry } from './observe.js';
+import type { QueenClock } from './queen-clock.js';
 import { createQueenRegistry, type QueenRegistry } from './registry.js';
 import { startPruning } from './retention.js';
-import { timedTimers } from './timed-timers.js';
+import { realTimers, timedTimers } from './timed-timers.js';
 
 /**
  * Everything of a queen but its socket and discovery timer: registries, stream, metrics and the HTTP app, wired
@@ -26,7 +27,8 @@ export interface QueenParts {
   token?: string | undefined;
   logger: Logger;
   queenEpoch?: string;
-  clock?: RegistryClock;
+  /** The queen's clocks; a stall-aware `QueenClock` also holds sweeps back after a stall and is stopped on close. */
+  clock?: RegistryClock | QueenClock;
   timers?: Clock;
   inspect?: ((event: InspectionEvent) => void) | undefined;
   dashboard?: Hono;
@@ -60,11 +62,13 @@ export function newQueenEpoch(): string {
 export function assembleQueen(parts: QueenParts): AssembledQueen {
   const queenEpoch = parts.queenEpoch ?? newQueenEpoch();
   const metrics = createQueenMetrics();
+  const clock = parts.clock;
+  const sweepTimers = clock && 'sweepTimers' in clock ? clock.sweepTimers(parts.timers ?? realTimers) : parts.timers;
   const registry = createQueenRegistry({
     settings: parts.settings,
-    ...(parts.clock ? { clock: parts.clock } : {}),
+    ...(clock ? { clock } : {}),
     // The registries' only timers are their sweeps: timing them gives the queen's tick cost.
-    timers: timedTimers((ms) => metrics.sweep(ms), parts.timers),
+    timers: timedTimers((ms) => metrics.sweep(ms), sweepTimers),
     inspect: parts.inspect,
     batch: parts.batchHeartbeats ?? false,
     logger: parts.logger,
@@ -116,6 +120,7 @@ export function assembleQueen(parts: QueenParts): AssembledQueen {
       unwatchAlerts();
       parts.alerts?.stop();
       await registry.stop();
+      if (clock && 'stop' in clock) clock.stop();
     },
   };
 }

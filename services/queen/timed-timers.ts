@@ -2,7 +2,8 @@ import type { Clock } from '../sender.js';
 
 /** XState's timer source with the run time of every callback reported: for the registries, each one is a sweep. */
 
-const realTimers: Clock = {
+/** Node's own timers as XState's timer source. */
+export const realTimers: Clock = {
   setTimeout: (callback, ms) => setTimeout(callback, ms),
   clearTimeout: (id) => clearTimeout(id),
 };

@@ -1,16 +1,17 @@
-import { concatChunks, sseComment, sseMessage } from './sse.js';
+import { concatChunks, sseComment, sseMessage, sseMessagePieces } from './sse.js';
 
 /**
  * A Server-Sent Events fan-out (PROTOCOL §5.2). Every message gets the next revision as its id and is encoded once
  * for all clients. Each client has its own bounded queue, handed to its stream only when the stream asks for more
  * (so a slow socket holds back only its own client); a client whose queue overflows loses the queued messages and,
- * once it reads again, gets a fresh snapshot in their place.
+ * once it reads again, gets a fresh snapshot in their place. A snapshot is written in pieces, at the pace its client
+ * reads, while what is published meanwhile queues behind it.
  */
 export interface StreamHubOptions {
   /** The SSE event name of every message. */
   eventName: string;
-  /** The data of a snapshot as of revision `rev`. */
-  snapshot: (rev: number) => string;
+  /** The data of a snapshot as of revision `rev`, in pieces of one JSON line. */
+  snapshot: (rev: number) => AsyncIterator<string>;
   /** More data sent to a new client right after its snapshot. */
   greeting?: () => string[];
   keepAliveMs?: number;
@@ -42,6 +43,12 @@ interface Client {
   waiting: boolean;
   /** Messages were dropped: a fresh snapshot goes out before anything else. */
   overflowed: boolean;
+  /** The snapshot being written to this client, piece by piece. */
+  snapshot: AsyncIterator<Uint8Array> | undefined;
+  /** The hub closed: the stream ends once the snapshot and the queue are out. */
+  closing: boolean;
+  /** The client went away. */
+  gone: boolean;
 }
 
 export function createStreamHub(options: StreamHubOptions): StreamHub {
@@ -49,14 +56,9 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
   const clients = new Set<Client>();
   let revision = 0;
   let closed = false;
-  let cached: { revision: number; chunk: Uint8Array } | undefined;
 
-  const snapshot = (): Uint8Array => {
-    if (cached?.revision !== revision) {
-      cached = { revision, chunk: sseMessage(options.eventName, revision, options.snapshot(revision)) };
-    }
-    return cached.chunk;
-  };
+  const snapshot = (): AsyncIterator<Uint8Array> =>
+    sseMessagePieces(options.eventName, revision, options.snapshot(revision));
 
   const deliver = (client: Client, chunk: Uint8Array): number => {
     if (client.overflowed) return 1;
@@ -86,14 +88,23 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
   const keepAlive = setInterval(() => broadcast(sseComment('keep-alive'), false), options.keepAliveMs ?? KEEP_ALIVE_MS);
   keepAlive.unref();
 
-  const end = (client: Client): void => {
-    clients.delete(client);
+  // Hands the client what is queued; a closing client's stream ends after it.
+  const flush = (client: Client): void => {
     try {
       if (client.queue.length > 0) client.controller.enqueue(concatChunks(client.queue));
-      client.controller.close();
+      client.queue = [];
+      client.queuedBytes = 0;
+      if (client.closing) client.controller.close();
     } catch {
       // The client went away meanwhile: nothing left to end.
     }
+  };
+
+  // Ends a client after its snapshot and queue: at once when its stream waits, else at its next read.
+  const end = (client: Client): void => {
+    clients.delete(client);
+    client.closing = true;
+    if (client.waiting) flush(client);
   };
 
   return {
@@ -106,27 +117,42 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
               controller.close();
               return;
             }
-            controller.enqueue(snapshot());
-            for (const data of options.greeting?.() ?? [])
-              controller.enqueue(sseMessage(options.eventName, revision, data));
-            client = { controller, queue: [], queuedBytes: 0, waiting: false, overflowed: false };
+            client = {
+              controller,
+              queue: [],
+              queuedBytes: 0,
+              waiting: false,
+              overflowed: false,
+              snapshot: snapshot(),
+              closing: false,
+              gone: false,
+            };
             clients.add(client);
+            // The greeting's own revisions: no two messages a client sees share an id.
+            for (const data of options.greeting?.() ?? [])
+              deliver(client, sseMessage(options.eventName, ++revision, data));
           },
-          pull(controller) {
+          async pull(controller) {
             if (!client) return;
-            if (client.overflowed) {
-              client.overflowed = false;
-              controller.enqueue(snapshot());
-            } else if (client.queue.length > 0) {
-              controller.enqueue(concatChunks(client.queue));
-              client.queue = [];
-              client.queuedBytes = 0;
-            } else {
-              client.waiting = true;
+            for (;;) {
+              if (client.overflowed && !client.snapshot && !client.closing) {
+                client.overflowed = false;
+                client.snapshot = snapshot();
+              }
+              if (!client.snapshot) break;
+              const piece = await client.snapshot.next();
+              if (client.gone) return;
+              if (!piece.done) return controller.enqueue(piece.value);
+              client.snapshot = undefined;
             }
+            if (client.queue.length > 0 || client.closing) flush(client);
+            else client.waiting = true;
           },
           cancel() {
-            if (client) clients.delete(client);
+            if (!client) return;
+            client.gone = true;
+            clients.delete(client);
+            void client.snapshot?.return?.();
           },
         },
         // No buffering in the stream itself: the per-client queue above is the only one, and it is bounded.

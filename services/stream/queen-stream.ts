@@ -1,8 +1,9 @@
 import type { HiveEvent, LivenessEvent, WorkerEvent } from '../../contracts/stream.js';
 import { STREAM_EVENT_NAME } from '../../contracts/stream.js';
 import type { RegistryChange, RegistryKind } from '../../machines/registry-changes.js';
+import { jsonPieces } from '../json-pieces.js';
 import type { QueenRegistry } from '../queen/registry.js';
-import { hiveView, queenEvent, snapshotEvent, workerView } from '../queen/views.js';
+import { hiveView, queenEvent, snapshotParts, workerView } from '../queen/views.js';
 import { createStreamHub, type StreamHub, type StreamHubOptions } from './hub.js';
 
 /**
@@ -23,7 +24,7 @@ export function createQueenStream(options: QueenStreamOptions): QueenStream {
   const queen = (): string => JSON.stringify(queenEvent(registry, queenEpoch));
   const hub = createStreamHub({
     eventName: STREAM_EVENT_NAME,
-    snapshot: (rev) => JSON.stringify(snapshotEvent(registry, rev)),
+    snapshot: (rev) => jsonPieces(snapshotParts(registry, rev)),
     greeting: () => [queen()],
     ...(options.keepAliveMs !== undefined ? { keepAliveMs: options.keepAliveMs } : {}),
     ...(options.queueBytes !== undefined ? { queueBytes: options.queueBytes } : {}),

@@ -7,6 +7,17 @@ export function sseMessage(event: string, id: number, data: string): Uint8Array 
   return encoder.encode(`event: ${event}\nid: ${id}\ndata: ${data}\n\n`);
 }
 
+/** One message whose data comes in pieces of one JSON line, encoded piece by piece. */
+export async function* sseMessagePieces(
+  event: string,
+  id: number,
+  data: AsyncIterator<string>,
+): AsyncGenerator<Uint8Array> {
+  yield encoder.encode(`event: ${event}\nid: ${id}\ndata: `);
+  for (let piece = await data.next(); !piece.done; piece = await data.next()) yield encoder.encode(piece.value);
+  yield encoder.encode('\n\n');
+}
+
 /** A comment line: ignored by EventSource, keeps proxies and idle connections open. */
 export function sseComment(text: string): Uint8Array {
   return encoder.encode(`: ${text}\n\n`);

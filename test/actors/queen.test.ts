@@ -21,7 +21,7 @@ afterEach(async () => {
   await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
 });
 
-/** Opens the stream with plain node:http and resolves once its first bytes arrived. */
+/** Opens the stream with plain node:http and resolves once its first message (it comes in pieces) is in. */
 function openStream(url: string): Promise<{ first: string; ended: Promise<void> }> {
   return new Promise((resolve, reject) => {
     const request = http.get(`${url}${QUEEN_PATHS.stream}?token=${TOKEN}`, (response) => {
@@ -30,7 +30,12 @@ function openStream(url: string): Promise<{ first: string; ended: Promise<void> 
         response.once('end', done);
         response.once('close', done);
       });
-      response.once('data', (chunk: string) => resolve({ first: chunk, ended }));
+      let text = '';
+      response.on('data', (chunk: string) => {
+        text += chunk;
+        const end = text.indexOf('\n\n');
+        if (end !== -1) resolve({ first: text.slice(0, end), ended });
+      });
     });
     request.once('error', reject);
   });

@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { QUEEN_PATHS } from '../../contracts/paths.js';
 import { ChildGroup } from './support/children.js';
-import { forEachBounded, HttpClient, postOk, sleep } from './support/http.js';
-import { fullHiveHeartbeat, periodicHiveHeartbeat, workerHeartbeatOf } from './support/payloads.js';
+import { HttpClient, postOk, sleep } from './support/http.js';
+import { periodicHiveHeartbeat, workerHeartbeatOf } from './support/payloads.js';
 import { histogramDelta, quantileBound, scrape } from './support/prometheus.js';
-import { readHealth, startBenchQueen } from './support/queen.js';
+import { startBenchQueen } from './support/queen.js';
+import { registerCluster } from './support/register.js';
 import { fixed, note, printTable, printVerdict, type Verdict } from './support/report.js';
 import { firstMessage } from './support/sse.js';
 import { MB, mean, median, percentile } from './support/stats.js';
@@ -137,18 +138,8 @@ async function measure(size: number): Promise<SizeResult> {
     try {
       note(`scale: registering ${size} hives × ${WORKERS_PER_HIVE} workers`);
       const registerStart = performance.now();
-      const indices = Array.from({ length: size }, (_, index) => index);
-      await forEachBounded(indices, REGISTER_CONCURRENCY, REGISTER_DEADLINE_MS, async (index) => {
-        await postOk(client, QUEEN_PATHS.hiveHeartbeat, JSON.stringify(fullHiveHeartbeat(index)));
-        for (let slot = 0; slot < WORKERS_PER_HIVE; slot++) {
-          await postOk(client, QUEEN_PATHS.workerHeartbeat, JSON.stringify(workerHeartbeatOf(index, slot)));
-        }
-      });
+      await registerCluster(client, size, WORKERS_PER_HIVE, REGISTER_CONCURRENCY, REGISTER_DEADLINE_MS);
       const registerS = (performance.now() - registerStart) / 1000;
-      const health = await readHealth(client);
-      if (health.hives.online !== size || health.workers.online !== size * WORKERS_PER_HIVE) {
-        throw new Error(`expected ${size} hives online, the queen has ${JSON.stringify(health)}`);
-      }
       await sleep(1_000);
 
       // The sweeps are timed under the load this registry really carries, and before any snapshot garbage exists.

@@ -3,7 +3,23 @@ import { HttpUrl, Id, LIMITS, NonNegative, NonNegativeInt, Percent, Port, Timest
 
 describe('common bounds', () => {
   it.each<[string, { safeParse(value: unknown): { success: boolean } }, unknown[], unknown[]]>([
-    ['Id (1–128 chars)', Id, ['a', 'x'.repeat(128), 'gpu-node-1.lab'], ['', 'x'.repeat(129), 7, null]],
+    [
+      'Id (1–128 chars of well-formed Unicode, no control character)',
+      Id,
+      ['a', 'x'.repeat(128), 'gpu-node-1.lab', 'hive-ü-日本', 'hive-\u{1F41D}'],
+      [
+        '',
+        'x'.repeat(129),
+        7,
+        null,
+        'hive-\uD800',
+        'hive-\uDC00x',
+        'hive\u0000',
+        'hive\n1',
+        'hive\u001b[31m',
+        'hive\u007f',
+      ],
+    ],
     [
       'Timestamp (RFC 3339 with Z or an offset)',
       Timestamp,
@@ -26,14 +42,36 @@ describe('common bounds', () => {
       'HttpUrl (http and https only)',
       HttpUrl,
       ['http://127.0.0.1:7833', 'https://queen.example.org/x', 'HTTP://QUEEN:7833'],
-      ['ftp://queen/', 'file:///etc/passwd', 'javascript:alert(1)', 'ws://queen:7833', 'queen:7833', '/v1/hives', ''],
+      [
+        'ftp://queen/',
+        'file:///etc/passwd',
+        'javascript:alert(1)',
+        'ws://queen:7833',
+        'queen:7833',
+        '/v1/hives',
+        '',
+        'http://user:pw@queen:7833',
+        'http://user@queen:7833',
+        'https://:secret@queen/',
+      ],
     ],
   ])('%s', (_label, schema, accepted, rejected) => {
     for (const value of accepted) expect(schema.safeParse(value).success, `accepts ${String(value)}`).toBe(true);
     for (const value of rejected) expect(schema.safeParse(value).success, `rejects ${String(value)}`).toBe(false);
+    // No issue message echoes the value, a URL's password included.
+    for (const value of rejected) expect(JSON.stringify(schema.safeParse(value))).not.toContain('secret');
   });
 
-  it('keeps the protocol limits', () => {
-    expect(LIMITS).toEqual({ devices: 64, models: 10_000, workerTypes: 1_000, bodyBytes: 256 * 1024 });
+  it.each<[keyof typeof LIMITS, number]>([
+    ['devices', 64],
+    ['models', 10_000],
+    ['workerTypes', 1_000],
+    ['bodyBytes', 256 * 1024],
+    ['headersTimeoutMs', 10 * 1000],
+    ['requestTimeoutMs', 30 * 1000],
+    ['idleTimeoutMs', 2 * 60 * 1000],
+    ['maxConnections', 10_000],
+  ])('keeps the protocol limit %s = %d', (name, value) => {
+    expect(LIMITS[name]).toBe(value);
   });
 });

@@ -1,5 +1,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createLogger, LOG_LEVELS, type LogLevel, silentLogger } from '../../services/logger.js';
+import {
+  createLogger,
+  LINES_PER_WINDOW,
+  LOG_LEVELS,
+  LOG_WINDOW_MS,
+  type LogLevel,
+  silentLogger,
+} from '../../services/logger.js';
 
 function capture(level?: LogLevel) {
   const lines: string[] = [];
@@ -84,5 +91,31 @@ describe('silentLogger', () => {
     silentLogger.error('nothing');
     silentLogger.child({ a: 1 }).error('nothing either');
     expect(write).not.toHaveBeenCalled();
+  });
+
+  it('bounds the lines of one message under a flood, with one summary line a window for the rest', () => {
+    vi.useFakeTimers();
+    try {
+      const { logger, records } = capture();
+      const hive = logger.child({ role: 'queen' });
+      for (let i = 0; i < 50_000; i++) hive.info('liveness', { id: `fake-${i}` });
+      logger.warn('other message');
+      expect(records()).toHaveLength(LINES_PER_WINDOW + 1);
+      vi.advanceTimersByTime(LOG_WINDOW_MS);
+      const summary = records().at(-1);
+      expect(summary).toMatchObject({
+        level: 'info',
+        msg: `… and ${(50_000 - LINES_PER_WINDOW).toLocaleString('en-US')} more liveness lines`,
+        suppressed: 50_000 - LINES_PER_WINDOW,
+        of: 'liveness',
+      });
+      // A new window: lines again, and nothing left to summarize from before.
+      logger.info('liveness', { id: 'real' });
+      expect(records().at(-1)).toMatchObject({ msg: 'liveness', id: 'real' });
+      vi.advanceTimersByTime(10 * LOG_WINDOW_MS);
+      expect(records()).toHaveLength(LINES_PER_WINDOW + 3);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -398,3 +398,21 @@ describe('ids', () => {
     expect(() => parseOptions(workerOptions, { argv })).toThrow(/--worker-id: .*at most 128/);
   });
 });
+
+describe('URLs with credentials', () => {
+  it.each<[OptionSpecs, string]>([
+    [queenOptions, 'advertise-url'],
+    [hiveOptions, 'queen-url'],
+    [hiveOptions, 'advertise-url'],
+    [workerOptions, 'queen-url'],
+    [workerOptions, 'upstream'],
+  ])('refuses a user or password in --%s, naming the flag and never the secret', (specs, flag) => {
+    const required = specs === workerOptions ? ['--port', '0', '--queen-url', 'http://q:7833'] : [];
+    for (const url of ['http://admin:s3cret@host:7833', 'http://s3cret@host:7833']) {
+      const error = optionError(specs, [...required, `--${flag}`, url]);
+      expect(error?.flag).toBe(flag);
+      expect(error?.message).toContain(`--${flag}`);
+      expect(error?.message).not.toContain('s3cret');
+    }
+  });
+});

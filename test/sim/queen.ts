@@ -5,12 +5,16 @@ import type { Fate, LivenessSettings } from '../../machines/liveness.js';
 import type { SendOutcome } from '../../machines/send-outcome.js';
 import { silentLogger } from '../../services/logger.js';
 import { type AssembledQueen, assembleQueen } from '../../services/queen/assemble.js';
+import { createQueenClock, type QueenClock } from '../../services/queen/queen-clock.js';
 import type { Clock } from '../../services/sender.js';
 import { WALL_BASE } from '../support/queen-registry.js';
 import type { Receiver } from './network.js';
 import type { Scheduler } from './scheduler.js';
 
 export const QUEEN_URL = 'http://queen.sim:7833';
+
+/** The stall ticker's period in the simulation. */
+export const SIM_TICK_MS = 1_000;
 
 /** One liveness transition of a hive, as the queen published it. */
 export interface Transition {
@@ -56,6 +60,7 @@ export class SimQueen implements Receiver {
   #heldRequests: Array<() => void> = [];
   #straddled = 0;
   readonly #timers: Clock;
+  #clock: QueenClock | undefined;
 
   constructor(
     private readonly scheduler: Scheduler,
@@ -88,6 +93,11 @@ export class SimQueen implements Receiver {
   /** Requests whose handling outlasted the simulated instant they arrived in: the harness's settling failed. */
   get straddled(): number {
     return this.#straddled;
+  }
+
+  /** The stall time the current queen left out of its clock. */
+  get stalledMs(): number {
+    return this.#clock?.stalledMs ?? 0;
   }
 
   /** The queen's process stops running for `ms`: nothing is received or swept until it resumes. */
@@ -164,15 +174,21 @@ export class SimQueen implements Receiver {
     this.#generation++;
     const generation = this.#generation;
     const startedAt = this.scheduler.now();
+    const clock = createQueenClock({
+      base: { now: () => this.scheduler.now() - startedAt, wallNow: () => WALL_BASE + this.scheduler.now() },
+      timers: this.#timers,
+      // Simulated timers are never late: a coarse tick finds every stall at a fraction of the events.
+      tickMs: SIM_TICK_MS,
+      toleranceMs: SIM_TICK_MS,
+      maxHoldMs: this.settings.offlineAfterMs,
+    });
+    this.#clock = clock;
     const queen = assembleQueen({
       settings: this.settings,
       streamIntervalMs: 2_500,
       logger: silentLogger,
       queenEpoch: `q-sim-${generation}`,
-      clock: {
-        now: () => this.scheduler.now() - startedAt,
-        wallNow: () => WALL_BASE + this.scheduler.now(),
-      },
+      clock,
       timers: this.#timers,
     });
     queen.registry.onChanges((kind, changes) => {

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { HeartbeatAck } from '../../contracts/heartbeat.js';
-import { silentLogger } from '../../services/logger.js';
+import { type Logger, silentLogger } from '../../services/logger.js';
 import { type AssembledQueen, assembleQueen } from '../../services/queen/assemble.js';
 import { hiveViews, queenHealth, workerViews } from '../../services/queen/views.js';
 import { openSqliteStore } from '../../services/store/sqlite-store.js';
@@ -28,6 +28,7 @@ export interface QueenAppOptions {
   token?: string | undefined;
   streamIntervalMs?: number;
   streamQueueBytes?: number;
+  logger?: Logger;
 }
 
 /** A whole queen but its socket, on simulated clocks, with a stand-in dashboard. */
@@ -40,7 +41,7 @@ export function startQueenApp(options: QueenAppOptions = {}): QueenAppHarness {
     settings: DEFAULT_LIVENESS,
     streamIntervalMs: options.streamIntervalMs ?? 2_500,
     token: 'token' in options ? options.token : TOKEN,
-    logger: silentLogger,
+    logger: options.logger ?? silentLogger,
     queenEpoch: QUEEN_EPOCH,
     clock,
     timers,

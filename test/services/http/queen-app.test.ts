@@ -3,6 +3,7 @@ import { EventPage, type HistoryEvent } from '../../../contracts/events.js';
 import { ErrorBody, HeartbeatAck } from '../../../contracts/heartbeat.js';
 import { QUEEN_PATHS, withId } from '../../../contracts/paths.js';
 import { HiveList, HiveView, QueenHealth, WorkerList, WorkerView } from '../../../contracts/registry.js';
+import { createLogger } from '../../../services/logger.js';
 import { times, withValue } from '../../contracts/issue-paths.js';
 import {
   changesHeartbeat,
@@ -134,6 +135,34 @@ describe('POST /v1/hive-heartbeat and /v1/worker-heartbeat', () => {
       issues: ['status', 'requests_served'],
     },
     { name: 'a 300 KiB body', path: QUEEN_PATHS.hiveHeartbeat, body: heartbeatOfSize(300), status: 413 },
+    {
+      name: 'a hive_url with a password',
+      path: QUEEN_PATHS.hiveHeartbeat,
+      body: withValue(discoveryHeartbeat, 'hive_url', 'http://admin:s3cret@gpu-node-1:7835'),
+      status: 400,
+      issues: ['hive_url'],
+    },
+    {
+      name: 'a worker_url with a user',
+      path: QUEEN_PATHS.workerHeartbeat,
+      body: withValue(workerHeartbeat, 'worker_url', 'http://s3cret@gpu-node-1:9301'),
+      status: 400,
+      issues: ['worker_url'],
+    },
+    {
+      name: 'a hive_id with a lone surrogate',
+      path: QUEEN_PATHS.hiveHeartbeat,
+      body: withValue(discoveryHeartbeat, 'hive_id', 'gpu-\uD800-node'),
+      status: 400,
+      issues: ['hive_id'],
+    },
+    {
+      name: 'a worker_id with a control character',
+      path: QUEEN_PATHS.workerHeartbeat,
+      body: withValue(workerHeartbeat, 'worker_id', 'w\u001b[2J'),
+      status: 400,
+      issues: ['worker_id'],
+    },
   ];
 
   for (const { name, path, body, status, issues } of bad) {
@@ -144,12 +173,39 @@ describe('POST /v1/hive-heartbeat and /v1/worker-heartbeat', () => {
       const before = q.state();
       const response = await q.post(path, body);
       expect(response.status).toBe(status);
-      const error = ErrorBody.parse(await response.json());
+      const text = await response.text();
+      expect(text).not.toContain('s3cret');
+      const error = ErrorBody.parse(JSON.parse(text));
       expect(error.error).toMatch(/\.$/);
       if (issues) expect(error.issues?.map((issue) => issue.path)).toEqual(issues);
       expect(q.state()).toBe(before);
     });
   }
+
+  it('logs an upload the client aborted at debug, not as a queen failure', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const q = start({ logger: createLogger({ level: 'debug', write: (line) => lines.push(JSON.parse(line)) }) });
+    const client = new AbortController();
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"hive_id":"gpu-'));
+        client.signal.addEventListener('abort', () => controller.error(new Error('client went away')));
+      },
+    });
+    const request = new Request(`http://queen${QUEEN_PATHS.hiveHeartbeat}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+      body,
+      duplex: 'half',
+      signal: client.signal,
+    });
+    const answer = Promise.resolve(q.app.request(request)).catch((error: unknown) => error);
+    client.abort();
+    await answer;
+    const failures = lines.filter((line) => line.msg === 'request failed');
+    expect(failures.length).toBeGreaterThan(0);
+    expect(failures.map((line) => line.level)).toEqual(failures.map(() => 'debug'));
+  });
 
   it('refuses a body over 256 KiB on its Content-Length before reading it', async () => {
     const q = start();

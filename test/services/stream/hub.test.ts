@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { jsonPieces } from '../../../services/json-pieces.js';
 import { createStreamHub, type StreamHub } from '../../../services/stream/hub.js';
 import { SseReader } from '../../support/sse-reader.js';
 
@@ -17,7 +18,7 @@ function start(queueBytes = 1024) {
   let state = 0;
   const h = createStreamHub({
     eventName: 'heartbeat',
-    snapshot: (rev) => JSON.stringify({ type: 'snapshot', rev, state }),
+    snapshot: (rev) => jsonPieces([JSON.stringify({ type: 'snapshot', rev, state })]),
     greeting: () => [JSON.stringify({ type: 'hello' })],
     queueBytes,
     onDropped: (count) => dropped.push(count),
@@ -31,44 +32,44 @@ function start(queueBytes = 1024) {
 }
 
 describe('stream hub', () => {
-  it('starts every client with a snapshot and its greeting, then numbers messages by revision', async () => {
+  it('starts every client with a snapshot and its greeting, then numbers messages by revision, never one id twice', async () => {
     const { hub, publish } = start();
     publish(1);
     const client = new SseReader(hub.connect());
-    publish(2);
+    publish(3);
     const [snapshot, hello, beat] = await client.take(3);
     expect(snapshot).toMatchObject({ event: 'heartbeat', id: 1, data: { type: 'snapshot', rev: 1, state: 1 } });
-    expect(hello).toMatchObject({ id: 1, data: { type: 'hello' } });
-    expect(beat).toMatchObject({ id: 2, data: { type: 'beat', n: 2 } });
+    expect(hello).toMatchObject({ id: 2, data: { type: 'hello' } });
+    expect(beat).toMatchObject({ id: 3, data: { type: 'beat', n: 3 } });
   });
 
   it('never lets a slow client hold back a fast one, and gives the slow one a fresh snapshot for what it lost', async () => {
     const { hub, publish, dropped } = start(1024);
     const fast = new SseReader(hub.connect());
     const slow = new SseReader(hub.connect());
+    // Revisions 1 and 2 are the two greetings.
     await fast.take(2);
     const received: number[] = [];
-    for (let n = 1; n <= 40; n++) {
+    for (let n = 3; n <= 42; n++) {
       publish(n);
       const [message] = await fast.take(1);
       received.push(Number(message?.id));
     }
-    expect(received).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    expect(received).toEqual(Array.from({ length: 40 }, (_, i) => i + 3));
     expect(dropped.reduce((a, b) => a + b, 0)).toBeGreaterThan(20);
-    const [first, hello, fresh] = await slow.take(3);
-    expect(first?.data).toMatchObject({ type: 'snapshot', rev: 0 });
-    expect(hello?.data).toMatchObject({ type: 'hello' });
-    expect(fresh).toMatchObject({ id: 40, data: { type: 'snapshot', rev: 40, state: 40 } });
-    publish(41);
-    expect((await slow.take(1))[0]).toMatchObject({ id: 41, data: { type: 'beat', n: 41 } });
+    const [first, fresh] = await slow.take(2);
+    expect(first).toMatchObject({ id: 1, data: { type: 'snapshot', rev: 1 } });
+    expect(fresh).toMatchObject({ id: 42, data: { type: 'snapshot', rev: 42, state: 42 } });
+    publish(43);
+    expect((await slow.take(1))[0]).toMatchObject({ id: 43, data: { type: 'beat', n: 43 } });
   });
 
   it('keeps what fits in the queue of a client that reads late', async () => {
     const { hub, publish, dropped } = start(10_000);
     const late = new SseReader(hub.connect());
-    for (let n = 1; n <= 5; n++) publish(n);
+    for (let n = 2; n <= 6; n++) publish(n);
     const messages = await late.take(7);
-    expect(messages.slice(2).map((m) => m.id)).toEqual([1, 2, 3, 4, 5]);
+    expect(messages.map((m) => m.id)).toEqual([0, 1, 2, 3, 4, 5, 6]);
     expect(dropped).toEqual([]);
   });
 
@@ -90,7 +91,7 @@ describe('stream hub', () => {
     publish(1);
     hub.closeAll();
     expect(hub.clients).toBe(0);
-    expect((await stays.take(3)).map((m) => m.id)).toEqual([0, 0, 1]);
+    expect((await stays.take(3)).map((m) => m.id)).toEqual([1, 2, 3]);
     expect(await stays.next()).toBeUndefined();
     expect(await new SseReader(hub.connect()).next()).toBeUndefined();
   });

@@ -41,7 +41,7 @@ function event(message: SseMessage | undefined): StreamEvent {
 }
 
 describe('GET /v1/heartbeats/stream', () => {
-  it('sends a snapshot first, then the queen event at once', async () => {
+  it('sends a snapshot first, then the queen event at once under the next id', async () => {
     const q = start();
     await q.post(QUEEN_PATHS.hiveHeartbeat, discoveryHeartbeat);
     const stream = await connect(q);
@@ -56,6 +56,7 @@ describe('GET /v1/heartbeats/stream', () => {
       hives_online: 1,
       hive_ids: [discoveryHeartbeat.hive_id],
     } satisfies Partial<QueenEvent>);
+    expect(second?.id).toBe(rev + 1);
   });
 
   it('sends the queen event every stream interval', async () => {
@@ -131,7 +132,8 @@ describe('GET /v1/heartbeats/stream', () => {
       expect(event(worker)).toMatchObject({ type: 'worker', worker_id: `w${i}` });
       expect(event(liveness).type).toBe('liveness');
     }
-    const [, , fresh] = await slow.take(3);
+    // Its first snapshot, then a fresh one: the greeting was among what it lost.
+    const [, fresh] = await slow.take(2);
     const snapshot = SnapshotEvent.parse(fresh?.data);
     expect(snapshot.rev).toBe(q.stream.revision);
     expect(snapshot.workers).toHaveLength(60);
@@ -149,7 +151,8 @@ describe('GET /v1/heartbeats/stream', () => {
     const again = await connect(q);
     const [message] = await again.take(1);
     const snapshot = SnapshotEvent.parse(message?.data);
-    expect(snapshot.rev).toBe(2);
+    // The first client's greeting, then the worker's liveness and worker events.
+    expect(snapshot.rev).toBe(3);
     expect(snapshot.workers.map((w) => w.worker_id)).toEqual(['w1']);
     expect(q.stream.clients).toBe(1);
   });

@@ -1,0 +1,118 @@
+import { type RegistryClock, systemClock } from '../../machines/registry-clock.js';
+import type { Clock } from '../sender.js';
+import { realTimers } from './timed-timers.js';
+
+/**
+ * The queen's one clock, and the one place that knows when the queen itself was not running (GC, a blocked task,
+ * SIGSTOP, a suspended VM). A short ticker runs every `tickMs`; whenever it is overdue by more than `toleranceMs`,
+ * the excess is a stall and is left out of `now()` — both stalls the ticker saw and the one still going on when
+ * `now()` is read, so a sweep that runs before the ticker after a resume already sees the paused clock. Every
+ * liveness deadline thereby moves by the stall. Sweeps that come due during a stall, or after it for as long as it
+ * lasted (at least `graceMs`, at most `maxHoldMs`), wait: heartbeats already waiting in the sockets are read first,
+ * and senders that backed off while the queen was silent (a hive re-probes a silent queen only every minute) get
+ * that long to reach it again before anyone is judged.
+ */
+export interface QueenClock extends RegistryClock {
+  /** The stall time left out of `now()` so far, in ms. */
+  readonly stalledMs: number;
+  /** `timers` whose callbacks, when due during a stall or in the hold after it, wait until the hold is over. */
+  sweepTimers(timers: Clock): Clock;
+  stop(): void;
+}
+
+export interface QueenClockOptions {
+  /** The raw clocks: `performance.now()` and `Date.now()` unless a simulation drives them. */
+  base?: RegistryClock;
+  /** The ticker's timers, on the same time as `base.now`. */
+  timers?: Clock;
+  tickMs?: number;
+  /** Lateness of a tick still counted as time: ordinary timer jitter under load. */
+  toleranceMs?: number;
+  /** The shortest hold of sweeps after a stall. */
+  graceMs?: number;
+  /** The longest: the queen's offline-after, so a sender silenced by the stall is never judged for it. */
+  maxHoldMs?: number;
+  /** Told each stall as it is left out of the clock. */
+  onStall?: (ms: number) => void;
+}
+
+export const STALL_TICK_MS = 100;
+export const STALL_TOLERANCE_MS = 150;
+export const STALL_GRACE_MS = 250;
+
+export function createQueenClock(options: QueenClockOptions = {}): QueenClock {
+  const base = options.base ?? systemClock;
+  const timers = options.timers ?? realTimers;
+  const tickMs = options.tickMs ?? STALL_TICK_MS;
+  const toleranceMs = options.toleranceMs ?? STALL_TOLERANCE_MS;
+  const graceMs = options.graceMs ?? STALL_GRACE_MS;
+  const maxHoldMs = Math.max(graceMs, options.maxHoldMs ?? Number.POSITIVE_INFINITY);
+  let lastTick = base.now();
+  let stalledMs = 0;
+  let holdUntil = Number.NEGATIVE_INFINITY;
+  let stopped = false;
+
+  // The part of the time since the last tick beyond its due time and the tolerance.
+  const overdue = (raw: number): number => Math.max(0, raw - lastTick - tickMs - toleranceMs);
+
+  const tick = (): void => {
+    if (stopped) return;
+    const raw = base.now();
+    const stall = overdue(raw);
+    lastTick = raw;
+    if (stall > 0) {
+      stalledMs += stall;
+      holdUntil = Math.max(holdUntil, raw + Math.min(Math.max(stall, graceMs), maxHoldMs));
+      options.onStall?.(stall);
+    }
+    ticker = timers.setTimeout(tick, tickMs);
+  };
+  let ticker: unknown = timers.setTimeout(tick, tickMs);
+
+  // How long a sweep due now must still wait: 0 when the queen is running and past every hold.
+  const holdFor = (): number => {
+    const raw = base.now();
+    return overdue(raw) > 0 ? graceMs : Math.max(0, holdUntil - raw);
+  };
+
+  return {
+    now: () => {
+      const raw = base.now();
+      return raw - stalledMs - overdue(raw);
+    },
+    wallNow: () => base.wallNow(),
+    get stalledMs() {
+      return stalledMs + overdue(base.now());
+    },
+    sweepTimers(inner) {
+      const pending = new Map<number, unknown>();
+      let nextId = 0;
+      return {
+        setTimeout: (callback, ms) => {
+          const id = nextId++;
+          const arm = (delay: number): void => {
+            pending.set(
+              id,
+              inner.setTimeout(() => {
+                const hold = holdFor();
+                if (hold > 0) return arm(hold);
+                pending.delete(id);
+                callback();
+              }, delay),
+            );
+          };
+          arm(ms);
+          return id;
+        },
+        clearTimeout: (id) => {
+          inner.clearTimeout(pending.get(id));
+          pending.delete(id);
+        },
+      };
+    },
+    stop() {
+      stopped = true;
+      timers.clearTimeout(ticker);
+    },
+  };
+}
