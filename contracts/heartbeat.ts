@@ -6,6 +6,7 @@ export const DeviceMonitorData = z.object({
   device_id: Id,
   vram_used_gb: NonNegative,
   vram_total_gb: NonNegative,
+  utilization_percent: z.number().min(0).max(100).optional(),
   temperature_celsius: z.number().min(-100).max(200).optional(),
 });
 export type DeviceMonitorData = z.infer<typeof DeviceMonitorData>;

@@ -8,6 +8,9 @@ import type { Logger } from '../logger.js';
 import { createQueenMetrics, type QueenMetrics } from '../metrics.js';
 import type { Clock } from '../sender.js';
 import { createQueenStream, type QueenStream } from '../stream/queen-stream.js';
+import { MemoryMetricsArchive } from './metrics-archive.js';
+import { feedMetricsHistory } from './metrics-feed.js';
+import { MetricsHistory } from './metrics-history.js';
 import { observeRegistry } from './observe.js';
 import { createQueenRegistry, type QueenRegistry } from './registry.js';
 import { timedTimers } from './timed-timers.js';
@@ -35,6 +38,7 @@ export interface QueenParts {
 export interface AssembledQueen {
   app: Hono;
   registry: QueenRegistry;
+  history: MetricsHistory;
   stream: QueenStream;
   metrics: QueenMetrics;
   queenEpoch: string;
@@ -58,6 +62,8 @@ export function assembleQueen(parts: QueenParts): AssembledQueen {
     batch: parts.batchHeartbeats ?? false,
   });
   const unobserve = observeRegistry(registry, parts.logger, metrics);
+  const history = new MetricsHistory({ archive: new MemoryMetricsArchive() });
+  const unfeed = feedMetricsHistory(registry, history);
   const stream = createQueenStream({
     registry,
     queenEpoch,
@@ -72,6 +78,7 @@ export function assembleQueen(parts: QueenParts): AssembledQueen {
   });
   const app = createQueenApp({
     registry,
+    history,
     stream,
     metrics,
     queenEpoch,
@@ -82,12 +89,14 @@ export function assembleQueen(parts: QueenParts): AssembledQueen {
   return {
     app,
     registry,
+    history,
     stream,
     metrics,
     queenEpoch,
     close() {
       stream.closeAll();
       unobserve();
+      unfeed();
       registry.stop();
     },
   };
