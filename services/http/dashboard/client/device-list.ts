@@ -1,24 +1,33 @@
 import type { Device } from '../../../../contracts/capabilities.js';
 import type { DeviceMonitorData } from '../../../../contracts/heartbeat.js';
+import { gpuSeriesKey } from '../../../../contracts/metric-series.js';
 import { h, setText } from './dom.js';
-import { formatGb, percentOf } from './format.js';
+import { formatGb, formatPercent, percentOf } from './format.js';
 import { Meter } from './meter.js';
+import { Sparkline } from './sparkline.js';
+import { type HiveTrend, percentSeries } from './trend.js';
 
 /** Temperatures shown on a 0–100 °C bar; amber from 75 °C, red from 85 °C. */
 const TEMPERATURE_THRESHOLDS = { high: 75, critical: 85 };
+/** What a value the driver did not report reads as: never a 0. */
+export const UNKNOWN = 'unknown';
 
 class DeviceRow {
   readonly element: HTMLElement;
   private readonly name: HTMLElement;
-  private readonly vram = new Meter('VRAM', 'device-vram');
+  private readonly utilizationTrend = new Sparkline('device-utilization-trend');
+  private readonly vramTrend = new Sparkline('device-vram-trend');
+  private readonly utilization = new Meter('Util', 'device-utilization', undefined, this.utilizationTrend);
+  private readonly vram = new Meter('VRAM', 'device-vram', undefined, this.vramTrend);
   private readonly temperature = new Meter('Temp', 'device-temperature', TEMPERATURE_THRESHOLDS);
 
-  constructor(deviceId: string) {
+  constructor(readonly deviceId: string) {
     this.name = h('span', { class: 'device-name' });
     this.element = h(
       'div',
       { class: 'device', 'data-testid': 'device', 'data-device-id': deviceId },
       this.name,
+      this.utilization.element,
       this.vram.element,
       this.temperature.element,
     );
@@ -26,17 +35,29 @@ class DeviceRow {
 
   update(reading: DeviceMonitorData, device: Device | undefined): void {
     setText(this.name, device ? `${reading.device_id} · ${device.name}` : reading.device_id);
-    this.vram.update(
-      percentOf(reading.vram_used_gb, reading.vram_total_gb),
-      `${formatGb(reading.vram_used_gb)} / ${formatGb(reading.vram_total_gb)}`,
-    );
+    const utilization = reading.utilization_percent;
+    if (utilization === undefined) this.utilization.clear(UNKNOWN);
+    else this.utilization.update(utilization, formatPercent(utilization));
+    // A total of 0 is a driver that did not say, not a GPU without memory.
+    if (reading.vram_total_gb > 0) {
+      this.vram.update(
+        percentOf(reading.vram_used_gb, reading.vram_total_gb),
+        `${formatGb(reading.vram_used_gb)} / ${formatGb(reading.vram_total_gb)}`,
+      );
+    } else this.vram.clear(UNKNOWN);
     const celsius = reading.temperature_celsius;
-    if (celsius === undefined) this.temperature.clear('n/a');
+    if (celsius === undefined) this.temperature.clear(UNKNOWN);
     else this.temperature.update(celsius, `${Math.round(celsius)} °C`);
+  }
+
+  drawTrend(trend: HiveTrend, range: [number, number]): void {
+    const series = (metric: Parameters<typeof gpuSeriesKey>[1]) => trend.series(gpuSeriesKey(this.deviceId, metric));
+    this.utilizationTrend.draw(trend.times, series('utilization'), range);
+    this.vramTrend.draw(trend.times, percentSeries(series('vram_used_gb'), series('vram_total_gb')), range);
   }
 }
 
-/** One VRAM and temperature bar pair per device reading, keyed by device id. */
+/** One utilisation, VRAM and temperature bar per device reading, keyed by device id. */
 export class DeviceList {
   readonly element: HTMLElement = h('div', { class: 'devices' });
   private readonly rows = new Map<string, DeviceRow>();
@@ -61,5 +82,9 @@ export class DeviceList {
       row.element.remove();
       this.rows.delete(id);
     }
+  }
+
+  drawTrend(trend: HiveTrend, range: [number, number]): void {
+    for (const row of this.rows.values()) row.drawTrend(trend, range);
   }
 }
