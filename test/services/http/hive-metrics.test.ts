@@ -3,7 +3,8 @@ import { ErrorBody } from '../../../contracts/heartbeat.js';
 import { HiveMetrics } from '../../../contracts/metrics-history.js';
 import { QUEEN_PATHS, withId } from '../../../contracts/paths.js';
 import { type QueenAppHarness, startQueenApp } from '../../support/queen-app.js';
-import { hiveBeat, WALL_BASE } from '../../support/queen-registry.js';
+import { DEFAULT_LIVENESS, hiveBeat, WALL_BASE } from '../../support/queen-registry.js';
+import { settle } from '../../support/stepping-clock.js';
 
 let queen: QueenAppHarness | undefined;
 afterEach(() => {
@@ -91,5 +92,16 @@ describe('GET /v1/hives/:id/metrics', () => {
     expect((await q.request(metricsPath('a', `?since=${weekAgo}&step=2m`))).status).toBe(200);
 
     expect((await q.request(metricsPath('a'), { token: null })).status).toBe(401);
+  });
+
+  it("drops a forgotten hive's history with it", async () => {
+    const q = await queenWithHistory([10, 20]);
+    expect(q.history.hiveCount).toBe(1);
+    // One jump: the sweep due then finds the hive silent for longer than forget-after.
+    q.timers.set(30_000 + DEFAULT_LIVENESS.forgetAfterMs + 1_000);
+    await settle();
+    expect(q.registry.hives.get('a')).toBeUndefined();
+    expect(q.history.hiveCount).toBe(0);
+    expect((await q.request(metricsPath('a'))).status).toBe(404);
   });
 });
