@@ -22,8 +22,8 @@ export interface MetricsArchive {
 
 export const MINUTE_MS = 60_000;
 
-/** Six hours of minutes per hive: the stand-in until the queen has its database. */
-export const MEMORY_ARCHIVE_WINDOW_MS = 6 * 3_600_000;
+/** Three hours of minutes per hive: the stand-in until the queen has its database. */
+export const MEMORY_ARCHIVE_WINDOW_MS = 3 * 3_600_000;
 
 /** The archive in memory, one compact ring of minutes per hive. */
 export class MemoryMetricsArchive implements MetricsArchive {
