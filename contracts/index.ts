@@ -5,6 +5,8 @@ export * from './events.js';
 export * from './heartbeat.js';
 export * from './hive-api.js';
 export * from './inference.js';
+export * from './metric-series.js';
+export * from './metrics-history.js';
 export * from './paths.js';
 export * from './registry.js';
 export * from './stream.js';

@@ -4,6 +4,7 @@ export const QUEEN_PATHS = {
   workerHeartbeat: '/v1/worker-heartbeat',
   hives: '/v1/hives',
   hive: '/v1/hives/:id',
+  hiveMetrics: '/v1/hives/:id/metrics',
   workers: '/v1/workers',
   worker: '/v1/workers/:id',
   stream: '/v1/heartbeats/stream',

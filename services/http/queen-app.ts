@@ -8,11 +8,13 @@ import type { RegistryKind } from '../../machines/registry-changes.js';
 import { byteStream, type JsonPart, jsonPieces } from '../json-pieces.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { heartbeatResult, type QueenMetrics } from '../metrics.js';
+import type { MetricsHistory } from '../queen/metrics-history.js';
 import type { QueenRegistry } from '../queen/registry.js';
 import { hiveView, hiveViewsOf, queenHealth, workerView, workerViewsOf } from '../queen/views.js';
 import type { QueenStream } from '../stream/queen-stream.js';
 import { DASHBOARD_ASSET_PREFIX } from './dashboard/page.js';
 import { errorBody, issuesOf } from './error-body.js';
+import { hiveMetricsApp } from './hive-metrics.js';
 import { bearerAuth } from './middleware/auth.js';
 import { bodyLimit } from './middleware/body-limit.js';
 import { jsonBody } from './middleware/json-body.js';
@@ -24,6 +26,8 @@ import { sourceOf } from './source.js';
  */
 export interface QueenAppDeps {
   registry: QueenRegistry;
+  /** Each hive's recent monitor samples, served at /v1/hives/:id/metrics. */
+  history: MetricsHistory;
   stream: QueenStream;
   metrics: QueenMetrics;
   queenEpoch: string;
@@ -106,6 +110,8 @@ export function createQueenApp(deps: QueenAppDeps): Hono {
     if (!entry) return c.json(errorBody(`No hive ${JSON.stringify(id)} is known.`), 404);
     return c.json(hiveView(entry, registry.clock.now()));
   });
+
+  app.route('/', hiveMetricsApp(registry, deps.history));
 
   app.get(QUEEN_PATHS.workers, (c) => {
     const filter = WorkerFilter.safeParse(c.req.query());

@@ -11,6 +11,9 @@ import type { Clock } from '../sender.js';
 import type { StateStore, StoredState } from '../store/state-store.js';
 import { createQueenStream, type QueenStream } from '../stream/queen-stream.js';
 import { watchAlerts } from './alerts.js';
+import { MemoryMetricsArchive } from './metrics-archive.js';
+import { feedMetricsHistory } from './metrics-feed.js';
+import { MetricsHistory } from './metrics-history.js';
 import { observeRegistry } from './observe.js';
 import type { QueenClock } from './queen-clock.js';
 import { createQueenRegistry, type QueenRegistry } from './registry.js';
@@ -48,6 +51,7 @@ export interface QueenParts {
 export interface AssembledQueen {
   app: Hono;
   registry: QueenRegistry;
+  history: MetricsHistory;
   stream: QueenStream;
   metrics: QueenMetrics;
   queenEpoch: string;
@@ -86,6 +90,8 @@ export function assembleQueen(parts: QueenParts): AssembledQueen {
       : () => {};
   const unobserve = observeRegistry(registry, parts.logger, metrics);
   const unwatchAlerts = parts.alerts ? watchAlerts(registry, parts.alerts, queenEpoch) : () => {};
+  const history = new MetricsHistory({ archive: new MemoryMetricsArchive() });
+  const unfeed = feedMetricsHistory(registry, history);
   const stream = createQueenStream({
     registry,
     queenEpoch,
@@ -100,6 +106,7 @@ export function assembleQueen(parts: QueenParts): AssembledQueen {
   });
   const app = createQueenApp({
     registry,
+    history,
     stream,
     metrics,
     queenEpoch,
@@ -110,6 +117,7 @@ export function assembleQueen(parts: QueenParts): AssembledQueen {
   return {
     app,
     registry,
+    history,
     stream,
     metrics,
     queenEpoch,
@@ -119,6 +127,7 @@ export function assembleQueen(parts: QueenParts): AssembledQueen {
       stopPruning();
       unwatchAlerts();
       parts.alerts?.stop();
+      unfeed();
       await registry.stop();
       if (clock && 'stop' in clock) clock.stop();
     },

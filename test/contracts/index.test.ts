@@ -97,6 +97,29 @@ const SAMPLES: Record<string, readonly unknown[]> = {
     capabilityChanges,
     { ...capabilityChanges, devices: [{ action: 'removed', id: 'GPU-1', name: 'GPU', device_type: 'gpu' }] },
   ],
+  // metrics history
+  MetricsQuery: [{}, { since: '2025-10-30T14:00:00Z' }],
+  MetricsPoint: [
+    [1_761_835_920, 23.5],
+    [1_761_835_950, null],
+  ],
+  HiveMetrics: [
+    { hive_id: 'gpu-node-1', step_s: 0, series: {} },
+    {
+      hive_id: 'gpu-node-1',
+      step_s: 60,
+      series: {
+        cpu: [
+          [1_761_835_920, 23.5],
+          [1_761_835_980, null],
+        ],
+        'gpu.GPU-0.utilization': [
+          [1_761_835_920, 97],
+          [1_761_835_980, null],
+        ],
+      },
+    },
+  ],
   // heartbeat
   DeviceMonitorData: monitorData.devices,
   MonitorData: [monitorData],

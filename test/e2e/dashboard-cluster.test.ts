@@ -35,7 +35,8 @@ afterEach(async () => {
 // biome-ignore lint/performance/useDomNodeTextContent: the rendered text a reader sees (hidden parts excluded) is what is checked.
 const text = (page: Page, selector: string): Promise<string> => page.locator(selector).innerText();
 
-describe('dashboard of a running cluster', () => {
+// Real processes and Chromium on a shared 2-core machine can take longer than the default 20 s bound.
+describe('dashboard of a running cluster', { timeout: 60_000 }, () => {
   it('shows the hive and its worker, the hive turning suspect then offline after kill -9, and back online', async () => {
     if (!browser) throw new Error('Chromium did not start');
     const hiveId = 'gpu-box-1';
@@ -68,6 +69,11 @@ describe('dashboard of a running cluster', () => {
     expect(await text(page, `${row} [data-testid="worker-model"]`)).toBe('tiny');
     await expect.poll(() => text(page, '[data-testid="hives-online"]'), POLL).toBe('1');
     await expect.poll(() => text(page, '[data-testid="workers-available"]'), POLL).toBe('1');
+    // The CPU sparkline is drawn from the queen's history (its metrics route, with the token) and the stream.
+    const cpuPoints = async (): Promise<number> =>
+      Number(await page.getAttribute(`${card} [data-testid="hive-cpu-trend"]`, 'data-points'));
+    await expect.poll(cpuPoints, POLL).toBeGreaterThanOrEqual(1);
+    expect(await page.getAttribute(card, 'data-stale')).toBe('false');
 
     await crashHive(hive);
     await expect.poll(liveness, POLL).toBe('suspect');
@@ -75,11 +81,15 @@ describe('dashboard of a running cluster', () => {
     await expect.poll(liveness, POLL).toBe('offline');
     await expect.poll(() => text(page, `${row} [data-testid="worker-liveness"]`), POLL).toBe('offline');
     expect(await text(page, '[data-testid="hives-offline"]')).toBe('1');
+    // Its last readings stay, greyed and dated, never as live.
+    expect(await page.getAttribute(card, 'data-stale')).toBe('true');
+    expect(await text(page, `${card} [data-testid="hive-readings-age"]`)).toMatch(/^last reading \d+ s ago$/);
 
     await startHive(hiveId, dirs, hiveArgs);
     await expect.poll(liveness, POLL).toBe('online');
     expect(await text(page, `${card} [data-testid="hive-liveness"]`)).toBe('online');
     await expect.poll(() => text(page, `${card} [data-testid="hive-age"]`), POLL).toMatch(/^seen [01] s ago$/);
+    expect(await page.getAttribute(card, 'data-stale')).toBe('false');
     // The header's online count comes with the queen's next periodic event.
     await expect.poll(() => text(page, '[data-testid="hives-online"]'), POLL).toBe('1');
     expect(await text(page, '[data-testid="hives-offline"]')).toBe('0');

@@ -23,7 +23,10 @@ export function createDashboardApp(options: DashboardOptions = {}): Hono {
   const app = new Hono();
   app.get(QUEEN_PATHS.dashboard, (c) => {
     if (!assets.built) return notBuilt(assets.reason);
-    const page = renderDashboardPage(moduleNames, CLIENT_ENTRY, c.req.query('token'));
+    const page = renderDashboardPage(
+      { names: moduleNames, entry: CLIENT_ENTRY, imports: assets.imports, css: assets.css },
+      c.req.query('token'),
+    );
     return c.html(page.html, 200, {
       ...NO_CACHE,
       'content-security-policy': page.contentSecurityPolicy,

@@ -11,27 +11,27 @@ export interface RenderedPage {
   readonly contentSecurityPolicy: string;
 }
 
-const STYLE_HASH = sha256(DASHBOARD_CSS);
+export interface PageModules {
+  /** The client's own modules, by file name. */
+  readonly names: readonly string[];
+  readonly entry: string;
+  /** Specifiers the client imports from outside its directory, each mapped to a file served beside it. */
+  readonly imports: ReadonlyMap<string, string>;
+  /** The libraries' stylesheets, placed before the dashboard's own so that it wins. */
+  readonly css: string;
+}
 
 /**
- * The page shell; the client builds the rest. With a `?token=`, every module URL carries it too (an import map
- * covers the modules the entry imports), because the queen guards every route but /health with the token.
+ * The page shell; the client builds the rest. The import map resolves the libraries the client imports; with a
+ * `?token=`, it also carries the token to every module, because the queen guards every route but /health with it.
  */
-export function renderDashboardPage(
-  moduleNames: readonly string[],
-  entry: string,
-  token: string | undefined,
-): RenderedPage {
+export function renderDashboardPage(modules: PageModules, token: string | undefined): RenderedPage {
   const query = token === undefined ? '' : `?token=${encodeURIComponent(token)}`;
-  const importMap =
-    token === undefined
-      ? null
-      : JSON.stringify({
-          imports: Object.fromEntries(
-            moduleNames.map((name) => [`${DASHBOARD_ASSET_PREFIX}${name}`, `${DASHBOARD_ASSET_PREFIX}${name}${query}`]),
-          ),
-        }).replaceAll('<', '\\u003c');
-  const scriptHashes = importMap === null ? '' : ` '${sha256(importMap)}'`;
+  const asset = (name: string): string => `${DASHBOARD_ASSET_PREFIX}${name}${query}`;
+  const own = token === undefined ? [] : modules.names.map((name) => [`${DASHBOARD_ASSET_PREFIX}${name}`, asset(name)]);
+  const imported = [...modules.imports].map(([specifier, file]) => [specifier, asset(file)]);
+  const importMap = JSON.stringify({ imports: Object.fromEntries([...own, ...imported]) }).replaceAll('<', '\\u003c');
+  const css = `${modules.css}\n${DASHBOARD_CSS}`;
   const html = `<!doctype html>
 <html lang="en">
 <head>
@@ -39,10 +39,11 @@ export function renderDashboardPage(
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Apiary — cluster dashboard</title>
 <link rel="icon" href="data:,">
-<style>${DASHBOARD_CSS}</style>
-${importMap === null ? '' : `<script type="importmap">${importMap}</script>\n`}<script type="module" src="${DASHBOARD_ASSET_PREFIX}${entry}${query}"></script>
+<style>${css}</style>
+<script type="importmap">${importMap}</script>
+<script type="module" src="${asset(modules.entry)}"></script>
 </head>
-<body data-stream-path="${QUEEN_PATHS.stream}" data-stream-event="${STREAM_EVENT_NAME}">
+<body data-stream-path="${QUEEN_PATHS.stream}" data-stream-event="${STREAM_EVENT_NAME}" data-metrics-path="${QUEEN_PATHS.hiveMetrics}">
 <p class="empty">Loading the dashboard…</p>
 <noscript>The Apiary dashboard needs JavaScript; the same data is at ${QUEEN_PATHS.hives} and ${QUEEN_PATHS.workers}.</noscript>
 </body>
@@ -50,8 +51,8 @@ ${importMap === null ? '' : `<script type="importmap">${importMap}</script>\n`}<
 `;
   const contentSecurityPolicy = [
     "default-src 'none'",
-    `script-src 'self'${scriptHashes}`,
-    `style-src '${STYLE_HASH}'`,
+    `script-src 'self' '${sha256(importMap)}'`,
+    `style-src '${sha256(css)}'`,
     "connect-src 'self'",
     "img-src 'self' data:",
     "base-uri 'none'",

@@ -33,6 +33,7 @@ h1, h2 { margin: 0; }
 body[data-connection="reconnecting"] .hives { opacity: .6; }
 .hive-grid { display: grid; gap: .75rem; grid-template-columns: repeat(auto-fill, minmax(20rem, 1fr)); }
 .hive {
+  content-visibility: auto; contain-intrinsic-size: auto 24rem;
   display: flex; flex-direction: column; gap: .4rem; padding: .6rem .75rem; background: var(--card);
   border: 1px solid var(--line); border-left: 6px solid var(--unknown); border-radius: 6px;
 }
@@ -57,6 +58,11 @@ body[data-connection="reconnecting"] .hives { opacity: .6; }
 .device-name { font-size: .75rem; color: var(--muted); overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .meter { display: grid; grid-template-columns: 2.7rem 1fr 7rem; gap: .5rem; align-items: center; font-size: .8rem; }
 .meter-label { color: var(--muted); }
+.meter-graph { display: flex; flex-direction: column; gap: 1px; min-width: 0; }
+.spark { height: 18px; overflow: hidden; }
+.spark .uplot, .spark .u-wrap, .spark canvas { width: 100% !important; height: 18px !important; }
+.hive[data-stale="true"] .metrics { filter: grayscale(1); opacity: .55; }
+.readings-age { margin: 0; font-size: .75rem; font-style: italic; color: var(--muted); }
 .meter-bar { height: .55rem; background: var(--track); border-radius: 3px; overflow: hidden; }
 .meter-fill { display: block; height: 100%; width: 0; background: var(--ok); }
 .meter[data-level="high"] .meter-fill { background: var(--high); }

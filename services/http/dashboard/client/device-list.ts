@@ -1,21 +1,27 @@
 import type { Device } from '../../../../contracts/capabilities.js';
 import type { DeviceMonitorData } from '../../../../contracts/heartbeat.js';
+import { gpuSeriesKey } from '../../../../contracts/metric-series.js';
 import { h, setText } from './dom.js';
 import { formatGb, formatPercent, percentOf } from './format.js';
 import { Meter } from './meter.js';
+import { Sparkline } from './sparkline.js';
+import { type HiveTrend, percentSeries } from './trend.js';
 
 /** Temperatures shown on a 0–100 °C bar; amber from 75 °C, red from 85 °C. */
 const TEMPERATURE_THRESHOLDS = { high: 75, critical: 85 };
-const UNKNOWN = 'unknown';
+/** What a value the driver did not report reads as: never a 0. */
+export const UNKNOWN = 'unknown';
 
 class DeviceRow {
   readonly element: HTMLElement;
   private readonly name: HTMLElement;
-  private readonly utilization = new Meter('GPU', 'device-utilization');
-  private readonly vram = new Meter('VRAM', 'device-vram');
+  private readonly utilizationTrend = new Sparkline('device-utilization-trend');
+  private readonly vramTrend = new Sparkline('device-vram-trend');
+  private readonly utilization = new Meter('Util', 'device-utilization', undefined, this.utilizationTrend);
+  private readonly vram = new Meter('VRAM', 'device-vram', undefined, this.vramTrend);
   private readonly temperature = new Meter('Temp', 'device-temperature', TEMPERATURE_THRESHOLDS);
 
-  constructor(deviceId: string) {
+  constructor(readonly deviceId: string) {
     this.name = h('span', { class: 'device-name' });
     this.element = h(
       'div',
@@ -39,9 +45,15 @@ class DeviceRow {
     if (celsius === undefined) this.temperature.clear(UNKNOWN);
     else this.temperature.update(celsius, `${Math.round(celsius)} °C`);
   }
+
+  drawTrend(trend: HiveTrend, range: [number, number]): void {
+    const series = (metric: Parameters<typeof gpuSeriesKey>[1]) => trend.series(gpuSeriesKey(this.deviceId, metric));
+    this.utilizationTrend.draw(trend.times, series('utilization'), range);
+    this.vramTrend.draw(trend.times, percentSeries(series('vram_used_gb'), series('vram_total_gb')), range);
+  }
 }
 
-/** Utilisation, VRAM and temperature bars per device reading, keyed by device id. */
+/** One utilisation, VRAM and temperature bar per device reading, keyed by device id. */
 export class DeviceList {
   readonly element: HTMLElement = h('div', { class: 'devices' });
   private readonly rows = new Map<string, DeviceRow>();
@@ -66,5 +78,9 @@ export class DeviceList {
       row.element.remove();
       this.rows.delete(id);
     }
+  }
+
+  drawTrend(trend: HiveTrend, range: [number, number]): void {
+    for (const row of this.rows.values()) row.drawTrend(trend, range);
   }
 }

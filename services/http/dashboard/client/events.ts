@@ -33,6 +33,6 @@ function isStreamEvent(value: unknown): value is StreamEvent {
   }
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }

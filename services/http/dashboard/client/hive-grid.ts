@@ -1,6 +1,10 @@
 import { h, setHidden } from './dom.js';
 import { type CardFilter, HiveCard } from './hive-card.js';
 import type { Changes, DashboardStore } from './store.js';
+import { TREND_SPAN_S } from './trend.js';
+import type { TrendStore } from './trend-store.js';
+
+const ON_SCREEN_MARGIN_PX = 300;
 
 /** The responsive grid of hive cards, keyed by hive id and kept in id order. */
 export class HiveGrid {
@@ -8,10 +12,44 @@ export class HiveGrid {
   private readonly list = h('div', { class: 'hive-grid', 'data-testid': 'hives' });
   private readonly empty = h('p', { class: 'empty', 'data-testid': 'hives-empty' }, 'No hives known yet.');
   private readonly cards = new Map<string, HiveCard>();
+  /** Cards on or near the screen: only they build their bodies and draw trends, so a thousand hives stay cheap. */
+  private readonly visible = new Set<string>();
+  private readonly observer: IntersectionObserver;
   private filter: CardFilter = { text: '', problemsOnly: false };
 
-  constructor() {
+  /** `onVisible` is told each hive whose card came on screen. */
+  constructor(onVisible: (hiveId: string) => void) {
     this.element = h('section', { class: 'hives', 'aria-label': 'hives' }, this.empty, this.list);
+    this.observer = new IntersectionObserver(
+      (entries) => {
+        for (const entry of entries) {
+          const id = entry.target.getAttribute('data-hive-id');
+          if (id === null) continue;
+          if (entry.isIntersecting) this.cards.get(id)?.show(performance.now());
+          if (!entry.isIntersecting) this.visible.delete(id);
+          else if (!this.visible.has(id)) {
+            this.visible.add(id);
+            onVisible(id);
+          }
+        }
+      },
+      // Cards just below the fold are ready before they are scrolled to.
+      { rootMargin: `${ON_SCREEN_MARGIN_PX}px 0px` },
+    );
+  }
+
+  visibleIds(): string[] {
+    return [...this.visible];
+  }
+
+  /** Redraws the trends of `ids` (every visible card when undefined) that are on screen, over `range`. */
+  drawTrends(trends: TrendStore, range: [number, number], ids?: Iterable<string>): void {
+    for (const id of ids ?? this.visible) {
+      const trend = trends.get(id);
+      if (!trend || !this.visible.has(id)) continue;
+      trend.trim(range[0] + TREND_SPAN_S);
+      this.cards.get(id)?.drawTrend(trend, range);
+    }
   }
 
   /** Draws what changed: every card after a snapshot, else only the cards of the hives that changed. */
@@ -21,15 +59,14 @@ export class HiveGrid {
     if (changes.reset) {
       for (const [id, card] of this.cards) {
         if (present.has(id)) continue;
-        card.element.remove();
-        this.cards.delete(id);
+        this.removeCard(id, card);
       }
     }
     const toDraw = changes.reset ? ids : [...changes.hiveIds].sort();
     for (const id of toDraw) {
       if (!present.has(id)) {
-        this.cards.get(id)?.element.remove();
-        this.cards.delete(id);
+        const card = this.cards.get(id);
+        if (card) this.removeCard(id, card);
         continue;
       }
       const card = this.cards.get(id) ?? this.insertCard(id, ids);
@@ -48,6 +85,13 @@ export class HiveGrid {
     for (const card of this.cards.values()) card.applyFilter(filter);
   }
 
+  private removeCard(id: string, card: HiveCard): void {
+    this.observer.unobserve(card.element);
+    card.element.remove();
+    this.cards.delete(id);
+    this.visible.delete(id);
+  }
+
   /** Places a new card before the next existing card in id order. */
   private insertCard(id: string, sortedIds: readonly string[]): HiveCard {
     const card = new HiveCard(id);
@@ -57,6 +101,7 @@ export class HiveGrid {
     const nextCard = next === undefined ? undefined : this.cards.get(next);
     if (nextCard) nextCard.element.before(card.element);
     else this.list.append(card.element);
+    this.observer.observe(card.element);
     return card;
   }
 }

@@ -1,5 +1,6 @@
 import { h, setAttribute, setText } from './dom.js';
 import { clampPercent } from './format.js';
+import type { Sparkline } from './sparkline.js';
 
 /** Fill thresholds in percent of the bar: `high` is amber, `critical` red (always with the number as text). */
 export interface MeterThresholds {
@@ -9,7 +10,7 @@ export interface MeterThresholds {
 
 const DEFAULT_THRESHOLDS: MeterThresholds = { high: 75, critical: 90 };
 
-/** A labelled horizontal bar with its value as text, exposed to assistive technology as a meter. */
+/** A labelled horizontal bar with its value as text, exposed to assistive technology as a meter; a trend above it. */
 export class Meter {
   readonly element: HTMLElement;
   private readonly bar: HTMLElement;
@@ -20,6 +21,7 @@ export class Meter {
     label: string,
     testId: string,
     private readonly thresholds: MeterThresholds = DEFAULT_THRESHOLDS,
+    trend?: Sparkline,
   ) {
     this.fill = h('span', { class: 'meter-fill' });
     this.bar = h(
@@ -28,7 +30,8 @@ export class Meter {
       this.fill,
     );
     this.text = h('span', { class: 'meter-text', 'data-testid': testId });
-    this.element = h('div', { class: 'meter' }, h('span', { class: 'meter-label' }, label), this.bar, this.text);
+    const graph = h('span', { class: 'meter-graph' }, ...(trend ? [trend.element] : []), this.bar);
+    this.element = h('div', { class: 'meter' }, h('span', { class: 'meter-label' }, label), graph, this.text);
   }
 
   /** Shows `percent` (0–100) of the bar filled, described by `text`. */

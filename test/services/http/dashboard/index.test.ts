@@ -34,15 +34,22 @@ describe('GET /', () => {
     expect(html).toContain('<script type="module" src="/dashboard/app.js"></script>');
     expect(html).toContain(`data-stream-path="${QUEEN_PATHS.stream}"`);
     expect(html).toContain(`data-stream-event="${STREAM_EVENT_NAME}"`);
-    expect(html).not.toContain('importmap');
+    expect(html).toContain(`data-metrics-path="${QUEEN_PATHS.hiveMetrics}"`);
+    // Only what the client imports from outside its directory is mapped: uPlot, and the zod-free series module.
+    expect(JSON.parse(inlineContent(html, 'script', 'importmap') ?? '')).toEqual({
+      imports: { uplot: '/dashboard/uplot.js', '/contracts/metric-series.js': '/dashboard/metric-series.js' },
+    });
   });
 
-  it('allows exactly its inline stylesheet in the content security policy', async () => {
+  it("allows exactly its inline stylesheet, uPlot's folded in, and its import map in the content security policy", async () => {
     const response = await createDashboardApp().request('/');
     const csp = response.headers.get('content-security-policy') ?? '';
-    const style = inlineContent(await response.text(), 'style');
-    expect(style).toBeDefined();
+    const html = await response.text();
+    const style = inlineContent(html, 'style');
+    expect(style).toContain('.u-wrap');
+    expect(style).toContain('.hive-grid');
     expect(csp).toContain(`style-src ${cspHash(style ?? '')}`);
+    expect(csp).toContain(`script-src 'self' ${cspHash(inlineContent(html, 'script', 'importmap') ?? '')}`);
     expect(csp).toContain("script-src 'self'");
     expect(csp).toContain("connect-src 'self'");
   });
@@ -55,7 +62,12 @@ describe('GET /', () => {
     expect(html).not.toContain('cr<et>');
     const importMap = inlineContent(html, 'script', 'importmap') ?? '';
     const parsed: unknown = JSON.parse(importMap);
-    expect(parsed).toMatchObject({ imports: { '/dashboard/store.js': `/dashboard/store.js?token=${encoded}` } });
+    expect(parsed).toMatchObject({
+      imports: {
+        '/dashboard/store.js': `/dashboard/store.js?token=${encoded}`,
+        uplot: `/dashboard/uplot.js?token=${encoded}`,
+      },
+    });
     expect(response.headers.get('content-security-policy')).toContain(`script-src 'self' ${cspHash(importMap)}`);
   });
 });
@@ -71,6 +83,16 @@ describe('GET /dashboard/:file', () => {
     expect(body).toBe(readFileSync(join(clientDir, 'app.js'), 'utf8'));
   });
 
+  it('serves uPlot from node_modules and the series module the client shares with the queen', async () => {
+    const app = createDashboardApp();
+    const uplot = await app.request('/dashboard/uplot.js');
+    expect(uplot.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(await uplot.text()).toContain('export { uPlot as default }');
+    const series = await (await app.request('/dashboard/metric-series.js')).text();
+    expect(series).toContain('export function monitorSeries');
+    expect(series).not.toContain('import');
+  });
+
   it('answers 404 for a file that is not a client module', async () => {
     const app = createDashboardApp();
     expect((await app.request('/dashboard/nope.js')).status).toBe(404);
@@ -79,7 +101,7 @@ describe('GET /dashboard/:file', () => {
 });
 
 describe('compiled client', () => {
-  it('imports only its sibling modules: no bare specifier, no zod, no contracts', () => {
+  it("imports only its sibling modules and the import map's two: no other bare specifier, no zod, no contracts", () => {
     const modules = readdirSync(clientDir).filter((name) => name.endsWith('.js'));
     expect(modules).toContain('app.js');
     for (const name of modules) {
@@ -89,7 +111,11 @@ describe('compiled client', () => {
         ...source.matchAll(/^\s*import\s*['"]([^'"]+)['"]/gm),
         ...source.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g),
       ].map((match) => match[1]);
-      for (const specifier of specifiers) expect(specifier, `${name} imports ${specifier}`).toMatch(/^\.\/[\w-]+\.js$/);
+      for (const specifier of specifiers) {
+        expect(specifier, `${name} imports ${specifier}`).toMatch(
+          /^(\.\/[\w-]+\.js|uplot|\.\.\/\.\.\/\.\.\/\.\.\/contracts\/metric-series\.js)$/,
+        );
+      }
     }
   });
 });
