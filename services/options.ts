@@ -16,6 +16,8 @@ interface KindTypes {
   string: string;
   path: string;
   url: string;
+  /** A comma-separated list of URLs, in order. */
+  urls: string[];
   int: number;
   port: number;
   number: number;
@@ -132,6 +134,14 @@ export const queenOptions = {
     min: 1,
     description: "period of the queen's own stream event",
   },
+  etcd: { kind: 'urls', description: 'etcd client URLs: elect a leader among several queens (high availability)' },
+  'etcd-prefix': { kind: 'string', default: '/apiary', description: "prefix of this cluster's keys in etcd" },
+  'leader-ttl': {
+    kind: 'duration',
+    default: '5s',
+    min: 1_000,
+    description: "lease of the leader in etcd, in whole seconds: a dead leader's successor comes after it",
+  },
 } as const satisfies OptionSpecs;
 
 export const hiveOptions = {
@@ -140,7 +150,10 @@ export const hiveOptions = {
   port: { kind: 'port', default: '7835', description: 'port to listen on' },
   'hive-id': { kind: 'string', default: os.hostname(), maxLength: ID_MAX_LENGTH, description: 'this hive id' },
   'advertise-url': { kind: 'url', description: 'this hive address as the queen should use it' },
-  'queen-url': { kind: 'url', description: 'queen to push to at start (else wait to be discovered)' },
+  'queen-url': {
+    kind: 'urls',
+    description: 'queens to push to at start, comma-separated (else wait to be discovered)',
+  },
   'models-dir': {
     kind: 'path',
     default: '~/.cache/apiary/models',
@@ -158,7 +171,7 @@ export const workerOptions = {
   ...commonOptions,
   ...senderOptions,
   port: { kind: 'port', required: true, description: 'port to listen on' },
-  'queen-url': { kind: 'url', required: true, description: 'queen to heartbeat to' },
+  'queen-url': { kind: 'urls', required: true, description: 'queens to heartbeat to, comma-separated' },
   'worker-id': { kind: 'string', maxLength: ID_MAX_LENGTH, description: 'this worker id (default: <hive-id>-<port>)' },
   'hive-id': {
     kind: 'string',
@@ -272,11 +285,12 @@ function parseValue(name: string, spec: OptionSpec, text: string): unknown {
     case 'path':
       if (text === '') fail('a path');
       return path.resolve(text.startsWith('~/') || text === '~' ? path.join(os.homedir(), text.slice(1)) : text);
-    case 'url': {
-      if (!URL.canParse(text)) fail('a URL');
-      const url = new URL(text);
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') fail('an http(s) URL');
-      return url.toString().replace(/\/$/, '');
+    case 'url':
+      return httpUrl(text) ?? fail('an http(s) URL');
+    case 'urls': {
+      const list = text.split(',').map((part) => httpUrl(part.trim()));
+      if (list.some((url) => url === undefined)) fail('a comma-separated list of http(s) URLs');
+      return list.filter((url): url is string => url !== undefined);
     }
     case 'int':
     case 'port': {
@@ -311,6 +325,14 @@ function parseValue(name: string, spec: OptionSpec, text: string): unknown {
       return n;
     }
   }
+}
+
+/** The URL without a trailing slash; undefined unless it is http(s). */
+function httpUrl(text: string): string | undefined {
+  if (!URL.canParse(text)) return undefined;
+  const url = new URL(text);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  return url.toString().replace(/\/$/, '');
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/i;
