@@ -5,6 +5,8 @@ import type { LivenessSettings } from '../machines/liveness.js';
 import type { RegistryClock } from '../machines/registry-clock.js';
 import { advertiseUrl } from '../services/advertise-url.js';
 import { type DiscoverySummary, runDiscovery } from '../services/discovery/run.js';
+import type { QueenElection } from '../services/ha/election.js';
+import { lateLeadership } from '../services/ha/leadership.js';
 import { createDashboardApp } from '../services/http/dashboard/index.js';
 import { listen } from '../services/http/listen.js';
 import { startInspector } from '../services/inspector.js';
@@ -58,6 +60,7 @@ export async function startQueen(options: QueenOptions, overrides: QueenOverride
   };
   warnAboutTimings(options, logger);
   const inspector = await startInspector(options.inspect, logger);
+  const late = options.etcd ? lateLeadership() : undefined;
   let queen: AssembledQueen;
   try {
     const dashboard = overrides.dashboard === undefined ? createDashboardApp() : overrides.dashboard;
@@ -68,6 +71,7 @@ export async function startQueen(options: QueenOptions, overrides: QueenOverride
       logger,
       inspect: inspector.inspect,
       batchHeartbeats: true,
+      leadership: late?.leadership,
       ...(overrides.queenEpoch ? { queenEpoch: overrides.queenEpoch } : {}),
       ...(overrides.clock ? { clock: overrides.clock } : {}),
       ...(overrides.timers ? { timers: overrides.timers } : {}),
@@ -89,6 +93,20 @@ export async function startQueen(options: QueenOptions, overrides: QueenOverride
   const url = advertiseUrl(options.host, server.port);
   const queenUrl = options.advertiseUrl ?? url;
   logger.info('queen listening', { url, advertise_url: queenUrl, queen_epoch: queen.queenEpoch });
+  // Without --etcd nothing of etcd is loaded.
+  let election: QueenElection | undefined;
+  if (options.etcd && late) {
+    const { startQueenElection } = await import('../services/ha/election.js');
+    election = startQueenElection({
+      endpoints: options.etcd,
+      prefix: options.etcdPrefix,
+      ttlSeconds: Math.ceil(options.leaderTtl / 1_000),
+      self: { url: queenUrl, epoch: queen.queenEpoch },
+      logger,
+      inspect: inspector.inspect,
+    });
+    late.attach(election);
+  }
 
   const stopDiscovery = new AbortController();
   let timer: NodeJS.Timeout | undefined;
@@ -125,6 +143,8 @@ export async function startQueen(options: QueenOptions, overrides: QueenOverride
   let stopping: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
     stopDiscovery.abort();
+    // A leader resigns first, so that another queen takes over at once.
+    await election?.stop();
     // Streams first: a server with an open stream never finishes closing.
     queen.stream.closeAll();
     await server.close(CLOSE_GRACE_MS);

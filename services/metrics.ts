@@ -15,6 +15,8 @@ export type HeartbeatResult =
   | 'unauthorized'
   | 'too_large'
   | 'unsupported_media_type'
+  /** A follower sent it on to the leader. */
+  | 'redirected'
   | 'conflict'
   | 'error';
 
@@ -58,6 +60,8 @@ export function heartbeatResult(status: number): HeartbeatResult {
       return 'too_large';
     case 415:
       return 'unsupported_media_type';
+    case 307:
+      return 'redirected';
     default:
       return 'error';
   }

@@ -1,8 +1,9 @@
 import { type Election, Etcd3, EtcdLeaseInvalidError } from 'etcd3';
 import { type Actor, createActor, fromCallback, type InspectionEvent } from 'xstate';
-import { LeaderValue, type QueenRole } from '../../contracts/election.js';
+import { LeaderValue } from '../../contracts/election.js';
 import { type ElectionEvent, electionMachine, electionRole, type QueenIdentity } from '../../machines/election.js';
 import type { Logger } from '../logger.js';
+import type { Leadership } from './leadership.js';
 
 /**
  * Hosts the election machine on etcd (`--etcd`): its `campaign` and `observe` actors are etcd3's Election under
@@ -23,15 +24,10 @@ export interface QueenElectionOptions {
   retryMs?: number;
 }
 
-export interface QueenElection {
+export interface QueenElection extends Leadership {
   readonly actor: Actor<typeof electionMachine>;
-  role(): QueenRole;
   /** Only the leader judges liveness; false from the moment it loses its lease. */
   judging(): boolean;
-  /** The leader etcd last showed, or null. */
-  leaderUrl(): string | null;
-  /** Where heartbeats go while this queen does not judge: the leader, when one is known; else null. */
-  redirectTo(): string | null;
   /** Called on every change of role or leader; returns the unsubscribe. */
   onChange(listener: () => void): () => void;
   /** Resigns (a leader's successor is elected at once) and closes the etcd client. */
@@ -40,6 +36,12 @@ export interface QueenElection {
 
 /** The name of the election among this cluster's queens. */
 const ELECTION = 'queen';
+/** How long stopping waits for a leader's resignation to reach etcd. */
+const RESIGN_TIMEOUT_MS = 500;
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
 
 export function startQueenElection(options: QueenElectionOptions): QueenElection {
   const { logger } = options;
@@ -97,7 +99,8 @@ export function startQueenElection(options: QueenElectionOptions): QueenElection
       stopping ??= (async () => {
         actor.send({ type: 'STOP' });
         actor.stop();
-        await Promise.all(resignations);
+        // With etcd down a resignation never ends: the lease then expires by itself.
+        await Promise.race([Promise.all(resignations), delay(RESIGN_TIMEOUT_MS)]);
         client.close();
       })();
       return stopping;

@@ -2,8 +2,9 @@ import { Hono } from 'hono';
 import { LIMITS } from '../../contracts/common.js';
 import { type HeartbeatAck, HiveHeartbeat, WorkerHeartbeat } from '../../contracts/heartbeat.js';
 import { QUEEN_PATHS } from '../../contracts/paths.js';
-import { type HiveList, WorkerFilter, type WorkerList } from '../../contracts/registry.js';
+import { type HiveList, type QueenHealth, WorkerFilter, type WorkerList } from '../../contracts/registry.js';
 import type { RegistryKind } from '../../machines/registry-changes.js';
+import type { Leadership } from '../ha/leadership.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { heartbeatResult, type QueenMetrics } from '../metrics.js';
 import type { QueenRegistry } from '../queen/registry.js';
@@ -14,6 +15,7 @@ import { errorBody, issuesOf } from './error-body.js';
 import { bearerAuth } from './middleware/auth.js';
 import { bodyLimit } from './middleware/body-limit.js';
 import { jsonBody } from './middleware/json-body.js';
+import { leaderRedirect } from './middleware/leader-redirect.js';
 
 /** The queen's HTTP API (PROTOCOL §2): heartbeats in, registry views, the live stream, health, metrics. */
 export interface QueenAppDeps {
@@ -25,6 +27,8 @@ export interface QueenAppDeps {
   /** Mounted at `/`: the dashboard page and its modules. */
   dashboard?: Hono;
   logger?: Logger;
+  /** With several queens on etcd: a follower sends heartbeats on to the leader; `/health` shows the role. */
+  leadership?: Leadership | undefined;
 }
 
 const STREAM_HEADERS = {
@@ -69,6 +73,14 @@ export function createQueenApp(deps: QueenAppDeps): Hono {
           path === QUEEN_PATHS.dashboard || path === QUEEN_PATHS.stream || path.startsWith(DASHBOARD_ASSET_PREFIX),
       }),
     );
+
+  const { leadership } = deps;
+  if (leadership) {
+    // After auth, before any parsing: only heartbeats move; views, stream and dashboard are served by every queen.
+    const redirect = leaderRedirect(() => leadership.redirectTo());
+    app.use(QUEEN_PATHS.hiveHeartbeat, redirect);
+    app.use(QUEEN_PATHS.workerHeartbeat, redirect);
+  }
 
   app.post(QUEEN_PATHS.hiveHeartbeat, limit, jsonBody(HiveHeartbeat, 'hive heartbeat'), async (c) => {
     const heartbeat = c.get('body');
@@ -120,7 +132,12 @@ export function createQueenApp(deps: QueenAppDeps): Hono {
 
   app.get(QUEEN_PATHS.stream, () => new Response(deps.stream.connect(), { headers: STREAM_HEADERS }));
 
-  app.get(QUEEN_PATHS.health, (c) => c.json(queenHealth(registry, queenEpoch)));
+  app.get(QUEEN_PATHS.health, (c) =>
+    c.json({
+      ...queenHealth(registry, queenEpoch),
+      ...(leadership ? { role: leadership.role(), leader_url: leadership.leaderUrl() } : {}),
+    } satisfies QueenHealth),
+  );
 
   app.get(QUEEN_PATHS.metrics, async (c) =>
     c.body(await metrics.render(), 200, { 'content-type': metrics.contentType }),

@@ -3,6 +3,7 @@ import type { Hono } from 'hono';
 import type { InspectionEvent } from 'xstate';
 import type { LivenessSettings } from '../../machines/liveness.js';
 import type { RegistryClock } from '../../machines/registry-clock.js';
+import type { Leadership } from '../ha/leadership.js';
 import { createQueenApp } from '../http/queen-app.js';
 import type { Logger } from '../logger.js';
 import { createQueenMetrics, type QueenMetrics } from '../metrics.js';
@@ -30,6 +31,8 @@ export interface QueenParts {
   batchHeartbeats?: boolean;
   /** Bound on the bytes queued for one stream client. */
   streamQueueBytes?: number;
+  /** With several queens on etcd (`--etcd`). */
+  leadership?: Leadership | undefined;
 }
 
 export interface AssembledQueen {
@@ -77,6 +80,7 @@ export function assembleQueen(parts: QueenParts): AssembledQueen {
     queenEpoch,
     token: parts.token,
     logger: parts.logger,
+    leadership: parts.leadership,
     ...(parts.dashboard ? { dashboard: parts.dashboard } : {}),
   });
   return {

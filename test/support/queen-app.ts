@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import type { Leadership } from '../../services/ha/leadership.js';
 import { silentLogger } from '../../services/logger.js';
 import { type AssembledQueen, assembleQueen } from '../../services/queen/assemble.js';
 import { hiveViews, queenHealth, workerViews } from '../../services/queen/views.js';
@@ -22,6 +23,7 @@ export interface QueenAppOptions {
   token?: string | undefined;
   streamIntervalMs?: number;
   streamQueueBytes?: number;
+  leadership?: Leadership;
 }
 
 /** A whole queen but its socket, on simulated clocks, with a stand-in dashboard. */
@@ -39,6 +41,7 @@ export function startQueenApp(options: QueenAppOptions = {}): QueenAppHarness {
     clock,
     timers,
     dashboard,
+    leadership: options.leadership,
     ...(options.streamQueueBytes !== undefined ? { streamQueueBytes: options.streamQueueBytes } : {}),
   });
   const token = 'token' in options ? options.token : TOKEN;
