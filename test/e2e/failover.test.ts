@@ -5,9 +5,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { QueenHealth } from '../../contracts/registry.js';
 import { startEtcd, stopAllEtcd } from '../support/etcd.js';
 import { QueenApi } from '../support/queen-api.js';
-import { eventually, killAll, type RoleProcess } from '../support/role-process.js';
+import { eventually, killAll, type RoleProcess, startRole } from '../support/role-process.js';
 import { StreamRecorder } from '../support/stream-recorder.js';
-import { createHiveDirs, killHiveGroups, startHive, startQueen } from './cluster-roles.js';
+import { createHiveDirs, killHiveGroups, queenArgs, startHive } from './cluster-roles.js';
 import { hiveHealth, spawnWorker } from './hive-api.js';
 
 /**
@@ -57,7 +57,12 @@ describe('failover between queens on etcd', () => {
   it('kill -9 of the leader: a new leader within the TTL plus 2 s, and the hive follows it without going offline', async () => {
     const etcd = await startEtcd(1);
     const haArgs = ['--etcd', etcd.endpoints.join(','), '--etcd-prefix', '/apiary-failover'];
-    const queens = await Promise.all([0, 1, 2].map(() => startQueen([...haArgs, '--leader-ttl', `${TTL_SECONDS}s`])));
+    // Three queens starting at once on loaded cores may take longer than one to print their first line.
+    const queens = await Promise.all(
+      [0, 1, 2].map(() =>
+        startRole('queen', queenArgs([...haArgs, '--leader-ttl', `${TTL_SECONDS}s`]), { timeoutMs: 30_000 }),
+      ),
+    );
     const [leader, ...followers] = await settled(queens);
     if (!leader) throw new Error('no leader');
     // The hive knows every queen, a follower first: it is redirected to the leader.

@@ -26,7 +26,7 @@ export interface EtcdCluster {
   readonly members: readonly EtcdMember[];
   /** Every member's client URL, for `--etcd`. */
   readonly endpoints: string[];
-  /** Resolves once a quorum elected an etcd leader and answers `/health`. */
+  /** Resolves once every running member has a leader and answers `/health` healthy. */
   healthy(timeoutMs?: number): Promise<void>;
   /** Kills every member and removes the data. */
   stop(): Promise<void>;
@@ -49,7 +49,11 @@ export async function startEtcd(size: 1 | 3 = 1): Promise<EtcdCluster> {
   const cluster: EtcdCluster = {
     members,
     endpoints: members.map((member) => member.clientUrl),
-    healthy: (timeoutMs = START_TIMEOUT_MS) => waitHealthy(cluster.endpoints, timeoutMs),
+    healthy: (timeoutMs = START_TIMEOUT_MS) =>
+      waitHealthy(
+        members.filter((member) => member.running()).map((member) => member.clientUrl),
+        timeoutMs,
+      ),
     stop: async () => {
       clusters.delete(cluster);
       await Promise.all(members.map((member) => member.kill()));
@@ -116,18 +120,18 @@ function createMember(name: string, clientPort: number, peerPort: number, dataDi
   return member;
 }
 
-/** Polls `/health` of each endpoint until one says healthy (with `quorum`) or simply answers (without it). */
+/** Polls `/health` of every endpoint until all say healthy (with `quorum`) or simply answer (without it). */
 async function waitHealthy(endpoints: readonly string[], timeoutMs: number, quorum = true): Promise<void> {
   await eventually(
     async () => {
       for (const endpoint of endpoints) {
         const response = await fetch(`${endpoint}/health`, { signal: AbortSignal.timeout(1_000) }).catch(() => null);
-        if (!response) continue;
+        if (!response) return undefined;
         const body: unknown = await response.json().catch(() => null);
-        if (!quorum) return true;
-        if (typeof body === 'object' && body !== null && 'health' in body && body.health === 'true') return true;
+        const healthy = typeof body === 'object' && body !== null && 'health' in body && body.health === 'true';
+        if (quorum && !healthy) return undefined;
       }
-      return undefined;
+      return true;
     },
     `etcd at ${endpoints.join(',')} ${quorum ? 'healthy' : 'answering'}`,
     timeoutMs,
