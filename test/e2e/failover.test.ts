@@ -18,6 +18,8 @@ import { hiveHealth, spawnWorker } from './hive-api.js';
 /** Two seconds: on two loaded cores a one-second lease can lapse between keep-alives. */
 const TTL_SECONDS = 2;
 const FAILOVER_MS = TTL_SECONDS * 1_000 + 2_000;
+/** Bound on a hive or a worker process reaching a queen while the cores are busy with the rest of the suite. */
+const SETTLE_MS = 15_000;
 
 let root = '';
 const streams: StreamRecorder[] = [];
@@ -75,12 +77,20 @@ describe('failover between queens on etcd', () => {
       '50',
     ]);
     const atLeader = new QueenApi(leader.url);
-    await eventually(async () => {
-      const view = await atLeader.hive(hiveId);
-      return view?.liveness === 'online' && view.capabilities !== null ? view : undefined;
-    }, 'the hive online at the leader');
+    await eventually(
+      async () => {
+        const view = await atLeader.hive(hiveId);
+        return view?.liveness === 'online' && view.capabilities !== null ? view : undefined;
+      },
+      'the hive online at the leader',
+      SETTLE_MS,
+    );
     const worker = await spawnWorker(hive.url, 'tiny');
-    await eventually(async () => ((await atLeader.worker(worker.worker_id))?.available ? true : undefined), 'worker');
+    await eventually(
+      async () => ((await atLeader.worker(worker.worker_id))?.available ? true : undefined),
+      'the worker available at the leader',
+      SETTLE_MS,
+    );
     // Followers take no heartbeat: they know nothing of the hive.
     for (const follower of followers) expect(await new QueenApi(follower.url).hives()).toEqual([]);
     for (const follower of followers) streams.push(await StreamRecorder.open(follower.url));
@@ -93,13 +103,18 @@ describe('failover between queens on etcd', () => {
     expect(Date.now() - killedAt).toBeLessThan(FAILOVER_MS);
 
     const atSuccessor = new QueenApi(successor.url);
-    await eventually(async () => {
-      const view = await atSuccessor.hive(hiveId);
-      return view?.liveness === 'online' && view.capabilities !== null ? view : undefined;
-    }, 'the hive online at the new leader');
+    await eventually(
+      async () => {
+        const view = await atSuccessor.hive(hiveId);
+        return view?.liveness === 'online' && view.capabilities !== null ? view : undefined;
+      },
+      'the hive online at the new leader',
+      SETTLE_MS,
+    );
     await eventually(
       async () => ((await atSuccessor.worker(worker.worker_id))?.available ? true : undefined),
       'the worker available at the new leader',
+      SETTLE_MS,
     );
     expect(await hiveHealth(hive.url)).toMatchObject({ queen_url: successor.url });
     // Neither survivor ever judged the hive or its worker anything but online.
