@@ -130,7 +130,8 @@ export async function startHive(options: HiveOptions, overrides: HiveOverrides =
       probeIntervalMs: options.probeInterval,
       jitter: options.jitter,
     },
-    queenUrl: options.queenUrl ?? null,
+    queenUrl: options.queenUrl?.[0] ?? null,
+    queenUrls: options.queenUrl ?? [],
     buildPayload: payload.build,
     post: (queenUrl, body, signal) => client.sendHiveHeartbeat(queenUrl, body, signal),
     onSent: payload.sent,
@@ -154,6 +155,7 @@ export async function startHive(options: HiveOptions, overrides: HiveOverrides =
     token: options.token,
     identity,
     queenUrl: () => sender.queenUrl(),
+    queenUrls: options.queenUrl ?? [],
     capabilities: () => tracker.current(),
     report: (queenUrl, heartbeat) => client.sendWorkerHeartbeat(queenUrl, heartbeat),
     // A worker's final heartbeat and its server's close each take up to one request timeout.

@@ -6,6 +6,8 @@ import type { RegistryClock } from '../machines/registry-clock.js';
 import { advertiseUrl } from '../services/advertise-url.js';
 import { createAlerts } from '../services/alerts/index.js';
 import { type DiscoverySummary, runDiscovery } from '../services/discovery/run.js';
+import type { QueenElection } from '../services/ha/election.js';
+import { lateLeadership } from '../services/ha/leadership.js';
 import { createDashboardApp } from '../services/http/dashboard/index.js';
 import { listen } from '../services/http/listen.js';
 import { DEFAULT_SOCKET_LIMITS } from '../services/http/socket-limits.js';
@@ -79,6 +81,7 @@ export async function startQueen(options: QueenOptions, overrides: QueenOverride
     throw new StateStoreError(`state database in ${options.stateDir}: it cannot be read (${String(error)})`);
   }
   const inspector = await startInspector(options.inspect, logger);
+  const late = options.etcd ? lateLeadership() : undefined;
   let queen: AssembledQueen;
   try {
     const dashboard = overrides.dashboard === undefined ? createDashboardApp() : overrides.dashboard;
@@ -104,6 +107,7 @@ export async function startQueen(options: QueenOptions, overrides: QueenOverride
             }),
           }
         : {}),
+      leadership: late?.leadership,
       ...(overrides.queenEpoch ? { queenEpoch: overrides.queenEpoch } : {}),
       clock:
         overrides.clock ??
@@ -151,6 +155,20 @@ export async function startQueen(options: QueenOptions, overrides: QueenOverride
       max_connections: options.maxConnections,
       effective: server.maxConnections,
     });
+  }
+  // Without --etcd nothing of etcd is loaded.
+  let election: QueenElection | undefined;
+  if (options.etcd && late) {
+    const { startQueenElection } = await import('../services/ha/election.js');
+    election = startQueenElection({
+      endpoints: options.etcd,
+      prefix: options.etcdPrefix,
+      ttlSeconds: Math.ceil(options.leaderTtl / 1_000),
+      self: { url: queenUrl, epoch: queen.queenEpoch },
+      logger,
+      inspect: inspector.inspect,
+    });
+    late.attach(election);
   }
 
   const stopDiscovery = new AbortController();
@@ -200,6 +218,8 @@ export async function startQueen(options: QueenOptions, overrides: QueenOverride
   let stopping: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
     stopDiscovery.abort();
+    // A leader resigns first, so that another queen takes over at once.
+    await election?.stop();
     // Streams first: a server with an open stream never finishes closing.
     queen.stream.closeAll();
     await server.close(CLOSE_GRACE_MS);

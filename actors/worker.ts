@@ -91,7 +91,8 @@ export async function startWorker(options: WorkerOptions, overrides: WorkerOverr
       probeIntervalMs: options.heartbeatInterval,
       jitter: options.jitter,
     },
-    queenUrl: options.queenUrl,
+    queenUrl: options.queenUrl[0] ?? null,
+    queenUrls: options.queenUrl,
     buildPayload: createWorkerPayload({
       identity: {
         workerId,

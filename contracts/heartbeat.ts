@@ -77,6 +77,10 @@ export const HeartbeatAck = z.object({
 });
 export type HeartbeatAck = z.infer<typeof HeartbeatAck>;
 
+/** A follower's answer to a heartbeat (307, with the same URL in `location`): send it to the leader. */
+export const LeaderRedirect = z.object({ leader_url: HttpUrl });
+export type LeaderRedirect = z.infer<typeof LeaderRedirect>;
+
 export const ErrorIssue = z.object({ path: z.string(), message: z.string() });
 export type ErrorIssue = z.infer<typeof ErrorIssue>;
 

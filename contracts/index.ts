@@ -1,6 +1,7 @@
 export * from './alert.js';
 export * from './capabilities.js';
 export * from './common.js';
+export * from './election.js';
 export * from './events.js';
 export * from './heartbeat.js';
 export * from './hive-api.js';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Capabilities } from './capabilities.js';
 import { HttpUrl, Id, NonNegativeInt, Timestamp } from './common.js';
+import { QueenRole } from './election.js';
 import { HiveStatus, MonitorData, WorkerReport } from './heartbeat.js';
 
 export const Liveness = z.enum(['online', 'suspect', 'offline']);
@@ -74,5 +75,8 @@ export const QueenHealth = z.object({
     available: NonNegativeInt,
     offline: NonNegativeInt,
   }),
+  /** With several queens on etcd: this queen's part in the election, and the leader it knows (null: none). */
+  role: QueenRole.optional(),
+  leader_url: HttpUrl.nullable().optional(),
 });
 export type QueenHealth = z.infer<typeof QueenHealth>;

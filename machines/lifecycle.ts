@@ -6,6 +6,8 @@ import type { SendFailure, SendOutcome } from './send-outcome.js';
  * The one heartbeat lifecycle of every sender, hive and worker alike (PROTOCOL §4):
  * STARTUP → DISCOVERY_PUSH | DISCOVERY_WAIT → DISCOVERED → HEARTBEATING ⇄ CAPABILITY_SYNC, and STOPPING.
  * It decides when to send and whether to send everything; the host's `send` actor builds and posts the payload.
+ * With several queens it follows the leader a follower redirects to, and moves on to the next queen of its list
+ * after a failed send.
  */
 
 export interface LifecycleSettings {
@@ -24,6 +26,8 @@ export interface LifecycleSettings {
 export interface LifecycleInput extends LifecycleSettings {
   /** Known at start (`--queen-url`): push discovery; otherwise wait to be discovered. */
   queenUrl: string | null;
+  /** Every queen of `--queen-url`, in order: a failed send moves on to the next. `[queenUrl]` when not given. */
+  queenUrls?: readonly string[];
   /** Source of randomness for jitter, in [0, 1); injected so simulations are reproducible. */
   random?: () => number;
 }
@@ -40,6 +44,9 @@ export interface SendRequest {
 
 export interface LifecycleContext extends LifecycleSettings {
   queenUrl: string | null;
+  queenUrls: readonly string[];
+  /** Redirects followed since the last success: two followers pointing at each other must not loop hot. */
+  redirects: number;
   random: () => number;
   /** Discovery attempts made in the current DISCOVERY_PUSH. */
   attempt: number;
@@ -84,6 +91,29 @@ function sendRequest(context: LifecycleContext, reason: SendReason): SendRequest
 
 const sendFailed = (outcome: SendOutcome): SendFailure | null => (outcome.ok ? null : outcome.failure);
 
+/** The leader a follower named, if this outcome is such a redirect. */
+const leaderOf = (outcome: SendOutcome): string | null =>
+  !outcome.ok && outcome.failure.kind === 'redirect' ? outcome.failure.leaderUrl : null;
+
+/** The queen after the current one in the list (the first when the current one is not in it). */
+function nextQueenUrl(context: LifecycleContext): string | null {
+  const { queenUrls, queenUrl } = context;
+  if (queenUrls.length === 0) return queenUrl;
+  const index = queenUrl === null ? -1 : queenUrls.indexOf(queenUrl);
+  return queenUrls[(index + 1) % queenUrls.length] ?? queenUrl;
+}
+
+/** Follows a follower's redirect: the leader, at once, with everything, as long as redirects do not go round. */
+const follow = {
+  guard: { type: 'redirected', params: ({ event }: { event: { output: SendOutcome } }) => ({ outcome: event.output }) },
+  target: '#lifecycle.HEARTBEATING.sending',
+  reenter: true,
+  actions: {
+    type: 'followLeader',
+    params: ({ event }: { event: { output: SendOutcome } }) => ({ outcome: event.output }),
+  },
+} as const;
+
 export const lifecycleMachine = setup({
   types: {
     context: {} as LifecycleContext,
@@ -113,6 +143,10 @@ export const lifecycleMachine = setup({
     changed: ({ context }) => context.changed,
     sameQueenUrl: ({ context, event }) => event.type === 'QUEEN_URL' && event.url === context.queenUrl,
     succeeded: (_, params: { outcome: SendOutcome }) => params.outcome.ok,
+    redirected: ({ context }, params: { outcome: SendOutcome }) => {
+      const leader = leaderOf(params.outcome);
+      return leader !== null && leader !== context.queenUrl && context.redirects < context.maxFailures;
+    },
   },
   actions: {
     adoptQueenUrl: assign({
@@ -129,18 +163,26 @@ export const lifecycleMachine = setup({
       const newQueen = context.queenEpoch !== null && ack.queen_epoch !== context.queenEpoch;
       return {
         failures: 0,
+        redirects: 0,
         lastFailure: null,
         queenEpoch: ack.queen_epoch,
         // A new queen that was just sent everything (discovery, a switch of URL) needs no second full heartbeat.
         needFull: ack.resync || ((newQueen || context.needFull) && !context.sendingFull),
       };
     }),
+    followLeader: assign(({ context }, params: { outcome: SendOutcome }) => ({
+      queenUrl: leaderOf(params.outcome) ?? context.queenUrl,
+      redirects: context.redirects + 1,
+      needFull: true,
+    })),
     recordFailure: assign(({ context }, params: { outcome: SendOutcome }) => ({
       failures: context.failures + 1,
+      queenUrl: nextQueenUrl(context),
       lastFailure: sendFailed(params.outcome) ?? context.lastFailure,
     })),
     recordError: assign(({ context }, params: { error: unknown }) => ({
       failures: context.failures + 1,
+      queenUrl: nextQueenUrl(context),
       lastFailure: {
         kind: 'network',
         code: 'SEND_ACTOR_ERROR',
@@ -157,6 +199,8 @@ export const lifecycleMachine = setup({
     probeIntervalMs: input.probeIntervalMs,
     jitter: input.jitter,
     queenUrl: input.queenUrl,
+    queenUrls: input.queenUrls ?? (input.queenUrl === null ? [] : [input.queenUrl]),
+    redirects: 0,
     random: input.random ?? Math.random,
     attempt: 0,
     failures: 0,
@@ -202,6 +246,7 @@ export const lifecycleMachine = setup({
             src: 'send',
             input: ({ context }) => sendRequest(context, 'discovery'),
             onDone: [
+              follow,
               {
                 guard: { type: 'succeeded', params: ({ event }) => ({ outcome: event.output }) },
                 target: '#lifecycle.DISCOVERED',
@@ -244,6 +289,7 @@ export const lifecycleMachine = setup({
             src: 'send',
             input: ({ context }) => sendRequest(context, 'probe'),
             onDone: [
+              follow,
               {
                 guard: { type: 'succeeded', params: ({ event }) => ({ outcome: event.output }) },
                 target: '#lifecycle.DISCOVERED',
@@ -276,6 +322,7 @@ export const lifecycleMachine = setup({
             src: 'send',
             input: ({ context }) => sendRequest(context, 'heartbeat'),
             onDone: [
+              follow,
               {
                 guard: { type: 'succeeded', params: ({ event }) => ({ outcome: event.output }) },
                 target: 'settling',
@@ -330,6 +377,7 @@ export const lifecycleMachine = setup({
         src: 'send',
         input: ({ context }) => sendRequest(context, 'sync'),
         onDone: [
+          follow,
           {
             guard: { type: 'succeeded', params: ({ event }) => ({ outcome: event.output }) },
             target: '#lifecycle.HEARTBEATING.settling',

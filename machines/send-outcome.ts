@@ -7,7 +7,9 @@ export type SendFailure =
   | { kind: 'refused'; message: string }
   | { kind: 'aborted'; message: string }
   | { kind: 'network'; code: string; message: string }
-  | { kind: 'bad-response'; message: string };
+  | { kind: 'bad-response'; message: string }
+  /** A queen that is not the leader sent the heartbeat on to the one that is. */
+  | { kind: 'redirect'; leaderUrl: string; message: string };
 
 /** What the host's send actor resolves to: it never rejects for a failed send. */
 export type SendOutcome = { ok: true; ack: HeartbeatAck } | { ok: false; failure: SendFailure };

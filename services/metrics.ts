@@ -16,6 +16,8 @@ export type HeartbeatResult =
   | 'too_large'
   | 'unsupported_media_type'
   | 'identity_refused'
+  /** A follower sent it on to the leader. */
+  | 'redirected'
   | 'error';
 
 export interface MetricSources {
@@ -58,6 +60,8 @@ export function heartbeatResult(status: number): HeartbeatResult {
       return 'too_large';
     case 415:
       return 'unsupported_media_type';
+    case 307:
+      return 'redirected';
     default:
       return 'error';
   }

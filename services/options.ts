@@ -16,7 +16,7 @@ interface KindTypes {
   string: string;
   path: string;
   url: string;
-  /** Repeatable: every `--flag URL` given; space-separated in the environment. */
+  /** Repeatable (`--flag URL` again adds one), and each value a comma- or space-separated list, in order. */
   urls: string[];
   int: number;
   port: number;
@@ -175,6 +175,14 @@ export const queenOptions = {
     min: 1,
     description: 'connections open at once, kept below the file-descriptor limit; more are closed at once',
   },
+  etcd: { kind: 'urls', description: 'etcd client URLs: elect a leader among several queens (high availability)' },
+  'etcd-prefix': { kind: 'string', default: '/apiary', description: "prefix of this cluster's keys in etcd" },
+  'leader-ttl': {
+    kind: 'duration',
+    default: '5s',
+    min: 1_000,
+    description: "lease of the leader in etcd, in whole seconds: a dead leader's successor comes after it",
+  },
 } as const satisfies OptionSpecs;
 
 export const hiveOptions = {
@@ -183,7 +191,10 @@ export const hiveOptions = {
   port: { kind: 'port', default: '7835', description: 'port to listen on' },
   'hive-id': { kind: 'string', default: os.hostname(), maxLength: ID_MAX_LENGTH, description: 'this hive id' },
   'advertise-url': { kind: 'url', description: 'this hive address as the queen should use it' },
-  'queen-url': { kind: 'url', description: 'queen to push to at start (else wait to be discovered)' },
+  'queen-url': {
+    kind: 'urls',
+    description: 'queens to push to at start, comma-separated (else wait to be discovered)',
+  },
   'models-dir': {
     kind: 'path',
     default: '~/.cache/apiary/models',
@@ -211,7 +222,7 @@ export const workerOptions = {
   ...commonOptions,
   ...senderOptions,
   port: { kind: 'port', required: true, description: 'port to listen on' },
-  'queen-url': { kind: 'url', required: true, description: 'queen to heartbeat to' },
+  'queen-url': { kind: 'urls', required: true, description: 'queens to heartbeat to, comma-separated' },
   'worker-id': { kind: 'string', maxLength: ID_MAX_LENGTH, description: 'this worker id (default: <hive-id>-<port>)' },
   'hive-id': {
     kind: 'string',
@@ -333,7 +344,7 @@ function parseValue(name: string, spec: OptionSpec, text: string): unknown {
       return httpUrl(name, text, fail);
     case 'urls':
       return text
-        .split(/\s+/)
+        .split(/[\s,]+/)
         .filter((part) => part !== '')
         .map((part) => httpUrl(name, part, (what) => fail(`made of ${what}s`)));
     case 'int':

@@ -1,6 +1,12 @@
 import ky, { TimeoutError } from 'ky';
 import type { z } from 'zod';
-import { ErrorBody, HeartbeatAck, type HiveHeartbeat, type WorkerHeartbeat } from '../contracts/heartbeat.js';
+import {
+  ErrorBody,
+  HeartbeatAck,
+  type HiveHeartbeat,
+  LeaderRedirect,
+  type WorkerHeartbeat,
+} from '../contracts/heartbeat.js';
 import { QUEEN_PATHS } from '../contracts/paths.js';
 import type { SendFailure, SendOutcome } from '../machines/send-outcome.js';
 
@@ -28,6 +34,8 @@ const QUOTE_CHARS = 200;
 export function createQueenClient(options: QueenClientOptions): QueenClient {
   const http = ky.create({
     retry: 0,
+    // A follower's 307 names the leader: the sender follows it itself, so it talks to the leader from then on.
+    redirect: 'manual',
     timeout: options.timeoutMs,
     throwHttpErrors: false,
     headers: options.token ? { authorization: `Bearer ${options.token}` } : {},
@@ -44,6 +52,7 @@ export function createQueenClient(options: QueenClientOptions): QueenClient {
       try {
         const response = await http.post(url, { json: body, signal: combined });
         const text = await response.text();
+        if (response.status === 307 || response.status === 308) return redirected(response, text);
         if (!response.ok)
           return failed({ kind: 'http', status: response.status, message: httpMessage(response, text) });
         return parseAck(text, ackSchema);
@@ -69,13 +78,31 @@ function failed(failure: SendFailure): SendOutcome {
   return { ok: false, failure };
 }
 
-function parseAck(text: string, ackSchema: z.ZodType<HeartbeatAck>): SendOutcome {
-  let json: unknown;
+/** The leader from the body's `leader_url`, else from `location` (less its path). */
+function redirected(response: Response, text: string): SendOutcome {
+  const body = LeaderRedirect.safeParse(jsonOf(text));
+  const location = response.headers.get('location');
+  const leaderUrl = body.success
+    ? body.data.leader_url
+    : location && URL.canParse(location)
+      ? new URL(location).origin
+      : null;
+  if (leaderUrl === null) return failed({ kind: 'bad-response', message: `${response.status} without a leader` });
+  return failed({ kind: 'redirect', leaderUrl, message: `${response.status}: the leader is ${leaderUrl}` });
+}
+
+/** The parsed JSON of an answer; undefined when it is not JSON. */
+function jsonOf(text: string): unknown {
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
-    return failed({ kind: 'bad-response', message: `answer is not JSON: ${quote(text)}` });
+    return undefined;
   }
+}
+
+function parseAck(text: string, ackSchema: z.ZodType<HeartbeatAck>): SendOutcome {
+  const json = jsonOf(text);
+  if (json === undefined) return failed({ kind: 'bad-response', message: `answer is not JSON: ${quote(text)}` });
   const ack = ackSchema.safeParse(json);
   if (ack.success) return { ok: true, ack: ack.data };
   const issues = ack.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
@@ -85,12 +112,8 @@ function parseAck(text: string, ackSchema: z.ZodType<HeartbeatAck>): SendOutcome
 /** `401 Unauthorized: <the queen's error sentence>` when the answer is the protocol's error body. */
 function httpMessage(response: Response, text: string): string {
   const head = `${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return text ? `${head}: ${quote(text)}` : head;
-  }
+  const json = jsonOf(text);
+  if (json === undefined) return text ? `${head}: ${quote(text)}` : head;
   const body = ErrorBody.safeParse(json);
   return body.success ? `${head}: ${body.data.error}` : head;
 }

@@ -29,6 +29,8 @@ export interface SenderOptions<P> {
   settings: LifecycleSettings;
   /** Known at start: push discovery; null: wait to be discovered. */
   queenUrl: string | null;
+  /** Every queen to move on to when one stops answering, in order (`--queen-url` with several). */
+  queenUrls?: readonly string[];
   /** Builds the payload for one send; called when the send starts, so it carries everything pending then. */
   buildPayload: (request: SendRequest) => P;
   /** Posts one payload; resolves to the outcome, never rejects. */
@@ -68,17 +70,28 @@ export function createSender<P>(options: SenderOptions<P>): Sender {
   });
   const actor = createActor(machine, {
     systemId: options.systemId,
-    input: { ...options.settings, queenUrl: options.queenUrl, ...(options.random ? { random: options.random } : {}) },
+    input: {
+      ...options.settings,
+      queenUrl: options.queenUrl,
+      ...(options.queenUrls ? { queenUrls: options.queenUrls } : {}),
+      ...(options.random ? { random: options.random } : {}),
+    },
     ...(options.inspect ? { inspect: options.inspect } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
   });
 
   let lastState = '';
+  let lastEpoch: string | null = null;
   // Keyed on lastFailure, which only a success clears: `failures` also restarts with each discovery.
   let failing = false;
   actor.subscribe((snapshot) => {
     const state = lifecycleStateName(snapshot.value);
-    const { lastFailure, queenUrl } = snapshot.context;
+    const { lastFailure, queenUrl, queenEpoch } = snapshot.context;
+    // Once per queen process that answers: a failover or a followed redirect, never per heartbeat.
+    if (queenEpoch !== null && queenEpoch !== lastEpoch && lastEpoch !== null) {
+      logger.info('queen changed', { queen_url: queenUrl, queen_epoch: queenEpoch });
+    }
+    lastEpoch = queenEpoch;
     if (lastFailure && !failing) {
       logger.warn('heartbeat failed', { queen_url: queenUrl, failure: lastFailure });
     } else if (!lastFailure && failing) {

@@ -29,6 +29,8 @@ export interface WorkerManagerOptions {
   token?: string | undefined;
   /** The hive's queen right now, or null while none is known. */
   queenUrl: () => string | null;
+  /** The hive's other queens (`--queen-url` with several), handed on to its workers after the current one. */
+  queenUrls?: readonly string[];
   capabilities: () => Capabilities;
   /** Posts a worker heartbeat to a queen. */
   report: (queenUrl: string, heartbeat: WorkerHeartbeat) => Promise<SendOutcome>;
@@ -166,7 +168,8 @@ export function createWorkerManager(options: WorkerManagerOptions): WorkerManage
     const workerId = `${options.hiveId}-${port}`;
     const args = [
       options.workerScript,
-      ...['--queen-url', planned.queenUrl, '--hive-id', options.hiveId, '--worker-id', workerId],
+      ...['--queen-url', [...new Set([planned.queenUrl, ...(options.queenUrls ?? [])])].join(',')],
+      ...['--hive-id', options.hiveId, '--worker-id', workerId],
       ...['--host', options.host, '--port', String(port), '--model', planned.model, '--device', planned.device],
       ...options.workerArgs,
     ];

@@ -3,8 +3,9 @@ import { LIMITS } from '../../contracts/common.js';
 import { EventQuery } from '../../contracts/events.js';
 import { type HeartbeatAck, HiveHeartbeat, WorkerHeartbeat } from '../../contracts/heartbeat.js';
 import { QUEEN_PATHS } from '../../contracts/paths.js';
-import { WorkerFilter } from '../../contracts/registry.js';
+import { type QueenHealth, WorkerFilter } from '../../contracts/registry.js';
 import type { RegistryKind } from '../../machines/registry-changes.js';
+import type { Leadership } from '../ha/leadership.js';
 import { byteStream, type JsonPart, jsonPieces } from '../json-pieces.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { heartbeatResult, type QueenMetrics } from '../metrics.js';
@@ -18,6 +19,7 @@ import { hiveMetricsApp } from './hive-metrics.js';
 import { bearerAuth } from './middleware/auth.js';
 import { bodyLimit } from './middleware/body-limit.js';
 import { jsonBody } from './middleware/json-body.js';
+import { leaderRedirect } from './middleware/leader-redirect.js';
 import { sourceOf } from './source.js';
 
 /**
@@ -35,6 +37,8 @@ export interface QueenAppDeps {
   /** Mounted at `/`: the dashboard page and its modules. */
   dashboard?: Hono;
   logger?: Logger;
+  /** With several queens on etcd: a follower sends heartbeats on to the leader; `/health` shows the role. */
+  leadership?: Leadership | undefined;
 }
 
 const STREAM_HEADERS = {
@@ -80,6 +84,14 @@ export function createQueenApp(deps: QueenAppDeps): Hono {
           path === QUEEN_PATHS.dashboard || path === QUEEN_PATHS.stream || path.startsWith(DASHBOARD_ASSET_PREFIX),
       }),
     );
+
+  const { leadership } = deps;
+  if (leadership) {
+    // After auth, before any parsing: only heartbeats move; views, stream and dashboard are served by every queen.
+    const redirect = leaderRedirect(() => leadership.redirectTo());
+    app.use(QUEEN_PATHS.hiveHeartbeat, redirect);
+    app.use(QUEEN_PATHS.workerHeartbeat, redirect);
+  }
 
   app.post(QUEEN_PATHS.hiveHeartbeat, limit, jsonBody(HiveHeartbeat, 'hive heartbeat'), async (c) => {
     const verdict = await registry.submitHive(c.get('body'), sourceOf(c));
@@ -142,7 +154,12 @@ export function createQueenApp(deps: QueenAppDeps): Hono {
 
   app.get(QUEEN_PATHS.stream, () => new Response(deps.stream.connect(), { headers: STREAM_HEADERS }));
 
-  app.get(QUEEN_PATHS.health, (c) => c.json(queenHealth(registry, queenEpoch)));
+  app.get(QUEEN_PATHS.health, (c) =>
+    c.json({
+      ...queenHealth(registry, queenEpoch),
+      ...(leadership ? { role: leadership.role(), leader_url: leadership.leaderUrl() } : {}),
+    } satisfies QueenHealth),
+  );
 
   app.get(QUEEN_PATHS.metrics, async (c) =>
     c.body(await metrics.render(), 200, { 'content-type': metrics.contentType }),

@@ -4,6 +4,7 @@ import type { InspectionEvent } from 'xstate';
 import type { LivenessSettings } from '../../machines/liveness.js';
 import type { RegistryClock } from '../../machines/registry-clock.js';
 import type { Alerts } from '../alerts/index.js';
+import type { Leadership } from '../ha/leadership.js';
 import { createQueenApp } from '../http/queen-app.js';
 import type { Logger } from '../logger.js';
 import { createQueenMetrics, type QueenMetrics } from '../metrics.js';
@@ -46,6 +47,8 @@ export interface QueenParts {
   historyRetentionMs?: number;
   /** Fed with the registries' changes; stopped with the queen. */
   alerts?: Alerts;
+  /** With several queens on etcd (`--etcd`). */
+  leadership?: Leadership | undefined;
 }
 
 export interface AssembledQueen {
@@ -112,6 +115,7 @@ export function assembleQueen(parts: QueenParts): AssembledQueen {
     queenEpoch,
     token: parts.token,
     logger: parts.logger,
+    leadership: parts.leadership,
     ...(parts.dashboard ? { dashboard: parts.dashboard } : {}),
   });
   return {

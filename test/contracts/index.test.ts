@@ -132,6 +132,10 @@ const SAMPLES: Record<string, readonly unknown[]> = {
   HeartbeatAck: [ack, resyncAck, { ...ack, hive_secret: secret }],
   ErrorIssue: errorBody.issues ?? [],
   ErrorBody: [errorBody, { error: 'Unauthorized.' }],
+  LeaderRedirect: [{ leader_url: 'http://queen-2.lan:7833' }],
+  // election
+  QueenRole: ['candidate', 'leader', 'follower'],
+  LeaderValue: [{ queen_url: 'http://queen-1.lan:7833', queen_epoch: 'q-0123456789ab' }],
   // hive-api
   CapabilitiesQuery: [{}, { queen_url: 'http://192.168.1.10:7833' }],
   CapabilitiesResponse: [{ hive_id: 'gpu-node-1', ...capabilities, monitor_data: monitorData }],
@@ -171,7 +175,11 @@ const SAMPLES: Record<string, readonly unknown[]> = {
   HiveList: [{ hives: [hiveView, unseenHiveView] }],
   WorkerList: [{ workers: [workerView] }],
   WorkerFilter: [{}, { hive_id: 'gpu-node-1', model: 'demo' }],
-  QueenHealth: [queenHealth],
+  QueenHealth: [
+    queenHealth,
+    { ...queenHealth, role: 'follower', leader_url: 'http://queen-2.lan:7833' },
+    { ...queenHealth, role: 'candidate', leader_url: null },
+  ],
   // events
   EventKind: ['hive', 'worker'],
   EventType: ['liveness', 'capabilities', 'registered', 'identity_refused', 'forgotten'],

@@ -89,9 +89,7 @@ async function replay(
     if (type === 'xstate.init') {
       // The actor is already started.
     } else if (type.startsWith('xstate.after.')) {
-      const due = clock.nextDue();
-      expect(due, `${where}: a timer is pending`).toBeDefined();
-      await clock.advanceTo(due ?? Number.POSITIVE_INFINITY);
+      expect(await clock.advanceToNextTimer(), `${where}: a timer is pending`).toBe(true);
     } else if (hostEvent !== undefined) {
       actor.send(hostEvent);
     } else {

@@ -105,6 +105,9 @@ describe('flags and values', () => {
       offlineAfter: 90_000,
       forgetAfter: 600_000,
       streamInterval: 2_500,
+      etcd: undefined,
+      etcdPrefix: '/apiary',
+      leaderTtl: 5_000,
     });
     expect(parse(hiveOptions, [])).toMatchObject({
       port: 7835,
@@ -120,8 +123,23 @@ describe('flags and values', () => {
 
   it('normalises URLs and expands ~ in paths', () => {
     const hive = parse(hiveOptions, ['--queen-url', 'http://queen:7833/', '--models-dir', '~/models']);
-    expect(hive.queenUrl).toBe('http://queen:7833');
+    expect(hive.queenUrl).toEqual(['http://queen:7833']);
     expect(hive.modelsDir).toBe(path.join(os.homedir(), 'models'));
+  });
+
+  it('reads a comma-separated list of URLs in order, and refuses a list with a bad entry', () => {
+    const argv = ['--queen-url', 'http://q1:7833/, http://q2:7833,https://q3'];
+    expect(parse(hiveOptions, argv).queenUrl).toEqual(['http://q1:7833', 'http://q2:7833', 'https://q3']);
+    expect(parse(queenOptions, ['--etcd', 'http://e1:2379,http://e2:2379']).etcd).toEqual([
+      'http://e1:2379',
+      'http://e2:2379',
+    ]);
+    for (const bad of ['http://q1:7833,', 'http://q1:7833,ftp://q2', 'q1:7833']) {
+      const error = optionError(workerOptions, ['--port', '0', '--queen-url', bad]);
+      expect(error?.flag, bad).toBe('queen-url');
+      expect(error?.message, bad).toContain('list of http(s) URLs');
+    }
+    expect(optionError(queenOptions, ['--leader-ttl', '500ms'])?.flag).toBe('leader-ttl');
   });
 
   it.each([
@@ -172,7 +190,7 @@ describe('flags and values', () => {
     expect(optionError(workerOptions, ['--queen-url', 'http://q:7833'])?.message).toBe('--port: is required');
     expect(parse(workerOptions, WORKER_ARGS)).toMatchObject({
       port: 9301,
-      queenUrl: 'http://127.0.0.1:7833',
+      queenUrl: ['http://127.0.0.1:7833'],
       model: 'demo',
       device: 'CPU-0',
       workerId: undefined,
@@ -191,7 +209,7 @@ describe('environment fallback', () => {
   it('reads APIARY_* when the flag is absent', () => {
     const env = { APIARY_QUEEN_URL: 'http://queen:7833', APIARY_HEARTBEAT_INTERVAL: '250ms', APIARY_JITTER: '0' };
     expect(parse(hiveOptions, [], env)).toMatchObject({
-      queenUrl: 'http://queen:7833',
+      queenUrl: ['http://queen:7833'],
       heartbeatInterval: 250,
       jitter: 0,
     });
@@ -311,7 +329,7 @@ describe('parseCommandLine', () => {
   it('returns the options when all is well, printing nothing', () => {
     const result = run(hiveOptions, ['--queen-url', 'http://q:7833']);
     expect(result.code).toBeUndefined();
-    expect(result.options?.queenUrl).toBe('http://q:7833');
+    expect(result.options?.queenUrl).toEqual(['http://q:7833']);
     expect(result.out + result.err).toBe('');
   });
 

@@ -99,6 +99,33 @@ describe('createQueenClient', () => {
     expect(queen.received).toHaveLength(1);
   });
 
+  it("does not follow a follower's 307 itself: the leader it names is the outcome, from the body or location", async () => {
+    const leader = await startQueen(json(200, ack));
+    const byBody = await startQueen((_req, res) => {
+      res.writeHead(307, { 'content-type': 'application/json', location: `${leader.url}${QUEEN_PATHS.hiveHeartbeat}` });
+      res.end(JSON.stringify({ leader_url: leader.url }));
+    });
+    const byLocation = await startQueen((_req, res) => {
+      res.writeHead(307, { location: `${leader.url}${QUEEN_PATHS.hiveHeartbeat}` });
+      res.end();
+    });
+    const client = createQueenClient({ timeoutMs: 2_000 });
+    for (const follower of [byBody, byLocation]) {
+      const outcome = await client.sendHiveHeartbeat(follower.url, discoveryHeartbeat);
+      expect(outcome).toEqual({
+        ok: false,
+        failure: { kind: 'redirect', leaderUrl: leader.url, message: expect.stringContaining(leader.url) },
+      });
+    }
+    expect(leader.received).toEqual([]);
+    const nowhere = await startQueen((_req, res) => {
+      res.writeHead(307);
+      res.end();
+    });
+    const lost = await client.sendHiveHeartbeat(nowhere.url, discoveryHeartbeat);
+    expect(lost).toMatchObject({ ok: false, failure: { kind: 'bad-response' } });
+  });
+
   it('classifies a 500 as an http failure carrying the status', async () => {
     const queen = await startQueen((_req, res) => {
       res.writeHead(500);

@@ -41,6 +41,11 @@ export function refused(): SendOutcome {
   return { ok: false, failure: { kind: 'refused', message: 'connect ECONNREFUSED' } };
 }
 
+/** A follower's answer: the heartbeat belongs to `leaderUrl`. */
+export function redirect(leaderUrl: string): SendOutcome {
+  return { ok: false, failure: { kind: 'redirect', leaderUrl, message: `307: the leader is ${leaderUrl}` } };
+}
+
 /** A promise the test settles later: a send held in flight. */
 export interface Deferred<T> {
   promise: Promise<T>;

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { HeartbeatAck } from '../../contracts/heartbeat.js';
+import type { Leadership } from '../../services/ha/leadership.js';
 import { type Logger, silentLogger } from '../../services/logger.js';
 import { type AssembledQueen, assembleQueen } from '../../services/queen/assemble.js';
 import { hiveViews, queenHealth, workerViews } from '../../services/queen/views.js';
@@ -29,6 +30,7 @@ export interface QueenAppOptions {
   streamIntervalMs?: number;
   streamQueueBytes?: number;
   logger?: Logger;
+  leadership?: Leadership;
 }
 
 /** A whole queen but its socket, on simulated clocks, with a stand-in dashboard. */
@@ -48,6 +50,7 @@ export function startQueenApp(options: QueenAppOptions = {}): QueenAppHarness {
     dashboard,
     // SQLite in memory: the history works as on a real queen, and nothing is left behind.
     store: openSqliteStore(null),
+    leadership: options.leadership,
     ...(options.streamQueueBytes !== undefined ? { streamQueueBytes: options.streamQueueBytes } : {}),
   });
   const token = 'token' in options ? options.token : TOKEN;

@@ -28,6 +28,14 @@ export class SteppingClock extends SimulatedClock {
     return next;
   }
 
+  /** Moves to the earliest pending timer and fires it; false when no timer is pending. */
+  async advanceToNextTimer(): Promise<boolean> {
+    const due = this.nextDue();
+    if (due === undefined) return false;
+    await this.advanceTo(due);
+    return true;
+  }
+
   /** Moves to `time`, stopping at every timer due on the way and letting the promises it starts settle. */
   async advanceTo(time: number): Promise<void> {
     await settle();

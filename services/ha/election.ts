@@ -1,0 +1,201 @@
+import { type Election, Etcd3, EtcdLeaseInvalidError } from 'etcd3';
+import { type Actor, createActor, fromCallback, type InspectionEvent } from 'xstate';
+import { LeaderValue } from '../../contracts/election.js';
+import { type ElectionEvent, electionMachine, electionRole, type QueenIdentity } from '../../machines/election.js';
+import type { Logger } from '../logger.js';
+import type { Leadership } from './leadership.js';
+
+/**
+ * Hosts the election machine on etcd (`--etcd`): its `campaign` and `observe` actors are etcd3's Election under
+ * `<prefix>/election/queen/`, campaigning with this queen's URL and epoch on a lease of `ttlSeconds`. Tells the
+ * queen whether it judges, and where heartbeats belong while it does not.
+ */
+
+export interface QueenElectionOptions {
+  endpoints: readonly string[];
+  /** Keys of this cluster live under it (`--etcd-prefix`). */
+  prefix: string;
+  /** Lease of the campaign (`--leader-ttl`), in whole seconds as etcd counts. */
+  ttlSeconds: number;
+  self: QueenIdentity;
+  logger: Logger;
+  inspect?: ((event: InspectionEvent) => void) | undefined;
+  /** Wait before a new campaign or a new observer after one ended; the lease's TTL by default. */
+  retryMs?: number;
+}
+
+export interface QueenElection extends Leadership {
+  readonly actor: Actor<typeof electionMachine>;
+  /** Only the leader judges liveness; false from the moment it loses its lease. */
+  judging(): boolean;
+  /** Called on every change of role or leader; returns the unsubscribe. */
+  onChange(listener: () => void): () => void;
+  /** Resigns (a leader's successor is elected at once) and closes the etcd client. */
+  stop(): Promise<void>;
+}
+
+/** The name of the election among this cluster's queens. */
+const ELECTION = 'queen';
+/** How long stopping waits for a leader's resignation to reach etcd. */
+const RESIGN_TIMEOUT_MS = 500;
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+export function startQueenElection(options: QueenElectionOptions): QueenElection {
+  const { logger } = options;
+  const retryMs = options.retryMs ?? options.ttlSeconds * 1_000;
+  const client = new Etcd3({ hosts: [...options.endpoints] });
+  const election = client.namespace(`${options.prefix.replace(/\/+$/, '')}/`).election(ELECTION, options.ttlSeconds);
+  // Resignations under way: `stop` waits for them before it closes the client.
+  const resignations = new Set<Promise<void>>();
+  const machine = electionMachine.provide({
+    actors: {
+      campaign: fromCallback<ElectionEvent, QueenIdentity>(({ sendBack, input }) =>
+        campaign(election, input, sendBack, logger, resignations),
+      ),
+      observe: fromCallback<ElectionEvent, QueenIdentity>(({ sendBack }) =>
+        observe(election, retryMs, sendBack, logger),
+      ),
+    },
+  });
+  const actor = createActor(machine, {
+    systemId: 'election',
+    input: { self: options.self, retryMs },
+    ...(options.inspect ? { inspect: options.inspect } : {}),
+  });
+
+  const listeners = new Set<() => void>();
+  let last = '';
+  actor.subscribe((snapshot) => {
+    const role = electionRole(snapshot);
+    const leaderUrl = snapshot.context.leader?.url ?? null;
+    const now = `${role} ${leaderUrl}`;
+    if (now === last) return;
+    last = now;
+    logger.info('election', { role, leader_url: leaderUrl, state: snapshot.value });
+    for (const listener of listeners) listener();
+  });
+  actor.start();
+
+  const judging = (): boolean => actor.getSnapshot().hasTag('judging');
+  const leaderUrl = (): string | null => actor.getSnapshot().context.leader?.url ?? null;
+  let stopping: Promise<void> | undefined;
+  return {
+    actor,
+    role: () => electionRole(actor.getSnapshot()),
+    judging,
+    leaderUrl,
+    redirectTo: () => {
+      const leader = leaderUrl();
+      return judging() || leader === options.self.url ? null : leader;
+    },
+    onChange: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    stop: () => {
+      stopping ??= (async () => {
+        actor.send({ type: 'STOP' });
+        actor.stop();
+        // With etcd down a resignation never ends: the lease then expires by itself.
+        await Promise.race([Promise.all(resignations), delay(RESIGN_TIMEOUT_MS)]);
+        client.close();
+      })();
+      return stopping;
+    },
+  };
+}
+
+/**
+ * One campaign until the actor stops, reporting how it ended: LEASE_LOST or ETCD_UNREACHABLE. Its `elected` event is
+ * not used: etcd3 1.1 checks the earlier bids under a nested namespace with the prefix twice, and so can report
+ * several queens elected at once; the observer (the first bid by creation) is right.
+ */
+function campaign(
+  election: Election,
+  self: QueenIdentity,
+  sendBack: (event: ElectionEvent) => void,
+  logger: Logger,
+  resignations: Set<Promise<void>>,
+): () => void {
+  let ended = false;
+  const value: LeaderValue = { queen_url: self.url, queen_epoch: self.epoch };
+  const bid = election.campaign(JSON.stringify(value));
+  bid.on('error', (error: Error) => {
+    if (ended) return;
+    ended = true;
+    const lost = leaseLost(error);
+    logger.warn(lost ? 'election lease lost' : 'etcd unreachable: campaign ended', { error });
+    sendBack(lost ? { type: 'LEASE_LOST' } : { type: 'ETCD_UNREACHABLE' });
+  });
+  return () => {
+    ended = true;
+    // A leader that stops hands over at once: revoking its lease deletes its key.
+    const resignation = bid.resign().catch(() => undefined);
+    resignations.add(resignation);
+    void resignation.then(() => resignations.delete(resignation));
+  };
+}
+
+/**
+ * etcd itself said the lease is expired or revoked. etcd3 uses the same error class when it merely could not reach
+ * etcd for two TTLs, saying so in the message: that is no word from etcd, and nobody can be elected without etcd.
+ */
+function leaseLost(error: Error): boolean {
+  return error instanceof EtcdLeaseInvalidError && !error.message.includes('lost connection to etcd');
+}
+
+/** Reports the leader on every change until the actor stops; a failed observer is started again after `retryMs`. */
+function observe(
+  election: Election,
+  retryMs: number,
+  sendBack: (event: ElectionEvent) => void,
+  logger: Logger,
+): () => void {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let cancel: (() => Promise<void>) | undefined;
+  let failing = false;
+  const report = (value: string | undefined): void => {
+    if (!stopped) sendBack({ type: 'LEADER', leader: identityOf(value, logger) });
+  };
+  const retry = (error: unknown): void => {
+    cancel = undefined;
+    if (!failing) logger.warn('etcd unreachable: leader not observed', { error });
+    failing = true;
+    if (!stopped) timer = setTimeout(start, retryMs);
+  };
+  const start = (): void => {
+    election.observe().then((observer) => {
+      if (stopped) return void observer.cancel();
+      failing = false;
+      cancel = () => observer.cancel();
+      observer.on('change', report);
+      observer.on('error', retry);
+      report(observer.leader());
+    }, retry);
+  };
+  start();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+    void cancel?.().catch(() => undefined);
+  };
+}
+
+/** The queen a campaign value names; a value no queen wrote counts as no leader. */
+function identityOf(value: string | undefined, logger: Logger): QueenIdentity | null {
+  if (value === undefined) return null;
+  let json: unknown;
+  try {
+    json = JSON.parse(value);
+  } catch {
+    json = undefined;
+  }
+  const parsed = LeaderValue.safeParse(json);
+  if (parsed.success) return { url: parsed.data.queen_url, epoch: parsed.data.queen_epoch };
+  logger.warn('election value is not a queen', { value });
+  return null;
+}

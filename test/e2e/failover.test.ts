@@ -1,0 +1,128 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { QueenHealth } from '../../contracts/registry.js';
+import { startEtcd, stopAllEtcd } from '../support/etcd.js';
+import { QueenApi } from '../support/queen-api.js';
+import { eventually, killAll, type RoleProcess, startRole } from '../support/role-process.js';
+import { StreamRecorder } from '../support/stream-recorder.js';
+import { createHiveDirs, killHiveGroups, queenArgs, startHive } from './cluster-roles.js';
+import { hiveHealth, spawnWorker } from './hive-api.js';
+
+/**
+ * Three real queens on a real etcd, a hive (and its worker) given every queen: the leader is killed with kill -9,
+ * another leads within the leader TTL plus 2 s, and the hive and worker follow it with no offline transition.
+ */
+
+/** Two seconds: on two loaded cores a one-second lease can lapse between keep-alives. */
+const TTL_SECONDS = 2;
+const FAILOVER_MS = TTL_SECONDS * 1_000 + 2_000;
+/** Bound on a hive or a worker process reaching a queen while the cores are busy with the rest of the suite. */
+const SETTLE_MS = 15_000;
+
+let root = '';
+const streams: StreamRecorder[] = [];
+
+beforeAll(() => {
+  root = mkdtempSync(path.join(os.tmpdir(), 'apiary-e2e-failover-'));
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+afterEach(async () => {
+  for (const stream of streams.splice(0)) stream.close();
+  killHiveGroups();
+  killAll();
+  await stopAllEtcd();
+});
+
+async function healthOf(queen: RoleProcess): Promise<QueenHealth | undefined> {
+  return new QueenApi(queen.url).health().catch(() => undefined);
+}
+
+/** The queens once exactly one of them leads and the others name it: [leader, ...followers]. */
+function settled(queens: readonly RoleProcess[], timeoutMs = 30_000): Promise<RoleProcess[]> {
+  return eventually(
+    async () => {
+      const healths = await Promise.all(queens.map(healthOf));
+      const leaders = queens.filter((_, i) => healths[i]?.role === 'leader');
+      const [leader] = leaders;
+      if (leaders.length !== 1 || !leader) return undefined;
+      const agreed = healths.every((health) => health?.leader_url === leader.url);
+      return agreed ? [leader, ...queens.filter((queen) => queen !== leader)] : undefined;
+    },
+    'one leader the other queens name',
+    timeoutMs,
+  );
+}
+
+describe('failover between queens on etcd', () => {
+  it('kill -9 of the leader: a new leader within the TTL plus 2 s, and the hive follows it without going offline', async () => {
+    const etcd = await startEtcd(1);
+    const haArgs = ['--etcd', etcd.endpoints.join(','), '--etcd-prefix', '/apiary-failover'];
+    // Three queens starting at once on loaded cores may take longer than one to print their first line.
+    const queens = await Promise.all(
+      [0, 1, 2].map(() =>
+        startRole('queen', queenArgs([...haArgs, '--leader-ttl', `${TTL_SECONDS}s`]), { timeoutMs: 30_000 }),
+      ),
+    );
+    const [leader, ...followers] = await settled(queens);
+    if (!leader) throw new Error('no leader');
+    // The hive knows every queen, a follower first: it is redirected to the leader.
+    const queenUrls = [...followers, leader].map((queen) => queen.url).join(',');
+    const hiveId = 'following-hive';
+    const hive = await startHive(hiveId, createHiveDirs(root, hiveId), [
+      '--queen-url',
+      queenUrls,
+      '--max-failures',
+      '50',
+    ]);
+    const atLeader = new QueenApi(leader.url);
+    await eventually(
+      async () => {
+        const view = await atLeader.hive(hiveId);
+        return view?.liveness === 'online' && view.capabilities !== null ? view : undefined;
+      },
+      'the hive online at the leader',
+      SETTLE_MS,
+    );
+    const worker = await spawnWorker(hive.url, 'tiny');
+    await eventually(
+      async () => ((await atLeader.worker(worker.worker_id))?.available ? true : undefined),
+      'the worker available at the leader',
+      SETTLE_MS,
+    );
+    // Followers take no heartbeat: they know nothing of the hive.
+    for (const follower of followers) expect(await new QueenApi(follower.url).hives()).toEqual([]);
+    for (const follower of followers) streams.push(await StreamRecorder.open(follower.url));
+
+    const killedAt = Date.now();
+    leader.child.kill('SIGKILL');
+    await leader.exited;
+    const [successor] = await settled(followers, FAILOVER_MS + 2_000);
+    if (!successor) throw new Error('no successor');
+    expect(Date.now() - killedAt).toBeLessThan(FAILOVER_MS);
+
+    const atSuccessor = new QueenApi(successor.url);
+    await eventually(
+      async () => {
+        const view = await atSuccessor.hive(hiveId);
+        return view?.liveness === 'online' && view.capabilities !== null ? view : undefined;
+      },
+      'the hive online at the new leader',
+      SETTLE_MS,
+    );
+    await eventually(
+      async () => ((await atSuccessor.worker(worker.worker_id))?.available ? true : undefined),
+      'the worker available at the new leader',
+      SETTLE_MS,
+    );
+    expect(await hiveHealth(hive.url)).toMatchObject({ queen_url: successor.url });
+    // Neither survivor ever judged the hive or its worker anything but online.
+    const transitions = streams.flatMap((stream) =>
+      stream.events.flatMap(({ event }) => (event.type === 'liveness' ? [event] : [])),
+    );
+    expect(transitions.filter((event) => event.to !== 'online')).toEqual([]);
+    for (const stream of streams) expect(stream.failure).toBeUndefined();
+    // An etcd, three queens, a hive and its worker start before the kill: more than the default 20 s when loaded.
+  }, 90_000);
+});

@@ -1,0 +1,121 @@
+import { Etcd3 } from 'etcd3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type QueenElection, startQueenElection } from '../../../services/ha/election.js';
+import { silentLogger } from '../../../services/logger.js';
+import { type EtcdCluster, startEtcd, stopAllEtcd } from '../../support/etcd.js';
+import { eventually } from '../../support/role-process.js';
+
+/** Three queens' elections on real etcd: one leader, a successor when it loses its lease, none without quorum. */
+
+/** Two seconds: on two loaded cores a one-second lease can lapse between keep-alives. */
+const TTL_SECONDS = 2;
+/** The issue's bound on a failover: the leader's TTL plus two seconds. */
+const FAILOVER_MS = TTL_SECONDS * 1_000 + 2_000;
+
+const elections: QueenElection[] = [];
+afterEach(async () => {
+  await Promise.all(elections.splice(0).map((election) => election.stop()));
+  await stopAllEtcd();
+});
+
+function startQueens(cluster: EtcdCluster, prefix = '/apiary-test'): QueenElection[] {
+  const started = ['a', 'b', 'c'].map((name) =>
+    startQueenElection({
+      endpoints: cluster.endpoints,
+      prefix,
+      ttlSeconds: TTL_SECONDS,
+      self: { url: `http://queen-${name}.test:7833`, epoch: `q-${name}` },
+      logger: silentLogger,
+    }),
+  );
+  elections.push(...started);
+  return started;
+}
+
+/** Once exactly one queen leads and every other follows it: the leader. */
+function settledLeader(queens: readonly QueenElection[], timeoutMs = 20_000): Promise<QueenElection> {
+  return eventually(
+    () => {
+      const leaders = queens.filter((queen) => queen.role() === 'leader');
+      const [leader] = leaders;
+      if (leaders.length !== 1 || !leader) return undefined;
+      const url = leader.leaderUrl();
+      const others = queens.filter((queen) => queen !== leader);
+      return others.every((queen) => queen.role() === 'follower' && queen.leaderUrl() === url) ? leader : undefined;
+    },
+    'one leader, the others following it',
+    timeoutMs,
+  );
+}
+
+/** Revokes the lease behind the election key of `url`, as an operator (or etcd, on expiry) would. */
+async function revokeLeaseOf(cluster: EtcdCluster, prefix: string, url: string): Promise<void> {
+  const admin = new Etcd3({ hosts: cluster.endpoints });
+  try {
+    const keys = await admin.getAll().prefix(`${prefix}/election/queen/`).strings();
+    const entry = Object.entries(keys).find(([, value]) => value.includes(url));
+    if (!entry) throw new Error(`no election key holds ${url}`);
+    const leaseId = entry[0].slice(entry[0].lastIndexOf('/') + 1);
+    await admin.leaseClient.leaseRevoke({ ID: leaseId });
+  } finally {
+    admin.close();
+  }
+}
+
+describe('queen election on etcd', () => {
+  it('three queens on one etcd member elect exactly one leader, which the others follow and redirect to', async () => {
+    const cluster = await startEtcd(1);
+    const queens = startQueens(cluster);
+    const leader = await settledLeader(queens);
+    expect(leader.judging()).toBe(true);
+    expect(leader.redirectTo()).toBeNull();
+    for (const follower of queens.filter((queen) => queen !== leader)) {
+      expect(follower.judging()).toBe(false);
+      expect(follower.redirectTo()).toBe(leader.leaderUrl());
+    }
+  }, 60_000);
+
+  it('a leader whose lease is revoked stops judging, and another leads within the TTL plus 2 s', async () => {
+    const cluster = await startEtcd(1);
+    const prefix = '/apiary-revoke';
+    const queens = startQueens(cluster, prefix);
+    const leader = await settledLeader(queens);
+    const revokedAt = Date.now();
+    await revokeLeaseOf(cluster, prefix, leader.leaderUrl() ?? '');
+    await eventually(
+      () => queens.find((queen) => queen !== leader && queen.role() === 'leader'),
+      'a new leader',
+      FAILOVER_MS,
+    );
+    expect(Date.now() - revokedAt).toBeLessThan(FAILOVER_MS);
+    // etcd deleted its key with the lease: its observer or its next keep-alive says so.
+    await eventually(() => (leader.judging() ? undefined : true), 'the old leader no longer judging', FAILOVER_MS);
+    // The revoked queen campaigns again, and all end up under one leader.
+    const after = await settledLeader(queens);
+    expect(queens.filter((queen) => queen.judging())).toEqual([after]);
+  }, 60_000);
+
+  it('with etcd quorum lost no second leader appears and the leader keeps judging; quorum back, still one', async () => {
+    const cluster = await startEtcd(3);
+    const queens = startQueens(cluster, '/apiary-quorum');
+    const leader = await settledLeader(queens);
+    const [first, second] = cluster.members;
+    await first?.kill();
+    await second?.kill();
+    // Over four TTLs without quorum — campaigns time out and start again meanwhile — nobody else leads.
+    const until = Date.now() + 4 * TTL_SECONDS * 1_000;
+    while (Date.now() < until) {
+      const roles = queens.map((queen) => `${queen.role()} ${queen.actor.getSnapshot().value}`);
+      expect(
+        queens.filter((queen) => queen.role() === 'leader'),
+        roles.join('; '),
+      ).toEqual([leader]);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await first?.start();
+    await second?.start();
+    await cluster.healthy();
+    const after = await settledLeader(queens);
+    expect(queens.filter((queen) => queen.role() === 'leader')).toEqual([after]);
+  }, 60_000);
+});

@@ -1,0 +1,140 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from '../../services/ports.js';
+import { eventually } from './role-process.js';
+
+/**
+ * Real etcd (Debian's `etcd-server`) for tests: 1 or 3 members on free loopback ports, each in a temporary data
+ * directory, with short raft timings. A member can be killed and started again on its data; `stop` ends them all
+ * and removes the directories. Every process started is also ended by `stopAllEtcd` (for `afterEach`).
+ */
+
+export interface EtcdMember {
+  readonly name: string;
+  readonly clientUrl: string;
+  /** Whether its process runs. */
+  running(): boolean;
+  /** SIGKILL, resolved once the process is gone. */
+  kill(): Promise<void>;
+  /** Starts it again on its data directory (after `kill`); resolves once it serves clients. */
+  start(): Promise<void>;
+}
+
+export interface EtcdCluster {
+  readonly members: readonly EtcdMember[];
+  /** Every member's client URL, for `--etcd`. */
+  readonly endpoints: string[];
+  /** Resolves once every running member has a leader and answers `/health` healthy. */
+  healthy(timeoutMs?: number): Promise<void>;
+  /** Kills every member and removes the data. */
+  stop(): Promise<void>;
+}
+
+const HOST = '127.0.0.1';
+/** How long a member may take to serve, on a loaded machine. */
+const START_TIMEOUT_MS = 15_000;
+const clusters = new Set<EtcdCluster>();
+
+export async function startEtcd(size: 1 | 3 = 1): Promise<EtcdCluster> {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'apiary-etcd-'));
+  const ports: { client: number; peer: number }[] = [];
+  for (let i = 0; i < size; i++) ports.push({ client: await freePort(HOST), peer: await freePort(HOST) });
+  const names = ports.map((_, i) => `m${i}`);
+  const initialCluster = ports.map(({ peer }, i) => `${names[i]}=http://${HOST}:${peer}`).join(',');
+  const members = ports.map(({ client, peer }, i) =>
+    createMember(names[i] ?? `m${i}`, client, peer, path.join(root, names[i] ?? `m${i}`), initialCluster),
+  );
+  const cluster: EtcdCluster = {
+    members,
+    endpoints: members.map((member) => member.clientUrl),
+    healthy: (timeoutMs = START_TIMEOUT_MS) =>
+      waitHealthy(
+        members.filter((member) => member.running()).map((member) => member.clientUrl),
+        timeoutMs,
+      ),
+    stop: async () => {
+      clusters.delete(cluster);
+      await Promise.all(members.map((member) => member.kill()));
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+  clusters.add(cluster);
+  try {
+    // Members of a new cluster wait for each other: spawn all, then wait for the cluster's health.
+    for (const member of members) member.spawn();
+    await cluster.healthy();
+  } catch (error) {
+    await cluster.stop();
+    throw error;
+  }
+  return cluster;
+}
+
+/** Ends every cluster a test left running: for `afterEach`. */
+export async function stopAllEtcd(): Promise<void> {
+  await Promise.all([...clusters].map((cluster) => cluster.stop()));
+}
+
+interface Member extends EtcdMember {
+  spawn(): void;
+}
+
+function createMember(name: string, clientPort: number, peerPort: number, dataDir: string, cluster: string): Member {
+  const clientUrl = `http://${HOST}:${clientPort}`;
+  const peerUrl = `http://${HOST}:${peerPort}`;
+  const args = [
+    ...['--name', name, '--data-dir', dataDir],
+    ...['--listen-client-urls', clientUrl, '--advertise-client-urls', clientUrl],
+    ...['--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl],
+    ...['--initial-cluster', cluster, '--initial-cluster-state', 'new', '--initial-cluster-token', 'apiary-test'],
+    // Faster raft than the default on loopback, yet slack enough for two loaded cores; leases of 2 s and more.
+    ...['--heartbeat-interval', '100', '--election-timeout', '1000'],
+    ...['--logger', 'zap', '--log-level', 'error'],
+  ];
+  let child: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
+  const member: Member = {
+    name,
+    clientUrl,
+    running: () => child !== undefined && child.exitCode === null && child.signalCode === null,
+    spawn: () => {
+      const started = spawn('etcd', args, { stdio: 'ignore' });
+      started.once('error', () => {});
+      child = started;
+      exited = new Promise((resolve) => {
+        if (started.exitCode !== null || started.signalCode !== null) resolve();
+        else started.once('exit', () => resolve());
+      });
+    },
+    kill: async () => {
+      if (member.running()) child?.kill('SIGKILL');
+      await exited;
+    },
+    start: async () => {
+      if (!member.running()) member.spawn();
+      await waitHealthy([clientUrl], START_TIMEOUT_MS, false);
+    },
+  };
+  return member;
+}
+
+/** Polls `/health` of every endpoint until all say healthy (with `quorum`) or simply answer (without it). */
+async function waitHealthy(endpoints: readonly string[], timeoutMs: number, quorum = true): Promise<void> {
+  await eventually(
+    async () => {
+      for (const endpoint of endpoints) {
+        const response = await fetch(`${endpoint}/health`, { signal: AbortSignal.timeout(1_000) }).catch(() => null);
+        if (!response) return undefined;
+        const body: unknown = await response.json().catch(() => null);
+        const healthy = typeof body === 'object' && body !== null && 'health' in body && body.health === 'true';
+        if (quorum && !healthy) return undefined;
+      }
+      return true;
+    },
+    `etcd at ${endpoints.join(',')} ${quorum ? 'healthy' : 'answering'}`,
+    timeoutMs,
+    50,
+  );
+}
