@@ -145,6 +145,9 @@ export async function startHive(options: HiveOptions, overrides: HiveOverrides =
     token: options.token,
     queenUrl: () => sender.queenUrl(),
     capabilities: () => tracker.current(),
+    engine: (workerType) => tracker.engine(workerType),
+    modelPath: (modelId) => tracker.modelPath(modelId),
+    maxWorkers: options.maxWorkers,
     report: (queenUrl, heartbeat) => client.sendWorkerHeartbeat(queenUrl, heartbeat),
     // A worker's final heartbeat and its server's close each take up to one request timeout.
     stopTimeoutMs: 2 * options.requestTimeout + 1_000,

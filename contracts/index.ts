@@ -1,5 +1,6 @@
 export * from './capabilities.js';
 export * from './common.js';
+export * from './engine.js';
 export * from './heartbeat.js';
 export * from './hive-api.js';
 export * from './inference.js';

@@ -66,6 +66,12 @@ export class OptionError extends Error {
   }
 }
 
+/** `$XDG_STATE_HOME/apiary/<role>`, else `~/.local/state/apiary/<role>`. */
+export function defaultStateDir(role: string, env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_STATE_HOME ? env.XDG_STATE_HOME : path.join(os.homedir(), '.local', 'state');
+  return path.join(base, 'apiary', role);
+}
+
 export const commonOptions = {
   host: { kind: 'string', default: '127.0.0.1', description: 'address to bind' },
   token: {
@@ -152,6 +158,17 @@ export const hiveOptions = {
     default: '60s',
     description: 'slow re-probe of a known queen while waiting (0 = off)',
   },
+  'max-workers': {
+    kind: 'int',
+    default: '16',
+    min: 1,
+    description: 'most workers this hive runs at once (429 beyond)',
+  },
+  'state-dir': {
+    kind: 'path',
+    default: defaultStateDir('hive'),
+    description: "this hive's own state: the workers it runs, adopted again after a crash",
+  },
 } as const satisfies OptionSpecs;
 
 export const workerOptions = {
@@ -170,6 +187,23 @@ export const workerOptions = {
   device: { kind: 'string', default: 'CPU-0', description: 'device used, e.g. GPU-0 or CPU-0' },
   upstream: { kind: 'url', description: 'OpenAI-compatible server to front (else the built-in demo backend)' },
   'demo-latency': { kind: 'duration', default: '50ms', description: 'per-token delay of the demo backend' },
+  engine: {
+    kind: 'string',
+    description: 'engine to start, supervise and front, as JSON (the hive sets APIARY_ENGINE from a manifest)',
+  },
+  'model-path': { kind: 'path', description: "the model's file, the engine command's {model_path}" },
+  'upstream-timeout': {
+    kind: 'duration',
+    default: '10m',
+    min: 1,
+    description: 'bound on one request to the upstream or engine (504 past it)',
+  },
+  'upstream-first-byte-timeout': {
+    kind: 'duration',
+    default: '60s',
+    min: 1,
+    description: 'bound on the wait for the upstream answer to start (504 past it)',
+  },
 } as const satisfies OptionSpecs;
 
 /** `npm start`: a whole cluster on this machine, for trying Apiary out. */

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import readline from 'node:readline';
 import type { Capabilities } from '../../contracts/capabilities.js';
+import type { EngineSpec } from '../../contracts/engine.js';
 import type { WorkerHeartbeat } from '../../contracts/heartbeat.js';
 import type { HiveWorker, SpawnWorkerRequest, SpawnWorkerResponse } from '../../contracts/hive-api.js';
 import type { SendOutcome } from '../../machines/send-outcome.js';
@@ -28,6 +29,12 @@ export interface WorkerManagerOptions {
   /** The hive's queen right now, or null while none is known. */
   queenUrl: () => string | null;
   capabilities: () => Capabilities;
+  /** The engine a worker type starts (null: the built-in demo backend). */
+  engine: (workerType: string) => EngineSpec | null;
+  /** A model's file, for the engine's `{model_path}`. */
+  modelPath: (modelId: string) => string | null;
+  /** More running workers than this are refused (429). */
+  maxWorkers: number;
   /** Posts a worker heartbeat to a queen. */
   report: (queenUrl: string, heartbeat: WorkerHeartbeat) => Promise<SendOutcome>;
   /** How long a stopped worker may take for its final heartbeat before it is killed. */
@@ -45,6 +52,7 @@ export type SpawnErrorKind =
   | 'unknown-worker-type'
   | 'port-taken'
   | 'no-queen'
+  | 'too-many'
   | 'stopping'
   | 'spawn-failed';
 
@@ -77,6 +85,8 @@ interface Plan {
   device: string;
   workerType: string;
   queenUrl: string;
+  engine: EngineSpec | null;
+  modelPath: string | null;
 }
 
 const fail = (kind: SpawnErrorKind, message: string): SpawnResult => ({ ok: false, error: { kind, message } });
@@ -90,10 +100,13 @@ export function createWorkerManager(options: WorkerManagerOptions): WorkerManage
   const reports = new Set<Promise<void>>();
   let closing = false;
 
-  const childEnv = (): NodeJS.ProcessEnv => {
+  const childEnv = (engine: EngineSpec | null): NodeJS.ProcessEnv => {
     const inherited = Object.entries(options.env ?? process.env).filter(([name]) => !name.startsWith('APIARY_'));
-    const env = Object.fromEntries(inherited);
-    return options.token ? { ...env, APIARY_TOKEN: options.token } : env;
+    const env: NodeJS.ProcessEnv = Object.fromEntries(inherited);
+    if (options.token) env.APIARY_TOKEN = options.token;
+    // The engine's spec may carry secrets in its env: never on the command line.
+    if (engine) env.APIARY_ENGINE = JSON.stringify(engine);
+    return env;
   };
 
   const portInUse = (port: number): boolean =>
@@ -127,7 +140,15 @@ export function createWorkerManager(options: WorkerManagerOptions): WorkerManage
     if (queenUrl === null) {
       return fail('no-queen', 'No queen is known yet: start the hive with --queen-url, or let a queen discover it.');
     }
-    return { model: request.model, device: deviceId, workerType, queenUrl };
+    const engine = options.engine(workerType);
+    return {
+      model: request.model,
+      device: deviceId,
+      workerType,
+      queenUrl,
+      engine,
+      modelPath: options.modelPath(request.model),
+    };
   };
 
   const reportDeath = async (worker: Managed, code: number | null, signal: NodeJS.Signals | null): Promise<void> => {
@@ -146,15 +167,24 @@ export function createWorkerManager(options: WorkerManagerOptions): WorkerManage
 
   const launch = async (planned: Plan, port: number): Promise<SpawnResult> => {
     const workerId = `${options.hiveId}-${port}`;
+    // Every value joined to its flag: a model named `--log-level` stays a value, never becomes an option.
+    const values = {
+      'queen-url': planned.queenUrl,
+      'hive-id': options.hiveId,
+      'worker-id': workerId,
+      host: options.host,
+      port: String(port),
+      model: planned.model,
+      device: planned.device,
+      ...(planned.modelPath ? { 'model-path': planned.modelPath } : {}),
+    };
     const args = [
       options.workerScript,
-      ...['--queen-url', planned.queenUrl, '--hive-id', options.hiveId, '--worker-id', workerId],
-      ...['--host', options.host, '--port', String(port), '--model', planned.model, '--device', planned.device],
+      ...Object.entries(values).map(([flag, value]) => `--${flag}=${value}`),
       ...options.workerArgs,
     ];
-    // The IPC channel is how a worker learns that its hive died, even by SIGKILL: it closes with the hive.
-    const child = spawn(process.execPath, args, { env: childEnv(), stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
-    child.channel?.unref();
+    // No IPC channel: a worker outlives a hive killed by SIGKILL and is adopted by the next one.
+    const child = spawn(process.execPath, args, { env: childEnv(planned.engine), stdio: ['ignore', 'ignore', 'pipe'] });
     const exited = once(child, 'exit').then(
       () => undefined,
       () => undefined,
@@ -175,6 +205,7 @@ export function createWorkerManager(options: WorkerManagerOptions): WorkerManage
         model: planned.model,
         device: planned.device,
         worker_type: planned.workerType,
+        engine: planned.engine?.engine ?? 'demo',
       },
       identity: {
         workerId,
@@ -225,6 +256,9 @@ export function createWorkerManager(options: WorkerManagerOptions): WorkerManage
   return {
     async spawn(request) {
       if (closing) return fail('stopping', 'The hive is stopping.');
+      if (workers.size + reservedPorts.size >= options.maxWorkers) {
+        return fail('too-many', `This hive already runs its maximum of ${options.maxWorkers} workers.`);
+      }
       const planned = plan(request);
       if ('ok' in planned) return planned;
       const port = await pickPort(request.port);

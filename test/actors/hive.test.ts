@@ -227,7 +227,7 @@ describe('hive process', () => {
     }
   });
 
-  it('takes its spawned workers down with it when killed with SIGKILL: no orphan serves on under an offline hive', async () => {
+  it('leaves its workers serving and heartbeating when killed with SIGKILL', async () => {
     const hiveId = `hive-${randomUUID().slice(0, 8)}`;
     const queen = await startQueen();
     const hive = await startRole('hive', hiveArgs(hiveId, ['--queen-url', queen.url]));
@@ -239,17 +239,25 @@ describe('hive process', () => {
     });
     const spawned = SpawnWorkerResponse.parse(await response.json());
     track(spawned.pid);
-    await eventually(
-      async () => ((await workerAt(queen, spawned.worker_id))?.status === 'ready' ? true : undefined),
-      'worker ready',
-    );
+    const ready = await eventually(async () => {
+      const view = await workerAt(queen, spawned.worker_id);
+      return view?.status === 'ready' ? view : undefined;
+    }, 'worker ready');
 
     hive.child.kill('SIGKILL');
     await hive.exited;
-    await eventually(() => (isRunning(spawned.pid) ? undefined : true), 'the orphaned worker exited');
-    const view = await workerAt(queen, spawned.worker_id);
-    expect(view?.status).toBe('stopped');
-    expect(view?.liveness).toBe('offline');
+    // Heartbeats go on: the queen sees the worker's uptime grow, and it still answers.
+    await eventually(async () => {
+      const view = await workerAt(queen, spawned.worker_id);
+      return view && view.uptime_seconds > ready.uptime_seconds && view.liveness === 'online' ? view : undefined;
+    }, 'the worker heartbeating after its hive died');
+    const completion = await fetch(`http://127.0.0.1:${spawned.port}/v1/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'tiny', prompt: 'still there?', max_tokens: 2 }),
+    });
+    expect(completion.status).toBe(200);
+    expect(isRunning(spawned.pid)).toBe(true);
   });
 
   it('spawns a worker that goes starting → ready → busy → ready at the queen, and error at once when killed', async () => {

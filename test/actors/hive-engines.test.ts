@@ -1,0 +1,181 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SpawnWorkerResponse, WorkerHealth } from '../../contracts/hive-api.js';
+import type { WorkerView } from '../../contracts/registry.js';
+import { isRunning } from '../support/process-tree.js';
+import { QueenApi } from '../support/queen-api.js';
+import { eventually, killAll, type RoleProcess, startRole, track } from '../support/role-process.js';
+
+/** Hives that spawn workers whose engine is the fake llama-server or vLLM under test/fixtures, as real processes. */
+
+const FAKE_ENGINE = fileURLToPath(new URL('../fixtures/fake-engine.mjs', import.meta.url));
+const FAST = ['--heartbeat-interval', '300ms', '--request-timeout', '500ms', '--jitter', '0'];
+const QUEEN_TIMINGS = [
+  ...['--heartbeat-interval', '300ms', '--suspect-after', '3s', '--offline-after', '6s'],
+  ...['--forget-after', '1m', '--no-discovery'],
+];
+
+let dir = '';
+let modelsDir = '';
+let workersDir = '';
+
+function manifest(workerType: string, engine: 'llama.cpp' | 'vllm', extra: string[], readyTimeout = '10s'): void {
+  const flavor = engine === 'vllm' ? 'vllm' : 'llama';
+  const command = [
+    process.execPath,
+    FAKE_ENGINE,
+    '--port',
+    '{engine_port}',
+    '--flavor',
+    flavor,
+    '--model',
+    '{model_id}',
+  ];
+  writeFileSync(
+    path.join(workersDir, `${workerType}.json`),
+    JSON.stringify({
+      worker_type: workerType,
+      version: 'b6000',
+      engine,
+      command: [...command, ...extra],
+      env: { FAKE_DEVICE_INDEX: '{device_index}' },
+      health_path: '/health',
+      ready_timeout: readyTimeout,
+    }),
+  );
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'apiary-engines-'));
+  modelsDir = path.join(dir, 'models');
+  workersDir = path.join(dir, 'workers');
+  mkdirSync(modelsDir);
+  mkdirSync(workersDir);
+  writeFileSync(path.join(modelsDir, 'tiny.gguf'), Buffer.alloc(1024));
+  manifest('llama', 'llama.cpp', ['--load-ms', '600']);
+  manifest('vllm', 'vllm', []);
+  manifest('broken', 'llama.cpp', ['--never-ready'], '1s');
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(() => killAll());
+
+async function cluster(extra: string[] = []): Promise<{ queen: RoleProcess; hive: RoleProcess; api: QueenApi }> {
+  const queen = await startRole('queen', ['--port', '0', ...QUEEN_TIMINGS]);
+  const hiveId = `hive-${randomUUID().slice(0, 8)}`;
+  const hive = await startRole('hive', [
+    ...['--port', '0', '--hive-id', hiveId, '--models-dir', modelsDir, '--workers-dir', workersDir],
+    ...['--queen-url', queen.url, '--backoff', '0s,300ms,300ms', '--max-failures', '3', '--probe-interval', '0'],
+    ...['--state-dir', path.join(dir, `state-${hiveId}`), ...FAST, ...extra],
+  ]);
+  return { queen, hive, api: new QueenApi(queen.url) };
+}
+
+async function spawnWorker(hive: RoleProcess, body: object): Promise<SpawnWorkerResponse> {
+  const response = await fetch(`${hive.url}/v1/workers`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  expect(response.status, await response.clone().text()).toBe(201);
+  const spawned = SpawnWorkerResponse.parse(await response.json());
+  track(spawned.pid);
+  return spawned;
+}
+
+function viewWhere(api: QueenApi, id: string, test: (view: WorkerView) => boolean, what: string, timeoutMs = 8_000) {
+  return eventually(
+    async () => {
+      const view = await api.worker(id);
+      return view && test(view) ? view : undefined;
+    },
+    what,
+    timeoutMs,
+  );
+}
+
+/** The engine's base URL (the worker's /health names its upstream) and the engine's process id. */
+async function engineOf(port: number): Promise<{ base: string; pid: number }> {
+  const health = WorkerHealth.parse(await (await fetch(`http://127.0.0.1:${port}/health`)).json());
+  if (health.upstream === null) throw new Error('no engine');
+  const { pid } = (await (await fetch(`${health.upstream}/pid`)).json()) as { pid: number };
+  track(pid);
+  return { base: health.upstream, pid };
+}
+
+const chat = (port: number, content: string, headers: Record<string, string> = {}) =>
+  fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ model: 'tiny', messages: [{ role: 'user', content }] }),
+  });
+
+describe('hive: workers with a real engine', () => {
+  it('starting while the engine loads, ready at the queen once its health is 200, busy with a slot, restarted after kill -9', async () => {
+    const { hive, api } = await cluster();
+    const spawned = await spawnWorker(hive, { model: 'tiny', worker_type: 'llama' });
+    const starting = await viewWhere(api, spawned.worker_id, (v) => v.status === 'starting', 'starting at the queen');
+    expect(starting.engine).toBe('llama.cpp');
+
+    const ready = await viewWhere(api, spawned.worker_id, (v) => v.status === 'ready', 'ready at the queen');
+    expect(ready).toMatchObject({ engine: 'llama.cpp', restarts: 0 });
+    const engine = await engineOf(spawned.port);
+    const models = (await (await fetch(`http://127.0.0.1:${spawned.port}/v1/models`)).json()) as {
+      data: { owned_by: string }[];
+    };
+    expect(models.data[0]?.owned_by).toBe('llama');
+
+    // The engine refuses any request that carries an Authorization header: the proxy must not pass the client's on.
+    const answered = await chat(spawned.port, 'hello', { authorization: 'Bearer client-secret' });
+    expect(answered.status).toBe(200);
+
+    const held = chat(spawned.port, 'hold');
+    const busy = await viewWhere(
+      api,
+      spawned.worker_id,
+      (v) => v.status === 'busy' && v.slots_busy === 1,
+      'busy with one slot busy',
+    );
+    expect(busy).toMatchObject({ slots_total: 2, queue_depth: 0, kv_cache_usage: 0.125 });
+    await fetch(`${engine.base}/release`, { method: 'POST' });
+    expect((await held).status).toBe(200);
+
+    process.kill(engine.pid, 'SIGKILL');
+    const killedAt = Date.now();
+    const failed = await viewWhere(api, spawned.worker_id, (v) => v.status === 'error', 'error at the queen', 2_000);
+    expect(Date.now() - killedAt).toBeLessThan(2_000);
+    expect(failed.last_error).toMatch(/engine exited \(SIGKILL\)/);
+    await viewWhere(api, spawned.worker_id, (v) => v.status === 'ready' && v.restarts === 1, 'restarted and ready');
+    const restarted = await engineOf(spawned.port);
+    expect(restarted.pid).not.toBe(engine.pid);
+
+    const deleted = await fetch(`${hive.url}/v1/workers/${spawned.worker_id}`, { method: 'DELETE' });
+    expect(deleted.status).toBe(204);
+    await eventually(
+      () => (isRunning(restarted.pid) || isRunning(spawned.pid) ? undefined : true),
+      'worker and engine gone',
+    );
+  });
+
+  it('an engine that never gets healthy is error after its ready timeout, with the reason', async () => {
+    const { hive, api } = await cluster();
+    const spawned = await spawnWorker(hive, { model: 'tiny', worker_type: 'broken' });
+    const failed = await viewWhere(api, spawned.worker_id, (v) => v.status === 'error', 'error after ready_timeout');
+    expect(failed.last_error).toMatch(/not healthy within the ready timeout/);
+  });
+
+  it("reads vLLM's /metrics", async () => {
+    const { hive, api } = await cluster();
+    const spawned = await spawnWorker(hive, { model: 'tiny', worker_type: 'vllm' });
+    await viewWhere(api, spawned.worker_id, (v) => v.status === 'ready', 'ready');
+    const engine = await engineOf(spawned.port);
+    const held = chat(spawned.port, 'hold');
+    const busy = await viewWhere(api, spawned.worker_id, (v) => v.slots_busy === 1, 'one request running');
+    expect(busy).toMatchObject({ engine: 'vllm', queue_depth: 0, kv_cache_usage: 0.25 });
+    await fetch(`${engine.base}/release`, { method: 'POST' });
+    expect((await held).status).toBe(200);
+  });
+});
