@@ -113,7 +113,7 @@ async function startCluster(
       [
         ...common,
         ...['--port', '0', '--hive-id', hiveId, '--queen-url', queen.url],
-        ...['--models-dir', modelsDir, '--workers-dir', workersDir],
+        ...['--models-dir', modelsDir, '--workers-dir', workersDir, '--state-dir', path.join(dir, hiveId, 'state')],
         ...['--heartbeat-interval', formatDuration(interval)],
         ...inspectArg(i),
       ],

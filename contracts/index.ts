@@ -7,3 +7,4 @@ export * from './inference.js';
 export * from './paths.js';
 export * from './registry.js';
 export * from './stream.js';
+export * from './worker-records.js';

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SpawnWorkerResponse, WorkerHealth } from '../../contracts/hive-api.js';
+import { HiveWorkerList, SpawnWorkerResponse, WorkerHealth } from '../../contracts/hive-api.js';
 import type { WorkerView } from '../../contracts/registry.js';
 import { isRunning } from '../support/process-tree.js';
 import { QueenApi } from '../support/queen-api.js';
@@ -63,15 +63,18 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 afterEach(() => killAll());
 
-async function cluster(extra: string[] = []): Promise<{ queen: RoleProcess; hive: RoleProcess; api: QueenApi }> {
-  const queen = await startRole('queen', ['--port', '0', ...QUEEN_TIMINGS]);
-  const hiveId = `hive-${randomUUID().slice(0, 8)}`;
-  const hive = await startRole('hive', [
+function startHive(queen: RoleProcess, hiveId: string): Promise<RoleProcess> {
+  return startRole('hive', [
     ...['--port', '0', '--hive-id', hiveId, '--models-dir', modelsDir, '--workers-dir', workersDir],
     ...['--queen-url', queen.url, '--backoff', '0s,300ms,300ms', '--max-failures', '3', '--probe-interval', '0'],
-    ...['--state-dir', path.join(dir, `state-${hiveId}`), ...FAST, ...extra],
+    ...['--state-dir', path.join(dir, `state-${hiveId}`), ...FAST],
   ]);
-  return { queen, hive, api: new QueenApi(queen.url) };
+}
+
+async function cluster(): Promise<{ queen: RoleProcess; hive: RoleProcess; api: QueenApi; hiveId: string }> {
+  const queen = await startRole('queen', ['--port', '0', ...QUEEN_TIMINGS]);
+  const hiveId = `hive-${randomUUID().slice(0, 8)}`;
+  return { queen, hive: await startHive(queen, hiveId), api: new QueenApi(queen.url), hiveId };
 }
 
 async function spawnWorker(hive: RoleProcess, body: object): Promise<SpawnWorkerResponse> {
@@ -113,69 +116,140 @@ const chat = (port: number, content: string, headers: Record<string, string> = {
     body: JSON.stringify({ model: 'tiny', messages: [{ role: 'user', content }] }),
   });
 
+// Several processes each (queen, hive, worker, engine): generous bounds for a loaded machine; waits are on events.
+const PROCESS_TEST_MS = 60_000;
+
 describe('hive: workers with a real engine', () => {
-  it('starting while the engine loads, ready at the queen once its health is 200, busy with a slot, restarted after kill -9', async () => {
-    const { hive, api } = await cluster();
-    const spawned = await spawnWorker(hive, { model: 'tiny', worker_type: 'llama' });
-    const starting = await viewWhere(api, spawned.worker_id, (v) => v.status === 'starting', 'starting at the queen');
-    expect(starting.engine).toBe('llama.cpp');
+  it(
+    'starting while the engine loads, ready at the queen once its health is 200, busy with a slot, restarted after kill -9',
+    async () => {
+      const { hive, api } = await cluster();
+      const spawned = await spawnWorker(hive, { model: 'tiny', worker_type: 'llama' });
+      const starting = await viewWhere(api, spawned.worker_id, (v) => v.status === 'starting', 'starting at the queen');
+      expect(starting.engine).toBe('llama.cpp');
 
-    const ready = await viewWhere(api, spawned.worker_id, (v) => v.status === 'ready', 'ready at the queen');
-    expect(ready).toMatchObject({ engine: 'llama.cpp', restarts: 0 });
-    const engine = await engineOf(spawned.port);
-    const models = (await (await fetch(`http://127.0.0.1:${spawned.port}/v1/models`)).json()) as {
-      data: { owned_by: string }[];
-    };
-    expect(models.data[0]?.owned_by).toBe('llama');
+      const ready = await viewWhere(api, spawned.worker_id, (v) => v.status === 'ready', 'ready at the queen');
+      expect(ready).toMatchObject({ engine: 'llama.cpp', restarts: 0 });
+      const engine = await engineOf(spawned.port);
+      const models = (await (await fetch(`http://127.0.0.1:${spawned.port}/v1/models`)).json()) as {
+        data: { owned_by: string }[];
+      };
+      expect(models.data[0]?.owned_by).toBe('llama');
 
-    // The engine refuses any request that carries an Authorization header: the proxy must not pass the client's on.
-    const answered = await chat(spawned.port, 'hello', { authorization: 'Bearer client-secret' });
-    expect(answered.status).toBe(200);
+      // The engine refuses any request that carries an Authorization header: the proxy must not pass the client's on.
+      const answered = await chat(spawned.port, 'hello', { authorization: 'Bearer client-secret' });
+      expect(answered.status).toBe(200);
 
-    const held = chat(spawned.port, 'hold');
-    const busy = await viewWhere(
-      api,
-      spawned.worker_id,
-      (v) => v.status === 'busy' && v.slots_busy === 1,
-      'busy with one slot busy',
-    );
-    expect(busy).toMatchObject({ slots_total: 2, queue_depth: 0, kv_cache_usage: 0.125 });
-    await fetch(`${engine.base}/release`, { method: 'POST' });
-    expect((await held).status).toBe(200);
+      const held = chat(spawned.port, 'hold');
+      const busy = await viewWhere(
+        api,
+        spawned.worker_id,
+        (v) => v.status === 'busy' && v.slots_busy === 1,
+        'busy with one slot busy',
+      );
+      expect(busy).toMatchObject({ slots_total: 2, queue_depth: 0, kv_cache_usage: 0.125 });
+      await fetch(`${engine.base}/release`, { method: 'POST' });
+      expect((await held).status).toBe(200);
 
-    process.kill(engine.pid, 'SIGKILL');
-    const killedAt = Date.now();
-    const failed = await viewWhere(api, spawned.worker_id, (v) => v.status === 'error', 'error at the queen', 2_000);
-    expect(Date.now() - killedAt).toBeLessThan(2_000);
-    expect(failed.last_error).toMatch(/engine exited \(SIGKILL\)/);
-    await viewWhere(api, spawned.worker_id, (v) => v.status === 'ready' && v.restarts === 1, 'restarted and ready');
-    const restarted = await engineOf(spawned.port);
-    expect(restarted.pid).not.toBe(engine.pid);
+      process.kill(engine.pid, 'SIGKILL');
+      const killedAt = Date.now();
+      const failed = await viewWhere(api, spawned.worker_id, (v) => v.status === 'error', 'error at the queen', 2_000);
+      expect(Date.now() - killedAt).toBeLessThan(2_000);
+      expect(failed.last_error).toMatch(/engine exited \(SIGKILL\)/);
+      await viewWhere(api, spawned.worker_id, (v) => v.status === 'ready' && v.restarts === 1, 'restarted and ready');
+      const restarted = await engineOf(spawned.port);
+      expect(restarted.pid).not.toBe(engine.pid);
 
-    const deleted = await fetch(`${hive.url}/v1/workers/${spawned.worker_id}`, { method: 'DELETE' });
-    expect(deleted.status).toBe(204);
-    await eventually(
-      () => (isRunning(restarted.pid) || isRunning(spawned.pid) ? undefined : true),
-      'worker and engine gone',
-    );
-  });
+      const deleted = await fetch(`${hive.url}/v1/workers/${spawned.worker_id}`, { method: 'DELETE' });
+      expect(deleted.status).toBe(204);
+      await eventually(
+        () => (isRunning(restarted.pid) || isRunning(spawned.pid) ? undefined : true),
+        'worker and engine gone',
+      );
+    },
+    PROCESS_TEST_MS,
+  );
 
-  it('an engine that never gets healthy is error after its ready timeout, with the reason', async () => {
-    const { hive, api } = await cluster();
-    const spawned = await spawnWorker(hive, { model: 'tiny', worker_type: 'broken' });
-    const failed = await viewWhere(api, spawned.worker_id, (v) => v.status === 'error', 'error after ready_timeout');
-    expect(failed.last_error).toMatch(/not healthy within the ready timeout/);
-  });
+  it(
+    'an engine that never gets healthy is error after its ready timeout, with the reason',
+    async () => {
+      const { hive, api } = await cluster();
+      const spawned = await spawnWorker(hive, { model: 'tiny', worker_type: 'broken' });
+      const failed = await viewWhere(api, spawned.worker_id, (v) => v.status === 'error', 'error after ready_timeout');
+      expect(failed.last_error).toMatch(/not healthy within the ready timeout/);
+    },
+    PROCESS_TEST_MS,
+  );
 
-  it("reads vLLM's /metrics", async () => {
-    const { hive, api } = await cluster();
-    const spawned = await spawnWorker(hive, { model: 'tiny', worker_type: 'vllm' });
-    await viewWhere(api, spawned.worker_id, (v) => v.status === 'ready', 'ready');
-    const engine = await engineOf(spawned.port);
-    const held = chat(spawned.port, 'hold');
-    const busy = await viewWhere(api, spawned.worker_id, (v) => v.slots_busy === 1, 'one request running');
-    expect(busy).toMatchObject({ engine: 'vllm', queue_depth: 0, kv_cache_usage: 0.25 });
-    await fetch(`${engine.base}/release`, { method: 'POST' });
-    expect((await held).status).toBe(200);
-  });
+  it(
+    "reads vLLM's /metrics",
+    async () => {
+      const { hive, api } = await cluster();
+      const spawned = await spawnWorker(hive, { model: 'tiny', worker_type: 'vllm' });
+      await viewWhere(api, spawned.worker_id, (v) => v.status === 'ready', 'ready');
+      const engine = await engineOf(spawned.port);
+      const held = chat(spawned.port, 'hold');
+      const busy = await viewWhere(api, spawned.worker_id, (v) => v.slots_busy === 1, 'one request running');
+      expect(busy).toMatchObject({ engine: 'vllm', queue_depth: 0, kv_cache_usage: 0.25 });
+      await fetch(`${engine.base}/release`, { method: 'POST' });
+      expect((await held).status).toBe(200);
+    },
+    PROCESS_TEST_MS,
+  );
+
+  it(
+    'a worker outlives its SIGKILLed hive, serving; the hive restarted on the same state dir adopts it and reports its death',
+    async () => {
+      const { queen, hive, api, hiveId } = await cluster();
+      const spawned = await spawnWorker(hive, { model: 'tiny', worker_type: 'llama' });
+      await viewWhere(api, spawned.worker_id, (v) => v.status === 'ready', 'ready');
+
+      hive.child.kill('SIGKILL');
+      await hive.exited;
+      expect((await chat(spawned.port, 'still serving?')).status).toBe(200);
+
+      const restarted = await startHive(queen, hiveId);
+      const listed = HiveWorkerList.parse(await (await fetch(`${restarted.url}/v1/workers`)).json());
+      expect(listed.workers).toEqual([
+        expect.objectContaining({
+          worker_id: spawned.worker_id,
+          pid: spawned.pid,
+          port: spawned.port,
+          engine: 'llama.cpp',
+        }),
+      ]);
+      await engineOf(spawned.port);
+
+      process.kill(spawned.pid, 'SIGKILL');
+      const killedAt = Date.now();
+      await viewWhere(
+        api,
+        spawned.worker_id,
+        (v) => v.status === 'error',
+        'the adopted worker error at the queen',
+        2_000,
+      );
+      expect(Date.now() - killedAt).toBeLessThan(2_000);
+      const after = HiveWorkerList.parse(await (await fetch(`${restarted.url}/v1/workers`)).json());
+      expect(after.workers).toEqual([]);
+    },
+    PROCESS_TEST_MS,
+  );
+
+  it(
+    'SIGTERM of the hive stops its workers and their engines',
+    async () => {
+      const { hive, api } = await cluster();
+      const spawned = await spawnWorker(hive, { model: 'tiny', worker_type: 'llama' });
+      await viewWhere(api, spawned.worker_id, (v) => v.status === 'ready', 'ready');
+      const engine = await engineOf(spawned.port);
+      await hive.stop();
+      await eventually(
+        () => (isRunning(spawned.pid) || isRunning(engine.pid) ? undefined : true),
+        'worker and engine gone',
+      );
+      expect((await api.worker(spawned.worker_id))?.status).toBe('stopped');
+    },
+    PROCESS_TEST_MS,
+  );
 });

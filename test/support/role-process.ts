@@ -1,3 +1,5 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import {
   type Role,
@@ -16,16 +18,30 @@ export const DIST_ACTORS = `${path.dirname(roleScript('queen'))}/`;
 
 const running = new Set<number>();
 
-/** Starts `dist/actors/<role>.js` (without the test's own `APIARY_` environment) and waits for it to listen. */
+/**
+ * Starts `dist/actors/<role>.js` (without the test's own `APIARY_` environment, and with a state directory of its
+ * own unless the test gives one) and waits for it to listen.
+ */
 export async function startRole(
   role: Role,
   args: readonly string[],
   options: StartRoleOptions = {},
 ): Promise<RoleProcess> {
-  const started = await startRoleProcess(role, args, { ...options, env: options.env ?? withoutApiaryEnv(process.env) });
+  const env = options.env ?? { ...withoutApiaryEnv(process.env), XDG_STATE_HOME: temporaryStateHome() };
+  const started = await startRoleProcess(role, args, { ...options, env });
   track(started.pid);
   void started.exited.then(() => running.delete(started.pid));
   return started;
+}
+
+const stateHomes = mkdtempSync(path.join(os.tmpdir(), 'apiary-state-'));
+process.once('exit', () => rmSync(stateHomes, { recursive: true, force: true }));
+let stateHomeCount = 0;
+
+/** A fresh `XDG_STATE_HOME`, so no role a test starts reads or writes the user's own state. */
+function temporaryStateHome(): string {
+  stateHomeCount += 1;
+  return path.join(stateHomes, String(stateHomeCount));
 }
 
 /** Remembers a process (e.g. a worker a hive spawned) for `killAll`. */
