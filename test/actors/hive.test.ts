@@ -33,6 +33,7 @@ const MODEL_BYTES = 3 * 1024 * 1024;
 let dir = '';
 let modelsDir = '';
 let workersDir = '';
+let optionModelsDir = '';
 const streams: AbortController[] = [];
 
 beforeAll(() => {
@@ -42,6 +43,10 @@ beforeAll(() => {
   mkdirSync(modelsDir);
   mkdirSync(workersDir);
   writeFileSync(path.join(modelsDir, 'tiny.gguf'), Buffer.alloc(MODEL_BYTES));
+  // A model whose id looks like an option of the worker, in a models directory of its own.
+  optionModelsDir = path.join(dir, 'option-models');
+  mkdirSync(optionModelsDir);
+  writeFileSync(path.join(optionModelsDir, '--log-level.gguf'), Buffer.alloc(1024));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 afterEach(() => {
@@ -225,6 +230,34 @@ describe('hive process', () => {
     } finally {
       await fake.remove();
     }
+  });
+
+  it('serves a model whose id looks like an option: the id reaches the worker as a value, never as a flag', async () => {
+    const hiveId = `hive-${randomUUID().slice(0, 8)}`;
+    const queen = await startQueen();
+    const hive = await startRole(
+      'hive',
+      hiveArgs(hiveId, ['--queen-url', queen.url]).map((arg) => (arg === modelsDir ? optionModelsDir : arg)),
+    );
+    await onlineHive(queen, hiveId);
+    const response = await fetch(`${hive.url}/v1/workers`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: '--log-level', device: 'CPU-0' }),
+    });
+    expect(response.status).toBe(201);
+    const spawned = SpawnWorkerResponse.parse(await response.json());
+    track(spawned.pid);
+    const ready = await eventually(
+      async () => {
+        const view = await workerAt(queen, spawned.worker_id);
+        return view?.status === 'ready' ? view : undefined;
+      },
+      'the worker ready at the queen',
+      15_000,
+    );
+    expect(ready.model).toBe('--log-level');
+    expect(isRunning(spawned.pid)).toBe(true);
   });
 
   it('leaves its workers serving and heartbeating when killed with SIGKILL', async () => {
