@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HiveWorkerList } from '../../contracts/hive-api.js';
 import { ChatCompletion } from '../../contracts/inference.js';
@@ -32,6 +33,15 @@ afterEach(() => {
   }
   killAll();
 });
+
+/** A process's command line, its arguments joined by spaces; empty once it is gone. */
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+  } catch {
+    return '';
+  }
+}
 
 function launch(args: readonly string[]): Launched {
   const child = spawn(process.execPath, [LAUNCHER, ...args], {
@@ -153,6 +163,24 @@ describe('cluster launcher', () => {
     );
     expect(await portAvailable(port, '127.0.0.1')).toBe(true);
   });
+
+  it('leaves nothing behind when it is killed with SIGKILL: its watchdog takes the roles down and removes its directory', async () => {
+    const port = await freePort('127.0.0.1');
+    const cluster = launch(['--port', String(port), '--hives', '1', '--workers', '1', '--heartbeat-interval', '300ms']);
+    await summaryOf(cluster);
+    const started = descendants(cluster.pid);
+    // The queen, the hive and its worker, each still running after the launcher is gone unless taken down.
+    const roles = started.filter((pid) => /actors\/(queen|hive|worker)\.js/.test(commandLine(pid)));
+    expect(roles).toHaveLength(3);
+    const dir = /--models-dir (\S+)\/hive-1\/models/.exec(commandLine(roles[1] ?? 0) + commandLine(roles[0] ?? 0))?.[1];
+    expect(dir).toBeDefined();
+    for (const pid of started) track(pid);
+
+    cluster.child.kill('SIGKILL');
+    await cluster.exited;
+    await eventually(() => (roles.some(isRunning) ? undefined : true), 'every role gone', 15_000);
+    await eventually(() => (existsSync(dir ?? '') ? undefined : true), 'the cluster directory removed', 15_000);
+  }, 60_000);
 
   it('--inspect starts an inspector relay for the queen on the given port and for each hive on the next ones', async () => {
     const inspectPort = await freePortPair();
