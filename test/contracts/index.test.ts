@@ -32,6 +32,13 @@ import {
 const spawned = { worker_id: 'gpu-node-1-9302', port: 9302, pid: 48_121 };
 const hiveWorker = { ...spawned, model: 'llama-3.1-8b-instruct-q4_k_m', device: 'GPU-1', worker_type: 'cuda' };
 const usage = { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 };
+const workerRecord = {
+  ...hiveWorker,
+  engine: 'llama.cpp',
+  queen_url: 'http://192.168.1.10:7833',
+  worker_url: 'http://192.168.1.11:9302',
+  started_at: 1_764_450_000_000,
+};
 const engineSpec = {
   engine: 'llama.cpp',
   command: ['llama-server', '-m', '{model_path}', '--port', '{engine_port}'],
@@ -111,6 +118,12 @@ const SAMPLES: Record<string, readonly unknown[]> = {
       uptime_seconds: 60,
       upstream: null,
     },
+  ],
+  // worker-records
+  WorkerRecord: [workerRecord],
+  WorkerRecords: [
+    { hive_id: 'gpu-node-1', workers: [workerRecord] },
+    { hive_id: 'gpu-node-1', workers: [] },
   ],
   // registry
   Liveness: ['online', 'suspect', 'offline'],
