@@ -76,7 +76,8 @@ async function summaryOf(cluster: Launched): Promise<string> {
       return cluster.stdout().includes(READY_LINE) ? cluster.stdout() : undefined;
     },
     'the cluster summary',
-    15_000,
+    // Five processes start one after another: on a loaded machine that takes a while.
+    40_000,
     50,
   );
 }
@@ -90,7 +91,9 @@ async function freePortPair(): Promise<number> {
 }
 
 describe('cluster launcher', () => {
-  it('runs a queen, 2 hives and a worker each, prints working curl lines, and stops everything on SIGINT', async () => {
+  it('runs a queen, 2 hives and a worker each, prints working curl lines, and stops everything on SIGINT', {
+    timeout: 90_000,
+  }, async () => {
     const port = await freePort('127.0.0.1');
     const cluster = launch(['--port', String(port), '--hives', '2', '--workers', '1', '--heartbeat-interval', '300ms']);
     const summary = await summaryOf(cluster);

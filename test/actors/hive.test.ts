@@ -272,18 +272,26 @@ describe('hive process', () => {
     });
     const spawned = SpawnWorkerResponse.parse(await response.json());
     track(spawned.pid);
-    const ready = await eventually(async () => {
-      const view = await workerAt(queen, spawned.worker_id);
-      return view?.status === 'ready' ? view : undefined;
-    }, 'worker ready');
+    const ready = await eventually(
+      async () => {
+        const view = await workerAt(queen, spawned.worker_id);
+        return view?.status === 'ready' ? view : undefined;
+      },
+      'worker ready',
+      20_000,
+    );
 
     hive.child.kill('SIGKILL');
     await hive.exited;
     // Heartbeats go on: the queen sees the worker's uptime grow, and it still answers.
-    await eventually(async () => {
-      const view = await workerAt(queen, spawned.worker_id);
-      return view && view.uptime_seconds > ready.uptime_seconds && view.liveness === 'online' ? view : undefined;
-    }, 'the worker heartbeating after its hive died');
+    await eventually(
+      async () => {
+        const view = await workerAt(queen, spawned.worker_id);
+        return view && view.uptime_seconds > ready.uptime_seconds && view.liveness === 'online' ? view : undefined;
+      },
+      'the worker heartbeating after its hive died',
+      20_000,
+    );
     const completion = await fetch(`http://127.0.0.1:${spawned.port}/v1/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
