@@ -133,8 +133,10 @@ describe('cluster launcher', () => {
     const workerPorts = workers.map((worker) => worker.port);
     expect(workerPorts).toContain(Number(new URL(curl?.[1] ?? '').port));
 
-    // Every process of the cluster: the roles are the launcher's children, the workers are the hives' children.
+    // Every process of the cluster: the roles and the watchdog are the launcher's children, the workers the hives'.
     const pids = descendants(cluster.pid);
+    const watchdogs = pids.filter((pid) => commandLine(pid).includes('cluster/watchdog.js'));
+    expect(watchdogs).toHaveLength(1);
     for (const pid of pids) track(pid);
     const workerPids: number[] = [];
     for (const hive of hives) {
@@ -143,7 +145,7 @@ describe('cluster launcher', () => {
     }
     expect(workerPids).toHaveLength(2);
     expect(pids).toEqual(expect.arrayContaining(workerPids));
-    expect(pids).toHaveLength(5);
+    expect(pids).toHaveLength(6);
 
     const stream = await StreamRecorder.open(base);
     cluster.child.kill('SIGINT');
