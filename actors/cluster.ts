@@ -5,6 +5,7 @@ import { SpawnWorkerResponse } from '../contracts/hive-api.js';
 import { HIVE_PATHS, QUEEN_PATHS, WORKER_PATHS, withId } from '../contracts/paths.js';
 import { HiveView, WorkerList } from '../contracts/registry.js';
 import { type RoleProcess, startRole } from '../services/cluster/role-process.js';
+import { startWatchdog } from '../services/cluster/watchdog-client.js';
 import { formatDuration } from '../services/duration.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../services/logger.js';
 import { clusterOptions, type ParsedOptions, parseCommandLine } from '../services/options.js';
@@ -27,6 +28,9 @@ async function main(): Promise<void> {
   });
   const logger = createLogger({ level: options.logLevel }).child({ role: 'cluster' });
   const dir = mkdtempSync(path.join(os.tmpdir(), 'apiary-cluster-'));
+  // Takes every role's process group down and removes the directory should this launcher be killed outright.
+  const watchdog = startWatchdog();
+  watchdog.removeOnDeath(dir);
   const roles: RoleProcess[] = [];
   const workerPids: number[] = [];
   let stopping = false;
@@ -40,13 +44,14 @@ async function main(): Promise<void> {
     for (const pid of workerPids) killIfAlive(pid);
     await Promise.all(roles.filter((role) => role.role === 'queen').map((queen) => queen.stop(5_000)));
     rmSync(dir, { recursive: true, force: true });
+    watchdog.release();
     process.stdout.write('Stopped.\n');
     process.exit(code);
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(0));
 
   try {
-    const cluster = await startCluster(options, dir, roles, workerPids);
+    const cluster = await startCluster(options, dir, roles, workerPids, (role) => watchdog.guard(role.pid));
     process.stdout.write(summary(options, cluster));
     for (const role of roles) {
       void role.exited.then((exit) => {
@@ -72,6 +77,7 @@ async function startCluster(
   dir: string,
   roles: RoleProcess[],
   workerPids: number[],
+  started: (role: RoleProcess) => void,
 ): Promise<StartedCluster> {
   const env = roleEnv(options.token);
   const interval = options.heartbeatInterval;
@@ -100,6 +106,7 @@ async function startCluster(
     { env, detached: true, onLine: forward, timeoutMs: STARTUP_TIMEOUT_MS },
   );
   roles.push(queen);
+  started(queen);
 
   const hives: RoleProcess[] = [];
   for (let i = 1; i <= options.hives; i++) {
@@ -121,6 +128,7 @@ async function startCluster(
       { env, detached: true, onLine: forward, timeoutMs: STARTUP_TIMEOUT_MS },
     );
     roles.push(hive);
+    started(hive);
     hives.push(hive);
   }
 

@@ -9,6 +9,7 @@ import { formatDuration } from '../services/duration.js';
 import { createHivePayload } from '../services/hive/heartbeat-payload.js';
 import { loadHiveIdentity } from '../services/hive/identity.js';
 import { createWorkerManager } from '../services/hive/worker-manager.js';
+import { createWorkerRecordStore } from '../services/hive/worker-records.js';
 import { createHiveApp } from '../services/http/hive-app.js';
 import { listen } from '../services/http/listen.js';
 import { startInspector } from '../services/inspector.js';
@@ -157,12 +158,20 @@ export async function startHive(options: HiveOptions, overrides: HiveOverrides =
     queenUrl: () => sender.queenUrl(),
     queenUrls: options.queenUrl ?? [],
     capabilities: () => tracker.current(),
+    engine: (workerType) => tracker.engine(workerType),
+    modelPath: (modelId) => tracker.modelPath(modelId),
+    maxWorkers: options.maxWorkers,
+    // With --state-dir none nothing is recorded: a crashed hive's workers are not adopted again.
+    ...(options.stateDir === null ? {} : { records: createWorkerRecordStore(options.stateDir, options.hiveId, logger) }),
     report: (queenUrl, heartbeat) => client.sendWorkerHeartbeat(queenUrl, heartbeat),
     // A worker's final heartbeat and its server's close each take up to one request timeout.
     stopTimeoutMs: 2 * options.requestTimeout + 1_000,
     logger,
     ...(overrides.forwardWorkerLog ? { forward: overrides.forwardWorkerLog } : {}),
   });
+
+  // Workers a previous run of this hive left serving (it was killed) are this run's again.
+  await workers.adopt();
 
   app = createHiveApp({
     hiveId: options.hiveId,

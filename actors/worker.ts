@@ -1,18 +1,21 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { createActor } from 'xstate';
+import type { EngineSpec } from '../contracts/engine.js';
 import type { WorkerStatus } from '../contracts/heartbeat.js';
 import { wireStatus, workerStatusMachine } from '../machines/worker-status.js';
 import { advertiseUrl } from '../services/advertise-url.js';
 import type { InferenceBackend } from '../services/backend/backend.js';
 import { createDemoBackend } from '../services/backend/demo.js';
 import { createUpstreamBackend } from '../services/backend/upstream.js';
+import { parseEngineOption, placeholderValues } from '../services/engine/engine-option.js';
+import { createEngineSupervisor, type EngineSupervisor } from '../services/engine/supervisor.js';
 import { listen } from '../services/http/listen.js';
 import { bearerAuth } from '../services/http/middleware/auth.js';
 import { createWorkerApp } from '../services/http/worker-app.js';
 import { startInspector } from '../services/inspector.js';
 import { createLogger, type Logger } from '../services/logger.js';
-import { type ParsedOptions, parseCommandLine, workerOptions } from '../services/options.js';
+import { OptionError, type ParsedOptions, parseCommandLine, workerOptions } from '../services/options.js';
 import { freePort } from '../services/ports.js';
 import { createQueenClient } from '../services/queen-client.js';
 import { createSender } from '../services/sender.js';
@@ -32,6 +35,13 @@ export interface WorkerOverrides {
   hiveSecret?: () => string | undefined;
 }
 
+/** An engine's stop: SIGTERM, then SIGKILL after this long. */
+const ENGINE_STOP_TIMEOUT_MS = 10_000;
+/** Health polls of a loading engine: `ready` follows its first 200 within this. */
+const ENGINE_STARTING_POLL_MS = 200;
+/** Health polls and serving numbers of a serving engine. */
+const ENGINE_SERVING_POLL_MS = 1_000;
+
 export interface WorkerHandle {
   url: string;
   workerId: string;
@@ -42,6 +52,7 @@ export interface WorkerHandle {
 
 export async function startWorker(options: WorkerOptions, overrides: WorkerOverrides = {}): Promise<WorkerHandle> {
   const startedAt = Date.now();
+  const engineSpec = options.engine === undefined ? null : parseEngineOption(options.engine);
   const baseLogger = overrides.logger ?? createLogger({ level: options.logLevel });
   const inspector = await startInspector(options.inspect, baseLogger);
   const inspect = inspector.inspect;
@@ -54,17 +65,23 @@ export async function startWorker(options: WorkerOptions, overrides: WorkerOverr
   const currentStatus = (): WorkerStatus => wireStatus(status.getSnapshot().value.status);
   status.start();
 
-  const backend: InferenceBackend = options.upstream
-    ? createUpstreamBackend({ url: options.upstream })
-    : createDemoBackend({ model: options.model, latencyMs: options.demoLatency });
-
   // Port 0 asks the OS; the id and the heartbeats need the real port before the server is up.
   const port = options.port === 0 ? await freePort(options.host) : options.port;
   const workerId = options.workerId ?? `${options.hiveId}-${port}`;
   const logger = baseLogger.child({ worker_id: workerId });
+
+  const engine = engineSpec === null ? null : await superviseEngine(engineSpec, options, logger, inspect);
+  const upstreamUrl = engine?.base ?? options.upstream;
+  const backend: InferenceBackend = upstreamUrl
+    ? createUpstreamBackend({
+        url: upstreamUrl,
+        requestTimeoutMs: options.upstreamTimeout,
+        firstByteTimeoutMs: options.upstreamFirstByteTimeout,
+      })
+    : createDemoBackend({ model: options.model, latencyMs: options.demoLatency });
   const workerApp = createWorkerApp({
     backend,
-    identity: { workerId, model: options.model, device: options.device, upstream: options.upstream ?? null },
+    identity: { workerId, model: options.model, device: options.device, upstream: upstreamUrl ?? null },
     status: currentStatus,
     startedAt,
     onRequestStart: () => status.send({ type: 'REQUEST_STARTED' }),
@@ -73,6 +90,7 @@ export async function startWorker(options: WorkerOptions, overrides: WorkerOverr
     logger,
   });
   const server = await listen(workerApp.app, options.host, port).catch(async (error: unknown) => {
+    await engine?.stop();
     status.stop();
     await inspector.stop();
     throw error;
@@ -104,6 +122,7 @@ export async function startWorker(options: WorkerOptions, overrides: WorkerOverr
       },
       status: currentStatus,
       requestsServed: workerApp.requestsServed,
+      engine: () => engine?.report() ?? { engine: options.upstream ? 'openai' : 'demo' },
       startedAt,
       hiveSecret: overrides.hiveSecret ?? watchHiveSecret(),
     }),
@@ -122,12 +141,16 @@ export async function startWorker(options: WorkerOptions, overrides: WorkerOverr
     if (!stopping) sender.changed();
   });
 
+  // An engine's own machine says when it is up; a plain upstream or the demo backend is polled.
   const poller = createHealthPoller({
     check: (signal) => backend.health(signal),
     send: (event) => status.send(event),
     ...overrides.healthPoll,
   });
-  poller.start();
+  if (engine) {
+    engine.on((event) => status.send({ type: event.type === 'up' ? 'BACKEND_HEALTHY' : 'BACKEND_UNHEALTHY' }));
+    engine.start();
+  } else poller.start();
   logger.info('worker listening', { url, backend: backend.kind, model: options.model, queen_url: options.queenUrl });
 
   let stopped: Promise<void> | undefined;
@@ -135,7 +158,7 @@ export async function startWorker(options: WorkerOptions, overrides: WorkerOverr
     stopping = true;
     poller.stop();
     status.send({ type: 'STOP' });
-    await sender.stop();
+    await Promise.all([sender.stop(), engine?.stop()]);
     await server.close(options.requestTimeout);
     status.stop();
     await inspector.stop();
@@ -152,26 +175,54 @@ export async function startWorker(options: WorkerOptions, overrides: WorkerOverr
   };
 }
 
+/** Starts nothing yet: the engine's supervisor, on a free loopback port, from the `--engine` spec. */
+async function superviseEngine(
+  spec: EngineSpec,
+  options: WorkerOptions,
+  logger: Logger,
+  inspect: Parameters<typeof createEngineSupervisor>[0]['inspect'],
+): Promise<EngineSupervisor> {
+  const enginePort = await freePort('127.0.0.1');
+  return createEngineSupervisor({
+    spec,
+    values: placeholderValues({
+      modelPath: options.modelPath ?? options.model,
+      modelId: options.model,
+      enginePort,
+      device: options.device,
+    }),
+    backoffMs: options.backoff,
+    maxFailures: options.maxFailures,
+    stopTimeoutMs: ENGINE_STOP_TIMEOUT_MS,
+    health: {
+      startingIntervalMs: ENGINE_STARTING_POLL_MS,
+      servingIntervalMs: ENGINE_SERVING_POLL_MS,
+      timeoutMs: options.requestTimeout,
+      failuresToFail: 2,
+    },
+    statsIntervalMs: Math.min(ENGINE_SERVING_POLL_MS, options.heartbeatInterval),
+    logger: logger.child({ engine: spec.engine }),
+    inspect,
+  });
+}
+
 async function main(): Promise<void> {
+  // A hive that spawned this worker may die (SIGKILL) and take stderr's reader with it: the worker serves on.
+  process.stderr.on('error', () => {});
   const options = parseCommandLine(workerOptions, {
     command: 'apiary-worker',
     summary: 'An Apiary worker: serves OpenAI-compatible inference and heartbeats its status to the queen.',
   });
-  const worker = await startWorker(options);
+  const worker = await startWorker(options).catch((error: unknown) => {
+    if (!(error instanceof OptionError)) throw error;
+    process.stderr.write(`apiary-worker: ${error.message}\n`);
+    return process.exit(2);
+  });
   const shutdown = (): void => {
     void worker.stop().then(() => process.exit(0));
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
-  // Spawned by a hive: stop (with the final heartbeat) when the hive is gone, however it died.
-  if (process.channel) {
-    process.channel.unref();
-    process.once('disconnect', () => {
-      // The hive held the other end of stderr: logs now go nowhere instead of killing the final heartbeat with EPIPE.
-      process.stderr.on('error', () => {});
-      shutdown();
-    });
-  }
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {

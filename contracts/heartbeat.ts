@@ -48,6 +48,10 @@ export type HiveReport = z.infer<typeof HiveReport>;
 export const WorkerStatus = z.enum(['starting', 'ready', 'busy', 'error', 'stopped']);
 export type WorkerStatus = z.infer<typeof WorkerStatus>;
 
+/** What a worker fronts: an engine it supervises, or the built-in demo backend. */
+export const WorkerEngine = z.enum(['llama.cpp', 'vllm', 'openai', 'demo']);
+export type WorkerEngine = z.infer<typeof WorkerEngine>;
+
 export const WorkerHeartbeat = z.object({
   worker_id: Id,
   hive_id: Id,
@@ -61,6 +65,14 @@ export const WorkerHeartbeat = z.object({
   worker_url: HttpUrl.optional(),
   /** Its hive's identity, handed down by the hive. */
   hive_secret: HiveSecret.optional(),
+  /** (v2) What serves behind the worker, and what it reports of its load. */
+  engine: WorkerEngine.optional(),
+  slots_total: NonNegativeInt.optional(),
+  slots_busy: NonNegativeInt.optional(),
+  queue_depth: NonNegativeInt.optional(),
+  kv_cache_usage: z.number().min(0).max(1).optional(),
+  last_error: z.string().max(1024).optional(),
+  restarts: NonNegativeInt.optional(),
 });
 export type WorkerHeartbeat = z.infer<typeof WorkerHeartbeat>;
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Capabilities } from './capabilities.js';
 import { HttpUrl, Id, Port } from './common.js';
-import { MonitorData, WorkerStatus } from './heartbeat.js';
+import { MonitorData, WorkerEngine, WorkerStatus } from './heartbeat.js';
 
 /** `GET /capabilities[?queen_url=]` on a hive. */
 export const CapabilitiesQuery = z.object({ queen_url: HttpUrl.optional() });
@@ -21,7 +21,8 @@ export const HiveHealth = z.object({
 });
 export type HiveHealth = z.infer<typeof HiveHealth>;
 
-export const SpawnWorkerRequest = z.object({
+/** Strict: a field the hive does not know (`upstream`, a typo) is a 400, never silently dropped. */
+export const SpawnWorkerRequest = z.strictObject({
   model: z.string().min(1).max(1024),
   device: Id.optional(),
   worker_type: Id.optional(),
@@ -40,6 +41,7 @@ export const HiveWorker = SpawnWorkerResponse.extend({
   model: z.string(),
   device: Id,
   worker_type: Id,
+  engine: WorkerEngine.optional(),
 });
 export type HiveWorker = z.infer<typeof HiveWorker>;
 

@@ -109,3 +109,9 @@ export type ModelCard = z.infer<typeof ModelCard>;
 
 export const ModelList = z.object({ object: z.literal('list'), data: z.array(ModelCard) });
 export type ModelList = z.infer<typeof ModelList>;
+
+/** An error as OpenAI-compatible servers answer one: what a worker's own proxy errors look like too. */
+export const OpenAIError = z.object({
+  error: z.object({ message: z.string(), type: z.string(), code: z.union([z.number(), z.string()]).nullable() }),
+});
+export type OpenAIError = z.infer<typeof OpenAIError>;

@@ -76,8 +76,8 @@ export class OptionError extends Error {
 
 /** `$XDG_STATE_HOME/apiary/<role>`, else `~/.local/state/apiary/<role>`, read when the process starts. */
 export function defaultStateDir(role: 'queen' | 'hive', env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_STATE_HOME ? env.XDG_STATE_HOME : '~/.local/state';
-  return `${base}/apiary/${role}`;
+  const base = env.XDG_STATE_HOME ? env.XDG_STATE_HOME : path.join(os.homedir(), '.local', 'state');
+  return path.join(base, 'apiary', role);
 }
 
 export const commonOptions = {
@@ -211,10 +211,16 @@ export const hiveOptions = {
     default: '60s',
     description: 'slow re-probe of a known queen while waiting (0 = off)',
   },
+  'max-workers': {
+    kind: 'int',
+    default: '16',
+    min: 1,
+    description: 'most workers this hive runs at once (429 beyond)',
+  },
   'state-dir': {
     kind: 'state-dir',
     default: defaultStateDir('hive'),
-    description: "this hive's own state: its identity (none = keep nothing)",
+    description: "this hive's own state: its identity and the workers it runs (none = keep nothing)",
   },
 } as const satisfies OptionSpecs;
 
@@ -234,6 +240,23 @@ export const workerOptions = {
   device: { kind: 'string', default: 'CPU-0', description: 'device used, e.g. GPU-0 or CPU-0' },
   upstream: { kind: 'url', description: 'OpenAI-compatible server to front (else the built-in demo backend)' },
   'demo-latency': { kind: 'duration', default: '50ms', description: 'per-token delay of the demo backend' },
+  engine: {
+    kind: 'string',
+    description: 'engine to start, supervise and front, as JSON (the hive sets APIARY_ENGINE from a manifest)',
+  },
+  'model-path': { kind: 'path', description: "the model's file, the engine command's {model_path}" },
+  'upstream-timeout': {
+    kind: 'duration',
+    default: '10m',
+    min: 1,
+    description: 'bound on one request to the upstream or engine (504 past it)',
+  },
+  'upstream-first-byte-timeout': {
+    kind: 'duration',
+    default: '60s',
+    min: 1,
+    description: 'bound on the wait for the upstream answer to start (504 past it)',
+  },
 } as const satisfies OptionSpecs;
 
 /** `npm start`: a whole cluster on this machine, for trying Apiary out. */

@@ -16,4 +16,6 @@ export interface InferenceBackend {
    * the work when the client goes away; a failure to reach the backend is an error response, not a rejection.
    */
   handle(path: InferencePath, request: Request): Promise<Response>;
+  /** The served models as the backend lists them (`GET /v1/models`); null when it does not answer. */
+  models?(signal: AbortSignal): Promise<unknown>;
 }

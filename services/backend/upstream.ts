@@ -1,4 +1,4 @@
-import type { ErrorBody } from '../../contracts/heartbeat.js';
+import type { OpenAIError } from '../../contracts/inference.js';
 import type { BackendHealth, InferenceBackend } from './backend.js';
 
 export interface UpstreamBackendOptions {
@@ -6,7 +6,14 @@ export interface UpstreamBackendOptions {
   url: string;
   /** Bound on each health probe: a hung upstream reads as `error`, never as a hung check. */
   healthTimeoutMs?: number;
+  /** Bound on a whole request, its streamed body included (504 when it passes before the answer starts). */
+  requestTimeoutMs?: number;
+  /** Bound on the wait for the answer to start. */
+  firstByteTimeoutMs?: number;
 }
+
+export const DEFAULT_UPSTREAM_TIMEOUT_MS = 600_000;
+export const DEFAULT_FIRST_BYTE_TIMEOUT_MS = 60_000;
 
 export const DEFAULT_HEALTH_TIMEOUT_MS = 2_000;
 
@@ -27,6 +34,8 @@ const DROPPED_RESPONSE_HEADERS = [
 export function createUpstreamBackend(options: UpstreamBackendOptions): InferenceBackend {
   const base = options.url.replace(/\/+$/, '').replace(/\/v1$/, '');
   const healthTimeoutMs = options.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS;
+  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
+  const firstByteTimeoutMs = options.firstByteTimeoutMs ?? DEFAULT_FIRST_BYTE_TIMEOUT_MS;
 
   const probe = async (path: string, signal: AbortSignal): Promise<number> => {
     const response = await fetch(`${base}${path}`, { signal, headers: { accept: 'application/json' } });
@@ -46,24 +55,43 @@ export function createUpstreamBackend(options: UpstreamBackendOptions): Inferenc
         return 'error';
       }
     },
+    async models(signal) {
+      try {
+        const response = await fetch(`${base}/v1/models`, {
+          signal: AbortSignal.any([signal, AbortSignal.timeout(healthTimeoutMs)]),
+          headers: { accept: 'application/json' },
+        });
+        return response.ok ? await response.json() : null;
+      } catch {
+        return null;
+      }
+    },
     async handle(path, request) {
       const headers = new Headers({ 'accept-encoding': 'identity' });
       for (const name of FORWARDED_REQUEST_HEADERS) {
         const value = request.headers.get(name);
         if (value !== null) headers.set(name, value);
       }
+      const firstByte = new AbortController();
+      const firstByteTimer = setTimeout(() => firstByte.abort(), firstByteTimeoutMs);
+      const whole = AbortSignal.timeout(requestTimeoutMs);
       let upstream: Response;
       try {
         upstream = await fetch(`${base}${path}`, {
           method: 'POST',
           headers,
           body: await request.arrayBuffer(),
-          signal: request.signal,
+          signal: AbortSignal.any([request.signal, whole, firstByte.signal]),
         });
       } catch (error) {
         if (request.signal.aborted) throw error;
-        const body: ErrorBody = { error: `upstream ${base} unreachable: ${describe(error)}` };
-        return Response.json(body, { status: 502 });
+        if (whole.aborted || firstByte.signal.aborted) {
+          const waited = whole.aborted ? requestTimeoutMs : firstByteTimeoutMs;
+          return openAIError(504, 'timeout', `upstream ${base} did not answer within ${waited} ms`);
+        }
+        return openAIError(502, 'upstream_unreachable', `upstream ${base} unreachable: ${describe(error)}`);
+      } finally {
+        clearTimeout(firstByteTimer);
       }
       const responseHeaders = new Headers(upstream.headers);
       for (const name of DROPPED_RESPONSE_HEADERS) responseHeaders.delete(name);
@@ -74,6 +102,10 @@ export function createUpstreamBackend(options: UpstreamBackendOptions): Inferenc
       });
     },
   };
+}
+
+function openAIError(status: number, type: string, message: string): Response {
+  return Response.json({ error: { message, type, code: status } } satisfies OpenAIError, { status });
 }
 
 /** llama-server answers 503 while it loads the model; vLLM and Ollama answer 200 once they serve. */

@@ -1,12 +1,13 @@
 import type { Capabilities, CapabilityChanges, Device, Model, WorkerType } from '../../contracts/capabilities.js';
 import { LIMITS } from '../../contracts/common.js';
+import type { EngineSpec } from '../../contracts/engine.js';
 import type { Logger } from '../logger.js';
 import { diffCapabilities, hasChanges } from './capability-diff.js';
 import { createChangeLog } from './change-log.js';
 import { type ScannedFile, type ScanProblem, scanDirectory } from './directory-scan.js';
 import { watchDirectories } from './directory-watcher.js';
 import { isModelFile, modelOf } from './models.js';
-import { isManifestFile, readManifest } from './worker-manifests.js';
+import { isManifestFile, readManifest, type WorkerManifest } from './worker-manifests.js';
 
 export interface CapabilityTrackerOptions {
   modelsDir: string;
@@ -35,6 +36,10 @@ export interface CapabilityTracker {
   acknowledge(version: number): void;
   /** The devices now (a GPU left the driver's answer or came back): a change like a model's. */
   setDevices(devices: Device[]): void;
+  /** The engine a worker type starts; null for the built-in demo backend or an unknown type. */
+  engine(workerType: string): EngineSpec | null;
+  /** The file of a model now among the capabilities; null for an unknown id. */
+  modelPath(modelId: string): string | null;
   /** Called once per batch of changes, with its version; returns the unsubscribe. */
   onChange(listener: (version: number) => void): () => void;
 }
@@ -61,7 +66,9 @@ export function createCapabilityTracker(options: CapabilityTrackerOptions): Capa
   let seenModels = new Map<string, Seen>();
   let seenManifests = new Map<string, Seen>();
   let heldModels = new Map<string, Model>();
-  let heldManifests = new Map<string, WorkerType>();
+  let heldManifests = new Map<string, WorkerManifest>();
+  let engines = new Map<string, EngineSpec>();
+  let modelPaths = new Map<string, string>();
   let reported = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   let scanning = false;
@@ -101,7 +108,7 @@ export function createCapabilityTracker(options: CapabilityTrackerOptions): Capa
       scanDirectory(options.modelsDir, { recursive: true, accept: isModelFile }),
       scanDirectory(options.workersDir, { recursive: false, accept: isManifestFile }),
     ]);
-    const manifests: Found<WorkerType> = new Map();
+    const manifests: Found<WorkerManifest> = new Map();
     await Promise.all(
       manifestScan.files.map(async (file) => {
         manifests.set(file.path, { file, value: await readManifest(file) });
@@ -119,10 +126,12 @@ export function createCapabilityTracker(options: CapabilityTrackerOptions): Capa
     heldModels = modelsSettled.held;
     heldManifests = manifestsSettled.held;
 
+    const resolvedModels = resolveModels(heldModels, problems);
+    const workers = resolveWorkers(heldManifests, builtInWorkers, problems);
     const next: Capabilities = {
       devices,
-      models: resolveModels(heldModels, problems),
-      workers: resolveWorkers(heldManifests, builtInWorkers, problems),
+      models: resolvedModels.map(({ model }) => model),
+      workers: workers.map(({ worker_type, version }) => ({ worker_type, version })),
     };
     reportProblems(problems);
     await Promise.all([
@@ -131,6 +140,8 @@ export function createCapabilityTracker(options: CapabilityTrackerOptions): Capa
     ]);
     if (stopped) return;
 
+    modelPaths = new Map(resolvedModels.map(({ model, path }) => [model.model_id, path]));
+    engines = new Map(workers.flatMap(({ worker_type, engine }) => (engine ? [[worker_type, engine]] : [])));
     if (initial) {
       committed = next;
       changeLog = createChangeLog(next);
@@ -191,6 +202,8 @@ export function createCapabilityTracker(options: CapabilityTrackerOptions): Capa
     version: () => changeLog.version(),
     pending: () => changeLog.pending(committed),
     acknowledge: (version) => changeLog.acknowledge(version),
+    engine: (workerType) => engines.get(workerType) ?? null,
+    modelPath: (modelId) => modelPaths.get(modelId) ?? null,
     onChange(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -248,15 +261,15 @@ function isProblem<T>(value: T | ScanProblem): value is ScanProblem {
 }
 
 /** One model per id (the first path in order wins: `a.gguf` over `a.safetensors`), at most the protocol's limit. */
-function resolveModels(held: ReadonlyMap<string, Model>, problems: ScanProblem[]): Model[] {
-  const byId = new Map<string, Model>();
+function resolveModels(held: ReadonlyMap<string, Model>, problems: ScanProblem[]): { model: Model; path: string }[] {
+  const byId = new Map<string, { model: Model; path: string }>();
   for (const path of [...held.keys()].sort()) {
     const model = held.get(path);
     if (model === undefined) continue;
     if (byId.has(model.model_id)) problems.push({ path, problem: `another file is already model ${model.model_id}` });
-    else byId.set(model.model_id, model);
+    else byId.set(model.model_id, { model, path });
   }
-  const models = [...byId.values()].sort((a, b) => compare(a.model_id, b.model_id));
+  const models = [...byId.values()].sort((a, b) => compare(a.model.model_id, b.model.model_id));
   if (models.length > LIMITS.models) {
     problems.push({ path: '(models dir)', problem: `more than ${LIMITS.models} models; the rest are left out` });
   }
@@ -265,11 +278,11 @@ function resolveModels(held: ReadonlyMap<string, Model>, problems: ScanProblem[]
 
 /** Manifests in path order, the first of a type winning; built-in types fill in the rest. */
 function resolveWorkers(
-  held: ReadonlyMap<string, WorkerType>,
+  held: ReadonlyMap<string, WorkerManifest>,
   builtIn: readonly WorkerType[],
   problems: ScanProblem[],
-): WorkerType[] {
-  const byType = new Map<string, WorkerType>();
+): WorkerManifest[] {
+  const byType = new Map<string, WorkerManifest>();
   for (const path of [...held.keys()].sort()) {
     const worker = held.get(path);
     if (worker === undefined) continue;
@@ -277,7 +290,9 @@ function resolveWorkers(
       problems.push({ path, problem: `another manifest already declares ${worker.worker_type}` });
     } else byType.set(worker.worker_type, worker);
   }
-  for (const worker of builtIn) if (!byType.has(worker.worker_type)) byType.set(worker.worker_type, worker);
+  for (const worker of builtIn) {
+    if (!byType.has(worker.worker_type)) byType.set(worker.worker_type, { ...worker, engine: null });
+  }
   const workers = sortedWorkers([...byType.values()]);
   if (workers.length > LIMITS.workerTypes) {
     problems.push({
@@ -288,7 +303,7 @@ function resolveWorkers(
   return workers.slice(0, LIMITS.workerTypes);
 }
 
-function sortedWorkers(workers: readonly WorkerType[]): WorkerType[] {
+function sortedWorkers<T extends WorkerType>(workers: readonly T[]): T[] {
   return [...workers].sort((a, b) => compare(a.worker_type, b.worker_type));
 }
 

@@ -1,9 +1,15 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { spawn } from 'node:child_process';
 import readline from 'node:readline';
 import type { Capabilities } from '../../contracts/capabilities.js';
+import type { EngineSpec } from '../../contracts/engine.js';
 import type { WorkerHeartbeat } from '../../contracts/heartbeat.js';
-import type { HiveWorker, SpawnWorkerRequest, SpawnWorkerResponse } from '../../contracts/hive-api.js';
+import {
+  type HiveWorker,
+  type SpawnWorkerRequest,
+  type SpawnWorkerResponse,
+  WorkerHealth,
+} from '../../contracts/hive-api.js';
+import type { WorkerRecord } from '../../contracts/worker-records.js';
 import type { SendOutcome } from '../../machines/send-outcome.js';
 import { advertiseUrl } from '../advertise-url.js';
 import type { Logger } from '../logger.js';
@@ -11,6 +17,7 @@ import { freePort, portAvailable } from '../ports.js';
 import { type HeartbeatIdentity, withSecret, workerHeartbeat } from '../worker/heartbeat-payload.js';
 import { HIVE_SECRET_ENV, type HiveSecretMessage } from '../worker/hive-secret.js';
 import type { HiveIdentity } from './identity.js';
+import type { WorkerRecordStore } from './worker-records.js';
 
 /**
  * The hive's spawned workers: starts `worker.js` children, lists and stops them, forwards their log lines, and
@@ -32,6 +39,12 @@ export interface WorkerManagerOptions {
   /** The hive's other queens (`--queen-url` with several), handed on to its workers after the current one. */
   queenUrls?: readonly string[];
   capabilities: () => Capabilities;
+  /** The engine a worker type starts (null: the built-in demo backend). */
+  engine: (workerType: string) => EngineSpec | null;
+  /** A model's file, for the engine's `{model_path}`. */
+  modelPath: (modelId: string) => string | null;
+  /** More running workers than this are refused (429). */
+  maxWorkers: number;
   /** Posts a worker heartbeat to a queen. */
   report: (queenUrl: string, heartbeat: WorkerHeartbeat) => Promise<SendOutcome>;
   /** How long a stopped worker may take for its final heartbeat before it is killed. */
@@ -46,6 +59,10 @@ export interface WorkerManagerOptions {
    * worker is started only once the hive has one.
    */
   identity?: Pick<HiveIdentity, 'secret' | 'onChange'>;
+  /** Where the running workers are recorded, for the next start of this hive to adopt them. */
+  records?: WorkerRecordStore;
+  /** How often an adopted worker (not this process's child) is checked for life. */
+  adoptedPollMs?: number;
 }
 
 export type SpawnErrorKind =
@@ -54,6 +71,7 @@ export type SpawnErrorKind =
   | 'unknown-worker-type'
   | 'port-taken'
   | 'no-queen'
+  | 'too-many'
   | 'stopping'
   | 'spawn-failed';
 
@@ -68,16 +86,25 @@ export interface WorkerManager {
   stop(workerId: string): Promise<boolean>;
   /** Refuses new workers, stops all of them, and waits for the reports of those that died. */
   stopAll(): Promise<void>;
+  /** Takes over the recorded workers still alive and answering as themselves; resolves to their ids. */
+  adopt(): Promise<string[]>;
+}
+
+/** A worker's process, whether this hive spawned it or adopted it from a previous run. */
+interface WorkerProcess {
+  kill(signal: NodeJS.Signals): void;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** A new hive secret for a child of this hive; an adopted worker keeps the one it was started with. */
+  tell?: (message: HiveSecretMessage) => void;
 }
 
 interface Managed {
   info: HiveWorker;
   identity: HeartbeatIdentity;
   queenUrl: string;
-  child: ChildProcess;
+  process: WorkerProcess;
   startedAt: number;
   stopRequested: boolean;
-  exited: Promise<void>;
 }
 
 /** A worker to start: the request resolved against the hive's capabilities. */
@@ -86,6 +113,8 @@ interface Plan {
   device: string;
   workerType: string;
   queenUrl: string;
+  engine: EngineSpec | null;
+  modelPath: string | null;
 }
 
 const fail = (kind: SpawnErrorKind, message: string): SpawnResult => ({ ok: false, error: { kind, message } });
@@ -99,18 +128,18 @@ export function createWorkerManager(options: WorkerManagerOptions): WorkerManage
   const reports = new Set<Promise<void>>();
   let closing = false;
 
-  const childEnv = (): NodeJS.ProcessEnv => {
+  const childEnv = (engine: EngineSpec | null): NodeJS.ProcessEnv => {
     const inherited = Object.entries(options.env ?? process.env).filter(([name]) => !name.startsWith('APIARY_'));
     const env: NodeJS.ProcessEnv = Object.fromEntries(inherited);
     if (options.token) env.APIARY_TOKEN = options.token;
     const secret = options.identity?.secret();
     if (secret !== undefined) env[HIVE_SECRET_ENV] = secret;
+    // The engine's spec may carry secrets in its env: never on the command line.
+    if (engine) env.APIARY_ENGINE = JSON.stringify(engine);
     return env;
   };
   options.identity?.onChange((secret) => {
-    for (const worker of workers.values()) {
-      if (worker.child.connected) worker.child.send({ hive_secret: secret } satisfies HiveSecretMessage);
-    }
+    for (const worker of workers.values()) worker.process.tell?.({ hive_secret: secret });
   });
 
   const portInUse = (port: number): boolean =>
@@ -147,7 +176,15 @@ export function createWorkerManager(options: WorkerManagerOptions): WorkerManage
     if (options.identity && options.identity.secret() === undefined) {
       return fail('no-queen', 'The queen has not registered this hive yet: try again in a moment.');
     }
-    return { model: request.model, device: deviceId, workerType, queenUrl };
+    const engine = options.engine(workerType);
+    return {
+      model: request.model,
+      device: deviceId,
+      workerType,
+      queenUrl,
+      engine,
+      modelPath: options.modelPath(request.model),
+    };
   };
 
   const reportDeath = async (worker: Managed, code: number | null, signal: NodeJS.Signals | null): Promise<void> => {
@@ -166,20 +203,35 @@ export function createWorkerManager(options: WorkerManagerOptions): WorkerManage
 
   const launch = async (planned: Plan, port: number): Promise<SpawnResult> => {
     const workerId = `${options.hiveId}-${port}`;
+    // Every value joined to its flag: a model named `--log-level` stays a value, never becomes an option.
+    const values = {
+      'queen-url': [...new Set([planned.queenUrl, ...(options.queenUrls ?? [])])].join(','),
+      'hive-id': options.hiveId,
+      'worker-id': workerId,
+      host: options.host,
+      port: String(port),
+      model: planned.model,
+      device: planned.device,
+      ...(planned.modelPath ? { 'model-path': planned.modelPath } : {}),
+    };
     const args = [
       options.workerScript,
-      ...['--queen-url', [...new Set([planned.queenUrl, ...(options.queenUrls ?? [])])].join(',')],
-      ...['--hive-id', options.hiveId, '--worker-id', workerId],
-      ...['--host', options.host, '--port', String(port), '--model', planned.model, '--device', planned.device],
+      ...Object.entries(values).map(([flag, value]) => `--${flag}=${value}`),
       ...options.workerArgs,
     ];
-    // The IPC channel is how a worker learns that its hive died, even by SIGKILL: it closes with the hive.
-    const child = spawn(process.execPath, args, { env: childEnv(), stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    // The IPC channel only carries a new hive secret: a worker outlives a hive killed by SIGKILL (its channel closes
+    // with it) and is adopted by the next one.
+    const child = spawn(process.execPath, args, {
+      env: childEnv(planned.engine),
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
     child.channel?.unref();
-    const exited = once(child, 'exit').then(
-      () => undefined,
-      () => undefined,
-    );
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+      child.once('exit', (code, signal) => resolve({ code, signal }));
+      child.once('error', () => {
+        if (child.pid === undefined) resolve({ code: null, signal: null });
+      });
+    });
     const started = await new Promise<Error | null>((resolve) => {
       child.once('spawn', () => resolve(null));
       child.once('error', (error) => resolve(error));
@@ -188,64 +240,107 @@ export function createWorkerManager(options: WorkerManagerOptions): WorkerManage
       return fail('spawn-failed', `The worker could not be started: ${started?.message ?? 'no process id'}.`);
     }
     child.on('error', (error) => logger.warn('worker process error', { worker_id: workerId, error }));
-    const worker: Managed = {
-      info: {
+    if (child.stderr) readline.createInterface({ input: child.stderr }).on('line', forward);
+    manage(
+      {
         worker_id: workerId,
         port,
         pid: child.pid,
         model: planned.model,
         device: planned.device,
         worker_type: planned.workerType,
+        engine: planned.engine?.engine ?? 'demo',
+        queen_url: planned.queenUrl,
+        worker_url: advertiseUrl(options.host, port),
+        started_at: Date.now(),
       },
-      identity: {
-        workerId,
-        hiveId: options.hiveId,
-        model: planned.model,
-        device: planned.device,
-        port,
-        workerUrl: advertiseUrl(options.host, port),
+      {
+        kill: (signal) => child.kill(signal),
+        exited,
+        tell: (message) => {
+          if (child.connected) child.send(message);
+        },
       },
-      queenUrl: planned.queenUrl,
-      child,
-      startedAt: Date.now(),
-      stopRequested: false,
-      exited,
-    };
-    workers.set(workerId, worker);
-    if (child.stderr) readline.createInterface({ input: child.stderr }).on('line', forward);
-    child.once('exit', (code, signal) => {
-      workers.delete(workerId);
-      if (worker.stopRequested && code === 0) logger.info('worker stopped', { worker_id: workerId });
-      else {
-        const report = reportDeath(worker, code, signal)
-          .catch((error: unknown) => logger.warn('reporting a dead worker failed', { worker_id: workerId, error }))
-          .finally(() => reports.delete(report));
-        reports.add(report);
-      }
-    });
+    );
     logger.info('worker spawned', { worker_id: workerId, pid: child.pid, port, model: planned.model });
     return { ok: true, worker: { worker_id: workerId, port, pid: child.pid } };
   };
 
+  const saveRecords = (): void => {
+    void options.records?.save([...workers.values()].map(recordOf));
+  };
+
+  /** Tracks a running worker until it exits; a death it did not ask for is reported to the worker's queen. */
+  const manage = (record: WorkerRecord, workerProcess: WorkerProcess): void => {
+    const { queen_url, worker_url, started_at, ...info } = record;
+    const worker: Managed = {
+      info,
+      identity: {
+        workerId: info.worker_id,
+        hiveId: options.hiveId,
+        model: info.model,
+        device: info.device,
+        port: info.port,
+        workerUrl: worker_url,
+      },
+      queenUrl: queen_url,
+      process: workerProcess,
+      startedAt: started_at,
+      stopRequested: false,
+    };
+    workers.set(info.worker_id, worker);
+    saveRecords();
+    void workerProcess.exited.then(({ code, signal }) => {
+      workers.delete(info.worker_id);
+      saveRecords();
+      // An adopted worker's exit code is not this process's to read: asked to stop, it stopped.
+      if (worker.stopRequested && (code === 0 || (code === null && signal === null))) {
+        logger.info('worker stopped', { worker_id: info.worker_id });
+        return;
+      }
+      const report = reportDeath(worker, code, signal)
+        .catch((error: unknown) => logger.warn('reporting a dead worker failed', { worker_id: info.worker_id, error }))
+        .finally(() => reports.delete(report));
+      reports.add(report);
+    });
+  };
+
+  /** A recorded worker is adopted when its process lives and its HTTP server answers with the recorded id. */
+  const answersAs = async (record: WorkerRecord): Promise<boolean> => {
+    if (!processAlive(record.pid)) return false;
+    try {
+      const response = await fetch(`${record.worker_url}/health`, {
+        signal: AbortSignal.timeout(options.stopTimeoutMs),
+      });
+      const health = WorkerHealth.safeParse(await response.json());
+      return health.success && health.data.worker_id === record.worker_id;
+    } catch {
+      return false;
+    }
+  };
+
   const stopOne = async (worker: Managed): Promise<void> => {
     worker.stopRequested = true;
-    worker.child.kill('SIGTERM');
+    worker.process.kill('SIGTERM');
     let timer: ReturnType<typeof setTimeout> | undefined;
     const expired = new Promise<'expired'>((resolve) => {
       timer = setTimeout(() => resolve('expired'), options.stopTimeoutMs);
     });
-    const result = await Promise.race([worker.exited, expired]);
+    const result = await Promise.race([worker.process.exited, expired]);
     clearTimeout(timer);
     if (result === 'expired') {
       logger.warn('worker did not stop in time; killing it', { worker_id: worker.info.worker_id });
-      worker.child.kill('SIGKILL');
-      await worker.exited;
+      worker.process.kill('SIGKILL');
+      await worker.process.exited;
     }
   };
 
   return {
     async spawn(request) {
       if (closing) return fail('stopping', 'The hive is stopping.');
+      if (workers.size + reservedPorts.size >= options.maxWorkers) {
+        return fail('too-many', `This hive already runs its maximum of ${options.maxWorkers} workers.`);
+      }
       const planned = plan(request);
       if ('ok' in planned) return planned;
       const port = await pickPort(request.port);
@@ -270,5 +365,61 @@ export function createWorkerManager(options: WorkerManagerOptions): WorkerManage
       await Promise.all([...workers.values()].map(stopOne));
       await Promise.all(reports);
     },
+    async adopt() {
+      const records = (await options.records?.load()) ?? [];
+      const alive = await Promise.all(records.map(async (record) => ((await answersAs(record)) ? record : null)));
+      const adopted: string[] = [];
+      for (const record of alive) {
+        if (record === null || workers.has(record.worker_id)) continue;
+        manage(record, adoptedProcess(record.pid, options.adoptedPollMs ?? ADOPTED_POLL_MS));
+        adopted.push(record.worker_id);
+        logger.info('worker adopted', { worker_id: record.worker_id, pid: record.pid, port: record.port });
+      }
+      saveRecords();
+      return adopted;
+    },
+  };
+}
+
+/** An adopted worker is checked this often: its death reaches the queen well within 2 s. */
+const ADOPTED_POLL_MS = 500;
+
+function recordOf(worker: Managed): WorkerRecord {
+  return {
+    ...worker.info,
+    queen_url: worker.queenUrl,
+    worker_url: worker.identity.workerUrl,
+    started_at: worker.startedAt,
+  };
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it lives, as another user's process; only ESRCH means gone.
+    return error instanceof Error && 'code' in error && error.code === 'EPERM';
+  }
+}
+
+/** A process this hive did not start: signalled by pid, its end seen by polling (no exit code to read). */
+function adoptedProcess(pid: number, pollMs: number): WorkerProcess {
+  const exited = new Promise<{ code: null; signal: null }>((resolve) => {
+    const timer = setInterval(() => {
+      if (processAlive(pid)) return;
+      clearInterval(timer);
+      resolve({ code: null, signal: null });
+    }, pollMs);
+  });
+  return {
+    kill(signal) {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // Already gone: the poll sees it.
+      }
+    },
+    exited,
   };
 }

@@ -41,6 +41,7 @@ const SPAWN_ERROR_STATUS = {
   'unknown-worker-type': 404,
   'port-taken': 409,
   'no-queen': 409,
+  'too-many': 429,
   stopping: 503,
   'spawn-failed': 500,
 } as const satisfies Record<SpawnErrorKind, number>;

@@ -4,7 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { LIMITS } from '../../contracts/common.js';
 import type { ErrorBody, WorkerStatus } from '../../contracts/heartbeat.js';
 import type { WorkerHealth } from '../../contracts/hive-api.js';
-import type { ModelList } from '../../contracts/inference.js';
+import { ModelList } from '../../contracts/inference.js';
 import { WORKER_PATHS } from '../../contracts/paths.js';
 import type { InferenceBackend, InferencePath } from '../backend/backend.js';
 import { parseInferenceRequest } from '../backend/inference-request.js';
@@ -68,14 +68,17 @@ export function createWorkerApp(deps: WorkerAppDeps): WorkerApp {
     } satisfies WorkerHealth),
   );
 
-  app.get(WORKER_PATHS.models, (c) =>
-    c.json({
+  // The engine's own list when it answers one (its ids, its metadata); this worker's model otherwise.
+  app.get(WORKER_PATHS.models, async (c) => {
+    const fromBackend = ModelList.safeParse(await deps.backend.models?.(c.req.raw.signal));
+    if (fromBackend.success) return c.json(fromBackend.data);
+    return c.json({
       object: 'list',
       data: [
         { id: deps.identity.model, object: 'model', created: Math.floor(deps.startedAt / 1000), owned_by: 'apiary' },
       ],
-    } satisfies ModelList),
-  );
+    } satisfies ModelList);
+  });
 
   const limit = bodyLimit({
     maxSize: LIMITS.bodyBytes,

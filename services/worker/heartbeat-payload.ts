@@ -11,8 +11,15 @@ export interface HeartbeatIdentity {
   workerUrl: string;
 }
 
+/** (v2) The engine behind the worker and what it reports: engine, slots, queue, KV cache, restarts, last error. */
+export type EngineReport = Pick<
+  WorkerHeartbeat,
+  'engine' | 'slots_total' | 'slots_busy' | 'queue_depth' | 'kv_cache_usage' | 'last_error' | 'restarts'
+>;
+
 export interface WorkerMoment {
   status: WorkerStatus;
+  engine?: EngineReport;
   requestsServed: number;
   /** Milliseconds since the worker started. */
   uptimeMs: number;
@@ -32,6 +39,7 @@ export function workerHeartbeat(identity: HeartbeatIdentity, moment: WorkerMomen
     requests_served: moment.requestsServed,
     uptime_seconds: Math.max(0, Math.floor(moment.uptimeMs / 1000)),
     worker_url: identity.workerUrl,
+    ...moment.engine,
   };
 }
 
@@ -40,6 +48,8 @@ export interface WorkerPayloadDeps {
   /** The worker-status machine's wire status. */
   status: () => WorkerStatus;
   requestsServed: () => number;
+  /** The engine's latest numbers; none for a worker without one. */
+  engine?: () => EngineReport;
   /** Epoch milliseconds of the worker's start. */
   startedAt: number;
   /** Its hive's identity, as the hive handed it down. */
@@ -56,6 +66,7 @@ export function createWorkerPayload(deps: WorkerPayloadDeps): (request: SendRequ
       workerHeartbeat(deps.identity, {
         status: request.reason === 'final' ? 'stopped' : deps.status(),
         requestsServed: deps.requestsServed(),
+        ...(deps.engine ? { engine: deps.engine() } : {}),
         uptimeMs: at - deps.startedAt,
         now: new Date(at),
       }),

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HiveWorkerList } from '../../contracts/hive-api.js';
 import { ChatCompletion } from '../../contracts/inference.js';
@@ -33,6 +34,15 @@ afterEach(() => {
   killAll();
 });
 
+/** A process's command line, its arguments joined by spaces; empty once it is gone. */
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+  } catch {
+    return '';
+  }
+}
+
 function launch(args: readonly string[]): Launched {
   const child = spawn(process.execPath, [LAUNCHER, ...args], {
     env: withoutApiaryEnv(process.env),
@@ -66,7 +76,8 @@ async function summaryOf(cluster: Launched): Promise<string> {
       return cluster.stdout().includes(READY_LINE) ? cluster.stdout() : undefined;
     },
     'the cluster summary',
-    15_000,
+    // Five processes start one after another: on a loaded machine that takes a while.
+    40_000,
     50,
   );
 }
@@ -80,7 +91,9 @@ async function freePortPair(): Promise<number> {
 }
 
 describe('cluster launcher', () => {
-  it('runs a queen, 2 hives and a worker each, prints working curl lines, and stops everything on SIGINT', async () => {
+  it('runs a queen, 2 hives and a worker each, prints working curl lines, and stops everything on SIGINT', {
+    timeout: 90_000,
+  }, async () => {
     const port = await freePort('127.0.0.1');
     const cluster = launch(['--port', String(port), '--hives', '2', '--workers', '1', '--heartbeat-interval', '300ms']);
     const summary = await summaryOf(cluster);
@@ -120,8 +133,10 @@ describe('cluster launcher', () => {
     const workerPorts = workers.map((worker) => worker.port);
     expect(workerPorts).toContain(Number(new URL(curl?.[1] ?? '').port));
 
-    // Every process of the cluster: the roles are the launcher's children, the workers are the hives' children.
+    // Every process of the cluster: the roles and the watchdog are the launcher's children, the workers the hives'.
     const pids = descendants(cluster.pid);
+    const watchdogs = pids.filter((pid) => commandLine(pid).includes('cluster/watchdog.js'));
+    expect(watchdogs).toHaveLength(1);
     for (const pid of pids) track(pid);
     const workerPids: number[] = [];
     for (const hive of hives) {
@@ -130,7 +145,7 @@ describe('cluster launcher', () => {
     }
     expect(workerPids).toHaveLength(2);
     expect(pids).toEqual(expect.arrayContaining(workerPids));
-    expect(pids).toHaveLength(5);
+    expect(pids).toHaveLength(6);
 
     const stream = await StreamRecorder.open(base);
     cluster.child.kill('SIGINT');
@@ -153,6 +168,24 @@ describe('cluster launcher', () => {
     );
     expect(await portAvailable(port, '127.0.0.1')).toBe(true);
   });
+
+  it('leaves nothing behind when it is killed with SIGKILL: its watchdog takes the roles down and removes its directory', async () => {
+    const port = await freePort('127.0.0.1');
+    const cluster = launch(['--port', String(port), '--hives', '1', '--workers', '1', '--heartbeat-interval', '300ms']);
+    await summaryOf(cluster);
+    const started = descendants(cluster.pid);
+    // The queen, the hive and its worker, each still running after the launcher is gone unless taken down.
+    const roles = started.filter((pid) => /actors\/(queen|hive|worker)\.js/.test(commandLine(pid)));
+    expect(roles).toHaveLength(3);
+    const dir = /--models-dir (\S+)\/hive-1\/models/.exec(commandLine(roles[1] ?? 0) + commandLine(roles[0] ?? 0))?.[1];
+    expect(dir).toBeDefined();
+    for (const pid of started) track(pid);
+
+    cluster.child.kill('SIGKILL');
+    await cluster.exited;
+    await eventually(() => (roles.some(isRunning) ? undefined : true), 'every role gone', 15_000);
+    await eventually(() => (existsSync(dir ?? '') ? undefined : true), 'the cluster directory removed', 15_000);
+  }, 60_000);
 
   it('--inspect starts an inspector relay for the queen on the given port and for each hive on the next ones', async () => {
     const inspectPort = await freePortPair();

@@ -33,6 +33,7 @@ const MODEL_BYTES = 3 * 1024 * 1024;
 let dir = '';
 let modelsDir = '';
 let workersDir = '';
+let optionModelsDir = '';
 const streams: AbortController[] = [];
 
 beforeAll(() => {
@@ -42,6 +43,10 @@ beforeAll(() => {
   mkdirSync(modelsDir);
   mkdirSync(workersDir);
   writeFileSync(path.join(modelsDir, 'tiny.gguf'), Buffer.alloc(MODEL_BYTES));
+  // A model whose id looks like an option of the worker, in a models directory of its own.
+  optionModelsDir = path.join(dir, 'option-models');
+  mkdirSync(optionModelsDir);
+  writeFileSync(path.join(optionModelsDir, '--log-level.gguf'), Buffer.alloc(1024));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 afterEach(() => {
@@ -261,7 +266,35 @@ describe('hive process', () => {
     }
   });
 
-  it('takes its spawned workers down with it when killed with SIGKILL: no orphan serves on under an offline hive', async () => {
+  it('serves a model whose id looks like an option: the id reaches the worker as a value, never as a flag', async () => {
+    const hiveId = `hive-${randomUUID().slice(0, 8)}`;
+    const queen = await startQueen();
+    const hive = await startRole(
+      'hive',
+      hiveArgs(hiveId, ['--queen-url', queen.url]).map((arg) => (arg === modelsDir ? optionModelsDir : arg)),
+    );
+    await onlineHive(queen, hiveId);
+    const response = await fetch(`${hive.url}/v1/workers`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: '--log-level', device: 'CPU-0' }),
+    });
+    expect(response.status).toBe(201);
+    const spawned = SpawnWorkerResponse.parse(await response.json());
+    track(spawned.pid);
+    const ready = await eventually(
+      async () => {
+        const view = await workerAt(queen, spawned.worker_id);
+        return view?.status === 'ready' ? view : undefined;
+      },
+      'the worker ready at the queen',
+      15_000,
+    );
+    expect(ready.model).toBe('--log-level');
+    expect(isRunning(spawned.pid)).toBe(true);
+  });
+
+  it('leaves its workers serving and heartbeating when killed with SIGKILL', async () => {
     const hiveId = `hive-${randomUUID().slice(0, 8)}`;
     const queen = await startQueen();
     const hive = await startRole('hive', hiveArgs(hiveId, ['--queen-url', queen.url]));
@@ -273,17 +306,33 @@ describe('hive process', () => {
     });
     const spawned = SpawnWorkerResponse.parse(await response.json());
     track(spawned.pid);
-    await eventually(
-      async () => ((await workerAt(queen, spawned.worker_id))?.status === 'ready' ? true : undefined),
+    const ready = await eventually(
+      async () => {
+        const view = await workerAt(queen, spawned.worker_id);
+        return view?.status === 'ready' ? view : undefined;
+      },
       'worker ready',
+      20_000,
     );
 
     hive.child.kill('SIGKILL');
     await hive.exited;
-    await eventually(() => (isRunning(spawned.pid) ? undefined : true), 'the orphaned worker exited');
-    const view = await workerAt(queen, spawned.worker_id);
-    expect(view?.status).toBe('stopped');
-    expect(view?.liveness).toBe('offline');
+    // Heartbeats go on: the queen sees the worker's uptime grow, and it still answers.
+    await eventually(
+      async () => {
+        const view = await workerAt(queen, spawned.worker_id);
+        return view && view.uptime_seconds > ready.uptime_seconds && view.liveness === 'online' ? view : undefined;
+      },
+      'the worker heartbeating after its hive died',
+      20_000,
+    );
+    const completion = await fetch(`http://127.0.0.1:${spawned.port}/v1/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'tiny', prompt: 'still there?', max_tokens: 2 }),
+    });
+    expect(completion.status).toBe(200);
+    expect(isRunning(spawned.pid)).toBe(true);
   });
 
   it('spawns a worker that goes starting → ready → busy → ready at the queen, and error at once when killed', async () => {

@@ -32,6 +32,20 @@ import {
 const spawned = { worker_id: 'gpu-node-1-9302', port: 9302, pid: 48_121 };
 const hiveWorker = { ...spawned, model: 'llama-3.1-8b-instruct-q4_k_m', device: 'GPU-1', worker_type: 'cuda' };
 const usage = { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 };
+const workerRecord = {
+  ...hiveWorker,
+  engine: 'llama.cpp',
+  queen_url: 'http://192.168.1.10:7833',
+  worker_url: 'http://192.168.1.11:9302',
+  started_at: 1_764_450_000_000,
+};
+const engineSpec = {
+  engine: 'llama.cpp',
+  command: ['llama-server', '-m', '{model_path}', '--port', '{engine_port}'],
+  env: { CUDA_VISIBLE_DEVICES: '{device_index}' },
+  health_path: '/health',
+  ready_timeout: 600_000,
+};
 const modelCard = { id: 'demo', object: 'model', created: 1_761_835_920, owned_by: 'apiary' };
 
 const secret = 'mJc8Jx3Kq1sVdQ2yZ0a4b5c6d7e8f9g0h1i2j3k4l5m';
@@ -128,7 +142,26 @@ const SAMPLES: Record<string, readonly unknown[]> = {
   HiveReport: [{ ...periodicHeartbeat, capability_changes: undefined }],
   WorkerReport: [workerHeartbeat],
   WorkerStatus: ['starting', 'ready', 'busy', 'error', 'stopped'],
-  WorkerHeartbeat: [workerHeartbeat, { ...workerHeartbeat, status: 'busy', worker_url: undefined }],
+  WorkerEngine: ['llama.cpp', 'vllm', 'openai', 'demo'],
+  WorkerHeartbeat: [
+    workerHeartbeat,
+    { ...workerHeartbeat, status: 'busy', worker_url: undefined },
+    {
+      ...workerHeartbeat,
+      status: 'error',
+      engine: 'llama.cpp',
+      slots_total: 4,
+      slots_busy: 1,
+      queue_depth: 2,
+      kv_cache_usage: 0.31,
+      last_error: 'engine exited (SIGKILL)',
+      restarts: 1,
+    },
+  ],
+  // engine
+  EngineKind: ['llama.cpp', 'vllm', 'openai'],
+  EngineSpec: [engineSpec],
+  EngineManifest: [{ worker_type: 'llama-server', version: 'b6000', ...engineSpec }],
   HeartbeatAck: [ack, resyncAck, { ...ack, hive_secret: secret }],
   ErrorIssue: errorBody.issues ?? [],
   ErrorBody: [errorBody, { error: 'Unauthorized.' }],
@@ -145,7 +178,7 @@ const SAMPLES: Record<string, readonly unknown[]> = {
   ],
   SpawnWorkerRequest: [{ model: 'demo' }, { model: 'demo', device: 'GPU-1', worker_type: 'cuda', port: 9302 }],
   SpawnWorkerResponse: [spawned],
-  HiveWorker: [hiveWorker],
+  HiveWorker: [hiveWorker, { ...hiveWorker, engine: 'vllm' }],
   HiveWorkerList: [{ workers: [hiveWorker] }, { workers: [] }],
   WorkerHealth: [
     {
@@ -158,6 +191,12 @@ const SAMPLES: Record<string, readonly unknown[]> = {
       uptime_seconds: 60,
       upstream: null,
     },
+  ],
+  // worker-records
+  WorkerRecord: [workerRecord],
+  WorkerRecords: [
+    { hive_id: 'gpu-node-1', workers: [workerRecord] },
+    { hive_id: 'gpu-node-1', workers: [] },
   ],
   // registry
   Liveness: ['online', 'suspect', 'offline'],
@@ -241,6 +280,7 @@ const SAMPLES: Record<string, readonly unknown[]> = {
   ],
   ModelCard: [modelCard],
   ModelList: [{ object: 'list', data: [modelCard] }],
+  OpenAIError: [{ error: { message: 'upstream did not answer within 60000 ms', type: 'timeout', code: 504 } }],
 };
 
 /** Every zod schema exported by a file of contracts/, by export name. */

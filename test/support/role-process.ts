@@ -1,3 +1,5 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import {
   type Role,
@@ -17,8 +19,8 @@ export const DIST_ACTORS = `${path.dirname(roleScript('queen'))}/`;
 const running = new Set<number>();
 
 /**
- * Starts `dist/actors/<role>.js` (without the test's own `APIARY_` environment) and waits for it to listen. A queen
- * or hive keeps no state unless the test gives `--state-dir`: never the user's own.
+ * Starts `dist/actors/<role>.js` (without the test's own `APIARY_` environment, with a state home of its own) and
+ * waits for it to listen. A queen or hive keeps no state unless the test gives `--state-dir`: never the user's own.
  */
 export async function startRole(
   role: Role,
@@ -26,13 +28,24 @@ export async function startRole(
   options: StartRoleOptions = {},
 ): Promise<RoleProcess> {
   const stateless = role !== 'worker' && !args.some((arg) => arg.startsWith('--state-dir'));
+  const env = options.env ?? { ...withoutApiaryEnv(process.env), XDG_STATE_HOME: temporaryStateHome() };
   const started = await startRoleProcess(role, stateless ? [...args, '--state-dir', 'none'] : args, {
     ...options,
-    env: options.env ?? withoutApiaryEnv(process.env),
+    env,
   });
   track(started.pid);
   void started.exited.then(() => running.delete(started.pid));
   return started;
+}
+
+const stateHomes = mkdtempSync(path.join(os.tmpdir(), 'apiary-state-'));
+process.once('exit', () => rmSync(stateHomes, { recursive: true, force: true }));
+let stateHomeCount = 0;
+
+/** A fresh `XDG_STATE_HOME`, so no role a test starts reads or writes the user's own state. */
+function temporaryStateHome(): string {
+  stateHomeCount += 1;
+  return path.join(stateHomes, String(stateHomeCount));
 }
 
 /** Remembers a process (e.g. a worker a hive spawned) for `killAll`. */

@@ -81,6 +81,8 @@ body[data-connection="reconnecting"] .hives { opacity: .6; }
 .worker-served [data-testid="worker-requests"] { color: var(--text); font-variant-numeric: tabular-nums; }
 .worker-model { min-width: 0; color: var(--text); overflow: hidden; text-overflow: ellipsis; }
 .worker-detail [data-testid="worker-device"] { color: var(--text); }
+.worker-engine { color: var(--muted); white-space: nowrap; font-variant-numeric: tabular-nums; }
+.worker-error { color: var(--offline); overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .log-panel {
   align-self: start; position: sticky; top: 5rem; max-height: calc(100vh - 6rem); overflow: auto;
   background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: .6rem .75rem;

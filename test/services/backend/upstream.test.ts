@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ErrorBody } from '../../../contracts/heartbeat.js';
+import { OpenAIError } from '../../../contracts/inference.js';
 import { WORKER_PATHS } from '../../../contracts/paths.js';
 import { createUpstreamBackend } from '../../../services/backend/upstream.js';
 import { type FakeUpstream, refusedUrl, sseEvent, startFakeUpstream, type UpstreamHandler } from './fake-upstream.js';
@@ -171,7 +171,39 @@ describe('upstream backend: proxying', () => {
     const backend = createUpstreamBackend({ url: await refusedUrl() });
     const response = await backend.handle(WORKER_PATHS.chatCompletions, chatRequest(chatBody));
     expect(response.status).toBe(502);
-    expect(ErrorBody.parse(await response.json()).error).toMatch(/unreachable: ECONNREFUSED/);
+    expect(OpenAIError.parse(await response.json()).error).toMatchObject({
+      message: expect.stringMatching(/unreachable: ECONNREFUSED/),
+      code: 502,
+    });
+  });
+});
+
+describe('upstream backend: bounded', () => {
+  it('answers 504 in OpenAI error shape when the answer does not start within the first-byte timeout', async () => {
+    const server = await start(() => {});
+    const backend = createUpstreamBackend({ url: server.url, firstByteTimeoutMs: 100 });
+    const response = await backend.handle(WORKER_PATHS.chatCompletions, chatRequest(chatBody));
+    expect(response.status).toBe(504);
+    expect(OpenAIError.parse(await response.json()).error).toMatchObject({ type: 'timeout', code: 504 });
+  });
+
+  it('answers 504 when the whole request timeout passes before the answer starts', async () => {
+    const server = await start(() => {});
+    const backend = createUpstreamBackend({ url: server.url, requestTimeoutMs: 100 });
+    const response = await backend.handle(WORKER_PATHS.chatCompletions, chatRequest(chatBody));
+    expect(response.status).toBe(504);
+    expect(OpenAIError.parse(await response.json()).error.message).toMatch(/within 100 ms/);
+  });
+
+  it('cuts a streamed answer that outlives the request timeout', async () => {
+    const server = await start((_request, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(sseEvent({ n: 1 }));
+    });
+    const backend = createUpstreamBackend({ url: server.url, requestTimeoutMs: 300, firstByteTimeoutMs: 200 });
+    const response = await backend.handle(WORKER_PATHS.chatCompletions, chatRequest(chatBody));
+    expect(response.status).toBe(200);
+    await expect(response.text()).rejects.toThrow();
   });
 });
 

@@ -22,7 +22,7 @@ const argv = process.argv.slice(2);
 const mode = argv[argv.indexOf('--mode') + 1];
 process.on('SIGTERM', () => { if (mode !== 'stubborn') process.exit(mode === 'fail-on-stop' ? 3 : 0); });
 process.stderr.write(JSON.stringify({ msg: 'fake worker', argv, token: process.env.APIARY_TOKEN ?? null,
-  leaked: process.env.APIARY_UPSTREAM ?? null }) + '\\n');
+  leaked: process.env.APIARY_UPSTREAM ?? null, engine: process.env.APIARY_ENGINE ?? null }) + '\\n');
 setInterval(() => {}, 1000);
 `;
 
@@ -72,6 +72,9 @@ function fixture(overrides: Partial<WorkerManagerOptions> = {}, mode = 'polite')
     token: 'secret-token',
     queenUrl: () => QUEEN,
     capabilities: () => CAPABILITIES,
+    engine: () => null,
+    modelPath: () => null,
+    maxWorkers: 16,
     report: async (queenUrl, heartbeat) => {
       reports.push({ queenUrl, heartbeat });
       return OK;
@@ -92,7 +95,8 @@ async function spawned(f: Fixture, request: Parameters<WorkerManager['spawn']>[0
   const before = f.lines.length;
   const result = await f.manager.spawn(request);
   if (!result.ok) throw new Error(`spawn failed: ${result.error.message}`);
-  await vi.waitFor(() => expect(f.lines.length).toBeGreaterThan(before));
+  // A node process can take seconds to start on a loaded machine.
+  await vi.waitFor(() => expect(f.lines.length).toBeGreaterThan(before), { timeout: 10_000 });
   return result.worker;
 }
 
@@ -101,16 +105,49 @@ describe('spawned-worker manager', () => {
     const f = fixture();
     const worker = await spawned(f, { model: 'tiny', device: 'CPU-0' });
     expect(worker.worker_id).toBe(`hive-a-${worker.port}`);
-    expect(f.manager.list()).toEqual([{ ...worker, model: 'tiny', device: 'CPU-0', worker_type: 'cpu' }]);
+    expect(f.manager.list()).toEqual([
+      { ...worker, model: 'tiny', device: 'CPU-0', worker_type: 'cpu', engine: 'demo' },
+    ]);
     const logged = JSON.parse(f.lines[0] ?? '{}');
     expect(logged.token).toBe('secret-token');
     expect(logged.leaked).toBeNull();
     expect(logged.argv).not.toContain('secret-token');
     expect(logged.argv).toEqual([
-      ...['--queen-url', QUEEN, '--hive-id', 'hive-a', '--worker-id', worker.worker_id],
-      ...['--host', '127.0.0.1', '--port', String(worker.port), '--model', 'tiny', '--device', 'CPU-0'],
+      ...[`--queen-url=${QUEEN}`, '--hive-id=hive-a', `--worker-id=${worker.worker_id}`, '--host=127.0.0.1'],
+      ...[`--port=${worker.port}`, '--model=tiny', '--device=CPU-0'],
       ...['--mode', 'polite'],
     ]);
+    expect(logged.engine).toBeNull();
+  });
+
+  it('hands an engine worker its spec in the environment and its model file on the command line', async () => {
+    const engine = {
+      engine: 'llama.cpp',
+      command: ['llama-server'],
+      env: {},
+      health_path: '/health',
+      ready_timeout: 5,
+    };
+    const f = fixture({
+      engine: (type) => (type === 'cuda' ? { ...engine, engine: 'llama.cpp' } : null),
+      modelPath: (id) => `/models/${id}.gguf`,
+    });
+    const worker = await spawned(f, { model: 'tiny', worker_type: 'cuda' });
+    const logged = JSON.parse(f.lines[0] ?? '{}');
+    expect(JSON.parse(logged.engine)).toEqual(engine);
+    expect(logged.argv).toContain('--model-path=/models/tiny.gguf');
+    expect(f.manager.list()).toEqual([expect.objectContaining({ worker_id: worker.worker_id, engine: 'llama.cpp' })]);
+  });
+
+  it('refuses a worker beyond its maximum, and takes one again once a slot is free', async () => {
+    const f = fixture({ maxWorkers: 1 });
+    const first = await spawned(f, { model: 'tiny', device: 'CPU-0' });
+    expect(await f.manager.spawn({ model: 'tiny', device: 'CPU-0' })).toMatchObject({
+      ok: false,
+      error: { kind: 'too-many' },
+    });
+    await f.manager.stop(first.worker_id);
+    await spawned(f, { model: 'tiny', device: 'CPU-0' });
   });
 
   it('defaults to the first GPU with the cuda worker type', async () => {

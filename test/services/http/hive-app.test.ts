@@ -58,6 +58,9 @@ function fixture(options: { queenUrl?: string | null; workers?: Pick<WorkerManag
       workerArgs: [],
       queenUrl: () => sender.queenUrl(),
       capabilities: () => CAPABILITIES,
+      engine: () => null,
+      modelPath: () => null,
+      maxWorkers: 16,
       report: async () => ACK,
       stopTimeoutMs: 100,
       logger: silentLogger,
@@ -208,6 +211,12 @@ describe('hive HTTP API: workers', () => {
     const invalid = await f.request('/v1/workers', postJson({ model: '', port: 70_000 }));
     expect(invalid.status).toBe(400);
     expect(ErrorBody.parse(await invalid.json()).issues?.map((i) => i.path)).toEqual(['model', 'port']);
+    // A field the hive does not know is refused, never dropped: `upstream` here would silently mean the demo backend.
+    const unknown = await f.request('/v1/workers', postJson({ model: 'tiny', upstream: 'http://127.0.0.1:8080' }));
+    expect(unknown.status).toBe(400);
+    expect(ErrorBody.parse(await unknown.json()).issues?.map((i) => i.message)).toEqual([
+      expect.stringMatching(/upstream/),
+    ]);
     const notJson = await f.request('/v1/workers', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -225,6 +234,19 @@ describe('hive HTTP API: workers', () => {
     expect((await f.request('/v1/workers', { ...postJson({ model: 'tiny' }), auth: false })).status).toBe(401);
     expect((await f.request('/v1/workers', { auth: false })).status).toBe(401);
     expect((await f.request('/v1/workers/x', { method: 'DELETE', auth: false })).status).toBe(401);
+  });
+
+  it('answers 429 when the hive already runs its maximum of workers', async () => {
+    const f = fixture({
+      workers: {
+        spawn: async () => ({ ok: false, error: { kind: 'too-many', message: 'maximum of 16 workers' } }),
+        list: () => [],
+        stop: async () => false,
+      },
+    });
+    const response = await f.request('/v1/workers', postJson({ model: 'tiny' }));
+    expect(response.status).toBe(429);
+    expect(ErrorBody.parse(await response.json()).error).toMatch(/maximum/);
   });
 
   it('answers 404 when deleting an unknown worker', async () => {

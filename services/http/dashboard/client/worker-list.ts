@@ -1,5 +1,6 @@
 import type { WorkerView } from '../../../../contracts/registry.js';
 import { h, setAttribute, setHidden, setText } from './dom.js';
+import { engineSummary } from './engine-summary.js';
 import { LivenessBadge } from './liveness-badge.js';
 
 /** Two lines per worker (identity and state, then what it runs where): fits a narrow card without truncating. */
@@ -10,6 +11,8 @@ class WorkerRow {
   private readonly requests = h('span', { 'data-testid': 'worker-requests' });
   private readonly model = h('span', { class: 'worker-model', 'data-testid': 'worker-model' });
   private readonly device = h('span', { 'data-testid': 'worker-device' });
+  private readonly engine = h('div', { class: 'worker-line worker-engine', 'data-testid': 'worker-engine' });
+  private readonly lastError = h('div', { class: 'worker-line worker-error', 'data-testid': 'worker-last-error' });
 
   constructor(workerId: string) {
     this.element = h(
@@ -24,6 +27,8 @@ class WorkerRow {
         h('span', { class: 'worker-served' }, 'served ', this.requests),
       ),
       h('div', { class: 'worker-line worker-detail' }, this.model, h('span', {}, 'on'), this.device),
+      this.engine,
+      this.lastError,
     );
   }
 
@@ -36,6 +41,12 @@ class WorkerRow {
     setText(this.model, worker.model);
     setAttribute(this.model, 'title', worker.model);
     setText(this.device, worker.device);
+    const engine = engineSummary(worker);
+    setText(this.engine, engine ?? '');
+    setHidden(this.engine, engine === null);
+    setText(this.lastError, worker.last_error ?? '');
+    setAttribute(this.lastError, 'title', worker.last_error ?? '');
+    setHidden(this.lastError, worker.last_error === undefined);
   }
 }
 

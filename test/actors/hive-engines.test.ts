@@ -1,0 +1,258 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { HiveWorkerList, SpawnWorkerResponse, WorkerHealth } from '../../contracts/hive-api.js';
+import type { WorkerView } from '../../contracts/registry.js';
+import { isRunning } from '../support/process-tree.js';
+import { QueenApi } from '../support/queen-api.js';
+import { eventually, killAll, type RoleProcess, startRole, track } from '../support/role-process.js';
+
+/** Hives that spawn workers whose engine is the fake llama-server or vLLM under test/fixtures, as real processes. */
+
+const FAKE_ENGINE = fileURLToPath(new URL('../fixtures/fake-engine.mjs', import.meta.url));
+const FAST = ['--heartbeat-interval', '300ms', '--request-timeout', '500ms', '--jitter', '0'];
+const QUEEN_TIMINGS = [
+  ...['--heartbeat-interval', '300ms', '--suspect-after', '3s', '--offline-after', '6s'],
+  ...['--forget-after', '1m', '--no-discovery'],
+];
+
+let dir = '';
+let modelsDir = '';
+let workersDir = '';
+
+function manifest(workerType: string, engine: 'llama.cpp' | 'vllm', extra: string[], readyTimeout = '10s'): void {
+  const flavor = engine === 'vllm' ? 'vllm' : 'llama';
+  const command = [
+    process.execPath,
+    FAKE_ENGINE,
+    '--port',
+    '{engine_port}',
+    '--flavor',
+    flavor,
+    '--model',
+    '{model_id}',
+  ];
+  writeFileSync(
+    path.join(workersDir, `${workerType}.json`),
+    JSON.stringify({
+      worker_type: workerType,
+      version: 'b6000',
+      engine,
+      command: [...command, ...extra],
+      env: { FAKE_DEVICE_INDEX: '{device_index}' },
+      health_path: '/health',
+      ready_timeout: readyTimeout,
+    }),
+  );
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'apiary-engines-'));
+  modelsDir = path.join(dir, 'models');
+  workersDir = path.join(dir, 'workers');
+  mkdirSync(modelsDir);
+  mkdirSync(workersDir);
+  writeFileSync(path.join(modelsDir, 'tiny.gguf'), Buffer.alloc(1024));
+  manifest('llama', 'llama.cpp', []);
+  manifest('llama-loading', 'llama.cpp', ['--load-until-told']);
+  manifest('vllm', 'vllm', []);
+  manifest('broken', 'llama.cpp', ['--never-ready'], '1s');
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(() => killAll());
+
+function startHive(queen: RoleProcess, hiveId: string): Promise<RoleProcess> {
+  return startRole('hive', [
+    ...['--port', '0', '--hive-id', hiveId, '--models-dir', modelsDir, '--workers-dir', workersDir],
+    ...['--queen-url', queen.url, '--backoff', '0s,300ms,300ms', '--max-failures', '3', '--probe-interval', '0'],
+    ...['--state-dir', path.join(dir, `state-${hiveId}`), ...FAST],
+  ]);
+}
+
+async function cluster(): Promise<{ queen: RoleProcess; hive: RoleProcess; api: QueenApi; hiveId: string }> {
+  const queen = await startRole('queen', ['--port', '0', ...QUEEN_TIMINGS]);
+  const hiveId = `hive-${randomUUID().slice(0, 8)}`;
+  return { queen, hive: await startHive(queen, hiveId), api: new QueenApi(queen.url), hiveId };
+}
+
+async function spawnWorker(hive: RoleProcess, body: object): Promise<SpawnWorkerResponse> {
+  const response = await fetch(`${hive.url}/v1/workers`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  expect(response.status, await response.clone().text()).toBe(201);
+  const spawned = SpawnWorkerResponse.parse(await response.json());
+  track(spawned.pid);
+  return spawned;
+}
+
+function viewWhere(api: QueenApi, id: string, test: (view: WorkerView) => boolean, what: string, timeoutMs = 20_000) {
+  return eventually(
+    async () => {
+      const view = await api.worker(id);
+      return view && test(view) ? view : undefined;
+    },
+    what,
+    timeoutMs,
+  );
+}
+
+/** The engine's base URL (the worker's /health names its upstream) and its process id, once it listens. */
+async function engineOf(port: number): Promise<{ base: string; pid: number }> {
+  const health = WorkerHealth.parse(await (await fetch(`http://127.0.0.1:${port}/health`)).json());
+  const base = health.upstream;
+  if (base === null) throw new Error('no engine');
+  const { pid } = await eventually(
+    async () => (await (await fetch(`${base}/pid`)).json()) as { pid: number },
+    'the engine listening',
+    20_000,
+  );
+  track(pid);
+  return { base, pid };
+}
+
+const chat = (port: number, content: string, headers: Record<string, string> = {}) =>
+  fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ model: 'tiny', messages: [{ role: 'user', content }] }),
+  });
+
+// Several processes each (queen, hive, worker, engine): generous bounds for a loaded machine; waits are on events.
+const PROCESS_TEST_MS = 60_000;
+
+describe('hive: workers with a real engine', () => {
+  it(
+    'starting while the engine loads, ready at the queen once its health is 200, busy with a slot, restarted after kill -9',
+    async () => {
+      const { hive, api } = await cluster();
+      const spawned = await spawnWorker(hive, { model: 'tiny', worker_type: 'llama-loading' });
+      const starting = await viewWhere(api, spawned.worker_id, (v) => v.status === 'starting', 'starting at the queen');
+      expect(starting.engine).toBe('llama.cpp');
+      const engine = await engineOf(spawned.port);
+      // Still loading: the worker refuses requests until its engine is ready.
+      expect((await chat(spawned.port, 'too early')).status).toBe(503);
+      await fetch(`${engine.base}/loaded`, { method: 'POST' });
+
+      const ready = await viewWhere(api, spawned.worker_id, (v) => v.status === 'ready', 'ready at the queen');
+      expect(ready).toMatchObject({ engine: 'llama.cpp', restarts: 0 });
+      const models = (await (await fetch(`http://127.0.0.1:${spawned.port}/v1/models`)).json()) as {
+        data: { owned_by: string }[];
+      };
+      expect(models.data[0]?.owned_by).toBe('llama');
+
+      // The engine refuses any request that carries an Authorization header: the proxy must not pass the client's on.
+      const answered = await chat(spawned.port, 'hello', { authorization: 'Bearer client-secret' });
+      expect(answered.status).toBe(200);
+
+      const held = chat(spawned.port, 'hold');
+      const busy = await viewWhere(
+        api,
+        spawned.worker_id,
+        (v) => v.status === 'busy' && v.slots_busy === 1,
+        'busy with one slot busy',
+      );
+      expect(busy).toMatchObject({ slots_total: 2, queue_depth: 0, kv_cache_usage: 0.125 });
+      await fetch(`${engine.base}/release`, { method: 'POST' });
+      expect((await held).status).toBe(200);
+
+      process.kill(engine.pid, 'SIGKILL');
+      const killedAt = Date.now();
+      const failed = await viewWhere(api, spawned.worker_id, (v) => v.status === 'error', 'error at the queen', 2_000);
+      expect(Date.now() - killedAt).toBeLessThan(2_000);
+      expect(failed.last_error).toMatch(/engine exited \(SIGKILL\)/);
+      // The restarted engine loads again until told.
+      const restarted = await engineOf(spawned.port);
+      expect(restarted.pid).not.toBe(engine.pid);
+      await fetch(`${restarted.base}/loaded`, { method: 'POST' });
+      await viewWhere(api, spawned.worker_id, (v) => v.status === 'ready' && v.restarts === 1, 'restarted and ready');
+
+      const deleted = await fetch(`${hive.url}/v1/workers/${spawned.worker_id}`, { method: 'DELETE' });
+      expect(deleted.status).toBe(204);
+      await eventually(
+        () => (isRunning(restarted.pid) || isRunning(spawned.pid) ? undefined : true),
+        'worker and engine gone',
+      );
+    },
+    PROCESS_TEST_MS,
+  );
+
+  it(
+    'an engine that never gets healthy is error after its ready timeout, with the reason',
+    async () => {
+      const { hive, api } = await cluster();
+      const spawned = await spawnWorker(hive, { model: 'tiny', worker_type: 'broken' });
+      const failed = await viewWhere(api, spawned.worker_id, (v) => v.status === 'error', 'error after ready_timeout');
+      expect(failed.last_error).toMatch(/not healthy within the ready timeout/);
+    },
+    PROCESS_TEST_MS,
+  );
+
+  it(
+    "reads vLLM's /metrics",
+    async () => {
+      const { hive, api } = await cluster();
+      const spawned = await spawnWorker(hive, { model: 'tiny', worker_type: 'vllm' });
+      await viewWhere(api, spawned.worker_id, (v) => v.status === 'ready', 'ready');
+      const engine = await engineOf(spawned.port);
+      const held = chat(spawned.port, 'hold');
+      const busy = await viewWhere(api, spawned.worker_id, (v) => v.slots_busy === 1, 'one request running');
+      expect(busy).toMatchObject({ engine: 'vllm', queue_depth: 0, kv_cache_usage: 0.25 });
+      await fetch(`${engine.base}/release`, { method: 'POST' });
+      expect((await held).status).toBe(200);
+    },
+    PROCESS_TEST_MS,
+  );
+
+  it(
+    'a worker outlives its SIGKILLed hive, serving; the hive restarted on the same state dir adopts it and reports its death',
+    async () => {
+      const { queen, hive, api, hiveId } = await cluster();
+      const spawned = await spawnWorker(hive, { model: 'tiny', worker_type: 'llama' });
+      await viewWhere(api, spawned.worker_id, (v) => v.status === 'ready', 'ready');
+
+      hive.child.kill('SIGKILL');
+      await hive.exited;
+      expect((await chat(spawned.port, 'still serving?')).status).toBe(200);
+
+      const restarted = await startHive(queen, hiveId);
+      const listed = HiveWorkerList.parse(await (await fetch(`${restarted.url}/v1/workers`)).json());
+      expect(listed.workers).toEqual([
+        expect.objectContaining({
+          worker_id: spawned.worker_id,
+          pid: spawned.pid,
+          port: spawned.port,
+          engine: 'llama.cpp',
+        }),
+      ]);
+      await engineOf(spawned.port);
+
+      process.kill(spawned.pid, 'SIGKILL');
+      await viewWhere(api, spawned.worker_id, (v) => v.status === 'error', 'the adopted worker error at the queen');
+      const after = HiveWorkerList.parse(await (await fetch(`${restarted.url}/v1/workers`)).json());
+      expect(after.workers).toEqual([]);
+    },
+    PROCESS_TEST_MS,
+  );
+
+  it(
+    'SIGTERM of the hive stops its workers and their engines',
+    async () => {
+      const { hive, api } = await cluster();
+      const spawned = await spawnWorker(hive, { model: 'tiny', worker_type: 'llama' });
+      await viewWhere(api, spawned.worker_id, (v) => v.status === 'ready', 'ready');
+      const engine = await engineOf(spawned.port);
+      await hive.stop();
+      await eventually(
+        () => (isRunning(spawned.pid) || isRunning(engine.pid) ? undefined : true),
+        'worker and engine gone',
+      );
+      expect((await api.worker(spawned.worker_id))?.status).toBe('stopped');
+    },
+    PROCESS_TEST_MS,
+  );
+});
