@@ -131,8 +131,8 @@ export async function startHive(options: HiveOptions, overrides: HiveOverrides =
       probeIntervalMs: options.probeInterval,
       jitter: options.jitter,
     },
-    queenUrl: options.queenUrl?.[0] ?? null,
-    queenUrls: options.queenUrl ?? [],
+    queenUrl: options.queenUrl[0] ?? null,
+    queenUrls: options.queenUrl,
     buildPayload: payload.build,
     post: (queenUrl, body, signal) => client.sendHiveHeartbeat(queenUrl, body, signal),
     onSent: payload.sent,
@@ -156,13 +156,15 @@ export async function startHive(options: HiveOptions, overrides: HiveOverrides =
     token: options.token,
     identity,
     queenUrl: () => sender.queenUrl(),
-    queenUrls: options.queenUrl ?? [],
+    queenUrls: options.queenUrl,
     capabilities: () => tracker.current(),
     engine: (workerType) => tracker.engine(workerType),
     modelPath: (modelId) => tracker.modelPath(modelId),
     maxWorkers: options.maxWorkers,
     // With --state-dir none nothing is recorded: a crashed hive's workers are not adopted again.
-    ...(options.stateDir === null ? {} : { records: createWorkerRecordStore(options.stateDir, options.hiveId, logger) }),
+    ...(options.stateDir === null
+      ? {}
+      : { records: createWorkerRecordStore(options.stateDir, options.hiveId, logger) }),
     report: (queenUrl, heartbeat) => client.sendWorkerHeartbeat(queenUrl, heartbeat),
     // A worker's final heartbeat and its server's close each take up to one request timeout.
     stopTimeoutMs: 2 * options.requestTimeout + 1_000,
@@ -186,7 +188,7 @@ export async function startHive(options: HiveOptions, overrides: HiveOverrides =
     url,
     hive_url: hiveUrl,
     boot_id: bootId,
-    queen_url: options.queenUrl ?? null,
+    queen_url: options.queenUrl.length > 0 ? options.queenUrl : null,
     state_dir: options.stateDir,
     identity: identity.secret() === undefined ? 'none yet' : 'kept',
   });

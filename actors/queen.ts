@@ -81,7 +81,7 @@ export async function startQueen(options: QueenOptions, overrides: QueenOverride
     throw new StateStoreError(`state database in ${options.stateDir}: it cannot be read (${String(error)})`);
   }
   const inspector = await startInspector(options.inspect, logger);
-  const late = options.etcd ? lateLeadership() : undefined;
+  const late = options.etcd.length > 0 ? lateLeadership() : undefined;
   let queen: AssembledQueen;
   try {
     const dashboard = overrides.dashboard === undefined ? createDashboardApp() : overrides.dashboard;
@@ -158,7 +158,7 @@ export async function startQueen(options: QueenOptions, overrides: QueenOverride
   }
   // Without --etcd nothing of etcd is loaded.
   let election: QueenElection | undefined;
-  if (options.etcd && late) {
+  if (late) {
     const { startQueenElection } = await import('../services/ha/election.js');
     election = startQueenElection({
       endpoints: options.etcd,

@@ -312,7 +312,7 @@ export function parseOptions<T extends OptionSpecs>(specs: T, input: ParseInput)
       }
     }
     const earlier = spec.kind === 'urls' ? given.get(name) : undefined;
-    given.set(name, earlier === undefined ? value : `${earlier} ${value}`);
+    given.set(name, earlier === undefined ? value : `${earlier},${value}`);
   }
   const env = input.env ?? {};
   const options: Record<string, unknown> = {};
@@ -366,10 +366,14 @@ function parseValue(name: string, spec: OptionSpec, text: string): unknown {
     case 'url':
       return httpUrl(name, text, fail);
     case 'urls':
-      return text
-        .split(/[\s,]+/)
-        .filter((part) => part !== '')
-        .map((part) => httpUrl(name, part, (what) => fail(`made of ${what}s`)));
+      // Repeated flags are joined by commas; an entry may itself be space-separated (the environment's form).
+      return text.split(',').flatMap((entry) => {
+        const trimmed = entry.trim();
+        if (trimmed === '') fail('a comma-separated list of http(s) URLs');
+        return trimmed
+          .split(/\s+/)
+          .map((part) => httpUrl(name, part, () => fail('a comma-separated list of http(s) URLs')));
+      });
     case 'int':
     case 'port': {
       const n = Number(text);

@@ -203,9 +203,9 @@ describe('registry capabilities and resync', () => {
         .devices.map((device) => device.id);
     const gpu1: Device = { id: 'GPU-1', name: 'NVIDIA GeForce RTX 3090', device_type: 'gpu', vram_gb: 24 };
     const gone: CapabilityChanges = { models: [], workers: [], devices: [{ action: 'removed', ...gpu1 }] };
-    expect(h.registry.receiveHive(hiveBeat('h1', { capability_changes: gone, capabilities_version: 1 }, true))).toEqual(
-      { ok: true, resync: null },
-    );
+    expect(
+      h.registry.receiveHive(hiveBeat('h1', { capability_changes: gone, capabilities_version: 1 }, true)),
+    ).toMatchObject({ ok: true, resync: null });
     expect(ids()).toEqual(['GPU-0', 'CPU-0']);
     const back: CapabilityChanges = { models: [], workers: [], devices: [{ action: 'added', ...gpu1 }] };
     h.registry.receiveHive(hiveBeat('h1', { capability_changes: back, capabilities_version: 2 }, true));

@@ -105,14 +105,15 @@ describe('flags and values', () => {
       offlineAfter: 90_000,
       forgetAfter: 600_000,
       streamInterval: 2_500,
-      etcd: undefined,
+      etcd: [],
+      webhook: [],
       etcdPrefix: '/apiary',
       leaderTtl: 5_000,
     });
     expect(parse(hiveOptions, [])).toMatchObject({
       port: 7835,
       hiveId: os.hostname(),
-      queenUrl: undefined,
+      queenUrl: [],
       maxFailures: 5,
       requestTimeout: 5_000,
       jitter: 0.1,
