@@ -2,6 +2,7 @@ import os from 'node:os';
 import { agent } from './agent.js';
 import { detection } from './detection.js';
 import { ingest } from './ingest.js';
+import { restart } from './restart.js';
 import { scale } from './scale.js';
 import { killEverything } from './support/children.js';
 import type { Verdict } from './support/report.js';
@@ -11,10 +12,10 @@ import type { Verdict } from './support/report.js';
  * one's tables and verdict, then a summary. Exit 1 when a benchmark could not run; a missed target is a verdict.
  */
 
-type BenchName = 'ingest' | 'scale' | 'agent' | 'detection';
-const BENCHES: Record<BenchName, () => Promise<Verdict>> = { ingest, scale, agent, detection };
+type BenchName = 'ingest' | 'scale' | 'agent' | 'detection' | 'restart';
+const BENCHES: Record<BenchName, () => Promise<Verdict>> = { ingest, scale, agent, detection, restart };
 /** The order of a full run: the short ones first. */
-const ALL: readonly BenchName[] = ['ingest', 'scale', 'agent', 'detection'];
+const ALL: readonly BenchName[] = ['ingest', 'restart', 'scale', 'agent', 'detection'];
 
 function isBenchName(name: string): name is BenchName {
   return Object.hasOwn(BENCHES, name);
