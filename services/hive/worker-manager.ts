@@ -55,8 +55,8 @@ export interface WorkerManagerOptions {
   /** The environment the children inherit, minus every `APIARY_` variable; `process.env` by default. */
   env?: NodeJS.ProcessEnv;
   /**
-   * The hive's identity, handed to each child in its environment and, when it changes, over the IPC channel; a
-   * worker is started only once the hive has one.
+   * The hive's identity, handed to each child in its environment and, when it arrives or changes, over the IPC
+   * channel (a worker spawned before the hive's first ack learns it that way).
    */
   identity?: Pick<HiveIdentity, 'secret' | 'onChange'>;
   /** Where the running workers are recorded, for the next start of this hive to adopt them. */
@@ -172,9 +172,6 @@ export function createWorkerManager(options: WorkerManagerOptions): WorkerManage
     const queenUrl = options.queenUrl();
     if (queenUrl === null) {
       return fail('no-queen', 'No queen is known yet: start the hive with --queen-url, or let a queen discover it.');
-    }
-    if (options.identity && options.identity.secret() === undefined) {
-      return fail('no-queen', 'The queen has not registered this hive yet: try again in a moment.');
     }
     const engine = options.engine(workerType);
     return {

@@ -20,7 +20,8 @@ export interface JournalOptions {
 }
 
 export interface Journal {
-  note(kind: RegistryKind, changes: readonly RegistryChange[]): void;
+  /** Queues the history events of `changes`, and their entries for the next write unless `written` already. */
+  note(kind: RegistryKind, changes: readonly RegistryChange[], options?: { written: boolean }): void;
   /** Writes what is pending now. */
   flush(): Promise<void>;
   stop(): Promise<void>;
@@ -66,9 +67,9 @@ export function createJournal(options: JournalOptions): Journal {
   };
 
   return {
-    note(kind, changes) {
+    note(kind, changes, { written } = { written: false }) {
       for (const change of changes) {
-        if (change.type !== 'identity_refused') dirty[kind].add(change.id);
+        if (change.type !== 'identity_refused' && !written) dirty[kind].add(change.id);
         const event = historyEvent(kind, change);
         if (event) events.push(event);
       }

@@ -122,9 +122,11 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
         flushMs: options.flushMs ?? DEFAULT_FLUSH_MS,
       })
     : null;
-  // The restart's own transitions (`queen restart`) belong to the history too.
-  journal?.note('hive', hiveStore.takeChanges());
-  journal?.note('worker', workerStore.takeChanges());
+  // The restart's own transitions (`queen restart`) belong to the history, the hives' at least: their workers follow
+  // them, and tens of thousands of worker events would drown it. The database holds these entries already.
+  const restartChanges = hiveStore.takeChanges();
+  workerStore.takeChanges();
+  journal?.note('hive', restartChanges, { written: true });
 
   let flush = (): void => {};
   const actor = createActor(registryMachine, {

@@ -3,6 +3,7 @@ import { agent } from './agent.js';
 import { detection } from './detection.js';
 import { ingest } from './ingest.js';
 import { proxy } from './proxy.js';
+import { restart } from './restart.js';
 import { scale } from './scale.js';
 import { stress } from './stress.js';
 import { killEverything } from './support/children.js';
@@ -13,10 +14,10 @@ import type { Verdict } from './support/report.js';
  * one's tables and verdict, then a summary. Exit 1 when a benchmark could not run; a missed target is a verdict.
  */
 
-type BenchName = 'ingest' | 'scale' | 'stress' | 'agent' | 'detection' | 'proxy';
-const BENCHES: Record<BenchName, () => Promise<Verdict>> = { ingest, scale, stress, agent, detection, proxy };
+type BenchName = 'ingest' | 'restart' | 'scale' | 'stress' | 'agent' | 'detection' | 'proxy';
+const BENCHES: Record<BenchName, () => Promise<Verdict>> = { ingest, restart, scale, stress, agent, detection, proxy };
 /** The order of a full run: the short ones first. */
-const ALL: readonly BenchName[] = ['ingest', 'proxy', 'scale', 'stress', 'agent', 'detection'];
+const ALL: readonly BenchName[] = ['ingest', 'restart', 'proxy', 'scale', 'stress', 'agent', 'detection'];
 
 function isBenchName(name: string): name is BenchName {
   return Object.hasOwn(BENCHES, name);

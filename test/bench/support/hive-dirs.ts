@@ -2,10 +2,11 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
-/** A hive's models and worker-manifest directories in a temp dir: two small model files, no extra worker types. */
+/** A hive's models, worker-manifest and state directories in a temp dir: two small model files, no extra types. */
 export interface HiveDirs {
   modelsDir: string;
   workersDir: string;
+  stateDir: string;
   remove(): Promise<void>;
 }
 
@@ -17,7 +18,12 @@ export async function createHiveDirs(): Promise<HiveDirs> {
   await mkdir(workersDir);
   await writeFile(path.join(modelsDir, 'llama-3.1-8b-instruct-q4_k_m.gguf'), 'GGUF');
   await writeFile(path.join(modelsDir, 'mistral-7b-instruct-v0.3.safetensors'), '{}');
-  return { modelsDir, workersDir, remove: () => rm(root, { recursive: true, force: true }) };
+  return {
+    modelsDir,
+    workersDir,
+    stateDir: path.join(root, 'state'),
+    remove: () => rm(root, { recursive: true, force: true }),
+  };
 }
 
 /** The hive arguments every benchmark uses besides its own. */
@@ -25,5 +31,6 @@ export function hiveArgs(dirs: HiveDirs, queenUrl: string, hiveId: string): stri
   return [
     ...['--host', '127.0.0.1', '--port', '0', '--queen-url', queenUrl, '--hive-id', hiveId],
     ...['--heartbeat-interval', '1s', '--models-dir', dirs.modelsDir, '--workers-dir', dirs.workersDir],
+    ...['--state-dir', dirs.stateDir],
   ];
 }

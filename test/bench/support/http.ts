@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { learnSecret } from './payloads.js';
 
 /** A keep-alive HTTP/1.1 client for one origin on loopback, with a bound on sockets and on each request's time. */
 export interface Reply {
@@ -59,10 +60,11 @@ export class HttpClient {
   }
 }
 
-/** Posts and insists on 200: a benchmark measuring refused requests measures nothing. */
+/** Posts and insists on 200: a benchmark measuring refused requests measures nothing. Keeps issued identities. */
 export async function postOk(client: HttpClient, path: string, json: string): Promise<void> {
   const reply = await client.post(path, json);
   if (reply.status !== 200) throw new Error(`POST ${path} answered ${reply.status}: ${reply.body.slice(0, 300)}`);
+  if (reply.body.includes('hive_secret')) learnSecret(json, reply.body);
 }
 
 /**

@@ -1,7 +1,32 @@
-import type { HiveHeartbeat, WorkerHeartbeat } from '../../../contracts/heartbeat.js';
+import { z } from 'zod';
+import { HeartbeatAck, type HiveHeartbeat, type WorkerHeartbeat } from '../../../contracts/heartbeat.js';
 import { capabilities, discoveryHeartbeat, periodicHeartbeat, workerHeartbeat } from '../../fixtures/examples.js';
 
-/** Realistic heartbeats (test/fixtures/examples.ts: 2 GPUs and a CPU) for many distinct hives and their workers. */
+/**
+ * Realistic heartbeats (test/fixtures/examples.ts: 2 GPUs and a CPU) for many distinct hives and their workers, each
+ * carrying the identity secret its hive was issued by the current queen, as real senders do.
+ */
+
+const secrets = new Map<string, string>();
+
+/** A new queen: the identities the previous one issued mean nothing to it. */
+export function forgetSecrets(): void {
+  secrets.clear();
+}
+
+/** Keeps the secret a queen's ack issued to the hive of the heartbeat `request` (both JSON text). */
+export function learnSecret(request: string, reply: string): void {
+  const issued = HeartbeatAck.safeParse(JSON.parse(reply));
+  const hive = z.object({ hive_id: z.string() }).safeParse(JSON.parse(request));
+  if (issued.success && issued.data.hive_secret !== undefined && hive.success) {
+    secrets.set(hive.data.hive_id, issued.data.hive_secret);
+  }
+}
+
+function secretOf(index: number): { hive_secret?: string } {
+  const secret = secrets.get(hiveIdOf(index));
+  return secret === undefined ? {} : { hive_secret: secret };
+}
 
 export function hiveIdOf(index: number): string {
   return `hive-${String(index).padStart(5, '0')}`;
@@ -20,6 +45,7 @@ export function fullHiveHeartbeat(index: number): HiveHeartbeat {
     timestamp: new Date().toISOString(),
     boot_id: `b-${index}`,
     hive_url: `http://${hostOf(index)}:7835`,
+    ...secretOf(index),
   };
 }
 
@@ -31,6 +57,7 @@ export function periodicHiveHeartbeat(index: number): HiveHeartbeat {
     timestamp: new Date().toISOString(),
     boot_id: `b-${index}`,
     hive_url: `http://${hostOf(index)}:7835`,
+    ...secretOf(index),
   };
 }
 
@@ -46,5 +73,6 @@ export function workerHeartbeatOf(index: number, slot: number): WorkerHeartbeat 
     device: `GPU-${slot % 2}`,
     port,
     worker_url: `http://${hostOf(index)}:${port}`,
+    ...secretOf(index),
   };
 }

@@ -3,10 +3,15 @@ import { QueenHealth } from '../../../contracts/registry.js';
 import type { RoleProcess } from '../../../services/cluster/role-process.js';
 import type { ChildGroup } from './children.js';
 import type { HttpClient } from './http.js';
+import { forgetSecrets } from './payloads.js';
 
-/** A real queen process on a free loopback port at the default log level (it says when it listens), no discovery. */
+/**
+ * A real queen process on a free loopback port at the default log level (it says when it listens), no discovery,
+ * keeping no state unless `args` give a `--state-dir`; a new queen forgets the identities the last one issued.
+ */
 export function startBenchQueen(group: ChildGroup, args: readonly string[] = []): Promise<RoleProcess> {
-  return group.role('queen', ['--host', '127.0.0.1', '--port', '0', '--no-discovery', ...args]);
+  forgetSecrets();
+  return group.role('queen', ['--host', '127.0.0.1', '--port', '0', '--no-discovery', '--state-dir', 'none', ...args]);
 }
 
 export async function readHealth(client: HttpClient): Promise<QueenHealth> {

@@ -59,7 +59,7 @@ describe('queen registry across a restart', () => {
     const { events } = await after.events({ after: 0, limit: 1000 });
     expect(
       events.filter((event) => event.reason === 'queen restart').map((event) => `${event.kind} ${event.id}`),
-    ).toEqual(['hive live', 'worker w-live']);
+    ).toEqual(['hive live']);
     await after.stop();
   });
 
