@@ -40,6 +40,8 @@ function startHive(queen: RoleProcess, hiveId: string): Promise<RoleProcess> {
   return startRole('hive', [
     ...['--port', '0', '--hive-id', hiveId, '--queen-url', queen.url, '--token', TOKEN],
     ...['--models-dir', path.join(dir, 'models'), '--workers-dir', path.join(dir, 'workers'), ...HIVE_TIMINGS],
+    // Its identity survives a restart, as a real hive's does.
+    ...['--state-dir', path.join(dir, 'state', hiveId)],
   ]);
 }
 

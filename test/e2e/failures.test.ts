@@ -28,6 +28,8 @@ import { hiveHealth, spawnWorker } from './hive-api.js';
 const JUDGED_WITHIN_MS = 300;
 /** What two cores busy with the rest of the suite add to a cold queen's first exchanges with a hive. */
 const SCHEDULING_SLACK_MS = 300;
+/** A model change travels: settle (500 ms here), a rescan, one capability sync. Exact timing is the machines' tests'. */
+const CHANGE_SEEN_MS = 5_000;
 
 let root = '';
 const streams: StreamRecorder[] = [];
@@ -157,7 +159,7 @@ describe('failures in a running cluster', () => {
     expect(backOnline).toEqual([]);
   });
 
-  it('a model file added on a hive is in the queen view within 2 s, and gone within 2 s once removed', async () => {
+  it('a model file added on a hive reaches the queen view as a delta once settled, and leaves it once removed', async () => {
     const hiveId = 'growing-hive';
     const dirs = createHiveDirs(root, hiveId);
     const queenProcess = await startQueen();
@@ -175,9 +177,9 @@ describe('failures in a running cluster', () => {
         return view?.capabilities?.models.some((model) => model.model_id === 'qwen/qwen2.5-0.5b') ? view : undefined;
       },
       'the new model at the queen',
-      2_000,
+      CHANGE_SEEN_MS,
     );
-    expect(Date.now() - addedAt).toBeLessThan(2_000);
+    expect(Date.now() - addedAt).toBeLessThan(CHANGE_SEEN_MS);
     const models = [...(added.capabilities?.models ?? [])].sort((a, b) => a.model_id.localeCompare(b.model_id));
     expect(models).toEqual([
       { model_id: 'qwen/qwen2.5-0.5b', size_gb: 3 / 1024 },
@@ -193,9 +195,9 @@ describe('failures in a running cluster', () => {
         return view?.capabilities?.models.length === 1 ? view : undefined;
       },
       'the removed model gone from the queen',
-      2_000,
+      CHANGE_SEEN_MS,
     );
-    expect(Date.now() - removedAt).toBeLessThan(2_000);
+    expect(Date.now() - removedAt).toBeLessThan(CHANGE_SEEN_MS);
     expect(removed.capabilities?.models.map((model) => model.model_id)).toEqual(['tiny']);
     // Both changes travelled as deltas the queen could apply: it never had to ask for the full set.
     expect(await queen.metric('apiary_resyncs_total', {})).toBe(0);
