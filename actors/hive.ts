@@ -19,7 +19,7 @@ import { hiveOptions, type ParsedOptions, parseCommandLine } from '../services/o
 import { createQueenClient } from '../services/queen-client.js';
 import { createSender } from '../services/sender.js';
 
-/** A hive process (PROTOCOL §1, §4): monitor data and capabilities to the queen, and the workers it spawns. */
+/** A hive process (docs/protocol.md: Roles, The sender lifecycle): monitor data and capabilities to the queen, and the workers it spawns. */
 
 export type HiveOptions = ParsedOptions<typeof hiveOptions>;
 

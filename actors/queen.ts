@@ -22,7 +22,7 @@ import { openSqliteStore } from '../services/store/sqlite-store.js';
 import { StateStoreError, type StoredState } from '../services/store/state-store.js';
 
 /**
- * The queen process (PROTOCOL §1, §2, §4–§6): receives heartbeats, keeps the hive and worker registries, discovers
+ * The queen process (docs/protocol.md: Roles, Queen HTTP API, The sender lifecycle, Security): receives heartbeats, keeps the hive and worker registries, discovers
  * the hives of its hives config, and streams the live view to the dashboard.
  */
 

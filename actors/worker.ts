@@ -23,7 +23,7 @@ import { createHealthPoller, type HealthPollerOptions } from '../services/worker
 import { createWorkerPayload } from '../services/worker/heartbeat-payload.js';
 import { watchHiveSecret } from '../services/worker/hive-secret.js';
 
-/** A worker process (PROTOCOL §1, §4): an inference backend behind HTTP, reporting its status to the queen. */
+/** A worker process (docs/protocol.md: Roles, The sender lifecycle): an inference backend behind HTTP, reporting its status to the queen. */
 
 export type WorkerOptions = ParsedOptions<typeof workerOptions>;
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The OpenAI-compatible inference payloads a worker serves (PROTOCOL §1.1, worker). Requests are checked only as far
+ * The OpenAI-compatible inference payloads a worker serves (docs/protocol.md: Command line, worker). Requests are checked only as far
  * as the worker needs to route and answer them; unknown fields are kept so a proxied request reaches the upstream
  * server unchanged.
  */

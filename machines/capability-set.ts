@@ -84,7 +84,7 @@ export interface CapabilityPlan {
 }
 
 /**
- * PROTOCOL §2: a full set replaces; a delta applies only on top of the version just before it; the queen asks for
+ * docs/protocol.md: Queen HTTP API: a full set replaces; a delta applies only on top of the version just before it; the queen asks for
  * the full set when it holds none, when a version shows a gap, or when a new boot brings none.
  */
 export function planCapabilitySync(held: HeldCapabilities | undefined, heartbeat: HiveHeartbeat): CapabilityPlan {

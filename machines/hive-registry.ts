@@ -4,7 +4,7 @@ import type { RegistryChanges } from './registry-changes.js';
 import type { WorkerRegistryEvent } from './worker-registry.js';
 
 /**
- * The queen's hive registry (PROTOCOL §5): applies the hive heartbeats its owner admitted and the discovery answers,
+ * The queen's hive registry (docs/protocol.md: Liveness): applies the hive heartbeats its owner admitted and the discovery answers,
  * sweeps liveness on a named delay, and emits every change. Hives going offline or forgotten are sent straight to
  * the worker registry, whose workers follow them.
  */

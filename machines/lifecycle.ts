@@ -3,7 +3,7 @@ import type { HeartbeatAck } from '../contracts/heartbeat.js';
 import type { SendFailure, SendOutcome } from './send-outcome.js';
 
 /**
- * The one heartbeat lifecycle of every sender, hive and worker alike (PROTOCOL §4):
+ * The one heartbeat lifecycle of every sender, hive and worker alike (docs/protocol.md: The sender lifecycle):
  * STARTUP → DISCOVERY_PUSH | DISCOVERY_WAIT → DISCOVERED → HEARTBEATING ⇄ CAPABILITY_SYNC, and STOPPING.
  * It decides when to send and whether to send everything; the host's `send` actor builds and posts the payload.
  * With several queens it follows the leader a follower redirects to, and moves on to the next queen of its list

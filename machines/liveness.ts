@@ -1,7 +1,7 @@
 import type { Liveness, LivenessReason } from '../contracts/registry.js';
 
 /**
- * Liveness bookkeeping of one registry (PROTOCOL §5.1), judged on the queen's clock at receipt: online → suspect →
+ * Liveness bookkeeping of one registry (docs/protocol.md: Liveness), judged on the queen's clock at receipt: online → suspect →
  * offline → forgotten. Entries sit in one Map per liveness state, the online and suspect ones in last-seen order
  * (a heartbeat deletes and re-inserts), plus one Map of every seen entry in last-seen order for forgetting, so a
  * heartbeat costs O(1) and a sweep walks only the fronts that expire: O(transitions), never O(entries).

@@ -5,7 +5,7 @@ import { workerRegistryMachine } from './worker-registry.js';
 import type { WorkerStore } from './worker-store.js';
 
 /**
- * The queen's registries (PROTOCOL §5): the hive registry and the worker registry as two named child actors
+ * The queen's registries (docs/protocol.md: Liveness): the hive registry and the worker registry as two named child actors
  * (`hive-registry`, `worker-registry` in the inspector), each over a store its host owns.
  */
 export interface RegistryInput {

@@ -5,7 +5,7 @@ import type { RegistryChanges } from './registry-changes.js';
 import type { Received } from './registry-clock.js';
 import type { WorkerStore } from './worker-store.js';
 
-/** The queen's worker registry (PROTOCOL §5): worker heartbeats, liveness sweeps on a named delay, and a hive's
+/** The queen's worker registry (docs/protocol.md: Liveness): worker heartbeats, liveness sweeps on a named delay, and a hive's
  * offline taking its workers with it. */
 
 export type WorkerRegistryEvent =

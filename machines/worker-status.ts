@@ -2,7 +2,7 @@ import { assign, emit, raise, setup } from 'xstate';
 import type { WorkerStatus } from '../contracts/heartbeat.js';
 
 /**
- * A worker's own status (PROTOCOL §4): SPAWNED → REGISTERED → READY ⇄ BUSY → STOPPED, with ERROR while the backend
+ * A worker's own status (docs/protocol.md: Worker status): SPAWNED → REGISTERED → READY ⇄ BUSY → STOPPED, with ERROR while the backend
  * is unhealthy. Beside it, a reporting region coalesces status heartbeats: a change is reported at once, then at most
  * one report per coalescing window, so a flapping READY ⇄ BUSY never floods the queen.
  */

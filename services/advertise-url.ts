@@ -14,7 +14,7 @@ export function firstExternalIPv4(): string {
 }
 
 /**
- * Where others reach a role that listens on `host:port` (PROTOCOL §1.1): `http://<host>:<port>`, with a wildcard bind
+ * Where others reach a role that listens on `host:port` (docs/protocol.md: Command line): `http://<host>:<port>`, with a wildcard bind
  * address replaced by the machine's first non-internal IPv4 address.
  */
 export function advertiseUrl(host: string, port: number): string {

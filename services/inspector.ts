@@ -6,7 +6,7 @@ import type { Logger } from './logger.js';
 import { portAvailable } from './ports.js';
 
 /**
- * `--inspect[=PORT]` (PROTOCOL §7): the Stately Inspector relay of `@statelyai/inspect` on loopback, and the
+ * `--inspect[=PORT]` (docs/protocol.md: Inspection): the Stately Inspector relay of `@statelyai/inspect` on loopback, and the
  * WebSocket inspector that feeds it every actor of the role. Nothing of the library is loaded without a port.
  *
  * The library's relay has no host option and no way to close its clients, so this module contains it:

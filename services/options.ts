@@ -5,7 +5,7 @@ import { parseDuration } from './duration.js';
 import { LOG_LEVELS } from './logger.js';
 
 /**
- * The one command-line parser of the three roles (PROTOCOL §1.1): `--flag value`, `--flag=value`,
+ * The one command-line parser of the three roles (docs/protocol.md: Command line): `--flag value`, `--flag=value`,
  * `--no-flag` for booleans, `APIARY_FLAG_NAME` from the environment (the flag wins), `--help`.
  * Defaults are written as text and go through the same parsing as user input.
  */

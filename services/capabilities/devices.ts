@@ -2,7 +2,7 @@ import type { Device } from '../../contracts/capabilities.js';
 import { LIMITS } from '../../contracts/common.js';
 import type { GpuInfo } from '../monitor/monitor.js';
 
-/** PROTOCOL §3.3: every GPU as `GPU-<index>`, then the CPU as `CPU-0`. */
+/** docs/protocol.md: Where capabilities come from: every GPU as `GPU-<index>`, then the CPU as `CPU-0`. */
 export function scanDevices(gpus: readonly GpuInfo[], cpuName: string): Device[] {
   const devices: Device[] = gpus.map(
     ({ index, ...gpu }): Device => ({ id: `GPU-${index}`, device_type: 'gpu', ...gpu }),

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Model } from '../../contracts/capabilities.js';
 import type { ScannedFile, ScanProblem } from './directory-scan.js';
 
-/** PROTOCOL §3.3: the file extensions that make a file in `--models-dir` a model. */
+/** docs/protocol.md: Where capabilities come from: the file extensions that make a file in `--models-dir` a model. */
 export const MODEL_EXTENSIONS: ReadonlySet<string> = new Set(['.gguf', '.safetensors', '.bin', '.pt', '.onnx']);
 
 const MAX_MODEL_ID = 1024;

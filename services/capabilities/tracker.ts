@@ -48,7 +48,7 @@ export interface CapabilityTracker {
 type Found<T> = Map<string, { file: ScannedFile; value: T | ScanProblem }>;
 
 /**
- * PROTOCOL §3.3: the hive's capabilities, kept current by watching the models and workers directories. Events are
+ * docs/protocol.md: Where capabilities come from: the hive's capabilities, kept current by watching the models and workers directories. Events are
  * debounced into one rescan, and a file is only taken once it has stayed unchanged for `settleMs`, so a model being
  * copied becomes one `added` with its final size, however its copy pauses.
  */

@@ -4,7 +4,7 @@ import { isLoopbackHost } from '../options.js';
 import type { HiveTarget } from './targets.js';
 
 /**
- * Pull discovery, queen side (PROTOCOL §4): `GET <hive>/capabilities?queen_url=<advertise-url>` to every target at
+ * Pull discovery, queen side (docs/protocol.md: Pull discovery): `GET <hive>/capabilities?queen_url=<advertise-url>` to every target at
  * once, each bounded by the timeout, each answer checked against the contract. A loopback queen URL is never sent
  * to a hive that is not on loopback: it could not reach the queen there, and would be told a wrong address.
  */

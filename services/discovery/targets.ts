@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import SSHConfig, { type Line, LineType } from 'ssh-config';
 
 /**
- * The hives to discover (PROTOCOL §4): every `Host` alias of an SSH config that has a `HostName`, one target per
+ * The hives to discover (docs/protocol.md: Pull discovery): every `Host` alias of an SSH config that has a `HostName`, one target per
  * distinct HostName (its first alias names it). Wildcard patterns and `Match` blocks describe no one host and are
  * skipped; nothing is ever evaluated (`Match exec` would run a shell command).
  */

@@ -5,7 +5,7 @@ import { HiveSecret, Id } from '../../contracts/common.js';
 import type { Logger } from '../logger.js';
 
 /**
- * The hive's identity (PROTOCOL §8.2): the secret its queen issued at its first registration, kept in
+ * The hive's identity (docs/protocol.md: Identity): the secret its queen issued at its first registration, kept in
  * `<state-dir>/identity.json` (mode 0600) so a restarted hive is still itself, and sent in every heartbeat.
  */
 

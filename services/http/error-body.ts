@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { ErrorBody, ErrorIssue } from '../../contracts/heartbeat.js';
 
-/** PROTOCOL §2's error body: one sentence and, for a bad payload, each issue at its dotted path. */
+/** docs/protocol.md: Queen HTTP API's error body: one sentence and, for a bad payload, each issue at its dotted path. */
 
 export function issuesOf(error: z.ZodError): ErrorIssue[] {
   return error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));

@@ -46,7 +46,7 @@ const SPAWN_ERROR_STATUS = {
   'spawn-failed': 500,
 } as const satisfies Record<SpawnErrorKind, number>;
 
-/** The hive's HTTP API (PROTOCOL §4): capabilities and pull discovery, health, and its spawned workers. */
+/** The hive's HTTP API (docs/protocol.md: Hive HTTP API): capabilities and pull discovery, health, and its spawned workers. */
 export function createHiveApp(deps: HiveAppDeps): Hono {
   const logger = deps.logger ?? silentLogger;
   const app = new Hono();

@@ -23,7 +23,7 @@ import { leaderRedirect } from './middleware/leader-redirect.js';
 import { sourceOf } from './source.js';
 
 /**
- * The queen's HTTP API (PROTOCOL §2, §8.1–8.2): heartbeats in (403 for an unproven identity), registry views, forgetting,
+ * The queen's HTTP API (docs/protocol.md: Queen HTTP API, The queen remembers, Identity): heartbeats in (403 for an unproven identity), registry views, forgetting,
  * the history, the live stream, health, metrics.
  */
 export interface QueenAppDeps {

@@ -3,7 +3,7 @@ import type http from 'node:http';
 import { LIMITS } from '../../contracts/common.js';
 
 /**
- * What one socket may hold of a server (PROTOCOL's limits): silent or slow clients are cut, idle keep-alive sockets
+ * What one socket may hold of a server (docs/protocol.md's limits): silent or slow clients are cut, idle keep-alive sockets
  * closed, and the number of sockets bounded below the process's file-descriptor limit, so `/health` and the
  * heartbeats of known senders keep working whatever a client opens.
  */

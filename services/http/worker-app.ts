@@ -44,7 +44,7 @@ export interface WorkerApp {
   inFlight(): number;
 }
 
-/** The worker's HTTP API (PROTOCOL §4, worker): OpenAI-compatible inference routes in front of its backend. */
+/** The worker's HTTP API (docs/protocol.md: Worker HTTP API): OpenAI-compatible inference routes in front of its backend. */
 export function createWorkerApp(deps: WorkerAppDeps): WorkerApp {
   const now = deps.now ?? Date.now;
   const logger = deps.logger ?? silentLogger;

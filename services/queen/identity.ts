@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
-/** Hive identities (PROTOCOL §8.2): the queen issues a random secret once and keeps only its hash. */
+/** Hive identities (docs/protocol.md: Identity): the queen issues a random secret once and keeps only its hash. */
 
 /** 256 random bits, base64url. */
 export function issueSecret(): string {

@@ -5,7 +5,7 @@ import { isAvailable, type WorkerEntry } from '../../machines/worker-store.js';
 import type { JsonPart } from '../json-pieces.js';
 import type { QueenRegistry } from './registry.js';
 
-/** The wire views of the registries (PROTOCOL §5): ages on the queen's monotonic clock, times on its wall clock. */
+/** The wire views of the registries (docs/protocol.md: Liveness): ages on the queen's monotonic clock, times on its wall clock. */
 
 export function hiveView(entry: HiveEntry, now: number): HiveView {
   return {

@@ -1,7 +1,7 @@
 import { concatChunks, sseComment, sseMessage, sseMessagePieces } from './sse.js';
 
 /**
- * A Server-Sent Events fan-out (PROTOCOL §5.2). Every message gets the next revision as its id and is encoded once
+ * A Server-Sent Events fan-out (docs/protocol.md: The stream). Every message gets the next revision as its id and is encoded once
  * for all clients. Each client has its own bounded queue, handed to its stream only when the stream asks for more
  * (so a slow socket holds back only its own client); a client whose queue overflows loses the queued messages and,
  * once it reads again, gets a fresh snapshot in their place. A snapshot is written in pieces, at the pace its client

@@ -7,7 +7,7 @@ import { hiveView, queenEvent, snapshotParts, workerView } from '../queen/views.
 import { createStreamHub, type StreamHub, type StreamHubOptions } from './hub.js';
 
 /**
- * The queen's live stream (PROTOCOL §5.2): a snapshot first, the queen's own event at once and every interval, a
+ * The queen's live stream (docs/protocol.md: The stream): a snapshot first, the queen's own event at once and every interval, a
  * `hive`/`worker` event per accepted heartbeat and a `liveness` event per transition, fed by the registries.
  */
 export interface QueenStreamOptions extends Pick<StreamHubOptions, 'keepAliveMs' | 'queueBytes' | 'onDropped'> {

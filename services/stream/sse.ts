@@ -1,4 +1,4 @@
-/** The Server-Sent Events wire format (PROTOCOL §5.2), encoded once and shared by every client. */
+/** The Server-Sent Events wire format (docs/protocol.md: The stream), encoded once and shared by every client. */
 
 const encoder = new TextEncoder();
 

@@ -12,8 +12,8 @@ import {
 import { issuePaths, times, withValue } from './issue-paths.js';
 
 /**
- * The heartbeat payloads of PROTOCOL §2–§3. The design document sketches them in Rust (no literal JSON), so the
- * examples are the shared fixtures built from its fields, plus the JSON that PROTOCOL itself writes out.
+ * The heartbeat payloads of docs/protocol.md: Queen HTTP API, Payloads. The design document sketches them in Rust (no literal JSON), so the
+ * examples are the shared fixtures built from its fields, plus the JSON that docs/protocol.md itself writes out.
  */
 
 describe('example payloads', () => {
@@ -50,7 +50,7 @@ describe('example payloads', () => {
     expect(WorkerHeartbeat.parse(withoutUrl)).toEqual(withoutUrl);
   });
 
-  it('parses the HeartbeatAck and error JSON exactly as PROTOCOL §2 writes them', () => {
+  it('parses the HeartbeatAck and error JSON exactly as docs/protocol.md: Queen HTTP API writes them', () => {
     const protocolAck = JSON.parse(
       '{"status": "ok", "queen_epoch": "<random id of this queen process>", "resync": false}',
     );

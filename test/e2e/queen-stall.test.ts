@@ -8,7 +8,7 @@ import { StreamRecorder } from '../support/stream-recorder.js';
 import { createHiveDirs, killHiveGroups, OFFLINE_MS, startHive, startQueen } from './cluster-roles.js';
 import { spawnWorker } from './hive-api.js';
 
-/** PROTOCOL's stall rule on real processes: a queen frozen with SIGSTOP charges nobody for its own pause. */
+/** docs/protocol.md's stall rule on real processes: a queen frozen with SIGSTOP charges nobody for its own pause. */
 
 const STALL_MS = 2 * OFFLINE_MS;
 /** The queen's stream interval in the cluster timings: periodic `queen` events mark its clock moving. */

@@ -18,7 +18,7 @@ function cycle(values: readonly number[]): () => number {
   return () => values[i++ % values.length] ?? 0;
 }
 
-describe('lifecycle: push discovery (PROTOCOL §4)', () => {
+describe('lifecycle: push discovery (docs/protocol.md: The sender lifecycle)', () => {
   it('attempts at 0, 2, 6, 14 and 30 s with the default backoff, each a full discovery heartbeat', async () => {
     const h = startLifecycle({ script: () => refused() });
     await h.clock.advanceTo(29_999);
@@ -100,7 +100,7 @@ describe('lifecycle: push discovery (PROTOCOL §4)', () => {
   });
 });
 
-describe('lifecycle: QUEEN_URL (PROTOCOL §4)', () => {
+describe('lifecycle: QUEEN_URL (docs/protocol.md: The sender lifecycle)', () => {
   it('during backoff: heartbeats the queen at once and drops the remaining attempts', async () => {
     const h = startLifecycle({ script: (request) => (request.reason === 'discovery' ? refused() : ok()) });
     await h.clock.advanceTo(1_000);

@@ -9,7 +9,7 @@ import { SimQueen } from './queen.js';
 import { between, derive, type Random } from './random.js';
 import { Scheduler } from './scheduler.js';
 
-/** PROTOCOL §1.1 defaults of a hive's lifecycle, jitter included. */
+/** docs/protocol.md: Command line defaults of a hive's lifecycle, jitter included. */
 export const PROTOCOL_LIFECYCLE: LifecycleSettings = {
   heartbeatIntervalMs: 30_000,
   backoffMs: [0, 2_000, 4_000, 8_000, 16_000],
@@ -18,7 +18,7 @@ export const PROTOCOL_LIFECYCLE: LifecycleSettings = {
   jitter: 0.1,
 };
 
-/** PROTOCOL §1.1 defaults of the queen: suspect 45 s, offline 90 s, forget 10 min. */
+/** docs/protocol.md: Command line defaults of the queen: suspect 45 s, offline 90 s, forget 10 min. */
 export const PROTOCOL_LIVENESS: LivenessSettings = DEFAULT_LIVENESS;
 
 export interface ClusterOptions {

@@ -13,7 +13,7 @@ import { SteppingClock } from './stepping-clock.js';
 export const QUEEN_A = 'http://queen-a.test:7833';
 export const QUEEN_B = 'http://queen-b.test:7833';
 
-/** PROTOCOL §1.1 defaults, without jitter so attempt times are exact. */
+/** docs/protocol.md: Command line defaults, without jitter so attempt times are exact. */
 export const DEFAULT_SETTINGS: LifecycleSettings = {
   heartbeatIntervalMs: 30_000,
   backoffMs: [0, 2_000, 4_000, 8_000, 16_000],

@@ -9,7 +9,7 @@ import { SteppingClock } from './stepping-clock.js';
 /** Queen wall clock when the simulated clock reads 0: 2025-10-30T14:52:00Z, the examples' day. */
 export const WALL_BASE = Date.parse('2025-10-30T14:52:00.000Z');
 
-/** PROTOCOL's default thresholds. */
+/** docs/protocol.md's default thresholds. */
 export const DEFAULT_LIVENESS: LivenessSettings = {
   suspectAfterMs: 45_000,
   offlineAfterMs: 90_000,

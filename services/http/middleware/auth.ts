@@ -3,7 +3,7 @@ import type { MiddlewareHandler } from 'hono';
 import { errorBody } from '../error-body.js';
 
 /**
- * PROTOCOL §6: `Authorization: Bearer <token>` on every request when the role has a token, compared in constant
+ * docs/protocol.md: Security: `Authorization: Bearer <token>` on every request when the role has a token, compared in constant
  * time (on SHA-256 digests, so neither the length nor the content leaks) and never logged.
  */
 export interface BearerAuthOptions {

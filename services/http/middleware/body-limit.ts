@@ -3,7 +3,7 @@ import { bodyLimit as honoBodyLimit } from 'hono/body-limit';
 import { errorBody } from '../error-body.js';
 
 /**
- * 413 for a body over `maxBytes` (PROTOCOL §6). A body with a Content-Length is judged on it before a byte is read
+ * 413 for a body over `maxBytes` (docs/protocol.md: Security). A body with a Content-Length is judged on it before a byte is read
  * (Node's parser holds the body to exactly that length) and left untouched, so the handler still reads it on
  * @hono/node-server's fast path; a body without one (chunked) is counted as it streams and cut off at the limit.
  */

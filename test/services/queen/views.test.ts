@@ -13,7 +13,7 @@ import {
   workerBeat,
 } from '../../support/queen-registry.js';
 
-/** PROTOCOL's large-view rule: 10 000 hives × 8 workers written in pieces, no task blocking the event loop > 50 ms. */
+/** docs/protocol.md's large-view rule: 10 000 hives × 8 workers written in pieces, no task blocking the event loop > 50 ms. */
 
 const HIVES = 10_000;
 const WORKERS_PER_HIVE = 8;
