@@ -95,6 +95,7 @@ export async function startQueen(options: QueenOptions, overrides: QueenOverride
       store,
       restored,
       historyRetentionMs: options.historyRetention,
+      capacity: { hives: options.maxHives, workers: options.maxWorkers },
       ...(options.webhook.length > 0
         ? {
             alerts: createAlerts({

@@ -16,6 +16,8 @@ export type HeartbeatResult =
   | 'too_large'
   | 'unsupported_media_type'
   | 'identity_refused'
+  /** The registry was full: 503. */
+  | 'over_capacity'
   /** A follower sent it on to the leader. */
   | 'redirected'
   | 'error';
@@ -56,6 +58,8 @@ export function heartbeatResult(status: number): HeartbeatResult {
       return 'unauthorized';
     case 403:
       return 'identity_refused';
+    case 503:
+      return 'over_capacity';
     case 413:
       return 'too_large';
     case 415:

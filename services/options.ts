@@ -163,6 +163,18 @@ export const queenOptions = {
     default: '30s',
     description: 'a problem that opens and resolves within this long sends nothing',
   },
+  'max-hives': {
+    kind: 'int',
+    default: '10000',
+    min: 1,
+    description: 'most hives the queen holds: a heartbeat that would register one more gets 503',
+  },
+  'max-workers': {
+    kind: 'int',
+    default: '100000',
+    min: 1,
+    description: 'most workers the queen holds: a heartbeat that would register one more gets 503',
+  },
   'idle-timeout': {
     kind: 'duration',
     default: '2m',

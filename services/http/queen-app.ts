@@ -10,7 +10,7 @@ import { byteStream, type JsonPart, jsonPieces } from '../json-pieces.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { heartbeatResult, type QueenMetrics } from '../metrics.js';
 import type { MetricsHistory } from '../queen/metrics-history.js';
-import type { QueenRegistry } from '../queen/registry.js';
+import type { QueenRegistry, Refusal } from '../queen/registry.js';
 import { hiveView, hiveViewsOf, queenHealth, workerView, workerViewsOf } from '../queen/views.js';
 import type { QueenStream } from '../stream/queen-stream.js';
 import { DASHBOARD_ASSET_PREFIX } from './dashboard/page.js';
@@ -48,6 +48,18 @@ const STREAM_HEADERS = {
 };
 
 const JSON_TYPE = { 'content-type': 'application/json' };
+
+/** How long a sender refused for a full registry should wait before it tries again. */
+const FULL_RETRY_AFTER_S = 60;
+
+/** 403 for an identity not proven; 503 with `retry-after` for a registry at its capacity. */
+function refused(refusal: Refusal): Response {
+  if (refusal.refused === 'identity') return Response.json(errorBody(refusal.error), { status: 403 });
+  return Response.json(errorBody(refusal.error), {
+    status: 503,
+    headers: { 'retry-after': String(FULL_RETRY_AFTER_S) },
+  });
+}
 
 /** A view of any size, written in pieces (`HiveList`, `WorkerList`). */
 function jsonResponse(parts: readonly JsonPart[]): Response {
@@ -95,7 +107,7 @@ export function createQueenApp(deps: QueenAppDeps): Hono {
 
   app.post(QUEEN_PATHS.hiveHeartbeat, limit, jsonBody(HiveHeartbeat, 'hive heartbeat'), async (c) => {
     const verdict = await registry.submitHive(c.get('body'), sourceOf(c));
-    if (!verdict.ok) return c.json(errorBody(verdict.error), 403);
+    if (!verdict.ok) return refused(verdict);
     if (verdict.resync !== null) metrics.resync(verdict.resync);
     if (verdict.secret !== null) {
       return c.json({
@@ -110,7 +122,7 @@ export function createQueenApp(deps: QueenAppDeps): Hono {
 
   app.post(QUEEN_PATHS.workerHeartbeat, limit, jsonBody(WorkerHeartbeat, 'worker heartbeat'), async (c) => {
     const verdict = await registry.submitWorker(c.get('body'), sourceOf(c));
-    if (!verdict.ok) return c.json(errorBody(verdict.error), 403);
+    if (!verdict.ok) return refused(verdict);
     return c.body(ack, 200, JSON_TYPE);
   });
 

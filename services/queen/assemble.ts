@@ -17,7 +17,7 @@ import { feedMetricsHistory } from './metrics-feed.js';
 import { MetricsHistory } from './metrics-history.js';
 import { observeRegistry } from './observe.js';
 import type { QueenClock } from './queen-clock.js';
-import { createQueenRegistry, type QueenRegistry } from './registry.js';
+import { createQueenRegistry, type QueenRegistry, type RegistryCapacity } from './registry.js';
 import { startPruning } from './retention.js';
 import { realTimers, timedTimers } from './timed-timers.js';
 
@@ -45,6 +45,8 @@ export interface QueenParts {
   restored?: StoredState;
   /** Events older than this are pruned in the background. */
   historyRetentionMs?: number;
+  /** Most hives and workers held; unbounded unless given. */
+  capacity?: RegistryCapacity;
   /** Fed with the registries' changes; stopped with the queen. */
   alerts?: Alerts;
   /** With several queens on etcd (`--etcd`). */
@@ -81,6 +83,7 @@ export function assembleQueen(parts: QueenParts): AssembledQueen {
     logger: parts.logger,
     ...(parts.store ? { store: parts.store } : {}),
     ...(parts.restored ? { restored: parts.restored } : {}),
+    ...(parts.capacity ? { capacity: parts.capacity } : {}),
   });
   const stopPruning =
     parts.store && parts.historyRetentionMs !== undefined

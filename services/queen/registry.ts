@@ -47,8 +47,18 @@ export interface QueenRegistryOptions {
   restored?: StoredState;
   /** The longest a change waits to be written (default 500 ms). */
   flushMs?: number;
+  /** Most entries held: a heartbeat that would register one more is refused (known entries keep working). */
+  capacity?: RegistryCapacity;
   logger?: Logger;
 }
+
+export interface RegistryCapacity {
+  hives: number;
+  workers: number;
+}
+
+/** Why a heartbeat changed nothing: an identity it could not prove, or a registry already full. */
+export type Refusal = { ok: false; refused: 'identity' | 'capacity'; error: string };
 
 export type HiveVerdict =
   | {
@@ -56,9 +66,9 @@ export type HiveVerdict =
       resync: ResyncReason | null /** Issued with this ack: the hive id's first heartbeat. */;
       secret: string | null;
     }
-  | { ok: false; error: string };
+  | Refusal;
 
-export type WorkerVerdict = { ok: true } | { ok: false; error: string };
+export type WorkerVerdict = { ok: true } | Refusal;
 
 export type ChangeListener = (kind: RegistryKind, changes: readonly RegistryChange[]) => void;
 
@@ -158,15 +168,23 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
   // Secrets issued for heartbeats not applied yet: a second heartbeat in the same batch is judged against them.
   const issuing = new Map<string, string>();
   const refusals = new Set<string>();
-  const refuse = (kind: RegistryKind, id: string, source: string, error: string): { ok: false; error: string } => {
+  const refuse = (kind: RegistryKind, id: string, source: string, error: string): Refusal => {
     const key = `${source}\u0000${kind}\u0000${id}`;
     if (!refusals.has(key)) {
       if (refusals.size >= REFUSALS_REMEMBERED) refusals.clear();
       refusals.add(key);
       publish(kind, [{ type: 'identity_refused', kind, id, source, at: clock.wallNow() }]);
     }
-    return { ok: false, error };
+    return { ok: false, refused: 'identity', error };
   };
+  const capacity = options.capacity ?? { hives: Number.POSITIVE_INFINITY, workers: Number.POSITIVE_INFINITY };
+  /** Workers new to the registry and admitted but not applied yet: they count against the capacity already. */
+  const arrivingWorkers = new Set<string>();
+  const full = (kind: RegistryKind, max: number): Refusal => ({
+    ok: false,
+    refused: 'capacity',
+    error: `the queen holds its maximum of ${max} ${kind}s (--max-${kind}s): known ${kind}s keep working`,
+  });
   const secretHashOf = (hiveId: string): string | null =>
     issuing.get(hiveId) ?? hiveStore.get(hiveId)?.secretHash ?? null;
 
@@ -183,6 +201,8 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
       );
     }
     const held = hiveStore.get(id);
+    // `issuing` holds the new hive ids of the batch not applied yet.
+    if (hash === null && !held && hiveStore.size + issuing.size >= capacity.hives) return full('hive', capacity.hives);
     const resync = planCapabilitySync(held && heldCapabilities(held), heartbeat).resync;
     if (hash !== null) return { ok: true, resync, secret: null };
     const secret = issueSecret();
@@ -191,7 +211,11 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
   };
 
   const judgeWorker = (heartbeat: WorkerHeartbeat, source: string): WorkerVerdict => {
-    const held = workerStore.get(heartbeat.worker_id)?.heartbeat.hive_id;
+    const id = heartbeat.worker_id;
+    const held = workerStore.get(id)?.heartbeat.hive_id;
+    if (held === undefined && !arrivingWorkers.has(id)) {
+      if (workerStore.size + arrivingWorkers.size >= capacity.workers) return full('worker', capacity.workers);
+    }
     for (const hiveId of held === undefined ? [heartbeat.hive_id] : [heartbeat.hive_id, held]) {
       const hash = secretHashOf(hiveId);
       if (hash !== null && !secretMatches(hash, heartbeat.hive_secret)) {
@@ -213,6 +237,7 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
   };
   const admitWorker = (heartbeat: WorkerHeartbeat): Received<WorkerReport> => {
     const { hive_secret: _secret, ...kept } = heartbeat;
+    if (!workerStore.get(kept.worker_id)) arrivingWorkers.add(kept.worker_id);
     return received(kept, clock);
   };
   const applyHives = (admitted: AdmittedHive[]): void => {
@@ -221,6 +246,7 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
   };
   const applyWorkers = (heartbeats: Received<WorkerReport>[]): void => {
     workers.send({ type: 'WORKER_HEARTBEATS', heartbeats });
+    arrivingWorkers.clear();
   };
 
   let hivePending: Pending<AdmittedHive> = { heartbeats: [], settle: [] };

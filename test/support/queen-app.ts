@@ -4,6 +4,7 @@ import { HeartbeatAck } from '../../contracts/heartbeat.js';
 import type { Leadership } from '../../services/ha/leadership.js';
 import { type Logger, silentLogger } from '../../services/logger.js';
 import { type AssembledQueen, assembleQueen } from '../../services/queen/assemble.js';
+import type { RegistryCapacity } from '../../services/queen/registry.js';
 import { hiveViews, queenHealth, workerViews } from '../../services/queen/views.js';
 import { openSqliteStore } from '../../services/store/sqlite-store.js';
 import { QUEEN_EPOCH } from '../fixtures/examples.js';
@@ -31,6 +32,7 @@ export interface QueenAppOptions {
   streamQueueBytes?: number;
   logger?: Logger;
   leadership?: Leadership;
+  capacity?: RegistryCapacity;
 }
 
 /** A whole queen but its socket, on simulated clocks, with a stand-in dashboard. */
@@ -51,6 +53,7 @@ export function startQueenApp(options: QueenAppOptions = {}): QueenAppHarness {
     // SQLite in memory: the history works as on a real queen, and nothing is left behind.
     store: openSqliteStore(null),
     leadership: options.leadership,
+    ...(options.capacity ? { capacity: options.capacity } : {}),
     ...(options.streamQueueBytes !== undefined ? { streamQueueBytes: options.streamQueueBytes } : {}),
   });
   const token = 'token' in options ? options.token : TOKEN;
