@@ -55,11 +55,18 @@ export function createJournal(options: JournalOptions): Journal {
   const flush = async (): Promise<void> => {
     clearTimeout(timer);
     timer = undefined;
+    const taken = batch();
     try {
-      await store.write(batch());
+      await store.write(taken);
       if (failing) logger.info('state writes work again');
       failing = false;
     } catch (error) {
+      // Kept for the next flush: a forget or an event must not be lost to one failed write.
+      for (const record of taken.hives) dirty.hive.add(record.id);
+      for (const id of taken.removedHives) dirty.hive.add(id);
+      for (const record of taken.workers) dirty.worker.add(record.id);
+      for (const id of taken.removedWorkers) dirty.worker.add(id);
+      events = [...taken.events, ...events];
       // Logged once per run of failures: a full disk must not flood the log every flush.
       if (!failing) logger.error('state write failed; the queen keeps running from memory', { error });
       failing = true;

@@ -168,8 +168,9 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
   // Secrets issued for heartbeats not applied yet: a second heartbeat in the same batch is judged against them.
   const issuing = new Map<string, string>();
   const refusals = new Set<string>();
-  const refuse = (kind: RegistryKind, id: string, source: string, error: string): Refusal => {
-    const key = `${source}\u0000${kind}\u0000${id}`;
+  const refuse = (kind: RegistryKind, id: string, source: string, error: string, hiveId: string): Refusal => {
+    // Keyed by the hive claimed: random worker ids under one hive must not each add an event.
+    const key = `${source}\u0000${hiveId}`;
     if (!refusals.has(key)) {
       if (refusals.size >= REFUSALS_REMEMBERED) refusals.clear();
       refusals.add(key);
@@ -198,6 +199,7 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
         source,
         `hive ${id} is registered with another identity: this heartbeat lacks its hive_secret (a second hive with ` +
           `the same --hive-id, or one that lost its --state-dir; DELETE /v1/hives/${id} resets the identity)`,
+        id,
       );
     }
     const held = hiveStore.get(id);
@@ -224,6 +226,7 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
           heartbeat.worker_id,
           source,
           `worker ${heartbeat.worker_id} claims hive ${hiveId} without that hive's hive_secret`,
+          hiveId,
         );
       }
     }

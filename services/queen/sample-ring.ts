@@ -1,3 +1,4 @@
+import { LIMITS } from '../../contracts/common.js';
 import type { SeriesKey } from '../../contracts/metric-series.js';
 
 /** One sample as queries read it. */
@@ -16,6 +17,9 @@ export interface RingLimits {
 }
 
 const INITIAL_CAPACITY = 16;
+
+/** CPU and RAM, then four series per device a hive may report: device ids that change every sample add no more. */
+export const MAX_SERIES = 3 + 4 * LIMITS.devices;
 
 /**
  * One hive's samples over a time window, stored compactly: a Float64Array of times and a Float32Array per series
@@ -76,6 +80,7 @@ export class SampleRing {
     for (const [key, column] of this.columns) column[slot] = values.get(key) ?? Number.NaN;
     for (const [key, value] of values) {
       if (!this.columns.has(key)) {
+        if (this.columns.size >= MAX_SERIES) continue;
         const column = new Float32Array(this.times.length).fill(Number.NaN);
         column[slot] = value;
         this.columns.set(key, column);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SeriesKey } from '../../../contracts/metric-series.js';
-import { SampleRing } from '../../../services/queen/sample-ring.js';
+import { MAX_SERIES, SampleRing } from '../../../services/queen/sample-ring.js';
 
 const values = (entries: [SeriesKey, number][]): Map<SeriesKey, number> => new Map(entries);
 const times = (ring: SampleRing, since = 0): number[] => [...ring.since(since)].map((sample) => sample.time);
@@ -58,5 +58,19 @@ describe('SampleRing', () => {
     ring.push(5_000, values([['cpu', 40]]));
     expect(ring.seriesCount).toBe(1);
     expect(times(ring)).toEqual([2_000, 5_000]);
+  });
+
+  it('holds at most MAX_SERIES series however often the device ids change', () => {
+    const ring = new SampleRing({ windowMs: 3_600_000, minSpacingMs: 1_000 });
+    for (let sample = 0; sample < 50; sample += 1) {
+      const readings: [SeriesKey, number][] = Array.from({ length: 64 }, (_, device) => [
+        `gpu.GPU-${sample}-${device}.utilization`,
+        50,
+      ]);
+      ring.push(sample * 1_000, values([['cpu', 1], ...readings]));
+    }
+    const seen = new Set([...ring.since(0)].flatMap((sample) => [...sample.values.keys()]));
+    expect(seen.size).toBe(MAX_SERIES);
+    expect(seen.has('cpu')).toBe(true);
   });
 });

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { HiveStore } from '../../../machines/hive-store.js';
+import { WorkerStore } from '../../../machines/worker-store.js';
+import { silentLogger } from '../../../services/logger.js';
+import { createJournal } from '../../../services/queen/journal.js';
+import type { StateBatch, StateStore } from '../../../services/store/state-store.js';
+import { DEFAULT_LIVENESS, steppedClocks } from '../../support/queen-registry.js';
+
+/** A store whose first write fails (a full disk), recording every batch it was handed. */
+function failingOnce(): { store: StateStore; batches: StateBatch[] } {
+  const batches: StateBatch[] = [];
+  const store: StateStore = {
+    describe: () => ({ path: null, bytes: 0 }),
+    load: async () => ({ hives: [], workers: [] }),
+    write: async (batch) => {
+      batches.push(structuredClone(batch));
+      if (batches.length === 1) throw new Error('SQLITE_FULL: database or disk is full');
+    },
+    events: async () => ({ events: [], next: null }),
+    prune: async () => 0,
+    close: async () => {},
+  };
+  return { store, batches };
+}
+
+describe('state journal', () => {
+  it('keeps a batch whose write failed for the next flush: no forget and no event is lost', async () => {
+    const { clock } = steppedClocks();
+    const { store, batches } = failingOnce();
+    const journal = createJournal({
+      store,
+      hives: new HiveStore(DEFAULT_LIVENESS, clock),
+      workers: new WorkerStore(DEFAULT_LIVENESS, clock),
+      logger: silentLogger,
+      flushMs: 60_000,
+    });
+    // A hive forgotten: it is no longer in the store, so the batch removes it.
+    journal.note('hive', [
+      { type: 'liveness', kind: 'hive', id: 'gone', from: 'offline', to: 'forgotten', reason: 'forgotten', at: 0 },
+    ]);
+    await journal.flush();
+    journal.note('worker', [
+      { type: 'liveness', kind: 'worker', id: 'w1', from: 'online', to: 'forgotten', reason: 'forgotten', at: 1 },
+    ]);
+    await journal.stop();
+    expect(batches).toHaveLength(2);
+    const [failed, retried] = batches;
+    expect(failed?.removedHives).toEqual(['gone']);
+    expect(retried?.removedHives).toEqual(['gone']);
+    expect(retried?.removedWorkers).toEqual(['w1']);
+    expect(retried?.events.map((event) => `${event.kind} ${event.id}`)).toEqual(['hive gone', 'worker w1']);
+  });
+});
