@@ -170,7 +170,7 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
   const refusals = new Set<string>();
   const refuse = (kind: RegistryKind, id: string, source: string, error: string, hiveId: string): Refusal => {
     // Keyed by the hive claimed: random worker ids under one hive must not each add an event.
-    const key = `${source}\u0000${hiveId}`;
+    const key = `${source}\u0000${kind}\u0000${hiveId}`;
     if (!refusals.has(key)) {
       if (refusals.size >= REFUSALS_REMEMBERED) refusals.clear();
       refusals.add(key);

@@ -286,9 +286,14 @@ describe('POST /v1/hive-heartbeat and /v1/worker-heartbeat', () => {
     }
     const worker = await q.post(QUEEN_PATHS.workerHeartbeat, { ...workerHeartbeat, hive_secret: 'guessed' });
     expect(worker.status).toBe(403);
+    // Made-up worker ids under the same hive add no event each: the history cannot be inflated that way.
+    for (const id of ['w-fake-1', 'w-fake-2']) {
+      const fake = await q.post(QUEEN_PATHS.workerHeartbeat, { ...workerHeartbeat, worker_id: id, hive_secret: 'x' });
+      expect(fake.status).toBe(403);
+    }
     expect(q.state()).toBe(before);
     const refused = (await events(q)).slice(historyBefore.length);
-    // Once per source and id: the two hive impostors came from the same (unknown) source.
+    // Once per source, kind and hive claimed: the two hive impostors came from the same (unknown) source.
     expect(refused.map((event) => [event.kind, event.type])).toEqual([
       ['hive', 'identity_refused'],
       ['worker', 'identity_refused'],
