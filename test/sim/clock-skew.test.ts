@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { laterTransitions } from './analysis.js';
-import { type Cluster, createCluster } from './cluster.js';
+import { type Cluster, createCluster, SIM_TEST_TIMEOUT_MS } from './cluster.js';
 import { between } from './random.js';
 import { report, summarize } from './stats.js';
 
@@ -10,7 +10,7 @@ const SKEW_MS = 5 * 60_000;
 let cluster: Cluster | undefined;
 afterEach(() => cluster?.close());
 
-describe('simulation: hive clocks skewed by up to ±5 minutes', () => {
+describe('simulation: hive clocks skewed by up to ±5 minutes', { timeout: SIM_TEST_TIMEOUT_MS }, () => {
   it('changes no liveness, and reports each offset right to within the network delay', async () => {
     const sim = createCluster({ seed: 303, hives: N, skewMs: (random) => between(random, -SKEW_MS, SKEW_MS) });
     cluster = sim;

@@ -21,6 +21,12 @@ export const PROTOCOL_LIFECYCLE: LifecycleSettings = {
 /** docs/protocol.md: Command line defaults of the queen: suspect 45 s, offline 90 s, forget 10 min. */
 export const PROTOCOL_LIVENESS: LivenessSettings = DEFAULT_LIVENESS;
 
+/**
+ * A simulated hour of 200 hives is CPU work: seconds alone, several times that on two cores shared with the rest of
+ * the suite and a second run beside it. Simulated time never depends on it; only this bound does.
+ */
+export const SIM_TEST_TIMEOUT_MS = 180_000;
+
 export interface ClusterOptions {
   seed: number;
   hives: number;

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { sweepPeriodMs } from '../../machines/liveness.js';
 import { laterTransitions, sample, transitionsOf } from './analysis.js';
-import { type Cluster, createCluster } from './cluster.js';
+import { type Cluster, createCluster, SIM_TEST_TIMEOUT_MS } from './cluster.js';
 import { derive } from './random.js';
 import { report, summarize } from './stats.js';
 
@@ -12,7 +12,7 @@ const CRASH_AT = 3 * 60_000;
 let cluster: Cluster | undefined;
 afterEach(() => cluster?.close());
 
-describe('simulation: 20 hives crash at once', () => {
+describe('simulation: 20 hives crash at once', { timeout: SIM_TEST_TIMEOUT_MS }, () => {
   it('takes each through suspect, offline and forgotten within its window, and leaves the other 180 alone', async () => {
     const sim = createCluster({ seed: 606, hives: N });
     cluster = sim;
@@ -61,7 +61,7 @@ describe('simulation: 20 hives crash at once', () => {
   });
 });
 
-describe('simulation: a hive crashes and restarts within seconds', () => {
+describe('simulation: a hive crashes and restarts within seconds', { timeout: SIM_TEST_TIMEOUT_MS }, () => {
   it('is taken back at once with its new boot: no false suspect, offline or refusal', async () => {
     const sim = createCluster({ seed: 909, hives: 10 });
     cluster = sim;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sample, toggleModel } from './analysis.js';
-import { createCluster } from './cluster.js';
+import { createCluster, SIM_TEST_TIMEOUT_MS } from './cluster.js';
 import { derive } from './random.js';
 
 /** A small run with every kind of disturbance; its complete log of transitions, receipts and network events. */
@@ -28,7 +28,7 @@ async function run(seed: number): Promise<string> {
   }
 }
 
-describe('simulation: determinism', () => {
+describe('simulation: determinism', { timeout: SIM_TEST_TIMEOUT_MS }, () => {
   it('gives the same event log for the same seed, and another for another seed', async () => {
     const first = await run(808);
     const second = await run(808);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { laterTransitions, lossRuns } from './analysis.js';
-import { type Cluster, createCluster } from './cluster.js';
+import { type Cluster, createCluster, SIM_TEST_TIMEOUT_MS } from './cluster.js';
 import { report, summarize } from './stats.js';
 
 const N = 200;
@@ -14,7 +14,7 @@ const QUIET_MS = 3 * 60_000;
 let cluster: Cluster | undefined;
 afterEach(() => cluster?.close());
 
-describe('simulation: 10 % of heartbeats lost at random', () => {
+describe('simulation: 10 % of heartbeats lost at random', { timeout: SIM_TEST_TIMEOUT_MS }, () => {
   it('takes no hive offline and marks one suspect only for two or more losses in a row, within its window', async () => {
     const sim = createCluster({ seed: 202, hives: N });
     cluster = sim;

@@ -8,7 +8,7 @@ import {
   transitionsOf,
   upgradeWorker,
 } from './analysis.js';
-import { type Cluster, createCluster } from './cluster.js';
+import { type Cluster, createCluster, SIM_TEST_TIMEOUT_MS } from './cluster.js';
 import { derive } from './random.js';
 import { report, summarize } from './stats.js';
 
@@ -21,7 +21,7 @@ const HEAL_AT = PARTITION_AT + PARTITION_MS;
 let cluster: Cluster | undefined;
 afterEach(() => cluster?.close());
 
-describe('simulation: 50 hives cut off for 2 minutes', () => {
+describe('simulation: 50 hives cut off for 2 minutes', { timeout: SIM_TEST_TIMEOUT_MS }, () => {
   it('takes them offline, brings them back after the heal, and loses no capability changed meanwhile', async () => {
     const sim = createCluster({ seed: 707, hives: N });
     cluster = sim;

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { capabilityMismatches, isRegistration, laterTransitions } from './analysis.js';
-import { type Cluster, createCluster } from './cluster.js';
+import { type Cluster, createCluster, SIM_TEST_TIMEOUT_MS } from './cluster.js';
 import { perSecond, report, summarize } from './stats.js';
 
 const N = 200;
@@ -9,7 +9,7 @@ const RESTART_AT = 5 * 60_000;
 let cluster: Cluster | undefined;
 afterEach(() => cluster?.close());
 
-describe('simulation: the queen restarts', () => {
+describe('simulation: the queen restarts', { timeout: SIM_TEST_TIMEOUT_MS }, () => {
   it('has every hive back with its full capabilities within an interval plus jitter, resyncs spread out', async () => {
     const sim = createCluster({ seed: 505, hives: N });
     cluster = sim;

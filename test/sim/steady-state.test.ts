@@ -7,7 +7,7 @@ import {
   sample,
   toggleModel,
 } from './analysis.js';
-import { type Cluster, createCluster } from './cluster.js';
+import { type Cluster, createCluster, SIM_TEST_TIMEOUT_MS } from './cluster.js';
 import { derive } from './random.js';
 import { report, summarize } from './stats.js';
 
@@ -17,7 +17,7 @@ const HOUR = 3_600_000;
 let cluster: Cluster | undefined;
 afterEach(() => cluster?.close());
 
-describe('simulation: steady state', () => {
+describe('simulation: steady state', { timeout: SIM_TEST_TIMEOUT_MS }, () => {
   it('200 hives for one simulated hour: registered once each, then not one liveness transition', async () => {
     const sim = createCluster({ seed: 101, hives: N });
     cluster = sim;
