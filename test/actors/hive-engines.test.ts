@@ -90,7 +90,7 @@ async function spawnWorker(hive: RoleProcess, body: object): Promise<SpawnWorker
   return spawned;
 }
 
-function viewWhere(api: QueenApi, id: string, test: (view: WorkerView) => boolean, what: string, timeoutMs = 20_000) {
+function viewWhere(api: QueenApi, id: string, test: (view: WorkerView) => boolean, what: string, timeoutMs = 45_000) {
   return eventually(
     async () => {
       const view = await api.worker(id);
@@ -125,7 +125,7 @@ const chat = (port: number, content: string, headers: Record<string, string> = {
 // Several processes each (queen, hive, worker, engine): generous bounds for a loaded machine; waits are on events.
 const PROCESS_TEST_MS = 60_000;
 
-describe('hive: workers with a real engine', () => {
+describe('hive: workers with a real engine', { timeout: 180_000 }, () => {
   it(
     'starting while the engine loads, ready at the queen once its health is 200, busy with a slot, restarted after kill -9',
     async () => {

@@ -40,7 +40,7 @@ async function healthOf(queen: RoleProcess): Promise<QueenHealth | undefined> {
 }
 
 /** The queens once exactly one of them leads and the others name it: [leader, ...followers]. */
-function settled(queens: readonly RoleProcess[], timeoutMs = 30_000): Promise<RoleProcess[]> {
+function settled(queens: readonly RoleProcess[], timeoutMs = 60_000): Promise<RoleProcess[]> {
   return eventually(
     async () => {
       const healths = await Promise.all(queens.map(healthOf));
@@ -124,5 +124,5 @@ describe('failover between queens on etcd', () => {
     expect(transitions.filter((event) => event.to !== 'online')).toEqual([]);
     for (const stream of streams) expect(stream.failure).toBeUndefined();
     // An etcd, three queens, a hive and its worker start before the kill: more than the default 20 s when loaded.
-  }, 90_000);
+  }, 180_000);
 });

@@ -70,11 +70,11 @@ export function withoutApiaryEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('APIARY_')));
 }
 
-/** Polls `probe` until it returns a value (not undefined), at most `timeoutMs`. */
+/** Polls `probe` until it returns a value (not undefined), at most `timeoutMs` (generous: only a failure waits it out). */
 export async function eventually<T>(
   probe: () => Promise<T | undefined> | T | undefined,
   what: string,
-  timeoutMs = 5_000,
+  timeoutMs = 15_000,
   intervalMs = 25,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
