@@ -124,6 +124,8 @@ export function createWorkerManager(options: WorkerManagerOptions): WorkerManage
   const forward = options.forward ?? ((line: string) => process.stderr.write(`${line}\n`));
   const workers = new Map<string, Managed>();
   const reservedPorts = new Set<number>();
+  /** Spawns between their cap check and their worker's registration. */
+  let starting = 0;
   /** Death reports still being posted: the hive's own stop waits for them. */
   const reports = new Set<Promise<void>>();
   let closing = false;
@@ -145,13 +147,21 @@ export function createWorkerManager(options: WorkerManagerOptions): WorkerManage
   const portInUse = (port: number): boolean =>
     reservedPorts.has(port) || [...workers.values()].some((w) => w.info.port === port);
 
-  const pickPort = async (requested: number | undefined): Promise<number | null> => {
+  /** A port for a new worker, reserved in the same turn it is judged free: two spawns never get the same one. */
+  const reservePort = async (requested: number | undefined): Promise<number | null> => {
     if (requested !== undefined) {
-      return !portInUse(requested) && (await portAvailable(requested, options.host)) ? requested : null;
+      if (portInUse(requested)) return null;
+      reservedPorts.add(requested);
+      if (await portAvailable(requested, options.host)) return requested;
+      reservedPorts.delete(requested);
+      return null;
     }
     for (;;) {
       const port = await freePort(options.host);
-      if (!portInUse(port)) return port;
+      if (!portInUse(port)) {
+        reservedPorts.add(port);
+        return port;
+      }
     }
   };
 
@@ -335,19 +345,22 @@ export function createWorkerManager(options: WorkerManagerOptions): WorkerManage
   return {
     async spawn(request) {
       if (closing) return fail('stopping', 'The hive is stopping.');
-      if (workers.size + reservedPorts.size >= options.maxWorkers) {
+      // Spawns still starting count too: parallel requests never get past the cap.
+      if (workers.size + starting >= options.maxWorkers) {
         return fail('too-many', `This hive already runs its maximum of ${options.maxWorkers} workers.`);
       }
       const planned = plan(request);
       if ('ok' in planned) return planned;
-      const port = await pickPort(request.port);
-      if (port === null) return fail('port-taken', `Port ${request.port} is already in use.`);
-      if (closing) return fail('stopping', 'The hive is stopping.');
-      reservedPorts.add(port);
+      starting += 1;
+      let port: number | null = null;
       try {
+        port = await reservePort(request.port);
+        if (port === null) return fail('port-taken', `Port ${request.port} is already in use.`);
+        if (closing) return fail('stopping', 'The hive is stopping.');
         return await launch(planned, port);
       } finally {
-        reservedPorts.delete(port);
+        starting -= 1;
+        if (port !== null) reservedPorts.delete(port);
       }
     },
     list: () => [...workers.values()].map((w) => ({ ...w.info })),

@@ -12,6 +12,7 @@ import {
   type WorkerManagerOptions,
 } from '../../../services/hive/worker-manager.js';
 import { silentLogger } from '../../../services/logger.js';
+import { freePort } from '../../../services/ports.js';
 
 /**
  * Stands in for worker.js: behaves as its `--mode` says when asked to stop, then logs what it was given. The log line
@@ -148,6 +149,26 @@ describe('spawned-worker manager', () => {
     });
     await f.manager.stop(first.worker_id);
     await spawned(f, { model: 'tiny', device: 'CPU-0' });
+  });
+
+  it('counts spawns still starting against the maximum, and gives a requested port to one of two parallel spawns', async () => {
+    const f = fixture({ maxWorkers: 2 });
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => f.manager.spawn({ model: 'tiny', device: 'CPU-0' })),
+    );
+    expect(results.filter((result) => result.ok)).toHaveLength(2);
+    expect(results.filter((result) => !result.ok).map((result) => !result.ok && result.error.kind)).toEqual([
+      'too-many',
+      'too-many',
+      'too-many',
+    ]);
+    expect(f.manager.list()).toHaveLength(2);
+
+    const g = fixture();
+    const port = await freePort('127.0.0.1');
+    const same = await Promise.all([1, 2].map(() => g.manager.spawn({ model: 'tiny', device: 'CPU-0', port })));
+    expect(same.map((result) => (result.ok ? 'ok' : result.error.kind)).sort()).toEqual(['ok', 'port-taken']);
+    expect(g.manager.list().map((worker) => worker.port)).toEqual([port]);
   });
 
   it('defaults to the first GPU with the cuda worker type', async () => {
