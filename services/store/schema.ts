@@ -14,4 +14,6 @@ export const MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX events_by_entry ON events (kind, id, seq);
    CREATE INDEX events_by_time ON events (time);`,
+  // `/v1/events?id=` without `kind` must not scan the history.
+  'CREATE INDEX events_by_id ON events (id, seq);',
 ];
