@@ -27,12 +27,16 @@ export interface HiveEntry {
   capabilitiesVersion: number | null;
   /** Hash of the identity secret issued at its first heartbeat. */
   secretHash: string | null;
+  /** The hive has sent that secret back at least once: until then a restart that lost it may register again. */
+  secretProven: boolean;
 }
 
 /** A heartbeat the queen admitted, with the hash of the secret issued with its ack, if any. */
 export interface AdmittedHive {
   arrival: Received<HiveReport & Pick<HiveHeartbeat, 'capabilities' | 'capability_changes'>>;
   issuedHash: string | null;
+  /** The heartbeat carried the secret already held. */
+  proven: boolean;
 }
 
 /** A hive from the hives config that did not answer: named by its Host alias until it is heard from. */
@@ -106,7 +110,7 @@ export class HiveStore implements HiveRegistryReader {
   }
 
   /** An admitted heartbeat, received now. */
-  receive({ arrival, issuedHash }: AdmittedHive): void {
+  receive({ arrival, issuedHash, proven }: AdmittedHive): void {
     const { heartbeat, at: now, wall } = arrival;
     const { capabilities, capability_changes: changes, ...report } = heartbeat;
     const entry = this.table.get(heartbeat.hive_id) ?? this.create(heartbeat.hive_id, heartbeat.hive_url);
@@ -128,7 +132,10 @@ export class HiveStore implements HiveRegistryReader {
     // Fields a heartbeat leaves out keep what an earlier one said.
     entry.report = { ...entry.report, ...report, status: report.status ?? 'ready' };
     entry.hiveUrl = report.hive_url ?? entry.hiveUrl;
-    entry.secretHash = issuedHash ?? entry.secretHash;
+    if (issuedHash !== null) {
+      entry.secretHash = issuedHash;
+      entry.secretProven = false;
+    } else if (proven) entry.secretProven = true;
     this.heard(entry);
     const from = this.table.seen(entry, now);
     if (heartbeat.status === 'stopping') {
@@ -327,6 +334,7 @@ function blankEntry(id: string): HiveEntry {
     capabilities: null,
     capabilitiesVersion: null,
     secretHash: null,
+    secretProven: false,
   };
 }
 

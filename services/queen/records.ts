@@ -18,6 +18,7 @@ export function hiveRecord(entry: HiveEntry): HiveRecord {
     capabilities: entry.capabilities?.toJSON() ?? null,
     capabilitiesVersion: entry.capabilitiesVersion,
     secretHash: entry.secretHash,
+    secretProven: entry.secretProven,
   };
 }
 
@@ -45,6 +46,8 @@ export function hiveEntryOf(record: HiveRecord, clock: RegistryClock): HiveEntry
     capabilities: record.capabilities === null ? null : new CapabilitySet(record.capabilities),
     capabilitiesVersion: record.capabilitiesVersion,
     secretHash: record.secretHash,
+    // Kept before this field existed: the stricter reading.
+    secretProven: record.secretProven ?? true,
   };
 }
 

@@ -188,11 +188,18 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
   });
   const secretHashOf = (hiveId: string): string | null =>
     issuing.get(hiveId) ?? hiveStore.get(hiveId)?.secretHash ?? null;
+  /**
+   * A heartbeat without any secret for a hive that never sent its secret back: the hive was issued one and lost it
+   * (it crashed before keeping it, or the ack was lost). It registers again instead of being locked out for good.
+   */
+  const mayRegisterAgain = (hiveId: string, secret: string | undefined): boolean =>
+    secret === undefined && (issuing.has(hiveId) || hiveStore.get(hiveId)?.secretProven === false);
 
   const judgeHive = (heartbeat: HiveHeartbeat, source: string): HiveVerdict => {
     const id = heartbeat.hive_id;
     const hash = secretHashOf(id);
-    if (hash !== null && !secretMatches(hash, heartbeat.hive_secret)) {
+    const proves = hash !== null && secretMatches(hash, heartbeat.hive_secret);
+    if (hash !== null && !proves && !mayRegisterAgain(id, heartbeat.hive_secret)) {
       return refuse(
         'hive',
         id,
@@ -206,7 +213,7 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
     // `issuing` holds the new hive ids of the batch not applied yet.
     if (hash === null && !held && hiveStore.size + issuing.size >= capacity.hives) return full('hive', capacity.hives);
     const resync = planCapabilitySync(held && heldCapabilities(held), heartbeat).resync;
-    if (hash !== null) return { ok: true, resync, secret: null };
+    if (proves) return { ok: true, resync, secret: null };
     const secret = issueSecret();
     issuing.set(id, hashSecret(secret));
     return { ok: true, resync, secret };
@@ -220,7 +227,8 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
     }
     for (const hiveId of held === undefined ? [heartbeat.hive_id] : [heartbeat.hive_id, held]) {
       const hash = secretHashOf(hiveId);
-      if (hash !== null && !secretMatches(hash, heartbeat.hive_secret)) {
+      const lost = mayRegisterAgain(hiveId, heartbeat.hive_secret);
+      if (hash !== null && !lost && !secretMatches(hash, heartbeat.hive_secret)) {
         return refuse(
           'worker',
           heartbeat.worker_id,
@@ -236,7 +244,8 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
   const admitHive = (heartbeat: HiveHeartbeat, verdict: HiveVerdict): AdmittedHive => {
     const { hive_secret: _secret, ...kept } = heartbeat;
     const issuedHash = verdict.ok && verdict.secret !== null ? hashSecret(verdict.secret) : null;
-    return { arrival: received(kept, clock), issuedHash };
+    const proven = verdict.ok && verdict.secret === null && heartbeat.hive_secret !== undefined;
+    return { arrival: received(kept, clock), issuedHash, proven };
   };
   const admitWorker = (heartbeat: WorkerHeartbeat): Received<WorkerReport> => {
     const { hive_secret: _secret, ...kept } = heartbeat;

@@ -24,6 +24,8 @@ export interface HiveRecord {
   capabilitiesVersion: number | null;
   /** Hash of its identity secret; null before its first heartbeat. */
   secretHash: string | null;
+  /** Whether the hive has sent its secret back; absent in records kept before it was tracked. */
+  secretProven?: boolean;
 }
 
 export interface WorkerRecord {

@@ -18,7 +18,7 @@ describe('queen database schema', () => {
       expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
       const plan = db
         .prepare<[], { detail: string }>(
-          'EXPLAIN QUERY PLAN SELECT seq, event FROM events WHERE seq > 0 AND id = 'gpu-a' ORDER BY seq LIMIT 10',
+          "EXPLAIN QUERY PLAN SELECT seq, event FROM events WHERE seq > 0 AND id = 'gpu-a' ORDER BY seq LIMIT 10",
         )
         .all()
         .map((row) => row.detail)
