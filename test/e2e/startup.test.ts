@@ -33,7 +33,7 @@ afterEach(() => {
   killAll();
 });
 
-function onlineAt(queen: QueenApi, hiveId: string, timeoutMs = 5_000): Promise<HiveView> {
+function onlineAt(queen: QueenApi, hiveId: string, timeoutMs = 15_000): Promise<HiveView> {
   return eventually(
     async () => {
       const view = await queen.hive(hiveId);
@@ -104,7 +104,7 @@ describe('start-up orders', () => {
 
     const queenProcess = await startQueen([
       ...['--discovery', '--hives-config', config, '--hive-port', hivePort],
-      ...['--discovery-delay', '0', '--discovery-timeout', '500ms'],
+      ...['--discovery-delay', '0', '--discovery-timeout', '5s'],
     ]);
     const queen = new QueenApi(queenProcess.url);
     const stream = await StreamRecorder.open(queen.url);
@@ -156,7 +156,7 @@ describe('start-up orders', () => {
         'queen',
         queenArgs([
           ...['--port', String(queenPort), '--discovery', '--hives-config', config],
-          ...['--hive-port', String(hivePort), '--discovery-delay', '0', '--discovery-timeout', '500ms'],
+          ...['--hive-port', String(hivePort), '--discovery-delay', '0', '--discovery-timeout', '5s'],
         ]),
       ),
       startHive(hiveId, createHiveDirs(root, hiveId), ['--port', String(hivePort), '--queen-url', queenUrl]),

@@ -33,7 +33,7 @@ export class StreamRecorder {
   }
 
   /** The first recorded event for which `pick` returns a value, waiting for it up to `timeoutMs`. */
-  waitFor<T>(pick: (event: StreamEvent) => T | undefined, what: string, timeoutMs = 5_000): Promise<T> {
+  waitFor<T>(pick: (event: StreamEvent) => T | undefined, what: string, timeoutMs = 15_000): Promise<T> {
     return eventually(
       () => {
         if (this.failure !== undefined) throw this.failure;

@@ -33,7 +33,7 @@ function startQueens(cluster: EtcdCluster, prefix = '/apiary-test'): QueenElecti
 }
 
 /** Once exactly one queen leads and every other follows it: the leader. */
-function settledLeader(queens: readonly QueenElection[], timeoutMs = 20_000): Promise<QueenElection> {
+function settledLeader(queens: readonly QueenElection[], timeoutMs = 45_000): Promise<QueenElection> {
   return eventually(
     () => {
       const leaders = queens.filter((queen) => queen.role() === 'leader');
