@@ -73,7 +73,7 @@ describe('queen election on etcd', () => {
       expect(follower.judging()).toBe(false);
       expect(follower.redirectTo()).toBe(leader.leaderUrl());
     }
-  }, 60_000);
+  }, 120_000);
 
   it('a leader whose lease is revoked stops judging, and another leads within the TTL plus 2 s', async () => {
     const cluster = await startEtcd(1);
@@ -93,7 +93,7 @@ describe('queen election on etcd', () => {
     // The revoked queen campaigns again, and all end up under one leader.
     const after = await settledLeader(queens);
     expect(queens.filter((queen) => queen.judging())).toEqual([after]);
-  }, 60_000);
+  }, 120_000);
 
   it('with etcd quorum lost no second leader appears and the leader keeps judging; quorum back, still one', async () => {
     const cluster = await startEtcd(3);
@@ -117,5 +117,5 @@ describe('queen election on etcd', () => {
     await cluster.healthy();
     const after = await settledLeader(queens);
     expect(queens.filter((queen) => queen.role() === 'leader')).toEqual([after]);
-  }, 60_000);
+  }, 120_000);
 });
