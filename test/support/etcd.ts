@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../services/ports.js';
@@ -37,7 +37,48 @@ const HOST = '127.0.0.1';
 const START_TIMEOUT_MS = 15_000;
 const clusters = new Set<EtcdCluster>();
 
+/**
+ * etcd tests of two test files never overlap: killed and restarted members free and take back ports that another
+ * file's cluster or queens could pick meanwhile. A directory is the lock; a dead holder's lock is taken over.
+ */
+const LOCK_DIR = path.join(os.tmpdir(), 'apiary-etcd-tests.lock');
+let locked = false;
+
+function tryLock(): true | undefined {
+  try {
+    mkdirSync(LOCK_DIR);
+  } catch {
+    const holder = Number(readFileSyncOr(path.join(LOCK_DIR, 'pid')));
+    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && alive(holder)) return undefined;
+    rmSync(LOCK_DIR, { recursive: true, force: true });
+    return undefined;
+  }
+  writeFileSync(path.join(LOCK_DIR, 'pid'), String(process.pid));
+  return true;
+}
+
+function readFileSyncOr(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export async function startEtcd(size: 1 | 3 = 1): Promise<EtcdCluster> {
+  if (!locked) {
+    await eventually(tryLock, 'the other test file using etcd to finish', 600_000, 100);
+    locked = true;
+  }
   const root = mkdtempSync(path.join(os.tmpdir(), 'apiary-etcd-'));
   const ports: { client: number; peer: number }[] = [];
   for (let i = 0; i < size; i++) ports.push({ client: await freePort(HOST), peer: await freePort(HOST) });
@@ -75,6 +116,10 @@ export async function startEtcd(size: 1 | 3 = 1): Promise<EtcdCluster> {
 /** Ends every cluster a test left running: for `afterEach`. */
 export async function stopAllEtcd(): Promise<void> {
   await Promise.all([...clusters].map((cluster) => cluster.stop()));
+  if (locked) {
+    rmSync(LOCK_DIR, { recursive: true, force: true });
+    locked = false;
+  }
 }
 
 interface Member extends EtcdMember {
