@@ -83,6 +83,14 @@ function onlineHive(queen: RoleProcess, hiveId: string, token?: string): Promise
   }, `hive ${hiveId} online at the queen`);
 }
 
+/** The worker's view once the queen shows it `ready`. */
+function readyWorker(queen: RoleProcess, workerId: string): Promise<WorkerView> {
+  return eventually(async () => {
+    const view = await workerAt(queen, workerId);
+    return view?.status === 'ready' ? view : undefined;
+  }, `worker ${workerId} ready at the queen`);
+}
+
 function bootIdOf(hive: RoleProcess): unknown {
   return hive.logs.find((line) => line.msg === 'hive listening')?.boot_id;
 }
@@ -282,14 +290,7 @@ describe('hive process', () => {
     expect(response.status).toBe(201);
     const spawned = SpawnWorkerResponse.parse(await response.json());
     track(spawned.pid);
-    const ready = await eventually(
-      async () => {
-        const view = await workerAt(queen, spawned.worker_id);
-        return view?.status === 'ready' ? view : undefined;
-      },
-      'the worker ready at the queen',
-      15_000,
-    );
+    const ready = await readyWorker(queen, spawned.worker_id);
     expect(ready.model).toBe('--log-level');
     expect(isRunning(spawned.pid)).toBe(true);
   });
@@ -306,14 +307,7 @@ describe('hive process', () => {
     });
     const spawned = SpawnWorkerResponse.parse(await response.json());
     track(spawned.pid);
-    const ready = await eventually(
-      async () => {
-        const view = await workerAt(queen, spawned.worker_id);
-        return view?.status === 'ready' ? view : undefined;
-      },
-      'worker ready',
-      20_000,
-    );
+    const ready = await readyWorker(queen, spawned.worker_id);
 
     hive.child.kill('SIGKILL');
     await hive.exited;
