@@ -6,14 +6,14 @@ import { realTimers } from './timed-timers.js';
  * The queen's one clock, and the one place that knows when the queen itself was not running (GC, a blocked task,
  * SIGSTOP, a suspended VM). A short ticker runs every `tickMs`; whenever it is overdue by more than `toleranceMs`,
  * the excess is a stall and is left out of `now()` — both stalls the ticker saw and the one still going on when
- * `now()` is read, so a sweep that runs before the ticker after a resume already sees the paused clock. Every
- * liveness deadline thereby moves by the stall. Sweeps that come due during a stall, or after it for as long as it
- * lasted (at least `graceMs`, at most `maxHoldMs`), wait: heartbeats already waiting in the sockets are read first,
- * and senders that backed off while the queen was silent (a hive re-probes a silent queen only every minute) get
- * that long to reach it again before anyone is judged.
+ * `now()` is read, so a sweep that runs before the ticker after a resume already sees the paused clock. After a
+ * stall comes a hold, as long as the stall (at least `graceMs`, at most `maxHoldMs`): `now()` stands still through
+ * it and sweeps due in it wait for its end. Heartbeats already waiting in the sockets are read first, and senders
+ * that backed off while the queen was silent get the hold to reach it again without the hold counting against them:
+ * every liveness deadline moves by the stall and its hold.
  */
 export interface QueenClock extends RegistryClock {
-  /** The stall time left out of `now()` so far, in ms. */
+  /** The stall time left out of `now()` so far, in ms (its holds not included). */
   readonly stalledMs: number;
   /** `timers` whose callbacks, when due during a stall or in the hold after it, wait until the hold is over. */
   sweepTimers(timers: Clock): Clock;
@@ -48,17 +48,22 @@ export function createQueenClock(options: QueenClockOptions = {}): QueenClock {
   const graceMs = options.graceMs ?? STALL_GRACE_MS;
   const maxHoldMs = Math.max(graceMs, options.maxHoldMs ?? Number.POSITIVE_INFINITY);
   let lastTick = base.now();
+  // The clock's reading at `lastTick`; from there it counts only running time outside a hold.
+  let reading = lastTick;
   let stalledMs = 0;
   let holdUntil = Number.NEGATIVE_INFINITY;
   let stopped = false;
 
   // The part of the time since the last tick beyond its due time and the tolerance.
   const overdue = (raw: number): number => Math.max(0, raw - lastTick - tickMs - toleranceMs);
+  // The time since the last tick that the clock counts: neither the part overdue nor the part inside a hold.
+  const counted = (raw: number): number => Math.max(0, raw - overdue(raw) - Math.max(lastTick, holdUntil));
 
   const tick = (): void => {
     if (stopped) return;
     const raw = base.now();
     const stall = overdue(raw);
+    reading += counted(raw);
     lastTick = raw;
     if (stall > 0) {
       stalledMs += stall;
@@ -76,10 +81,7 @@ export function createQueenClock(options: QueenClockOptions = {}): QueenClock {
   };
 
   return {
-    now: () => {
-      const raw = base.now();
-      return raw - stalledMs - overdue(raw);
-    },
+    now: () => reading + counted(base.now()),
     wallNow: () => base.wallNow(),
     get stalledMs() {
       return stalledMs + overdue(base.now());
