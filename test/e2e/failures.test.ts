@@ -113,10 +113,11 @@ describe('failures in a running cluster', () => {
     expect(await after.metric('apiary_resyncs_total', {})).toBeLessThanOrEqual(ids.length);
     await workerReady(after, worker.worker_id);
 
-    // A whole suspect-after later, nothing the restart touched has left `online` on the new queen.
-    await new Promise((resolve) => setTimeout(resolve, SUSPECT_MS + 200));
+    // A whole offline-after later, nothing the restart touched went offline on the new queen. (A suspect is not
+    // asserted away: a hive starved of CPU for suspect-after by a loaded machine is rightly suspect.)
+    await new Promise((resolve) => setTimeout(resolve, OFFLINE_MS + 200));
     const transitions = stream.events.flatMap(({ event }) => (event.type === 'liveness' ? [event] : []));
-    expect(transitions.filter((event) => event.to !== 'online')).toEqual([]);
+    expect(transitions.filter((event) => event.to === 'offline')).toEqual([]);
     expect(await after.health()).toMatchObject({ hives: { online: 2, offline: 0 }, workers: { available: 1 } });
     expect(stream.failure).toBeUndefined();
   });
