@@ -26,8 +26,8 @@ import { hiveHealth, spawnWorker } from './hive-api.js';
 
 /** How late the queen may judge a silence: its sweep runs every suspect-after / 20, plus scheduling. */
 const JUDGED_WITHIN_MS = 300;
-/** What two cores busy with the rest of the suite add to a cold queen's first exchanges with a hive. */
-const SCHEDULING_SLACK_MS = 300;
+/** What two cores busy with the rest of the suite (and a second suite beside it) add to a cold queen's first exchanges. */
+const SCHEDULING_SLACK_MS = 1_000;
 /** A model change travels: settle (500 ms here), a rescan, one capability sync. Exact timing is the machines' tests'. */
 const CHANGE_SEEN_MS = 5_000;
 

@@ -25,7 +25,7 @@ export const PROTOCOL_LIVENESS: LivenessSettings = DEFAULT_LIVENESS;
  * A simulated hour of 200 hives is CPU work: seconds alone, several times that on two cores shared with the rest of
  * the suite and a second run beside it. Simulated time never depends on it; only this bound does.
  */
-export const SIM_TEST_TIMEOUT_MS = 180_000;
+export const SIM_TEST_TIMEOUT_MS = 300_000;
 
 export interface ClusterOptions {
   seed: number;
