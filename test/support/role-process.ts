@@ -22,6 +22,8 @@ const running = new Set<number>();
  * Starts `dist/actors/<role>.js` (without the test's own `APIARY_` environment, with a state home of its own) and
  * waits for it to listen. A queen or hive keeps no state unless the test gives `--state-dir`: never the user's own.
  */
+const ROLE_START_TIMEOUT_MS = 30_000;
+
 export async function startRole(
   role: Role,
   args: readonly string[],
@@ -30,6 +32,8 @@ export async function startRole(
   const stateless = role !== 'worker' && !args.some((arg) => arg.startsWith('--state-dir'));
   const env = options.env ?? { ...withoutApiaryEnv(process.env), XDG_STATE_HOME: temporaryStateHome() };
   const started = await startRoleProcess(role, stateless ? [...args, '--state-dir', 'none'] : args, {
+    // Only bounds a role that never starts: on two cores shared with a second suite, a start can take seconds.
+    timeoutMs: ROLE_START_TIMEOUT_MS,
     ...options,
     env,
   });
