@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EventPage, type HistoryEvent } from '../../contracts/events.js';
 import { HiveMetrics, type MetricsPoint } from '../../contracts/metrics-history.js';
-import { QUEEN_PATHS } from '../../contracts/paths.js';
+import { QUEEN_PATHS, withId } from '../../contracts/paths.js';
 import { freePort } from '../../services/ports.js';
 import { QueenApi } from '../support/queen-api.js';
 import { eventually, killAll, type RoleProcess, startRole } from '../support/role-process.js';
@@ -89,7 +89,7 @@ async function history(queen: RoleProcess, id: string): Promise<HistoryEvent[]> 
 
 /** A hive's CPU series since `since` (epoch ms), one point per sample. */
 async function cpuSince(queen: RoleProcess, id: string, since: number): Promise<MetricsPoint[]> {
-  const url = `${queen.url}${QUEEN_PATHS.hiveMetrics.replace(':id', encodeURIComponent(id))}`;
+  const url = `${queen.url}${withId(QUEEN_PATHS.hiveMetrics, id)}`;
   const response = await fetch(`${url}?since=${new Date(since).toISOString()}`);
   if (!response.ok) throw new Error(`GET ${url}: ${response.status}`);
   return HiveMetrics.parse(await response.json()).series.cpu ?? [];
