@@ -94,6 +94,7 @@ export async function startQueen(options: QueenOptions, overrides: QueenOverride
       batchHeartbeats: true,
       store,
       restored,
+      metricsStore: store,
       historyRetentionMs: options.historyRetention,
       capacity: { hives: options.maxHives, workers: options.maxWorkers },
       ...(options.webhook.length > 0

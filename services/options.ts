@@ -151,7 +151,7 @@ export const queenOptions = {
     default: defaultStateDir('queen'),
     description: 'directory of the queen database (none = keep nothing)',
   },
-  'history-retention': { kind: 'duration', default: '7d', min: 1, description: 'how long events are kept' },
+  'history-retention': { kind: 'duration', default: '7d', min: 1, description: 'how long the history is kept' },
   'discovery-interval': {
     kind: 'duration',
     default: '60s',

@@ -9,6 +9,7 @@ import { createQueenApp } from '../http/queen-app.js';
 import type { Logger } from '../logger.js';
 import { createQueenMetrics, type QueenMetrics } from '../metrics.js';
 import type { Clock } from '../sender.js';
+import type { MetricsStore } from '../store/metrics-store.js';
 import type { StateStore, StoredState } from '../store/state-store.js';
 import { createQueenStream, type QueenStream } from '../stream/queen-stream.js';
 import { watchAlerts } from './alerts.js';
@@ -19,6 +20,7 @@ import { observeRegistry } from './observe.js';
 import type { QueenClock } from './queen-clock.js';
 import { createQueenRegistry, type QueenRegistry, type RegistryCapacity } from './registry.js';
 import { startPruning } from './retention.js';
+import { createStoredMetricsArchive } from './stored-metrics-archive.js';
 import { realTimers, timedTimers } from './timed-timers.js';
 
 /**
@@ -43,6 +45,8 @@ export interface QueenParts {
   /** Where the registries and the history are kept, and what it held at start-up. */
   store?: StateStore;
   restored?: StoredState;
+  /** Where the per-minute metrics archive is kept; in memory, three hours deep, without one. */
+  metricsStore?: MetricsStore;
   /** Events older than this are pruned in the background. */
   historyRetentionMs?: number;
   /** Most hives and workers held; unbounded unless given. */
@@ -63,6 +67,9 @@ export interface AssembledQueen {
   /** Ends the streams, stops the registries and writes what is pending. */
   close(): Promise<void>;
 }
+
+/** The longest an archived minute waits for its write, as for the registries' changes. */
+const METRICS_FLUSH_MS = 500;
 
 export function newQueenEpoch(): string {
   return `q-${randomBytes(6).toString('hex')}`;
@@ -89,6 +96,7 @@ export function assembleQueen(parts: QueenParts): AssembledQueen {
     parts.store && parts.historyRetentionMs !== undefined
       ? startPruning({
           store: parts.store,
+          metrics: parts.metricsStore,
           retentionMs: parts.historyRetentionMs,
           wallNow: registry.clock.wallNow,
           logger: parts.logger,
@@ -96,7 +104,11 @@ export function assembleQueen(parts: QueenParts): AssembledQueen {
       : () => {};
   const unobserve = observeRegistry(registry, parts.logger, metrics);
   const unwatchAlerts = parts.alerts ? watchAlerts(registry, parts.alerts, queenEpoch) : () => {};
-  const history = new MetricsHistory({ archive: new MemoryMetricsArchive() });
+  const history = new MetricsHistory({
+    archive: parts.metricsStore
+      ? createStoredMetricsArchive({ store: parts.metricsStore, logger: parts.logger, flushMs: METRICS_FLUSH_MS })
+      : new MemoryMetricsArchive(),
+  });
   const unfeed = feedMetricsHistory(registry, history);
   const stream = createQueenStream({
     registry,
@@ -135,6 +147,7 @@ export function assembleQueen(parts: QueenParts): AssembledQueen {
       unwatchAlerts();
       parts.alerts?.stop();
       unfeed();
+      await history.close();
       await registry.stop();
       if (clock && 'stop' in clock) clock.stop();
     },

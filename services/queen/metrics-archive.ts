@@ -1,28 +1,21 @@
-import type { SeriesKey } from '../../contracts/metric-series.js';
-import { SampleRing } from './sample-ring.js';
-
-/** One hive's monitor values averaged over one minute. */
-export interface MinuteRow {
-  readonly hiveId: string;
-  /** Start of the minute, epoch ms (a multiple of 60 000). */
-  readonly minute: number;
-  /** Means of the values known in that minute; a series without an entry was unknown all minute. */
-  readonly values: ReadonlyMap<SeriesKey, number>;
-}
+import type { MinuteRow } from '../store/metrics-store.js';
+import { type Sample, SampleRing } from './sample-ring.js';
 
 /** Where per-minute rows outlive the in-memory hour: rows in, a range out. */
 export interface MetricsArchive {
   /** Stores rows; may batch them, and must not block the caller. */
   append(rows: readonly MinuteRow[]): void;
-  /** One hive's rows with `from <= minute < to`, oldest first. */
-  range(hiveId: string, from: number, to: number): Promise<readonly MinuteRow[]>;
+  /** One hive's minutes from `from` whose every sample came before `before`, oldest first, each at its start. */
+  range(hiveId: string, from: number, before: number): Promise<readonly Sample[]>;
   /** Drops a forgotten hive's rows. */
   forget(hiveId: string): void;
+  /** Writes what is batched. */
+  flush(): Promise<void>;
 }
 
 export const MINUTE_MS = 60_000;
 
-/** Three hours of minutes per hive: the stand-in until the queen has its database. */
+/** Three hours of minutes per hive: what a queen keeps when its store has no room for the archive. */
 export const MEMORY_ARCHIVE_WINDOW_MS = 3 * 3_600_000;
 
 /** The archive in memory, one compact ring of minutes per hive. */
@@ -42,16 +35,21 @@ export class MemoryMetricsArchive implements MetricsArchive {
     }
   }
 
-  range(hiveId: string, from: number, to: number): Promise<readonly MinuteRow[]> {
-    const rows: MinuteRow[] = [];
+  range(hiveId: string, from: number, before: number): Promise<readonly Sample[]> {
+    const rows: Sample[] = [];
+    // The ring keeps no sample times: only a minute that ended by `before` is sure to hold nothing later.
     for (const sample of this.rings.get(hiveId)?.since(from) ?? []) {
-      if (sample.time >= to) break;
-      rows.push({ hiveId, minute: sample.time, values: sample.values });
+      if (sample.time + MINUTE_MS > before) break;
+      rows.push(sample);
     }
     return Promise.resolve(rows);
   }
 
   forget(hiveId: string): void {
     this.rings.delete(hiveId);
+  }
+
+  flush(): Promise<void> {
+    return Promise.resolve();
   }
 }

@@ -3,7 +3,7 @@ import { monitorSeries } from '../../contracts/metric-series.js';
 import type { MetricsPoint } from '../../contracts/metrics-history.js';
 import { SeriesMeans, toSeries } from './metric-buckets.js';
 import { type MetricsArchive, MINUTE_MS } from './metrics-archive.js';
-import { type Sample, SampleRing } from './sample-ring.js';
+import { SampleRing } from './sample-ring.js';
 
 export interface MetricsHistoryOptions {
   /** How far back samples are kept in memory. */
@@ -63,25 +63,33 @@ export class MetricsHistory {
   async series(hiveId: string, since: number, stepS: number): Promise<Record<string, MetricsPoint[]>> {
     const ring = this.rings.get(hiveId);
     const oldest = ring?.oldestTime;
-    const archived: Sample[] = [];
-    if (this.archive && (oldest === undefined || since < oldest)) {
-      // Whole minutes before the first sample in memory: the minute it falls in is not complete there.
-      const to = oldest === undefined ? Number.POSITIVE_INFINITY : minuteOf(oldest);
-      for (const row of await this.archive.range(hiveId, minuteOf(since), to)) {
-        archived.push({ time: row.minute, values: row.values });
-      }
-    }
+    const archived =
+      this.archive && (oldest === undefined || since < oldest)
+        ? // Minutes whose samples all precede the memory's: before a restart, or slid out of the hour.
+          await this.archive.range(hiveId, minuteOf(since), oldest ?? Number.POSITIVE_INFINITY)
+        : [];
     return toSeries([...archived, ...(ring?.since(since) ?? [])], stepS);
+  }
+
+  /** Archives every hive's minute in progress, so that a restarted queen still serves it; then writes the archive. */
+  async close(): Promise<void> {
+    for (const [hiveId, ring] of this.rings) {
+      const newest = ring.newestTime;
+      if (newest !== undefined) this.archiveMinute(hiveId, ring, newest);
+    }
+    await this.archive?.flush();
   }
 
   private archiveMinute(hiveId: string, ring: SampleRing, timeInMinute: number): void {
     const minute = minuteOf(timeInMinute);
     const means = new SeriesMeans();
+    let last = minute;
     for (const sample of ring.since(minute)) {
       if (sample.time >= minute + MINUTE_MS) break;
       means.add(sample.values);
+      last = sample.time;
     }
-    this.archive?.append([{ hiveId, minute, values: means.means() }]);
+    this.archive?.append([{ hiveId, minute, last, values: means.means() }]);
   }
 }
 

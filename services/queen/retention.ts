@@ -1,9 +1,14 @@
 import type { Logger } from '../logger.js';
+import type { MetricsStore } from '../store/metrics-store.js';
 import type { StateStore } from '../store/state-store.js';
 
-/** The history's retention: events older than the retention are pruned in the background, a few times a window. */
+/**
+ * The history's retention: events, and archived metric minutes, older than the retention are pruned in the
+ * background, a few times a window.
+ */
 export interface PruningOptions {
   store: StateStore;
+  metrics?: MetricsStore | undefined;
   retentionMs: number;
   /** Epoch ms now. */
   wallNow: () => number;
@@ -20,9 +25,10 @@ export function prunePeriodMs(retentionMs: number): number {
 /** Prunes once now and then every period; returns the stop. */
 export function startPruning(options: PruningOptions): () => void {
   const prune = (): void => {
-    options.store.prune(options.wallNow() - options.retentionMs).then(
-      (pruned) => {
-        if (pruned > 0) options.logger.debug('history pruned', { events: pruned });
+    const before = options.wallNow() - options.retentionMs;
+    Promise.all([options.store.prune(before), options.metrics?.pruneMinutes(before) ?? 0]).then(
+      ([events, minutes]) => {
+        if (events + minutes > 0) options.logger.debug('history pruned', { events, minutes });
       },
       (error: unknown) => options.logger.warn('pruning the history failed', { error }),
     );

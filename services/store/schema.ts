@@ -16,4 +16,13 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX events_by_time ON events (time);`,
   // `/v1/events?id=` without `kind` must not scan the history.
   'CREATE INDEX events_by_id ON events (id, seq);',
+  // The per-minute metrics archive; `series` is a JSON object of the minute's means.
+  `CREATE TABLE metric_minutes (
+     hive_id TEXT NOT NULL,
+     minute INTEGER NOT NULL,
+     last INTEGER NOT NULL,
+     series TEXT NOT NULL,
+     PRIMARY KEY (hive_id, minute)
+   ) WITHOUT ROWID;
+   CREATE INDEX metric_minutes_by_minute ON metric_minutes (minute);`,
 ];

@@ -2,6 +2,8 @@ import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { EventPage, EventQuery, HistoryEvent } from '../../contracts/events.js';
+import type { SeriesKey } from '../../contracts/metric-series.js';
+import type { MetricsStore, MinuteRow } from './metrics-store.js';
 import { MIGRATIONS } from './schema.js';
 import {
   type HiveRecord,
@@ -14,13 +16,14 @@ import {
 } from './state-store.js';
 
 /**
- * The queen's state in SQLite (`queen.db` in the state directory, WAL mode), or in memory for `--state-dir none`.
+ * The queen's state and metrics archive in SQLite (`queen.db` in the state directory, WAL mode), or in memory for
+ * `--state-dir none`.
  * The database is locked exclusively for the process's life, so a second queen on the same directory fails at once.
  */
 
 export const DB_FILE = 'queen.db';
 
-export function openSqliteStore(dir: string | null): StateStore {
+export function openSqliteStore(dir: string | null): StateStore & MetricsStore {
   const file = dir === null ? ':memory:' : path.join(dir, DB_FILE);
   let db: Database.Database;
   try {
@@ -77,7 +80,13 @@ interface EventRow {
   event: string;
 }
 
-function sqliteStore(db: Database.Database, file: string | null): StateStore {
+interface MinuteRecord {
+  minute: number;
+  last: number;
+  series: string;
+}
+
+function sqliteStore(db: Database.Database, file: string | null): StateStore & MetricsStore {
   const putHive = db.prepare<[string, string]>('INSERT OR REPLACE INTO hives (id, record) VALUES (?, ?)');
   const putWorker = db.prepare<[string, string, string]>(
     'INSERT OR REPLACE INTO workers (id, hive_id, record) VALUES (?, ?, ?)',
@@ -94,6 +103,19 @@ function sqliteStore(db: Database.Database, file: string | null): StateStore {
     for (const id of batch.removedHives) dropHive.run(id);
     for (const id of batch.removedWorkers) dropWorker.run(id);
     for (const event of batch.events) addEvent.run(Date.parse(event.time), event.kind, event.id, JSON.stringify(event));
+  });
+
+  const putMinute = db.prepare<[string, number, number, string]>(
+    'INSERT OR IGNORE INTO metric_minutes (hive_id, minute, last, series) VALUES (?, ?, ?, ?)',
+  );
+  const dropMinutes = db.prepare<[string]>('DELETE FROM metric_minutes WHERE hive_id = ?');
+  const pruneMinutes = db.prepare<[number]>('DELETE FROM metric_minutes WHERE minute < ?');
+  const minutes = db.prepare<[string, number, number], MinuteRecord>(
+    'SELECT minute, last, series FROM metric_minutes WHERE hive_id = ? AND minute >= ? AND last < ? ORDER BY minute',
+  );
+  const writeMinutes = db.transaction((rows: readonly MinuteRow[], forgotten: readonly string[]) => {
+    for (const id of forgotten) dropMinutes.run(id);
+    for (const row of rows) putMinute.run(row.hiveId, row.minute, row.last, JSON.stringify([...row.values]));
   });
 
   return {
@@ -124,6 +146,19 @@ function sqliteStore(db: Database.Database, file: string | null): StateStore {
       return { events: page, next: rows.length > query.limit ? (page.at(-1)?.seq ?? null) : null };
     },
     prune: async (before) => prune.run(before).changes,
+    writeMinutes: async (batch) => {
+      writeMinutes(batch.rows, batch.forgotten);
+    },
+    minutes: async (hiveId, from, before) =>
+      minutes.all(hiveId, from, before).map(
+        (row): MinuteRow => ({
+          hiveId,
+          minute: row.minute,
+          last: row.last,
+          values: new Map(parseSeries(row.series)),
+        }),
+      ),
+    pruneMinutes: async (before) => pruneMinutes.run(before).changes,
     close: async () => {
       db.close();
     },
@@ -131,6 +166,11 @@ function sqliteStore(db: Database.Database, file: string | null): StateStore {
 }
 
 function parseEvent(text: string): NewEvent {
+  return JSON.parse(text);
+}
+
+/** A row's means, kept as `[key, mean]` pairs. */
+function parseSeries(text: string): [SeriesKey, number][] {
   return JSON.parse(text);
 }
 

@@ -2,6 +2,7 @@ import os from 'node:os';
 import { agent } from './agent.js';
 import { detection } from './detection.js';
 import { ingest } from './ingest.js';
+import { paint } from './paint.js';
 import { proxy } from './proxy.js';
 import { restart } from './restart.js';
 import { scale } from './scale.js';
@@ -14,10 +15,19 @@ import type { Verdict } from './support/report.js';
  * one's tables and verdict, then a summary. Exit 1 when a benchmark could not run; a missed target is a verdict.
  */
 
-type BenchName = 'ingest' | 'restart' | 'scale' | 'stress' | 'agent' | 'detection' | 'proxy';
-const BENCHES: Record<BenchName, () => Promise<Verdict>> = { ingest, restart, scale, stress, agent, detection, proxy };
+type BenchName = 'ingest' | 'restart' | 'scale' | 'stress' | 'agent' | 'detection' | 'proxy' | 'paint';
+const BENCHES: Record<BenchName, () => Promise<Verdict>> = {
+  ingest,
+  restart,
+  scale,
+  stress,
+  agent,
+  detection,
+  proxy,
+  paint,
+};
 /** The order of a full run: the short ones first. */
-const ALL: readonly BenchName[] = ['ingest', 'restart', 'proxy', 'scale', 'stress', 'agent', 'detection'];
+const ALL: readonly BenchName[] = ['ingest', 'restart', 'proxy', 'paint', 'scale', 'stress', 'agent', 'detection'];
 
 function isBenchName(name: string): name is BenchName {
   return Object.hasOwn(BENCHES, name);

@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EventPage, type HistoryEvent } from '../../contracts/events.js';
-import { QUEEN_PATHS } from '../../contracts/paths.js';
+import { HiveMetrics, type MetricsPoint } from '../../contracts/metrics-history.js';
+import { QUEEN_PATHS, withId } from '../../contracts/paths.js';
 import { freePort } from '../../services/ports.js';
 import { QueenApi } from '../support/queen-api.js';
 import { eventually, killAll, type RoleProcess, startRole } from '../support/role-process.js';
@@ -68,10 +69,30 @@ function startHive(hiveId: string, hiveState: string, extra: readonly string[] =
   ]);
 }
 
+/** A queen on a state directory of its own, and a hive heartbeating to it. */
+async function queenWithHive(
+  prefix: string,
+): Promise<{ port: number; queenState: string; hiveId: string; queen: RoleProcess }> {
+  const port = await freePort('127.0.0.1');
+  const queenState = stateDir('queen');
+  const hiveId = `${prefix}-${randomUUID().slice(0, 8)}`;
+  const queen = await startQueen(port, queenState);
+  await startHive(hiveId, stateDir('hive'), ['--queen-url', queen.url]);
+  return { port, queenState, hiveId, queen };
+}
+
 async function history(queen: RoleProcess, id: string): Promise<HistoryEvent[]> {
   const response = await fetch(`${queen.url}${QUEEN_PATHS.events}?kind=hive&id=${encodeURIComponent(id)}&limit=1000`);
   if (!response.ok) throw new Error(`GET ${QUEEN_PATHS.events}: ${response.status}`);
   return EventPage.parse(await response.json()).events;
+}
+
+/** A hive's CPU series since `since` (epoch ms), one point per sample. */
+async function cpuSince(queen: RoleProcess, id: string, since: number): Promise<MetricsPoint[]> {
+  const url = `${queen.url}${withId(QUEEN_PATHS.hiveMetrics, id)}`;
+  const response = await fetch(`${url}?since=${new Date(since).toISOString()}`);
+  if (!response.ok) throw new Error(`GET ${url}: ${response.status}`);
+  return HiveMetrics.parse(await response.json()).series.cpu ?? [];
 }
 
 function transitions(events: readonly HistoryEvent[]): string[] {
@@ -136,11 +157,7 @@ describe('the queen remembers', () => {
   it(
     'gives a live hive the restart grace: suspect (queen restart), then online, never offline, however long the queen was down',
     async () => {
-      const port = await freePort('127.0.0.1');
-      const queenState = stateDir('queen');
-      const hiveId = `live-${randomUUID().slice(0, 8)}`;
-      const queen = await startQueen(port, queenState);
-      await startHive(hiveId, stateDir('hive'), ['--queen-url', queen.url]);
+      const { port, queenState, hiveId, queen } = await queenWithHive('live');
       const api = new QueenApi(queen.url);
       const before = await eventually(
         async () => {
@@ -192,6 +209,49 @@ describe('the queen remembers', () => {
       const [restart, online] = grace.slice(-2).map((event) => Date.parse(event.time));
       // Back well inside the window the restart gave it.
       expect((online ?? Number.POSITIVE_INFINITY) - (restart ?? 0)).toBeLessThan(OFFLINE_AFTER_MS);
+    },
+    TEST_MS,
+  );
+
+  it(
+    'serves a hive’s metrics from before a restart: the minutes the stopped queen archived, then the new samples',
+    async () => {
+      const { port, queenState, hiveId, queen } = await queenWithHive('trend');
+      const startedAt = Date.now() - 60_000;
+      const before = await eventually(
+        async () => {
+          const cpu = await cpuSince(queen, hiveId, startedAt);
+          return cpu.length > 0 ? cpu : undefined;
+        },
+        'a sample at the first queen',
+        WAIT_MS,
+      );
+      queen.child.kill('SIGTERM');
+      await queen.exited;
+      const stoppedAt = (before.at(-1)?.[0] ?? 0) * 1000;
+
+      const again = await startQueen(port, queenState);
+      const after = await eventually(
+        async () => {
+          const cpu = await cpuSince(again, hiveId, startedAt);
+          return cpu.some(([time]) => time * 1000 > stoppedAt) ? cpu : undefined;
+        },
+        'a sample at the restarted queen',
+        WAIT_MS,
+      );
+      // Each minute of the first queen is one point at its start, the mean of that minute's samples.
+      const minutes = new Map<number, number[]>();
+      for (const [time, value] of before) {
+        const minute = Math.floor(time / 60) * 60;
+        minutes.set(minute, [...(minutes.get(minute) ?? []), value ?? Number.NaN]);
+      }
+      const archived = after.filter(([time]) => time * 1000 <= stoppedAt);
+      expect(archived.map(([time]) => time)).toEqual([...minutes.keys()]);
+      for (const [time, value] of archived) {
+        const values = minutes.get(time) ?? [];
+        expect(value).toBeCloseTo(values.reduce((sum, each) => sum + each, 0) / values.length, 2);
+      }
+      expect(after.slice(archived.length).every(([time]) => time * 1000 > stoppedAt)).toBe(true);
     },
     TEST_MS,
   );

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
+import { EventPage, EventQuery, type HistoryEvent } from '../../contracts/events.js';
 import { HiveMetrics } from '../../contracts/metrics-history.js';
 import { QUEEN_PATHS } from '../../contracts/paths.js';
 import { type SnapshotEvent, STREAM_EVENT_NAME, StreamEvent } from '../../contracts/stream.js';
@@ -18,6 +19,11 @@ export class ScriptedQueen {
   readonly metricsRequests: { hiveId: string; search: string; authorization: string | null }[] = [];
   /** Histories by hive id; a hive without one has an empty history. */
   readonly metrics = new Map<string, HiveMetrics>();
+  /** The history `/v1/events` serves, oldest first, in pages of at most `eventsPageSize`. */
+  readonly events: HistoryEvent[] = [];
+  eventsPageSize = 1000;
+  /** Each history request's query. */
+  readonly eventsRequests: string[] = [];
   snapshot: SnapshotEvent = { type: 'snapshot', rev: 0, hives: [], workers: [] };
   /** While set, new stream connections wait unanswered (the page stays in its reconnecting state). */
   holdConnections = false;
@@ -68,6 +74,11 @@ export class ScriptedQueen {
       response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
       return;
     }
+    if (url.pathname === QUEEN_PATHS.events) {
+      this.eventsRequests.push(url.search);
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(this.eventPage(url)));
+      return;
+    }
     if (url.pathname !== QUEEN_PATHS.stream) {
       if (url.pathname.startsWith('/dashboard/')) this.moduleRequests.push(`${url.pathname}${url.search}`);
       void this.dashboard(request, response);
@@ -77,6 +88,18 @@ export class ScriptedQueen {
     const start = (): void => this.startStream(response);
     if (this.holdConnections) this.held.push(start);
     else start();
+  }
+
+  private eventPage(url: URL): EventPage {
+    const query = EventQuery.parse(Object.fromEntries(url.searchParams));
+    const matching = this.events.filter(
+      (event) =>
+        event.seq > query.after &&
+        (query.kind === undefined || event.kind === query.kind) &&
+        (query.id === undefined || event.id === query.id),
+    );
+    const page = matching.slice(0, Math.min(query.limit, this.eventsPageSize));
+    return EventPage.parse({ events: page, next: matching.length > page.length ? (page.at(-1)?.seq ?? null) : null });
   }
 
   private startStream(response: ServerResponse): void {

@@ -43,7 +43,7 @@ export function renderDashboardPage(modules: PageModules, token: string | undefi
 <script type="importmap">${importMap}</script>
 <script type="module" src="${asset(modules.entry)}"></script>
 </head>
-<body data-stream-path="${QUEEN_PATHS.stream}" data-stream-event="${STREAM_EVENT_NAME}" data-metrics-path="${QUEEN_PATHS.hiveMetrics}">
+<body data-stream-path="${QUEEN_PATHS.stream}" data-stream-event="${STREAM_EVENT_NAME}" data-metrics-path="${QUEEN_PATHS.hiveMetrics}" data-events-path="${QUEEN_PATHS.events}">
 <p class="empty">Loading the dashboard…</p>
 <noscript>The Apiary dashboard needs JavaScript; the same data is at ${QUEEN_PATHS.hives} and ${QUEEN_PATHS.workers}.</noscript>
 </body>

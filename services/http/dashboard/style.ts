@@ -83,10 +83,13 @@ body[data-connection="reconnecting"] .hives { opacity: .6; }
 .worker-detail [data-testid="worker-device"] { color: var(--text); }
 .worker-engine { color: var(--muted); white-space: nowrap; font-variant-numeric: tabular-nums; }
 .worker-error { color: var(--offline); overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-.log-panel {
+.side {
   align-self: start; position: sticky; top: 5rem; max-height: calc(100vh - 6rem); overflow: auto;
-  background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: .6rem .75rem;
+  display: grid; gap: 1rem;
 }
+.log-panel { background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: .6rem .75rem; }
+.log-panel select { width: 100%; margin-bottom: .4rem; }
+.log-panel button { margin-top: .4rem; }
 .log-panel h2 { font-size: 1rem; margin-bottom: .4rem; }
 .log { list-style: none; margin: 0; padding: 0; font-size: .8rem; }
 .log li { padding: .2rem 0; border-top: 1px solid var(--line); }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { MonitorData } from '../../../contracts/heartbeat.js';
-import { MemoryMetricsArchive, type MinuteRow } from '../../../services/queen/metrics-archive.js';
+import { MemoryMetricsArchive } from '../../../services/queen/metrics-archive.js';
 import { MetricsHistory } from '../../../services/queen/metrics-history.js';
+import type { MinuteRow } from '../../../services/store/metrics-store.js';
 import { monitorData } from '../../fixtures/examples.js';
 
 const BASE = Date.parse('2025-10-30T14:00:00.000Z');

@@ -3,11 +3,13 @@ import type { HiveView } from '../../../../contracts/registry.js';
 import type { StreamEvent } from '../../../../contracts/stream.js';
 import { connectStream, streamUrl } from './connection.js';
 import { h } from './dom.js';
+import { eventsLoader } from './events-source.js';
 import { HiveGrid } from './hive-grid.js';
 import { metricsLoader } from './metrics-source.js';
 import { QueenClock } from './queen-clock.js';
 import { DashboardStore } from './store.js';
 import { Summary } from './summary.js';
+import { Timeline } from './timeline.js';
 import { TransitionLog } from './transition-log.js';
 import { TREND_SPAN_S } from './trend.js';
 import { TrendStore } from './trend-store.js';
@@ -19,12 +21,19 @@ const FIRST_PAINT_MARK = 'apiary:first-paint';
 const TREND_SLIDE_TICKS = 10;
 
 /** The server writes the protocol's paths and event name on <body>, so no protocol constant is copied here. */
-function readConfig(body: HTMLElement): { streamPath: string; streamEvent: string; metricsPath: string } {
-  const { streamPath, streamEvent, metricsPath } = body.dataset;
-  if (!streamPath || !streamEvent || !metricsPath) {
-    throw new Error('apiary dashboard: <body> lacks data-stream-path/data-stream-event/data-metrics-path');
+function readConfig(body: HTMLElement): {
+  streamPath: string;
+  streamEvent: string;
+  metricsPath: string;
+  eventsPath: string;
+} {
+  const { streamPath, streamEvent, metricsPath, eventsPath } = body.dataset;
+  if (!streamPath || !streamEvent || !metricsPath || !eventsPath) {
+    throw new Error(
+      'apiary dashboard: <body> lacks data-stream-path/data-stream-event/data-metrics-path/data-events-path',
+    );
   }
-  return { streamPath, streamEvent, metricsPath };
+  return { streamPath, streamEvent, metricsPath, eventsPath };
 }
 
 /** The queen's wall clock when it sent `event`, when the event tells. */
@@ -77,10 +86,16 @@ function start(): void {
     return [now - TREND_SPAN_S, now];
   };
   const log = new TransitionLog();
+  const timeline = new Timeline(eventsLoader(config.eventsPath, location.href));
   const filters = filterBar((text, problemsOnly) => grid.setFilter({ text, problemsOnly }));
   document.body.replaceChildren(
     summary.element,
-    h('div', { class: 'layout' }, h('main', {}, filters, grid.element), log.element),
+    h(
+      'div',
+      { class: 'layout' },
+      h('main', {}, filters, grid.element),
+      h('aside', { class: 'side' }, timeline.element, log.element),
+    ),
   );
 
   // Events land in the stores at once; the DOM is touched at most once per frame, only where something changed.
@@ -95,6 +110,7 @@ function start(): void {
       requestAnimationFrame(() => performance.mark(FIRST_PAINT_MARK));
     }
     if (changes.summary) summary.update(store.counts());
+    if (changes.reset || changes.summary) timeline.setHives(store.cardIds());
     log.add(changes.transitions);
     grid.drawTrends(trends, trendRange(), trends.takeChanged());
   }
@@ -108,6 +124,8 @@ function start(): void {
       store.apply(event, now);
       const queenTime = queenTimeOf(event);
       if (queenTime !== undefined) clock.observe(queenTime, now);
+      // A transition, or a (re)connection after which anything may have happened, is in the history by now.
+      if (event.type === 'liveness' || event.type === 'snapshot') timeline.refresh();
       if (event.type === 'snapshot') {
         if (!rendered) performance.mark(SNAPSHOT_MARK);
         // What the page missed while disconnected is only in the queen's history: reload the cards on screen.

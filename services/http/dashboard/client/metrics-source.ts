@@ -1,5 +1,6 @@
 import type { HiveMetrics } from '../../../../contracts/metrics-history.js';
 import { isRecord } from './events.js';
+import { tokenHeaders } from './page-token.js';
 import { TREND_STEP_S } from './trend.js';
 
 /**
@@ -7,8 +8,7 @@ import { TREND_STEP_S } from './trend.js';
  * header. The queen builds the answer from its zod schema, so only its shape is checked here; null when refused.
  */
 export function metricsLoader(pathTemplate: string, pageUrl: string): (hiveId: string) => Promise<HiveMetrics | null> {
-  const token = new URL(pageUrl).searchParams.get('token');
-  const headers: Record<string, string> = token === null ? {} : { authorization: `Bearer ${token}` };
+  const headers = tokenHeaders(pageUrl);
   return async (hiveId) => {
     const url = new URL(pathTemplate.replace(':id', encodeURIComponent(hiveId)), pageUrl);
     url.searchParams.set('step', `${TREND_STEP_S}s`);
