@@ -95,7 +95,7 @@ export async function startQueen(options: QueenOptions, overrides: QueenOverride
       store,
       restored,
       historyRetentionMs: options.historyRetention,
-      capacity: { hives: options.maxHives, workers: options.maxWorkers },
+      capacity: { hives: options.maxHives, workers: options.maxWorkers, capabilityBytes: options.maxCapabilityBytes },
       ...(options.webhook.length > 0
         ? {
             alerts: createAlerts({

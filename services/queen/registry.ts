@@ -1,7 +1,12 @@
 import { type Actor, createActor, type InspectionEvent } from 'xstate';
 import type { EventPage, EventQuery } from '../../contracts/events.js';
 import type { HiveHeartbeat, WorkerHeartbeat, WorkerReport } from '../../contracts/heartbeat.js';
-import { planCapabilitySync, type ResyncReason } from '../../machines/capability-set.js';
+import {
+  capabilityExcess,
+  measureAfter,
+  planCapabilitySync,
+  type ResyncReason,
+} from '../../machines/capability-set.js';
 import {
   type AdmittedHive,
   type DiscoveredHive,
@@ -55,10 +60,19 @@ export interface QueenRegistryOptions {
 export interface RegistryCapacity {
   hives: number;
   workers: number;
+  /** The bytes of capabilities held over all hives (`--max-capability-bytes`); no bound without it. */
+  capabilityBytes?: number;
 }
 
-/** Why a heartbeat changed nothing: an identity it could not prove, or a registry already full. */
-export type Refusal = { ok: false; refused: 'identity' | 'capacity'; error: string };
+/**
+ * Why a heartbeat changed nothing: an identity it could not prove, a registry already full, capabilities past what one
+ * hive may hold, or a worker of a hive the queen does not know.
+ */
+export type Refusal = {
+  ok: false;
+  refused: 'identity' | 'capacity' | 'too-large' | 'unknown-hive';
+  error: string;
+};
 
 export type HiveVerdict =
   | {
@@ -179,8 +193,11 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
     return { ok: false, refused: 'identity', error };
   };
   const capacity = options.capacity ?? { hives: Number.POSITIVE_INFINITY, workers: Number.POSITIVE_INFINITY };
+  const maxCapabilityBytes = capacity.capabilityBytes ?? Number.POSITIVE_INFINITY;
   /** Workers new to the registry and admitted but not applied yet: they count against the capacity already. */
   const arrivingWorkers = new Set<string>();
+  /** Bytes of capabilities admitted but not applied yet, likewise. */
+  let arrivingBytes = 0;
   const full = (kind: RegistryKind, max: number): Refusal => ({
     ok: false,
     refused: 'capacity',
@@ -212,7 +229,26 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
     const held = hiveStore.get(id);
     // `issuing` holds the new hive ids of the batch not applied yet.
     if (hash === null && !held && hiveStore.size + issuing.size >= capacity.hives) return full('hive', capacity.hives);
-    const resync = planCapabilitySync(held && heldCapabilities(held), heartbeat).resync;
+    const plan = planCapabilitySync(held && heldCapabilities(held), heartbeat);
+    const after = measureAfter(held?.capabilities ?? null, heartbeat, plan.action);
+    if (after !== null) {
+      const excess = capabilityExcess(after);
+      if (excess !== null) {
+        return { ok: false, refused: 'too-large', error: `hive ${id} would hold ${excess}: nothing was changed` };
+      }
+      const growth = after.bytes - (held?.capabilities?.bytes ?? 0);
+      if (growth > 0 && hiveStore.capabilityBytes + arrivingBytes + growth > maxCapabilityBytes) {
+        return {
+          ok: false,
+          refused: 'capacity',
+          error:
+            `the queen holds its maximum of ${maxCapabilityBytes} bytes of capabilities (--max-capability-bytes): ` +
+            'hives that keep theirs keep working',
+        };
+      }
+      arrivingBytes += Math.max(growth, 0);
+    }
+    const { resync } = plan;
     if (proves) return { ok: true, resync, secret: null };
     const secret = issueSecret();
     issuing.set(id, hashSecret(secret));
@@ -255,6 +291,7 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
   const applyHives = (admitted: AdmittedHive[]): void => {
     hives.send({ type: 'HIVE_HEARTBEATS', admitted });
     issuing.clear();
+    arrivingBytes = 0;
   };
   const applyWorkers = (heartbeats: Received<WorkerReport>[]): void => {
     workers.send({ type: 'WORKER_HEARTBEATS', heartbeats });
