@@ -41,7 +41,7 @@ export interface QueenMetrics {
   sweep(ms: number): void;
   resync(reason: ResyncReason): void;
   streamDropped(count: number): void;
-  discovery(result: 'registered' | 'failed' | 'skipped'): void;
+  discovery(result: 'registered' | 'identified' | 'failed' | 'skipped'): void;
   /** Where the gauges read their values at scrape time. */
   watch(sources: MetricSources): void;
 }

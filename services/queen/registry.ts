@@ -97,7 +97,11 @@ export interface QueenRegistry {
   /** Like `receiveHive`, applied with the other heartbeats of this event-loop turn. */
   submitHive(heartbeat: HiveHeartbeat, source?: string): Promise<HiveVerdict>;
   submitWorker(heartbeat: WorkerHeartbeat, source?: string): Promise<WorkerVerdict>;
-  discovered(hive: DiscoveredHive): void;
+  /**
+   * A hive's answer to discovery. It carries no secret, so it is taken only for a hive id with no identity yet; one
+   * with an identity is left to its own heartbeats (false), which prove it.
+   */
+  discovered(hive: DiscoveredHive): boolean;
   expect(hives: ExpectedHive[]): void;
   /** Forgets a hive, its workers and its identity now; false when unknown. */
   forgetHive(id: string): boolean;
@@ -257,6 +261,16 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
 
   const judgeWorker = (heartbeat: WorkerHeartbeat, source: string): WorkerVerdict => {
     const id = heartbeat.worker_id;
+    // A hive is known once heard from (a placeholder of the hives config is not): its workers follow it, never lead.
+    if (!issuing.has(heartbeat.hive_id) && !hiveStore.get(heartbeat.hive_id)?.report) {
+      return {
+        ok: false,
+        refused: 'unknown-hive',
+        error:
+          `worker ${id} claims hive ${heartbeat.hive_id}, which this queen does not know: a hive registers with its ` +
+          'own heartbeat first, and its workers are taken from then on',
+      };
+    }
     const held = workerStore.get(id)?.heartbeat.hive_id;
     if (held === undefined && !arrivingWorkers.has(id)) {
       if (workerStore.size + arrivingWorkers.size >= capacity.workers) return full('worker', capacity.workers);
@@ -357,7 +371,12 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
         schedule();
       });
     },
-    discovered: (hive) => hives.send({ type: 'HIVE_DISCOVERED', hive }),
+    discovered: (hive) => {
+      flush();
+      if (secretHashOf(hive.response.hive_id) !== null) return false;
+      hives.send({ type: 'HIVE_DISCOVERED', hive });
+      return true;
+    },
     expect: (expected) => hives.send({ type: 'EXPECT_HIVES', hives: expected }),
     forgetHive: (id) => {
       flush();
