@@ -25,21 +25,18 @@ export function applyDeviceChanges(devices: readonly Device[], changes: readonly
   );
 }
 
-/** The bytes of one listed item in the set's JSON, its comma included. */
+/** The bytes of one listed item in the set's JSON, its comma included (a character counts one). */
 function itemBytes(item: Device | Model | WorkerType): number {
-  return Buffer.byteLength(JSON.stringify(item)) + 1;
+  return JSON.stringify(item).length + 1;
 }
 
-/** `{"devices":[],"models":[],"workers":[]}`: the set's JSON around its items. */
-const FRAME_BYTES = 39;
-
-/** The size of a set's JSON (at most 3 bytes over, for the commas after each list's last item). */
-export function capabilityBytes(capabilities: Capabilities): number {
-  let bytes = FRAME_BYTES;
-  for (const list of [capabilities.devices, capabilities.models, capabilities.workers]) {
-    for (const item of list) bytes += itemBytes(item);
-  }
-  return bytes;
+/**
+ * The size of a set's JSON, counting a comma after each list's last item too (so at most 3 over), the way changes
+ * keep it up to date item by item. `json` is the set's JSON when the caller has it already.
+ */
+export function capabilityBytes(capabilities: Capabilities, json = JSON.stringify(capabilities)): number {
+  const { devices, models, workers } = capabilities;
+  return json.length + [devices, models, workers].filter((list) => list.length > 0).length;
 }
 
 /** What a set would hold after a change: its counts and bytes, to bound before anything is applied. */
@@ -187,6 +184,7 @@ export function measureAfter(
   held: CapabilitySet | null,
   heartbeat: HiveHeartbeat,
   action: CapabilityPlan['action'],
+  json?: string,
 ): CapabilityMeasure | null {
   const { capabilities, capability_changes: changes } = heartbeat;
   if (action === 'replace' && capabilities) {
@@ -195,7 +193,7 @@ export function measureAfter(
       devices: devices.length,
       models: models.length,
       workers: workers.length,
-      bytes: capabilityBytes(capabilities),
+      bytes: capabilityBytes(capabilities, json),
     };
   }
   if (action === 'apply' && changes && held) return held.measure(changes);

@@ -2,7 +2,7 @@ import type { CapabilityChanges } from '../contracts/capabilities.js';
 import type { HiveHeartbeat, HiveReport } from '../contracts/heartbeat.js';
 import type { CapabilitiesResponse } from '../contracts/hive-api.js';
 import type { Liveness, LivenessReason } from '../contracts/registry.js';
-import { CapabilitySet, type HeldCapabilities, planCapabilitySync } from './capability-set.js';
+import { CapabilitySet, capabilityBytes, type HeldCapabilities, planCapabilitySync } from './capability-set.js';
 import { type Fate, type LivenessSettings, LivenessTable } from './liveness.js';
 import { ChangeLog, type RegistryChange } from './registry-changes.js';
 import type { Received, RegistryClock } from './registry-clock.js';
@@ -37,6 +37,8 @@ export interface AdmittedHive {
   issuedHash: string | null;
   /** The heartbeat carried the secret already held. */
   proven: boolean;
+  /** The JSON of its full capabilities, when its owner made it already. */
+  capabilitiesJson?: string | null;
 }
 
 /** A hive from the hives config that did not answer: named by its Host alias until it is heard from. */
@@ -116,18 +118,21 @@ export class HiveStore implements HiveRegistryReader {
   }
 
   /** An admitted heartbeat, received now. */
-  receive({ arrival, issuedHash, proven }: AdmittedHive): void {
+  receive({ arrival, issuedHash, proven, capabilitiesJson }: AdmittedHive): void {
     const { heartbeat, at: now, wall } = arrival;
     const { capabilities, capability_changes: changes, ...report } = heartbeat;
     const entry = this.table.get(heartbeat.hive_id) ?? this.create(heartbeat.hive_id, heartbeat.hive_url);
     const previous = entry.seenAt;
     const plan = planCapabilitySync(heldCapabilities(entry), heartbeat);
     if (plan.action === 'replace' && capabilities) {
-      const before = entry.capabilities && JSON.stringify(entry.capabilities);
-      this.hold(entry, new CapabilitySet(capabilities));
+      const json = capabilitiesJson ?? JSON.stringify(capabilities);
+      const before = entry.capabilities;
+      this.hold(entry, new CapabilitySet(capabilities, capabilityBytes(capabilities, json)));
       entry.capabilitiesVersion = heartbeat.capabilities_version ?? null;
       // A first set comes with the registration; only a set that replaces another one is a change.
-      if (before !== null && before !== JSON.stringify(entry.capabilities)) this.capabilitiesChanged(entry, null, wall);
+      if (before !== null && (before.bytes !== entry.capabilities?.bytes || JSON.stringify(before) !== json)) {
+        this.capabilitiesChanged(entry, null, wall);
+      }
     } else if (plan.action === 'apply' && changes && entry.capabilities) {
       this.heldBytes -= entry.capabilities.bytes;
       entry.capabilities.apply(changes);

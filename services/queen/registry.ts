@@ -1,4 +1,5 @@
 import { type Actor, createActor, type InspectionEvent } from 'xstate';
+import type { Capabilities } from '../../contracts/capabilities.js';
 import type { EventPage, EventQuery } from '../../contracts/events.js';
 import type { HiveHeartbeat, WorkerHeartbeat, WorkerReport } from '../../contracts/heartbeat.js';
 import {
@@ -202,6 +203,7 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
   const arrivingWorkers = new Set<string>();
   /** Bytes of capabilities admitted but not applied yet, likewise. */
   let arrivingBytes = 0;
+  const fullSets = new WeakMap<Capabilities, string>();
   const full = (kind: RegistryKind, max: number): Refusal => ({
     ok: false,
     refused: 'capacity',
@@ -234,7 +236,11 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
     // `issuing` holds the new hive ids of the batch not applied yet.
     if (hash === null && !held && hiveStore.size + issuing.size >= capacity.hives) return full('hive', capacity.hives);
     const plan = planCapabilitySync(held && heldCapabilities(held), heartbeat);
-    const after = measureAfter(held?.capabilities ?? null, heartbeat, plan.action);
+    const { capabilities } = heartbeat;
+    // A full set's JSON, made once: it measures the set here and tells the store whether it changed.
+    const json = plan.action === 'replace' && capabilities ? JSON.stringify(capabilities) : undefined;
+    if (capabilities && json !== undefined) fullSets.set(capabilities, json);
+    const after = measureAfter(held?.capabilities ?? null, heartbeat, plan.action, json);
     if (after !== null) {
       const excess = capabilityExcess(after);
       if (excess !== null) {
@@ -295,7 +301,8 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
     const { hive_secret: _secret, ...kept } = heartbeat;
     const issuedHash = verdict.ok && verdict.secret !== null ? hashSecret(verdict.secret) : null;
     const proven = verdict.ok && verdict.secret === null && heartbeat.hive_secret !== undefined;
-    return { arrival: received(kept, clock), issuedHash, proven };
+    const json = kept.capabilities ? (fullSets.get(kept.capabilities) ?? null) : null;
+    return { arrival: received(kept, clock), issuedHash, proven, capabilitiesJson: json };
   };
   const admitWorker = (heartbeat: WorkerHeartbeat): Received<WorkerReport> => {
     const { hive_secret: _secret, ...kept } = heartbeat;
