@@ -8,6 +8,7 @@ import { builtInWorkerTypes, createCapabilityTracker, scanDevices } from '../ser
 import { formatDuration } from '../services/duration.js';
 import { createHivePayload } from '../services/hive/heartbeat-payload.js';
 import { loadHiveIdentity } from '../services/hive/identity.js';
+import { queenTrust } from '../services/hive/queen-trust.js';
 import { createWorkerManager } from '../services/hive/worker-manager.js';
 import { createWorkerRecordStore } from '../services/hive/worker-records.js';
 import { createHiveApp } from '../services/http/hive-app.js';
@@ -179,6 +180,7 @@ export async function startHive(options: HiveOptions, overrides: HiveOverrides =
     hiveId: options.hiveId,
     token: options.token,
     lifecycle: sender,
+    trust: queenTrust(identity, options.queenUrl),
     capabilities: () => tracker.current(),
     monitor: () => monitor.latest(),
     workers,

@@ -96,7 +96,7 @@ export async function startQueen(options: QueenOptions, overrides: QueenOverride
       restored,
       metricsStore: store,
       historyRetentionMs: options.historyRetention,
-      capacity: { hives: options.maxHives, workers: options.maxWorkers },
+      capacity: { hives: options.maxHives, workers: options.maxWorkers, capabilityBytes: options.maxCapabilityBytes },
       ...(options.webhook.length > 0
         ? {
             alerts: createAlerts({

@@ -38,6 +38,13 @@ export const LIMITS = {
   workerTypes: 1_000,
   /** Request bodies above this are refused with 413. */
   bodyBytes: 256 * 1024,
+  /**
+   * The JSON of the capabilities one hive may hold, however they came (a full set, or deltas on top of one): a full
+   * set fits in a body, and deltas may not grow it past that. More is refused with 413 and changes nothing.
+   */
+  capabilityBytes: 256 * 1024,
+  /** Default of `--max-capability-bytes`: the capabilities of all hives the queen holds (503 past it). */
+  maxCapabilityBytes: 256 * 1024 * 1024,
   /** A socket whose request headers are not in within this long is answered 408 and closed. */
   headersTimeoutMs: 10_000,
   /** The same for a whole request, body included. */

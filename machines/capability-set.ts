@@ -6,6 +6,7 @@ import type {
   Model,
   WorkerType,
 } from '../contracts/capabilities.js';
+import { LIMITS } from '../contracts/common.js';
 import type { HiveHeartbeat } from '../contracts/heartbeat.js';
 
 /** `GPU-2` before `GPU-10`. */
@@ -24,36 +25,115 @@ export function applyDeviceChanges(devices: readonly Device[], changes: readonly
   );
 }
 
+/** The bytes of one listed item in the set's JSON, its comma included (a character counts one). */
+function itemBytes(item: Device | Model | WorkerType): number {
+  return JSON.stringify(item).length + 1;
+}
+
+/**
+ * The size of a set's JSON, counting a comma after each list's last item too (so at most 3 over), the way changes
+ * keep it up to date item by item. `json` is the set's JSON when the caller has it already.
+ */
+export function capabilityBytes(capabilities: Capabilities, json = JSON.stringify(capabilities)): number {
+  const { devices, models, workers } = capabilities;
+  return json.length + [devices, models, workers].filter((list) => list.length > 0).length;
+}
+
+/** What a set would hold after a change: its counts and bytes, to bound before anything is applied. */
+export interface CapabilityMeasure {
+  devices: number;
+  models: number;
+  workers: number;
+  bytes: number;
+}
+
+/**
+ * The bounds of what one hive holds, whatever path its capabilities took (a full set, or deltas on top of one): the
+ * contract's list limits and `LIMITS.capabilityBytes`. Null when within them, else why not.
+ */
+export function capabilityExcess(measure: CapabilityMeasure): string | null {
+  const counts = [
+    ['devices', measure.devices, LIMITS.devices],
+    ['models', measure.models, LIMITS.models],
+    ['worker types', measure.workers, LIMITS.workerTypes],
+    ['bytes of capabilities', measure.bytes, LIMITS.capabilityBytes],
+  ] as const;
+  for (const [what, count, limit] of counts) {
+    if (count > limit) return `${count} ${what}, over the limit of ${limit} a hive may hold`;
+  }
+  return null;
+}
+
+/** One list's changes as (key, item after it) pairs: null for removed. */
+type Keyed<T> = readonly (readonly [string, T | null])[];
+
+/**
+ * Applies one list's changes to `held`, or with `dryRun` only counts them (a dry run sees its own earlier changes,
+ * never `held` changed): the change in items and in bytes.
+ */
+function applyKeyed<T extends Model | WorkerType>(
+  held: Map<string, T>,
+  changes: Keyed<T>,
+  dryRun: boolean,
+): { count: number; bytes: number } {
+  const overlay = new Map<string, T | null>();
+  let count = 0;
+  let bytes = 0;
+  for (const [key, after] of changes) {
+    const seen = overlay.get(key);
+    const before = seen === undefined ? held.get(key) : seen;
+    if (before) {
+      count--;
+      bytes -= itemBytes(before);
+    }
+    if (after) {
+      count++;
+      bytes += itemBytes(after);
+    }
+    if (dryRun) overlay.set(key, after);
+    else if (after) held.set(key, after);
+    else held.delete(key);
+  }
+  return { count, bytes };
+}
+
+function sumBytes(items: readonly Device[]): number {
+  let bytes = 0;
+  for (const item of items) bytes += itemBytes(item);
+  return bytes;
+}
+
 /**
  * A hive's capabilities as the queen holds them: the full set as received, and once a change comes, models and
  * worker types keyed by id so each change costs O(its size); the wire form is rebuilt only after a change. Devices
- * (at most 64) are replaced as a list.
+ * (at most 64) are replaced as a list. Its size in bytes is kept up to date, for the queen's bounds.
  */
 export class CapabilitySet {
   private keyed: { models: Map<string, Model>; workers: Map<string, WorkerType> } | null = null;
   private wire: Capabilities | null;
   private devices: Device[];
+  private size: number;
 
-  constructor(private readonly full: Capabilities) {
+  constructor(
+    private readonly full: Capabilities,
+    bytes = capabilityBytes(full),
+  ) {
     this.wire = full;
     this.devices = full.devices;
+    this.size = bytes;
+  }
+
+  get bytes(): number {
+    return this.size;
+  }
+
+  /** What the set would be after `changes`, leaving it as it is. */
+  measure(changes: CapabilityChanges): CapabilityMeasure {
+    return this.change(changes, true);
   }
 
   apply(changes: CapabilityChanges): void {
-    this.keyed ??= {
-      models: new Map(this.full.models.map((model) => [model.model_id, model])),
-      workers: new Map(this.full.workers.map((worker) => [worker.worker_type, worker])),
-    };
-    const { models, workers } = this.keyed;
-    for (const { action, ...model } of changes.models) {
-      if (action === 'added') models.set(model.model_id, model);
-      else models.delete(model.model_id);
-    }
-    for (const { action, ...worker } of changes.workers) {
-      if (action === 'added') workers.set(worker.worker_type, worker);
-      else workers.delete(worker.worker_type);
-    }
-    if (changes.devices) this.devices = applyDeviceChanges(this.devices, changes.devices);
+    this.size = this.change(changes, false).bytes;
     this.wire = null;
   }
 
@@ -65,6 +145,59 @@ export class CapabilitySet {
     }
     return this.wire;
   }
+
+  private change(changes: CapabilityChanges, dryRun: boolean): CapabilityMeasure {
+    this.keyed ??= {
+      models: new Map(this.full.models.map((model) => [model.model_id, model])),
+      workers: new Map(this.full.workers.map((worker) => [worker.worker_type, worker])),
+    };
+    const { models, workers } = this.keyed;
+    const modelChanges: Keyed<Model> = changes.models.map(({ action, ...model }) => [
+      model.model_id,
+      action === 'added' ? model : null,
+    ]);
+    const workerChanges: Keyed<WorkerType> = changes.workers.map(({ action, ...worker }) => [
+      worker.worker_type,
+      action === 'added' ? worker : null,
+    ]);
+    const modelDelta = applyKeyed(models, modelChanges, dryRun);
+    const workerDelta = applyKeyed(workers, workerChanges, dryRun);
+    const devices = changes.devices ? applyDeviceChanges(this.devices, changes.devices) : this.devices;
+    const deviceBytes = changes.devices ? sumBytes(devices) - sumBytes(this.devices) : 0;
+    if (!dryRun) this.devices = devices;
+    // A dry run left the maps as they were: its counts are theirs plus its own.
+    const pending = dryRun ? 1 : 0;
+    return {
+      devices: devices.length,
+      models: models.size + pending * modelDelta.count,
+      workers: workers.size + pending * workerDelta.count,
+      bytes: this.size + modelDelta.bytes + workerDelta.bytes + deviceBytes,
+    };
+  }
+}
+
+/**
+ * What a hive would hold after a heartbeat the plan `replace`s with or `apply`s, before anything changes; null when
+ * the heartbeat leaves its capabilities as they are.
+ */
+export function measureAfter(
+  held: CapabilitySet | null,
+  heartbeat: HiveHeartbeat,
+  action: CapabilityPlan['action'],
+  json?: string,
+): CapabilityMeasure | null {
+  const { capabilities, capability_changes: changes } = heartbeat;
+  if (action === 'replace' && capabilities) {
+    const { devices, models, workers } = capabilities;
+    return {
+      devices: devices.length,
+      models: models.length,
+      workers: workers.length,
+      bytes: capabilityBytes(capabilities, json),
+    };
+  }
+  if (action === 'apply' && changes && held) return held.measure(changes);
+  return null;
 }
 
 /** Why the queen asks a hive for its full capabilities (`resync: true`). */

@@ -2,7 +2,7 @@ import type { CapabilityChanges } from '../contracts/capabilities.js';
 import type { HiveHeartbeat, HiveReport } from '../contracts/heartbeat.js';
 import type { CapabilitiesResponse } from '../contracts/hive-api.js';
 import type { Liveness, LivenessReason } from '../contracts/registry.js';
-import { CapabilitySet, type HeldCapabilities, planCapabilitySync } from './capability-set.js';
+import { CapabilitySet, capabilityBytes, type HeldCapabilities, planCapabilitySync } from './capability-set.js';
 import { type Fate, type LivenessSettings, LivenessTable } from './liveness.js';
 import { ChangeLog, type RegistryChange } from './registry-changes.js';
 import type { Received, RegistryClock } from './registry-clock.js';
@@ -37,6 +37,8 @@ export interface AdmittedHive {
   issuedHash: string | null;
   /** The heartbeat carried the secret already held. */
   proven: boolean;
+  /** The JSON of its full capabilities, when its owner made it already. */
+  capabilitiesJson?: string | null;
 }
 
 /** A hive from the hives config that did not answer: named by its Host alias until it is heard from. */
@@ -71,6 +73,7 @@ export class HiveStore implements HiveRegistryReader {
   private readonly unseenByAddress = new Map<string, HiveEntry>();
   private expected = 0;
   private expectedUp = 0;
+  private heldBytes = 0;
 
   constructor(
     private readonly settings: LivenessSettings,
@@ -79,6 +82,11 @@ export class HiveStore implements HiveRegistryReader {
 
   get size(): number {
     return this.table.size;
+  }
+
+  /** The bytes of capabilities held over all hives (`CapabilitySet.bytes`). */
+  get capabilityBytes(): number {
+    return this.heldBytes;
   }
 
   get expectedCount(): number {
@@ -110,20 +118,25 @@ export class HiveStore implements HiveRegistryReader {
   }
 
   /** An admitted heartbeat, received now. */
-  receive({ arrival, issuedHash, proven }: AdmittedHive): void {
+  receive({ arrival, issuedHash, proven, capabilitiesJson }: AdmittedHive): void {
     const { heartbeat, at: now, wall } = arrival;
     const { capabilities, capability_changes: changes, ...report } = heartbeat;
     const entry = this.table.get(heartbeat.hive_id) ?? this.create(heartbeat.hive_id, heartbeat.hive_url);
     const previous = entry.seenAt;
     const plan = planCapabilitySync(heldCapabilities(entry), heartbeat);
     if (plan.action === 'replace' && capabilities) {
-      const before = entry.capabilities && JSON.stringify(entry.capabilities);
-      entry.capabilities = new CapabilitySet(capabilities);
+      const json = capabilitiesJson ?? JSON.stringify(capabilities);
+      const before = entry.capabilities;
+      this.hold(entry, new CapabilitySet(capabilities, capabilityBytes(capabilities, json)));
       entry.capabilitiesVersion = heartbeat.capabilities_version ?? null;
       // A first set comes with the registration; only a set that replaces another one is a change.
-      if (before !== null && before !== JSON.stringify(entry.capabilities)) this.capabilitiesChanged(entry, null, wall);
+      if (before !== null && (before.bytes !== entry.capabilities?.bytes || JSON.stringify(before) !== json)) {
+        this.capabilitiesChanged(entry, null, wall);
+      }
     } else if (plan.action === 'apply' && changes && entry.capabilities) {
+      this.heldBytes -= entry.capabilities.bytes;
       entry.capabilities.apply(changes);
+      this.heldBytes += entry.capabilities.bytes;
       entry.capabilitiesVersion = heartbeat.capabilities_version ?? entry.capabilitiesVersion;
       this.capabilitiesChanged(entry, changes, wall);
     }
@@ -161,7 +174,7 @@ export class HiveStore implements HiveRegistryReader {
     this.markExpected(entry);
     this.heard(entry);
     // The answer carries no version: the next versioned heartbeat is asked for the full set.
-    entry.capabilities = new CapabilitySet(response);
+    this.hold(entry, new CapabilitySet(response));
     entry.capabilitiesVersion = null;
     entry.seenWall = wall;
     entry.hiveUrl ??= hiveUrl;
@@ -236,6 +249,7 @@ export class HiveStore implements HiveRegistryReader {
     const wall = this.clock.wallNow();
     for (const entry of entries) {
       const kept = this.table.restore(entry, now);
+      this.heldBytes += entry.capabilities?.bytes ?? 0;
       if (entry.expected) this.expected++;
       if (entry.expected && entry.seenAt === null && entry.hiveUrl !== null) {
         entry.expectedAt = addressOf(entry.hiveUrl);
@@ -267,6 +281,12 @@ export class HiveStore implements HiveRegistryReader {
       this.markExpected(entry);
     }
     return entry;
+  }
+
+  /** Gives the entry a new set, keeping the total of bytes held true. */
+  private hold(entry: HiveEntry, capabilities: CapabilitySet): void {
+    this.heldBytes += capabilities.bytes - (entry.capabilities?.bytes ?? 0);
+    entry.capabilities = capabilities;
   }
 
   private findByAddress(address: string): HiveEntry | undefined {
@@ -306,6 +326,7 @@ export class HiveStore implements HiveRegistryReader {
   private transition(entry: HiveEntry, from: Liveness | null, to: Fate, reason: LivenessReason, at: number): void {
     if (entry.expected) this.expectedUp += (to === 'online' ? 1 : 0) - (from === 'online' ? 1 : 0);
     if (to === 'forgotten' && entry.expected) this.expected--;
+    if (to === 'forgotten') this.heldBytes -= entry.capabilities?.bytes ?? 0;
     this.changes.push({ type: 'liveness', kind: 'hive', id: entry.id, from, to, reason, at });
   }
 }

@@ -16,6 +16,8 @@ export type HeartbeatResult =
   | 'too_large'
   | 'unsupported_media_type'
   | 'identity_refused'
+  /** A worker of a hive the queen does not know: 409. */
+  | 'unknown_hive'
   /** The registry was full: 503. */
   | 'over_capacity'
   /** A follower sent it on to the leader. */
@@ -39,7 +41,7 @@ export interface QueenMetrics {
   sweep(ms: number): void;
   resync(reason: ResyncReason): void;
   streamDropped(count: number): void;
-  discovery(result: 'registered' | 'failed' | 'skipped'): void;
+  discovery(result: 'registered' | 'identified' | 'failed' | 'skipped'): void;
   /** Where the gauges read their values at scrape time. */
   watch(sources: MetricSources): void;
 }
@@ -58,6 +60,8 @@ export function heartbeatResult(status: number): HeartbeatResult {
       return 'unauthorized';
     case 403:
       return 'identity_refused';
+    case 409:
+      return 'unknown_hive';
     case 503:
       return 'over_capacity';
     case 413:

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import { hasCredentials, ID_MAX_LENGTH } from '../contracts/common.js';
+import { hasCredentials, ID_MAX_LENGTH, LIMITS } from '../contracts/common.js';
 import { parseDuration } from './duration.js';
 import { LOG_LEVELS } from './logger.js';
 
@@ -174,6 +174,12 @@ export const queenOptions = {
     default: '100000',
     min: 1,
     description: 'most workers the queen holds: a heartbeat that would register one more gets 503',
+  },
+  'max-capability-bytes': {
+    kind: 'int',
+    default: String(LIMITS.maxCapabilityBytes),
+    min: 1,
+    description: 'most bytes of capabilities (their JSON) the queen holds over all hives: one more gets 503',
   },
   'idle-timeout': {
     kind: 'duration',

@@ -27,6 +27,8 @@ export interface DiscoveryRunOptions {
 export interface DiscoverySummary {
   targets: number;
   registered: number;
+  /** Answered for a hive id the queen holds an identity for: its answer is not taken, its heartbeats are. */
+  identified: number;
   failed: number;
   skipped: number;
 }
@@ -38,7 +40,7 @@ export async function runDiscovery(options: DiscoveryRunOptions): Promise<Discov
     ? all.filter((target) => !registry.hives.onlineAt(hiveUrlOf(target, options.hivePort)))
     : all;
   const log = options.repeat ? logger.debug.bind(logger) : logger.warn.bind(logger);
-  const summary: DiscoverySummary = { targets: targets.length, registered: 0, failed: 0, skipped: 0 };
+  const summary: DiscoverySummary = { targets: targets.length, registered: 0, identified: 0, failed: 0, skipped: 0 };
   if (targets.length === 0) {
     logger.debug('no hives to discover', { hives_config: options.hivesConfig });
     return summary;
@@ -55,10 +57,17 @@ export async function runDiscovery(options: DiscoveryRunOptions): Promise<Discov
   if (options.signal?.aborted) return summary;
   const expected = [];
   for (const outcome of outcomes) {
-    if (outcome.ok) {
-      registry.discovered({ response: outcome.response, hiveUrl: outcome.hiveUrl });
+    if (outcome.ok && registry.discovered({ response: outcome.response, hiveUrl: outcome.hiveUrl })) {
       metrics.discovery('registered');
       summary.registered++;
+      continue;
+    }
+    if (outcome.ok) {
+      // Its heartbeats, which carry its secret, will tell the queen about it; the host is expected all the same.
+      expected.push({ hiveId: outcome.target.alias, hiveUrl: outcome.hiveUrl });
+      metrics.discovery('identified');
+      summary.identified++;
+      logger.debug('hive discovered with an identity: left to its heartbeats', { hive_id: outcome.response.hive_id });
       continue;
     }
     expected.push({ hiveId: outcome.target.alias, hiveUrl: outcome.hiveUrl });

@@ -28,7 +28,7 @@ export interface HivePayload {
   /** Builds the heartbeat the lifecycle asked for: full capabilities, or the pending changes. */
   build(request: SendRequest): HiveHeartbeat;
   /** After a send: a 2xx acknowledges the capabilities version the payload carried, and may issue an identity. */
-  sent(payload: HiveHeartbeat, outcome: SendOutcome): void;
+  sent(payload: HiveHeartbeat, outcome: SendOutcome, request: SendRequest): void;
 }
 
 export function createHivePayload(deps: HivePayloadDeps): HivePayload {
@@ -52,10 +52,10 @@ export function createHivePayload(deps: HivePayloadDeps): HivePayload {
       const changes = capabilities.pending();
       return changes ? { ...heartbeat, capability_changes: changes } : heartbeat;
     },
-    sent(payload, outcome) {
+    sent(payload, outcome, request) {
       if (!outcome.ok) return;
       if (payload.capabilities_version !== undefined) deps.capabilities.acknowledge(payload.capabilities_version);
-      if (outcome.ack.hive_secret !== undefined) deps.identity.learn(outcome.ack.hive_secret);
+      if (outcome.ack.hive_secret !== undefined) deps.identity.learn(outcome.ack.hive_secret, request.queenUrl);
     },
   };
 }

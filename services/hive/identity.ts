@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { HiveSecret, Id } from '../../contracts/common.js';
+import { HiveSecret, HttpUrl, Id } from '../../contracts/common.js';
 import type { Logger } from '../logger.js';
 
 /**
@@ -11,14 +11,17 @@ import type { Logger } from '../logger.js';
 
 export const IDENTITY_FILE = 'identity.json';
 
-const StoredIdentity = z.object({ hive_id: Id, hive_secret: HiveSecret });
+/** `queen_url`: the queen that issued the secret (absent in files kept before it was recorded). */
+const StoredIdentity = z.object({ hive_id: Id, hive_secret: HiveSecret, queen_url: HttpUrl.optional() });
 type StoredIdentity = z.infer<typeof StoredIdentity>;
 
 export interface HiveIdentity {
   /** The secret to send; undefined before the first registration. */
   secret(): string | undefined;
-  /** A queen issued a secret: kept, written, and told to the listeners. */
-  learn(secret: string): void;
+  /** The queen that issued it, when known. */
+  issuer(): string | undefined;
+  /** A queen issued a secret: kept with that queen's URL, written, and told to the listeners. */
+  learn(secret: string, queenUrl: string): void;
   /** Called with every new secret; returns the unsubscribe. */
   onChange(listener: (secret: string) => void): () => void;
 }
@@ -26,14 +29,18 @@ export interface HiveIdentity {
 /** The identity of `hiveId` kept in `stateDir` (none kept when null); a file for another hive id is ignored. */
 export function loadHiveIdentity(stateDir: string | null, hiveId: string, logger: Logger): HiveIdentity {
   const file = stateDir === null ? null : path.join(stateDir, IDENTITY_FILE);
-  let current = file === null ? undefined : readSecret(file, hiveId, logger);
+  const kept = file === null ? undefined : readIdentity(file, hiveId, logger);
+  let current = kept?.hive_secret;
+  let issuer = kept?.queen_url;
   const listeners = new Set<(secret: string) => void>();
   return {
     secret: () => current,
-    learn(secret) {
+    issuer: () => issuer,
+    learn(secret, queenUrl) {
       if (secret === current) return;
       current = secret;
-      if (file !== null) writeSecret(file, { hive_id: hiveId, hive_secret: secret }, logger);
+      issuer = queenUrl;
+      if (file !== null) writeSecret(file, { hive_id: hiveId, hive_secret: secret, queen_url: queenUrl }, logger);
       logger.info('identity issued by the queen', { kept_in: file });
       for (const listener of listeners) listener(secret);
     },
@@ -44,7 +51,7 @@ export function loadHiveIdentity(stateDir: string | null, hiveId: string, logger
   };
 }
 
-function readSecret(file: string, hiveId: string, logger: Logger): string | undefined {
+function readIdentity(file: string, hiveId: string, logger: Logger): StoredIdentity | undefined {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -58,7 +65,7 @@ function readSecret(file: string, hiveId: string, logger: Logger): string | unde
     logger.warn('identity file malformed; registering anew', { file });
     return undefined;
   }
-  return parsed.data.hive_id === hiveId ? parsed.data.hive_secret : undefined;
+  return parsed.data.hive_id === hiveId ? parsed.data : undefined;
 }
 
 /** Written aside, then renamed: a crash never leaves half a secret. */

@@ -10,6 +10,7 @@ import {
   SpawnWorkerRequest,
 } from '../../contracts/hive-api.js';
 import { HIVE_PATHS } from '../../contracts/paths.js';
+import { normalizeQueenUrl, type QueenTrust } from '../hive/queen-trust.js';
 import type { SpawnErrorKind, WorkerManager } from '../hive/worker-manager.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { errorBody, issuesOf } from './error-body.js';
@@ -29,6 +30,8 @@ export interface HiveAppDeps {
   /** Required on every route but `/health` when set. */
   token?: string | undefined;
   lifecycle: HiveLifecycle;
+  /** Which queens discovery may point this hive at; any without it. */
+  trust?: QueenTrust;
   capabilities: () => Capabilities;
   monitor: () => MonitorData;
   workers: Pick<WorkerManager, 'spawn' | 'list' | 'stop'>;
@@ -64,10 +67,15 @@ export function createHiveApp(deps: HiveAppDeps): Hono {
   app.get(HIVE_PATHS.capabilities, (c) => {
     const query = CapabilitiesQuery.safeParse(c.req.query());
     if (!query.success) return c.json(errorBody('queen_url must be an http(s) URL.', issuesOf(query.error)), 400);
-    const body: CapabilitiesResponse = { hive_id: deps.hiveId, ...deps.capabilities(), monitor_data: deps.monitor() };
     const queenUrl = query.data.queen_url;
+    const refusal = queenUrl === undefined ? null : (deps.trust?.refusal(queenUrl) ?? null);
+    if (refusal !== null) {
+      logger.warn('discovery by another queen refused', { queen_url: queenUrl, current: deps.lifecycle.queenUrl() });
+      return c.json(errorBody(refusal), 409);
+    }
+    const body: CapabilitiesResponse = { hive_id: deps.hiveId, ...deps.capabilities(), monitor_data: deps.monitor() };
     if (queenUrl !== undefined) {
-      const normalized = normalizeUrl(queenUrl);
+      const normalized = normalizeQueenUrl(queenUrl);
       if (normalized !== deps.lifecycle.queenUrl()) logger.info('queen made itself known', { queen_url: normalized });
       deps.lifecycle.discover(normalized);
     }
@@ -95,9 +103,4 @@ export function createHiveApp(deps: HiveAppDeps): Hono {
 
   app.notFound((c) => c.json(errorBody(`No route ${c.req.method} ${c.req.path}.`), 404));
   return app;
-}
-
-/** One spelling per queen, so the same queen twice is recognised as the same URL. */
-function normalizeUrl(url: string): string {
-  return new URL(url).toString().replace(/\/$/, '');
 }

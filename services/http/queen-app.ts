@@ -52,9 +52,13 @@ const JSON_TYPE = { 'content-type': 'application/json' };
 /** How long a sender refused for a full registry should wait before it tries again. */
 const FULL_RETRY_AFTER_S = 60;
 
-/** 403 for an identity not proven; 503 with `retry-after` for a registry at its capacity. */
+const REFUSAL_STATUS = { identity: 403, 'too-large': 413, 'unknown-hive': 409 } as const;
+
+/** 403 for an identity not proven, 413 for capabilities past a hive's bound, 409 for a worker of an unknown hive; 503 with `retry-after` for a registry at its capacity. */
 function refused(refusal: Refusal): Response {
-  if (refusal.refused === 'identity') return Response.json(errorBody(refusal.error), { status: 403 });
+  if (refusal.refused !== 'capacity') {
+    return Response.json(errorBody(refusal.error), { status: REFUSAL_STATUS[refusal.refused] });
+  }
   return Response.json(errorBody(refusal.error), {
     status: 503,
     headers: { 'retry-after': String(FULL_RETRY_AFTER_S) },

@@ -1,7 +1,13 @@
 import { type Actor, createActor, type InspectionEvent } from 'xstate';
+import type { Capabilities } from '../../contracts/capabilities.js';
 import type { EventPage, EventQuery } from '../../contracts/events.js';
 import type { HiveHeartbeat, WorkerHeartbeat, WorkerReport } from '../../contracts/heartbeat.js';
-import { planCapabilitySync, type ResyncReason } from '../../machines/capability-set.js';
+import {
+  capabilityExcess,
+  measureAfter,
+  planCapabilitySync,
+  type ResyncReason,
+} from '../../machines/capability-set.js';
 import {
   type AdmittedHive,
   type DiscoveredHive,
@@ -55,10 +61,19 @@ export interface QueenRegistryOptions {
 export interface RegistryCapacity {
   hives: number;
   workers: number;
+  /** The bytes of capabilities held over all hives (`--max-capability-bytes`); no bound without it. */
+  capabilityBytes?: number;
 }
 
-/** Why a heartbeat changed nothing: an identity it could not prove, or a registry already full. */
-export type Refusal = { ok: false; refused: 'identity' | 'capacity'; error: string };
+/**
+ * Why a heartbeat changed nothing: an identity it could not prove, a registry already full, capabilities past what one
+ * hive may hold, or a worker of a hive the queen does not know.
+ */
+export type Refusal = {
+  ok: false;
+  refused: 'identity' | 'capacity' | 'too-large' | 'unknown-hive';
+  error: string;
+};
 
 export type HiveVerdict =
   | {
@@ -83,7 +98,11 @@ export interface QueenRegistry {
   /** Like `receiveHive`, applied with the other heartbeats of this event-loop turn. */
   submitHive(heartbeat: HiveHeartbeat, source?: string): Promise<HiveVerdict>;
   submitWorker(heartbeat: WorkerHeartbeat, source?: string): Promise<WorkerVerdict>;
-  discovered(hive: DiscoveredHive): void;
+  /**
+   * A hive's answer to discovery. It carries no secret, so it is taken only for a hive id with no identity yet; one
+   * with an identity is left to its own heartbeats (false), which prove it.
+   */
+  discovered(hive: DiscoveredHive): boolean;
   expect(hives: ExpectedHive[]): void;
   /** Forgets a hive, its workers and its identity now; false when unknown. */
   forgetHive(id: string): boolean;
@@ -179,8 +198,12 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
     return { ok: false, refused: 'identity', error };
   };
   const capacity = options.capacity ?? { hives: Number.POSITIVE_INFINITY, workers: Number.POSITIVE_INFINITY };
+  const maxCapabilityBytes = capacity.capabilityBytes ?? Number.POSITIVE_INFINITY;
   /** Workers new to the registry and admitted but not applied yet: they count against the capacity already. */
   const arrivingWorkers = new Set<string>();
+  /** Bytes of capabilities admitted but not applied yet, likewise. */
+  let arrivingBytes = 0;
+  const fullSets = new WeakMap<Capabilities, string>();
   const full = (kind: RegistryKind, max: number): Refusal => ({
     ok: false,
     refused: 'capacity',
@@ -212,7 +235,30 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
     const held = hiveStore.get(id);
     // `issuing` holds the new hive ids of the batch not applied yet.
     if (hash === null && !held && hiveStore.size + issuing.size >= capacity.hives) return full('hive', capacity.hives);
-    const resync = planCapabilitySync(held && heldCapabilities(held), heartbeat).resync;
+    const plan = planCapabilitySync(held && heldCapabilities(held), heartbeat);
+    const { capabilities } = heartbeat;
+    // A full set's JSON, made once: it measures the set here and tells the store whether it changed.
+    const json = plan.action === 'replace' && capabilities ? JSON.stringify(capabilities) : undefined;
+    if (capabilities && json !== undefined) fullSets.set(capabilities, json);
+    const after = measureAfter(held?.capabilities ?? null, heartbeat, plan.action, json);
+    if (after !== null) {
+      const excess = capabilityExcess(after);
+      if (excess !== null) {
+        return { ok: false, refused: 'too-large', error: `hive ${id} would hold ${excess}: nothing was changed` };
+      }
+      const growth = after.bytes - (held?.capabilities?.bytes ?? 0);
+      if (growth > 0 && hiveStore.capabilityBytes + arrivingBytes + growth > maxCapabilityBytes) {
+        return {
+          ok: false,
+          refused: 'capacity',
+          error:
+            `the queen holds its maximum of ${maxCapabilityBytes} bytes of capabilities (--max-capability-bytes): ` +
+            'hives that keep theirs keep working',
+        };
+      }
+      arrivingBytes += Math.max(growth, 0);
+    }
+    const { resync } = plan;
     if (proves) return { ok: true, resync, secret: null };
     const secret = issueSecret();
     issuing.set(id, hashSecret(secret));
@@ -221,6 +267,16 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
 
   const judgeWorker = (heartbeat: WorkerHeartbeat, source: string): WorkerVerdict => {
     const id = heartbeat.worker_id;
+    // A hive is known once heard from (a placeholder of the hives config is not): its workers follow it, never lead.
+    if (!issuing.has(heartbeat.hive_id) && !hiveStore.get(heartbeat.hive_id)?.report) {
+      return {
+        ok: false,
+        refused: 'unknown-hive',
+        error:
+          `worker ${id} claims hive ${heartbeat.hive_id}, which this queen does not know: a hive registers with its ` +
+          'own heartbeat first, and its workers are taken from then on',
+      };
+    }
     const held = workerStore.get(id)?.heartbeat.hive_id;
     if (held === undefined && !arrivingWorkers.has(id)) {
       if (workerStore.size + arrivingWorkers.size >= capacity.workers) return full('worker', capacity.workers);
@@ -245,7 +301,8 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
     const { hive_secret: _secret, ...kept } = heartbeat;
     const issuedHash = verdict.ok && verdict.secret !== null ? hashSecret(verdict.secret) : null;
     const proven = verdict.ok && verdict.secret === null && heartbeat.hive_secret !== undefined;
-    return { arrival: received(kept, clock), issuedHash, proven };
+    const json = kept.capabilities ? (fullSets.get(kept.capabilities) ?? null) : null;
+    return { arrival: received(kept, clock), issuedHash, proven, capabilitiesJson: json };
   };
   const admitWorker = (heartbeat: WorkerHeartbeat): Received<WorkerReport> => {
     const { hive_secret: _secret, ...kept } = heartbeat;
@@ -255,6 +312,7 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
   const applyHives = (admitted: AdmittedHive[]): void => {
     hives.send({ type: 'HIVE_HEARTBEATS', admitted });
     issuing.clear();
+    arrivingBytes = 0;
   };
   const applyWorkers = (heartbeats: Received<WorkerReport>[]): void => {
     workers.send({ type: 'WORKER_HEARTBEATS', heartbeats });
@@ -320,7 +378,12 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
         schedule();
       });
     },
-    discovered: (hive) => hives.send({ type: 'HIVE_DISCOVERED', hive }),
+    discovered: (hive) => {
+      flush();
+      if (secretHashOf(hive.response.hive_id) !== null) return false;
+      hives.send({ type: 'HIVE_DISCOVERED', hive });
+      return true;
+    },
     expect: (expected) => hives.send({ type: 'EXPECT_HIVES', hives: expected }),
     forgetHive: (id) => {
       flush();

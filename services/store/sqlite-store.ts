@@ -97,11 +97,16 @@ function sqliteStore(db: Database.Database, file: string | null): StateStore & M
     'INSERT INTO events (time, kind, id, event) VALUES (?, ?, ?, ?)',
   );
   const prune = db.prepare<[number]>('DELETE FROM events WHERE time < ?');
+  // In memory (`--state-dir none`) the entries would never be read back: only the history is kept, and the queen
+  // does not write every heartbeated entry twice a second for nothing.
+  const keepsEntries = file !== null;
   const write = db.transaction((batch: StateBatch) => {
-    for (const hive of batch.hives) putHive.run(hive.id, JSON.stringify(hive));
-    for (const worker of batch.workers) putWorker.run(worker.id, worker.heartbeat.hive_id, JSON.stringify(worker));
-    for (const id of batch.removedHives) dropHive.run(id);
-    for (const id of batch.removedWorkers) dropWorker.run(id);
+    if (keepsEntries) {
+      for (const hive of batch.hives) putHive.run(hive.id, JSON.stringify(hive));
+      for (const worker of batch.workers) putWorker.run(worker.id, worker.heartbeat.hive_id, JSON.stringify(worker));
+      for (const id of batch.removedHives) dropHive.run(id);
+      for (const id of batch.removedWorkers) dropWorker.run(id);
+    }
     for (const event of batch.events) addEvent.run(Date.parse(event.time), event.kind, event.id, JSON.stringify(event));
   });
 

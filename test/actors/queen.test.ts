@@ -105,7 +105,7 @@ describe('startQueen', () => {
     cleanups.push(() => queen.stop());
     expect(queen.port).toBeGreaterThan(0);
     expect(queen.url).toBe(`http://127.0.0.1:${queen.port}`);
-    expect(await queen.discovery).toEqual({ targets: 2, registered: 1, failed: 1, skipped: 0 });
+    expect(await queen.discovery).toEqual({ targets: 2, registered: 1, identified: 0, failed: 1, skipped: 0 });
     expect(servers.requests.get('127.0.0.2')?.[0]).toMatchObject({
       queenUrl: queen.url,
       authorization: `Bearer ${TOKEN}`,

@@ -33,6 +33,7 @@ describe('registry liveness on the queen clock', () => {
 
   it('sees a transition within one sweep period of its threshold when beats fall between sweeps', async () => {
     const h = startRegistry();
+    h.registry.receiveHive(hiveBeat('h1'));
     await h.timers.advanceTo(300);
     h.registry.receiveWorker(workerBeat('w1', 'h1'));
     await h.timers.advanceTo(45_299);
@@ -73,6 +74,7 @@ describe('registry liveness on the queen clock', () => {
     h.registry.receiveHive(hiveBeat('h1'));
     h.registry.receiveWorker(workerBeat('w1', 'h1'));
     h.registry.receiveWorker(workerBeat('w2', 'h1', { status: 'busy' }));
+    h.registry.receiveHive(hiveBeat('h2'));
     h.registry.receiveWorker(workerBeat('w3', 'h2'));
     await h.timers.advanceTo(5_000);
     h.registry.receiveHive(hiveBeat('h1', { status: 'stopping' }, true));
@@ -90,12 +92,14 @@ describe('registry liveness on the queen clock', () => {
 
   it('takes a stopped worker offline at once', () => {
     const h = startRegistry();
+    h.registry.receiveHive(hiveBeat('h1'));
     h.registry.receiveWorker(workerBeat('w1', 'h1'));
     expect(h.registry.workers.availableCount).toBe(1);
     h.registry.receiveWorker(workerBeat('w1', 'h1', { status: 'stopped' }));
     expect(h.registry.workers.get('w1')?.liveness).toBe('offline');
     expect(h.registry.workers.availableCount).toBe(0);
     expect(h.transitions()).toEqual([
+      'hive h1 new→online (heartbeat) @0',
       'worker w1 new→online (heartbeat) @0',
       'worker w1 online→offline (graceful stop) @0',
     ]);
@@ -318,5 +322,20 @@ describe('registry expected hives', () => {
     expect(h.transitions()).toEqual(['hive h1 new→online (discovered) @0']);
     // Its first versioned heartbeat without the full set is asked for it: the answer had no version.
     expect(h.registry.receiveHive(hiveBeat('h1', {}, true)).ok && h.registry.hives.get('h1')?.liveness).toBe('online');
+  });
+
+  it('does not take a discovery answer for a hive id with an identity: it carries no secret, so only heartbeats prove it', async () => {
+    const h = startRegistry();
+    h.registry.receiveHive(hiveBeat('h1', { hive_url: 'http://10.0.0.1:7835' }));
+    await h.timers.advanceTo(50_000);
+    const before = JSON.stringify([...h.registry.hives.entries()]);
+    const { monitor_data } = hiveBeat('x');
+    const taken = h.registry.discovered({
+      response: { hive_id: 'h1', monitor_data, devices: [], models: [{ model_id: 'rogue', size_gb: 1 }], workers: [] },
+      hiveUrl: 'http://10.6.6.6:7835',
+    });
+    expect(taken).toBe(false);
+    expect(JSON.stringify([...h.registry.hives.entries()])).toBe(before);
+    expect(h.registry.hives.get('h1')?.liveness).toBe('suspect');
   });
 });

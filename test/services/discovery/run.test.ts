@@ -40,7 +40,7 @@ describe('a discovery run', () => {
       metrics,
       logger,
     });
-    expect(summary).toEqual({ targets: 2, registered: 1, failed: 1, skipped: 0 });
+    expect(summary).toEqual({ targets: 2, registered: 1, identified: 0, failed: 1, skipped: 0 });
     expect(harness.registry.hives.get('gpu-a')).toMatchObject({ liveness: 'online', expected: true });
     expect(harness.registry.hives.get('hive-b')).toMatchObject({
       liveness: 'offline',
@@ -70,7 +70,7 @@ describe('a discovery run', () => {
       metrics: createQueenMetrics(),
       logger: createLogger({ write: () => {} }),
     });
-    expect(summary).toEqual({ targets: 0, registered: 0, failed: 0, skipped: 0 });
+    expect(summary).toEqual({ targets: 0, registered: 0, identified: 0, failed: 0, skipped: 0 });
     expect(harness.registry.hives.size).toBe(0);
   });
 });

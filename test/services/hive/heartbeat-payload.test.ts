@@ -39,14 +39,14 @@ function request(reason: SendRequest['reason'], full: boolean): SendRequest {
   return { queenUrl: 'http://queen.test:7833', reason, full };
 }
 
-function payloadWith(source: CapabilitySource) {
+function payloadWith(source: CapabilitySource, identity = loadHiveIdentity(null, 'hive-a', silentLogger)) {
   return createHivePayload({
     hiveId: 'hive-a',
     bootId: 'boot-1',
     hiveUrl: 'http://10.0.0.5:7835',
     monitor: { latest: () => MONITOR },
     capabilities: source,
-    identity: loadHiveIdentity(null, 'hive-a', silentLogger),
+    identity,
     now: () => new Date('2025-10-30T14:52:01.000Z'),
   });
 }
@@ -84,9 +84,22 @@ describe('hive heartbeat payload', () => {
     const source = tracker(CHANGES, 7);
     const payload = payloadWith(source);
     const heartbeat = payload.build(request('sync', false));
-    payload.sent(heartbeat, FAILED);
+    payload.sent(heartbeat, FAILED, request('sync', false));
     expect(source.acknowledged).toEqual([]);
-    payload.sent(heartbeat, OK);
+    payload.sent(heartbeat, OK, request('sync', false));
     expect(source.acknowledged).toEqual([7]);
+  });
+
+  it('keeps an issued secret with the queen that issued it', () => {
+    const identity = loadHiveIdentity(null, 'hive-a', silentLogger);
+    const payload = payloadWith(tracker(null), identity);
+    const issued: SendOutcome = {
+      ok: true,
+      ack: { status: 'ok', queen_epoch: 'e1', resync: false, hive_secret: 's1' },
+    };
+    const sentTo = request('discovery', true);
+    payload.sent(payload.build(sentTo), issued, sentTo);
+    expect(identity.secret()).toBe('s1');
+    expect(identity.issuer()).toBe(sentTo.queenUrl);
   });
 });

@@ -4,6 +4,8 @@ import { LIMITS } from '../../../contracts/common.js';
 import { ErrorBody, type HiveHeartbeat, type MonitorData } from '../../../contracts/heartbeat.js';
 import { CapabilitiesResponse, HiveHealth, HiveWorkerList, SpawnWorkerResponse } from '../../../contracts/hive-api.js';
 import type { SendOutcome } from '../../../machines/send-outcome.js';
+import { loadHiveIdentity } from '../../../services/hive/identity.js';
+import { type QueenTrust, queenTrust } from '../../../services/hive/queen-trust.js';
 import { createWorkerManager, type WorkerManager } from '../../../services/hive/worker-manager.js';
 import { createHiveApp } from '../../../services/http/hive-app.js';
 import { silentLogger } from '../../../services/logger.js';
@@ -30,7 +32,13 @@ afterEach(async () => {
   await Promise.all(senders.splice(0).map((s) => s.actor.stop()));
 });
 
-function fixture(options: { queenUrl?: string | null; workers?: Pick<WorkerManager, 'spawn' | 'list' | 'stop'> } = {}) {
+function fixture(
+  options: {
+    queenUrl?: string | null;
+    workers?: Pick<WorkerManager, 'spawn' | 'list' | 'stop'>;
+    trust?: QueenTrust;
+  } = {},
+) {
   const posts: Fixture['posts'] = [];
   const sender = createSender<HiveHeartbeat>({
     systemId: 'hive-lifecycle',
@@ -69,6 +77,7 @@ function fixture(options: { queenUrl?: string | null; workers?: Pick<WorkerManag
     hiveId: 'hive-a',
     token: TOKEN,
     lifecycle: sender,
+    ...(options.trust ? { trust: options.trust } : {}),
     capabilities: () => CAPABILITIES,
     monitor: () => MONITOR,
     workers,
@@ -133,6 +142,20 @@ describe('hive HTTP API: capabilities and discovery', () => {
     expect(f.posts).toHaveLength(1);
     expect(f.sender.actor.getSnapshot().children).toEqual({});
     expect(f.sender.state()).toBe('HEARTBEATING');
+  });
+
+  it('refuses, once it holds an identity, a queen_url other than its own queen: 409, no heartbeat goes there', async () => {
+    const identity = loadHiveIdentity(null, 'hive-a', silentLogger);
+    identity.learn('issued-secret', QUEEN);
+    const f = fixture({ queenUrl: QUEEN, trust: queenTrust(identity, []) });
+    await sent(f);
+    const rogue = await f.request(`/capabilities?queen_url=${encodeURIComponent('http://10.6.6.6:7833')}`);
+    expect(rogue.status).toBe(409);
+    expect(ErrorBody.parse(await rogue.json()).error).toContain(`holds an identity from ${QUEEN}`);
+    await settle();
+    expect(f.sender.queenUrl()).toBe(QUEEN);
+    expect(f.posts.every((post) => post.queenUrl === QUEEN)).toBe(true);
+    expect((await f.request(`/capabilities?queen_url=${encodeURIComponent(`${QUEEN}/`)}`)).status).toBe(200);
   });
 
   it('refuses a queen_url that is not http(s), naming the field, and changes nothing', async () => {

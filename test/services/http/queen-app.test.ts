@@ -239,6 +239,7 @@ describe('POST /v1/hive-heartbeat and /v1/worker-heartbeat', () => {
 
   it('takes a JSON content type with a charset', async () => {
     const q = start();
+    await q.post(QUEEN_PATHS.hiveHeartbeat, discoveryHeartbeat);
     const response = await q.post(QUEEN_PATHS.workerHeartbeat, workerHeartbeat, {
       contentType: 'application/json; charset=utf-8',
     });
@@ -401,6 +402,7 @@ describe('GET /v1/hives and /v1/workers', () => {
 
   it('filters workers by hive and by model', async () => {
     const q = start();
+    for (const hiveId of ['h1', 'h2']) await q.post(QUEEN_PATHS.hiveHeartbeat, hiveBeat(hiveId));
     await q.post(QUEEN_PATHS.workerHeartbeat, workerBeat('w1', 'h1', { model: 'llama' }));
     await q.post(QUEEN_PATHS.workerHeartbeat, workerBeat('w2', 'h1', { model: 'qwen', status: 'busy' }));
     await q.post(QUEEN_PATHS.workerHeartbeat, workerBeat('w3', 'h2', { model: 'llama' }));
@@ -486,7 +488,28 @@ describe('GET / (the dashboard)', () => {
   it('is open to all when the queen has no token', async () => {
     const q = start({ token: undefined });
     expect((await q.request('/')).status).toBe(200);
+    expect((await q.post(QUEEN_PATHS.hiveHeartbeat, discoveryHeartbeat)).status).toBe(200);
     expect((await q.post(QUEEN_PATHS.workerHeartbeat, workerHeartbeat)).status).toBe(200);
+  });
+});
+
+describe('a worker of a hive the queen does not know', () => {
+  it('is refused with 409 naming the hive, and changes nothing; once its hive registers, it is taken', async () => {
+    const q = start();
+    const before = q.state();
+    const refused = await q.post(QUEEN_PATHS.workerHeartbeat, workerBeat('w1', 'h-new'));
+    expect(refused.status).toBe(409);
+    expect(ErrorBody.parse(await refused.json()).error).toContain('claims hive h-new, which this queen does not know');
+    expect(q.state()).toBe(before);
+    expect(await q.metrics.render()).toMatch(/apiary_heartbeats_received_total\{[^}]*result="unknown_hive"[^}]*\} 1/);
+    await q.post(QUEEN_PATHS.hiveHeartbeat, hiveBeat('h-new'));
+    expect((await q.post(QUEEN_PATHS.workerHeartbeat, workerBeat('w1', 'h-new'))).status).toBe(200);
+  });
+
+  it('is refused under an expected hive of the hives config that was never heard from', async () => {
+    const q = start();
+    q.registry.expect([{ hiveId: 'gpu-z', hiveUrl: 'http://10.0.0.9:7835' }]);
+    expect((await q.post(QUEEN_PATHS.workerHeartbeat, workerBeat('w1', 'gpu-z'))).status).toBe(409);
   });
 });
 

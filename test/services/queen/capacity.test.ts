@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { LIMITS } from '../../../contracts/common.js';
 import { ErrorBody } from '../../../contracts/heartbeat.js';
 import { QUEEN_PATHS } from '../../../contracts/paths.js';
+import { capabilities } from '../../fixtures/examples.js';
 import { type QueenAppHarness, startQueenApp } from '../../support/queen-app.js';
 import { hiveBeat, workerBeat } from '../../support/queen-registry.js';
 
@@ -59,5 +61,63 @@ describe('queen capacity (--max-hives, --max-workers)', () => {
     expect((await q.post(QUEEN_PATHS.hiveHeartbeat, hiveBeat('new'))).status).toBe(503);
     expect((await q.request('/v1/hives/old', { method: 'DELETE' })).status).toBe(204);
     expect((await q.post(QUEEN_PATHS.hiveHeartbeat, hiveBeat('new'))).status).toBe(200);
+  });
+});
+
+describe('capability bytes (one hive, and --max-capability-bytes over all)', () => {
+  const fatModels = (from: number, count: number) =>
+    Array.from({ length: count }, (_, i) => ({
+      action: 'added' as const,
+      model_id: `fat/${'m'.repeat(200)}-${from + i}`,
+      size_gb: 1,
+    }));
+
+  it('refuses a delta that would grow a hive past its bound with 413, changing nothing', async () => {
+    const q = startQueenApp();
+    queen = q;
+    expect((await q.post(QUEEN_PATHS.hiveHeartbeat, hiveBeat('h1'))).status).toBe(200);
+    // Each delta fits in a body; together they would pass the bytes one hive may hold.
+    let version = 0;
+    let refusal: Response | undefined;
+    for (let from = 0; from < 4_000 && refusal === undefined; from += 800) {
+      version++;
+      const answer = await q.post(
+        QUEEN_PATHS.hiveHeartbeat,
+        hiveBeat(
+          'h1',
+          { capability_changes: { models: fatModels(from, 800), workers: [] }, capabilities_version: version },
+          true,
+        ),
+      );
+      if (answer.status !== 200) refusal = answer;
+    }
+    if (!refusal) throw new Error('deltas grew the hive without bound');
+    expect(refusal.status).toBe(413);
+    expect(ErrorBody.parse(await refusal.json()).error).toMatch(/hive h1 would hold \d+ bytes of capabilities/);
+    const held = q.registry.hives.get('h1')?.capabilities;
+    expect(held?.bytes).toBeLessThanOrEqual(LIMITS.capabilityBytes);
+    expect(held?.toJSON().models.length).toBe(capabilities.models.length + 800 * (version - 1));
+    expect(q.registry.hives.get('h1')?.capabilitiesVersion).toBe(version - 1);
+  });
+
+  it('refuses capabilities past --max-capability-bytes with 503 and retry-after; forgetting a hive frees its bytes', async () => {
+    const q = startQueenApp({ capacity: { hives: 10, workers: 10, capabilityBytes: 200_000 } });
+    queen = q;
+    const fat = (hiveId: string) =>
+      hiveBeat(hiveId, {
+        capabilities: { devices: [], models: fatModels(0, 400).map(({ action: _, ...m }) => m), workers: [] },
+      });
+    expect((await q.post(QUEEN_PATHS.hiveHeartbeat, fat('a'))).status).toBe(200);
+    expect((await q.post(QUEEN_PATHS.hiveHeartbeat, fat('b'))).status).toBe(200);
+    const before = q.state();
+    const refused = await q.post(QUEEN_PATHS.hiveHeartbeat, fat('c'));
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('60');
+    expect(ErrorBody.parse(await refused.json()).error).toContain('--max-capability-bytes');
+    expect(q.state()).toBe(before);
+    // A hive that keeps its capabilities is not refused.
+    expect((await q.post(QUEEN_PATHS.hiveHeartbeat, hiveBeat('a', {}, true))).status).toBe(200);
+    expect((await q.request('/v1/hives/a', { method: 'DELETE' })).status).toBe(204);
+    expect((await q.post(QUEEN_PATHS.hiveHeartbeat, fat('c'))).status).toBe(200);
   });
 });

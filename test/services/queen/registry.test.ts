@@ -38,7 +38,7 @@ describe('queen registry host', () => {
       registry.submitHive(hiveBeat('h1', { boot_id: 'b-impostor', hive_secret: 'guessed' })),
       registry.submitHive(hiveBeat('h3')),
       registry.submitWorker(workerBeat('w1', 'h1')),
-      registry.submitWorker(workerBeat('w2', 'h4')),
+      registry.submitWorker(workerBeat('w2', 'h2')),
     ]);
     expect(registry.hives.get('h3')).toBeUndefined();
     const [h2, impostor, h3] = await answers;
@@ -51,6 +51,7 @@ describe('queen registry host', () => {
 
   it('judges a batched heartbeat by its time of receipt, and applies what is pending before a sweep', async () => {
     const { registry, timers } = start(true);
+    registry.receiveHive(hiveBeat('h1'));
     await timers.advanceTo(1_000);
     const applied = registry.submitWorker(workerBeat('w1', 'h1'));
     // The sweep due at 2 s comes first here: it must see w1, received at 1 s.

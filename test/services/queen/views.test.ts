@@ -1,10 +1,11 @@
 import os from 'node:os';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { QUEEN_PATHS } from '../../../contracts/paths.js';
 import { HiveList, WorkerList } from '../../../contracts/registry.js';
+import { type JsonPart, jsonPieces } from '../../../services/json-pieces.js';
 import { silentLogger } from '../../../services/logger.js';
 import { type AssembledQueen, assembleQueen } from '../../../services/queen/assemble.js';
+import { hiveViewsOf, snapshotParts } from '../../../services/queen/views.js';
 import {
   DEFAULT_LIVENESS,
   hiveBeat,
@@ -19,7 +20,6 @@ const HIVES = 10_000;
 const WORKERS_PER_HIVE = 8;
 const MAX_BLOCK_MS = 50;
 const ATTEMPTS = 3;
-const RESOLUTION_MS = 5;
 const MIN_TURNS = 100;
 
 let queen: AssembledQueen | undefined;
@@ -48,6 +48,53 @@ async function drain(
     }
   }
   return { bytes, head, tail };
+}
+
+/**
+ * Measures the writers' synchronous slices: each item they take is stamped with this process's CPU time and the
+ * event-loop turn it is taken in, so a slice is the CPU from a turn's first item to its last.
+ */
+class SliceMeter {
+  private turn = 0;
+  private running = true;
+  private readonly starts = new Map<number, number>();
+  private longestMs = 0;
+
+  constructor() {
+    const tick = (): void => {
+      this.turn++;
+      if (this.running) setImmediate(tick);
+    };
+    setImmediate(tick);
+  }
+
+  /** The parts with each array's items stamped as the writer takes them. */
+  parts(parts: readonly JsonPart[]): JsonPart[] {
+    return parts.map((part) => (typeof part === 'string' ? part : { array: this.stamped(part.array) }));
+  }
+
+  /** The longest slice, in ms of CPU. */
+  stop(): number {
+    this.running = false;
+    return this.longestMs;
+  }
+
+  private *stamped<T>(items: Iterable<T>): Generator<T> {
+    for (const item of items) {
+      const { user, system } = process.cpuUsage();
+      const now = (user + system) / 1_000;
+      const start = this.starts.get(this.turn) ?? now;
+      this.starts.set(this.turn, start);
+      this.longestMs = Math.max(this.longestMs, now - start);
+      yield item;
+    }
+  }
+}
+
+async function drainPieces(pieces: AsyncIterable<string>): Promise<void> {
+  for await (const _piece of pieces) {
+    // Only the writing is measured.
+  }
 }
 
 /** A queen on stepped clocks, its heartbeats batched per event-loop turn or applied at once. */
@@ -82,48 +129,44 @@ describe('large views', () => {
     expect(assembled.registry.hives.count('online')).toBe(HIVES);
     expect(assembled.registry.workers.count('online')).toBe(HIVES * WORKERS_PER_HIVE);
 
-    // Wall-clock delay also counts the OS preempting this process and GC pauses stretched by a busy machine: the
-    // 50 ms bound is asserted (best of a few runs) when the machine has a core to spare; that the writers hand the
-    // event loop back all along (many turns while they write) is asserted always.
-    const spareCore = (os.loadavg()[0] ?? 0) < os.cpus().length - 1;
-    const runs: { blockMs: number; turns: number }[] = [];
-    for (
-      let attempt = 0;
-      attempt < (spareCore ? ATTEMPTS : 1) && !runs.some((run) => run.blockMs < MAX_BLOCK_MS);
-      attempt++
-    ) {
-      const delay = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
-      let turns = 0;
-      let writing = true;
-      const turn = (): void => {
-        turns++;
-        if (writing) setImmediate(turn);
-      };
-      delay.enable();
-      setImmediate(turn);
-      const [hives, snapshot] = await Promise.all([
-        Promise.resolve(assembled.app.request(QUEEN_PATHS.hives)).then((response) => drain(response.body)),
-        drain(assembled.stream.connect(), true),
+    // What the routes write, checked once through the app: both views at once, the event loop turning all along.
+    let turns = 0;
+    let writing = true;
+    const turn = (): void => {
+      turns++;
+      if (writing) setImmediate(turn);
+    };
+    setImmediate(turn);
+    const [hives, snapshot] = await Promise.all([
+      Promise.resolve(assembled.app.request(QUEEN_PATHS.hives)).then((response) => drain(response.body)),
+      drain(assembled.stream.connect(), true),
+    ]);
+    writing = false;
+    expect(hives.head.startsWith('{"hives":[{"hive_id":"hive-00000"')).toBe(true);
+    expect(hives.tail.endsWith('}]}')).toBe(true);
+    expect(hives.bytes).toBeGreaterThan(HIVES * 500);
+    expect(snapshot.head).toMatch(/^event: heartbeat\nid: \d+\ndata: \{"type":"snapshot","rev":\d+,"hives":\[\{/);
+    expect(snapshot.tail.endsWith(']}\n\n')).toBe(true);
+    expect(snapshot.bytes).toBeGreaterThan(hives.bytes + HIVES * WORKERS_PER_HIVE * 200);
+    // 50 MB written in 16 KB pieces, a turn of the loop at least every few ms of work.
+    expect(turns).toBeGreaterThan(MIN_TURNS);
+
+    // The bound is on the writers' own synchronous slices, in this process's CPU time: wall-clock lag would also count
+    // the OS running other processes on a loaded machine, which is not the writers' doing. So it is asserted always.
+    const runs: number[] = [];
+    for (let attempt = 0; attempt < ATTEMPTS && !runs.some((ms) => ms < MAX_BLOCK_MS); attempt++) {
+      const slices = new SliceMeter();
+      await Promise.all([
+        drainPieces(jsonPieces(slices.parts(['{"hives":', { array: hiveViewsOf(assembled.registry) }, '}']))),
+        drainPieces(jsonPieces(slices.parts(snapshotParts(assembled.registry, 1)))),
       ]);
-      writing = false;
-      // One more turn of the loop, so a block that lasted to the end is sampled too.
-      await new Promise((resolve) => setTimeout(resolve, 2 * RESOLUTION_MS));
-      delay.disable();
-      runs.push({ blockMs: delay.max / 1e6, turns });
-      expect(hives.head.startsWith('{"hives":[{"hive_id":"hive-00000"')).toBe(true);
-      expect(hives.tail.endsWith('}]}')).toBe(true);
-      expect(hives.bytes).toBeGreaterThan(HIVES * 500);
-      expect(snapshot.head).toMatch(/^event: heartbeat\nid: \d+\ndata: \{"type":"snapshot","rev":\d+,"hives":\[\{/);
-      expect(snapshot.tail.endsWith(']}\n\n')).toBe(true);
-      expect(snapshot.bytes).toBeGreaterThan(hives.bytes + HIVES * WORKERS_PER_HIVE * 200);
-      // 50 MB written in 16 KB pieces, a turn of the loop at least every few ms of work.
-      expect(turns).toBeGreaterThan(MIN_TURNS);
+      runs.push(slices.stop());
     }
     console.log(
-      `longest event-loop block per run: ${runs.map((r) => `${r.blockMs.toFixed(1)} ms (${r.turns} turns)`).join(', ')}; ` +
-        `load average ${os.loadavg()[0]?.toFixed(1)} on ${os.cpus().length} cores`,
+      `longest synchronous slice of the view writers per run: ${runs.map((ms) => `${ms.toFixed(1)} ms`).join(', ')} ` +
+        `of CPU; load average ${os.loadavg()[0]?.toFixed(1)} on ${os.cpus().length} cores`,
     );
-    if (spareCore) expect(Math.min(...runs.map((run) => run.blockMs))).toBeLessThan(MAX_BLOCK_MS);
+    expect(Math.min(...runs)).toBeLessThan(MAX_BLOCK_MS);
   }, 120_000);
 
   it('writes views that parse as the contract, in id order', async () => {
@@ -131,7 +174,7 @@ describe('large views', () => {
     const registry = rememberingSecrets(assembled.registry);
     for (const id of ['b', 'a', 'c']) registry.receiveHive(hiveBeat(id));
     for (const [id, hive] of [
-      ['w9', 'unknown'],
+      ['w9', 'c'],
       ['w3', 'b'],
       ['w2', 'a'],
       ['w1', 'a'],
@@ -142,7 +185,7 @@ describe('large views', () => {
     const all = WorkerList.parse(await (await assembled.app.request(QUEEN_PATHS.workers)).json());
     const ofA = WorkerList.parse(await (await assembled.app.request(`${QUEEN_PATHS.workers}?hive_id=a`)).json());
     expect(hives.hives.map((hive) => hive.hive_id)).toEqual(['a', 'b', 'c']);
-    // By hive, then id; a worker of a hive the queen does not know comes last.
+    // By hive, then id.
     expect(all.workers.map((worker) => worker.worker_id)).toEqual(['w1', 'w2', 'w3', 'w9']);
     expect(ofA.workers.map((worker) => worker.worker_id)).toEqual(['w1', 'w2']);
   });

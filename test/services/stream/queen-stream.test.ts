@@ -9,7 +9,7 @@ import {
 } from '../../../contracts/stream.js';
 import { discoveryHeartbeat, QUEEN_EPOCH } from '../../fixtures/examples.js';
 import { type QueenAppHarness, startQueenApp, TOKEN } from '../../support/queen-app.js';
-import { workerBeat } from '../../support/queen-registry.js';
+import { hiveBeat, workerBeat } from '../../support/queen-registry.js';
 import { type SseMessage, SseReader } from '../../support/sse-reader.js';
 
 let queen: QueenAppHarness | undefined;
@@ -61,6 +61,7 @@ describe('GET /v1/heartbeats/stream', () => {
 
   it('sends the queen event every stream interval', async () => {
     const q = start({ streamIntervalMs: 2_500 });
+    await q.post(QUEEN_PATHS.hiveHeartbeat, hiveBeat('h1'));
     const stream = await connect(q);
     await stream.take(2);
     await q.post(QUEEN_PATHS.workerHeartbeat, workerBeat('w1', 'h1'));
@@ -78,6 +79,7 @@ describe('GET /v1/heartbeats/stream', () => {
 
   it('sends a liveness and a worker event for a first heartbeat, a worker event for the next, and transitions', async () => {
     const q = start();
+    await q.post(QUEEN_PATHS.hiveHeartbeat, hiveBeat('h1'));
     const stream = await connect(q);
     await stream.take(2);
     await q.post(QUEEN_PATHS.workerHeartbeat, workerBeat('w1', 'h1'));
@@ -123,6 +125,7 @@ describe('GET /v1/heartbeats/stream', () => {
 
   it('does not let a slow client block a fast one: the slow one gets a fresh snapshot instead', async () => {
     const q = start({ streamQueueBytes: 8 * 1024 });
+    await q.post(QUEEN_PATHS.hiveHeartbeat, hiveBeat('h1'));
     const fast = await connect(q);
     const slow = await connect(q);
     await fast.take(2);
@@ -144,6 +147,7 @@ describe('GET /v1/heartbeats/stream', () => {
 
   it('gives a client that reconnects a fresh snapshot', async () => {
     const q = start();
+    await q.post(QUEEN_PATHS.hiveHeartbeat, hiveBeat('h1'));
     const first = await connect(q);
     await first.take(2);
     await first.cancel();
@@ -151,8 +155,8 @@ describe('GET /v1/heartbeats/stream', () => {
     const again = await connect(q);
     const [message] = await again.take(1);
     const snapshot = SnapshotEvent.parse(message?.data);
-    // The first client's greeting, then the worker's liveness and worker events.
-    expect(snapshot.rev).toBe(3);
+    // The hive's liveness and hive events, the first client's greeting, then the worker's liveness and worker events.
+    expect(snapshot.rev).toBe(5);
     expect(snapshot.workers.map((w) => w.worker_id)).toEqual(['w1']);
     expect(q.stream.clients).toBe(1);
   });

@@ -1,0 +1,35 @@
+import type { HiveIdentity } from './identity.js';
+
+/**
+ * Which queen a hive may be pointed at by discovery (`GET /capabilities?queen_url=`). A hive with no identity yet
+ * follows any queen that asks. Once it holds a secret, it sends it only to queens it was given (`--queen-url`) or to
+ * the one that issued it: a token holder must not steer it to a queen that would take its secret or issue another.
+ */
+export interface QueenTrust {
+  /** Null when the hive may follow `queenUrl`; else why not, in one sentence for the caller. */
+  refusal(queenUrl: string): string | null;
+}
+
+/** One spelling per queen, so the same queen twice is recognised as the same URL. */
+export function normalizeQueenUrl(url: string): string {
+  return new URL(url).toString().replace(/\/$/, '');
+}
+
+export function queenTrust(
+  identity: Pick<HiveIdentity, 'secret' | 'issuer'>,
+  configured: readonly string[],
+): QueenTrust {
+  const given = new Set(configured.map(normalizeQueenUrl));
+  return {
+    refusal(queenUrl) {
+      const url = normalizeQueenUrl(queenUrl);
+      if (identity.secret() === undefined || given.has(url)) return null;
+      const issuer = identity.issuer();
+      if (issuer !== undefined && normalizeQueenUrl(issuer) === url) return null;
+      return (
+        `This hive holds an identity from ${issuer ?? 'another queen'} and follows no other queen through ` +
+        'discovery: give it --queen-url, or reset its identity (its identity.json and DELETE /v1/hives/:id on the queen).'
+      );
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import type { CapabilityChanges, Model } from '../../contracts/capabilities.js';
+import { LIMITS } from '../../contracts/common.js';
+import { CapabilitySet, capabilityBytes, capabilityExcess } from '../../machines/capability-set.js';
+import { capabilities } from '../fixtures/examples.js';
+
+const model = (i: number): Model => ({ model_id: `m/${'x'.repeat(40)}-${i}`, size_gb: i });
+const adding = (models: Model[]): CapabilityChanges => ({
+  models: models.map((m) => ({ action: 'added', ...m })),
+  workers: [],
+});
+
+describe('CapabilitySet bytes', () => {
+  it('measures a change as applying it would, and keeps its bytes equal to its JSON', () => {
+    const set = new CapabilitySet(structuredClone(capabilities));
+    const exact = (): number => Buffer.byteLength(JSON.stringify(set.toJSON()));
+    // Each list's last item has no comma after it: the measure is at most 3 bytes over.
+    expect(set.bytes - exact()).toBeGreaterThanOrEqual(0);
+    expect(set.bytes - exact()).toBeLessThanOrEqual(3);
+    const first = capabilities.models[0];
+    if (!first) throw new Error('the example has a model');
+    const changes: CapabilityChanges = {
+      models: [
+        { action: 'added', ...model(1) },
+        { action: 'added', ...model(1), size_gb: 12.5 },
+        { action: 'removed', ...first },
+        { action: 'removed', ...model(99) },
+      ],
+      workers: [{ action: 'added', worker_type: 'rocm', version: '0.2.0' }],
+      devices: [{ action: 'added', id: 'GPU-7', name: 'Spare', device_type: 'gpu' }],
+    };
+    const before = set.bytes;
+    const measured = set.measure(changes);
+    expect(set.bytes).toBe(before);
+    expect(set.toJSON()).toEqual(capabilities);
+    set.apply(changes);
+    expect(measured).toEqual({
+      devices: set.toJSON().devices.length,
+      models: set.toJSON().models.length,
+      workers: set.toJSON().workers.length,
+      bytes: set.bytes,
+    });
+    expect(set.bytes).toBe(capabilityBytes(set.toJSON()));
+  });
+
+  it("names the bound a change would pass: models past the list limit, bytes past a hive's share", () => {
+    const set = new CapabilitySet({ devices: [], models: [], workers: [] });
+    const many = Array.from({ length: LIMITS.models + 1 }, (_, i) => ({ model_id: `m${i}`, size_gb: 0 }));
+    expect(capabilityExcess(set.measure(adding(many)))).toContain(`${LIMITS.models + 1} models`);
+    const fat = Array.from({ length: 5_000 }, (_, i) => model(i));
+    expect(capabilityExcess(set.measure(adding(fat)))).toContain('bytes of capabilities');
+    expect(capabilityExcess(set.measure(adding(fat.slice(0, 10))))).toBeNull();
+  });
+});
