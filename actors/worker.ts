@@ -8,6 +8,7 @@ import { advertiseUrl } from '../services/advertise-url.js';
 import type { InferenceBackend } from '../services/backend/backend.js';
 import { createDemoBackend } from '../services/backend/demo.js';
 import { createUpstreamBackend } from '../services/backend/upstream.js';
+import { startWatchdog } from '../services/cluster/watchdog-client.js';
 import { parseEngineOption, placeholderValues } from '../services/engine/engine-option.js';
 import { createEngineSupervisor, type EngineSupervisor } from '../services/engine/supervisor.js';
 import { listen } from '../services/http/listen.js';
@@ -201,6 +202,7 @@ async function superviseEngine(
       failuresToFail: 2,
     },
     statsIntervalMs: Math.min(ENGINE_SERVING_POLL_MS, options.heartbeatInterval),
+    watchdog: startWatchdog(),
     logger: logger.child({ engine: spec.engine }),
     inspect,
   });

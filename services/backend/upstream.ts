@@ -1,5 +1,5 @@
-import type { OpenAIError } from '../../contracts/inference.js';
 import type { BackendHealth, InferenceBackend } from './backend.js';
+import { createRelayAgent, relay } from './relay.js';
 
 export interface UpstreamBackendOptions {
   /** Base URL of an OpenAI-compatible server (llama-server, vLLM, Ollama), with or without a trailing `/v1`. */
@@ -17,25 +17,13 @@ export const DEFAULT_FIRST_BYTE_TIMEOUT_MS = 60_000;
 
 export const DEFAULT_HEALTH_TIMEOUT_MS = 2_000;
 
-/** Request headers worth passing on; the client's Authorization is this worker's token, never the upstream's. */
-const FORWARDED_REQUEST_HEADERS = ['content-type', 'accept', 'accept-language', 'user-agent', 'x-request-id'];
-
-/** Response headers that describe the hop, not the answer: fetch has already decoded the body they applied to. */
-const DROPPED_RESPONSE_HEADERS = [
-  'connection',
-  'keep-alive',
-  'transfer-encoding',
-  'content-encoding',
-  'content-length',
-  'upgrade',
-];
-
 /** Fronts an OpenAI-compatible server: health from its `/health` (or `/v1/models`), requests proxied and streamed. */
 export function createUpstreamBackend(options: UpstreamBackendOptions): InferenceBackend {
   const base = options.url.replace(/\/+$/, '').replace(/\/v1$/, '');
   const healthTimeoutMs = options.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS;
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
   const firstByteTimeoutMs = options.firstByteTimeoutMs ?? DEFAULT_FIRST_BYTE_TIMEOUT_MS;
+  const agent = createRelayAgent();
 
   const probe = async (path: string, signal: AbortSignal): Promise<number> => {
     const response = await fetch(`${base}${path}`, { signal, headers: { accept: 'application/json' } });
@@ -66,46 +54,8 @@ export function createUpstreamBackend(options: UpstreamBackendOptions): Inferenc
         return null;
       }
     },
-    async handle(path, request) {
-      const headers = new Headers({ 'accept-encoding': 'identity' });
-      for (const name of FORWARDED_REQUEST_HEADERS) {
-        const value = request.headers.get(name);
-        if (value !== null) headers.set(name, value);
-      }
-      const firstByte = new AbortController();
-      const firstByteTimer = setTimeout(() => firstByte.abort(), firstByteTimeoutMs);
-      const whole = AbortSignal.timeout(requestTimeoutMs);
-      let upstream: Response;
-      try {
-        upstream = await fetch(`${base}${path}`, {
-          method: 'POST',
-          headers,
-          body: await request.arrayBuffer(),
-          signal: AbortSignal.any([request.signal, whole, firstByte.signal]),
-        });
-      } catch (error) {
-        if (request.signal.aborted) throw error;
-        if (whole.aborted || firstByte.signal.aborted) {
-          const waited = whole.aborted ? requestTimeoutMs : firstByteTimeoutMs;
-          return openAIError(504, 'timeout', `upstream ${base} did not answer within ${waited} ms`);
-        }
-        return openAIError(502, 'upstream_unreachable', `upstream ${base} unreachable: ${describe(error)}`);
-      } finally {
-        clearTimeout(firstByteTimer);
-      }
-      const responseHeaders = new Headers(upstream.headers);
-      for (const name of DROPPED_RESPONSE_HEADERS) responseHeaders.delete(name);
-      return new Response(upstream.body, {
-        status: upstream.status,
-        statusText: upstream.statusText,
-        headers: responseHeaders,
-      });
-    },
+    handle: (path, request) => relay({ base, path, request, agent, requestTimeoutMs, firstByteTimeoutMs }),
   };
-}
-
-function openAIError(status: number, type: string, message: string): Response {
-  return Response.json({ error: { message, type, code: status } } satisfies OpenAIError, { status });
 }
 
 /** llama-server answers 503 while it loads the model; vLLM and Ollama answer 200 once they serve. */
@@ -113,12 +63,4 @@ function healthOf(status: number): BackendHealth {
   if (status >= 200 && status < 300) return 'ready';
   if (status === 503) return 'starting';
   return 'error';
-}
-
-/** fetch hides the reason behind "fetch failed": the cause's code (ECONNREFUSED, ...) is what an operator needs. */
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause;
-  if (cause instanceof Error) return 'code' in cause && typeof cause.code === 'string' ? cause.code : cause.message;
-  return error.message;
 }

@@ -2,9 +2,10 @@ import { rmSync } from 'node:fs';
 import readline from 'node:readline';
 
 /**
- * The launcher's watchdog, a process of its own: it reads `group <pgid>` and `dir <path>` lines from the launcher on
- * stdin. When stdin closes without a `done` line first (the launcher was killed, even by SIGKILL), it takes every
- * process group down (SIGTERM, SIGKILL a few seconds later) and removes the directories, so nothing outlives it.
+ * A watchdog, a process of its own: it reads `group <pgid>` and `dir <path>` lines from its parent (the launcher, or a
+ * worker for its engines) on stdin. When stdin closes without a `done` line first (the parent was killed, even by
+ * SIGKILL), it takes every process group down (SIGTERM, SIGKILL a few seconds later) and removes the directories, so
+ * nothing outlives it.
  */
 
 const KILL_AFTER_MS = 3_000;

@@ -1,7 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import readline from 'node:readline';
 
-/** One engine process: started without a shell, its last stderr line kept for `last_error`, stopped politely. */
+/**
+ * One engine process: started without a shell in a process group of its own (the engine's own children included),
+ * its last stderr line kept for `last_error`, stopped politely.
+ */
 
 export interface EngineProcessOptions {
   /** Program and arguments, placeholders already filled. */
@@ -10,6 +13,8 @@ export interface EngineProcessOptions {
   env: Readonly<Record<string, string>>;
   /** SIGTERM, then SIGKILL after this long. */
   stopTimeoutMs: number;
+  /** Told the engine's process group once it runs, so that it is taken down should the worker die unannounced. */
+  guard: (processGroup: number) => void;
   onExit: (exit: { code: number | null; signal: string | null; lastLine: string | null }) => void;
 }
 
@@ -24,7 +29,9 @@ export function startEngineProcess(options: EngineProcessOptions): EngineProcess
   const child: ChildProcess = spawn(program, args, {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
   });
+  if (child.pid !== undefined) options.guard(child.pid);
   let lastLine: string | null = null;
   if (child.stderr) {
     readline.createInterface({ input: child.stderr }).on('line', (line) => {
@@ -50,8 +57,15 @@ export function startEngineProcess(options: EngineProcessOptions): EngineProcess
     pid: child.pid,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return exited;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), options.stopTimeoutMs);
+      const signalGroup = (signal: NodeJS.Signals): void => {
+        try {
+          if (child.pid !== undefined) process.kill(-child.pid, signal);
+        } catch {
+          // The group is gone already.
+        }
+      };
+      signalGroup('SIGTERM');
+      const timer = setTimeout(() => signalGroup('SIGKILL'), options.stopTimeoutMs);
       await exited;
       clearTimeout(timer);
     },

@@ -1,6 +1,7 @@
 import { type Actor, createActor, fromCallback, type InspectionEvent } from 'xstate';
 import { type EnginePlaceholder, type EngineSpec, fillPlaceholders } from '../../contracts/engine.js';
 import { type EngineEmitted, type EngineEvent, engineMachine, type HealthWatchInput } from '../../machines/engine.js';
+import type { Watchdog } from '../cluster/watchdog-client.js';
 import type { Logger } from '../logger.js';
 import type { Clock } from '../sender.js';
 import type { EngineReport } from '../worker/heartbeat-payload.js';
@@ -19,6 +20,8 @@ export interface EngineSupervisorOptions {
   health: Omit<HealthWatchOptions, 'url'>;
   /** How often serving numbers are read while the engine serves. */
   statsIntervalMs: number;
+  /** Takes every engine down should the worker die without stopping them (SIGKILL); released by `stop`. */
+  watchdog: Watchdog;
   logger: Logger;
   inspect?: ((event: InspectionEvent) => void) | undefined;
   clock?: Clock;
@@ -58,6 +61,7 @@ export function createEngineSupervisor(options: EngineSupervisorOptions): Engine
           command,
           env,
           stopTimeoutMs: options.stopTimeoutMs,
+          guard: (group) => options.watchdog.guard(group),
           onExit: ({ code, signal, lastLine }) => {
             if (live) sendBack({ type: 'ENGINE_EXITED', code, signal, detail: lastLine });
           },
@@ -112,6 +116,7 @@ export function createEngineSupervisor(options: EngineSupervisorOptions): Engine
       actor.send({ type: 'STOP' });
       actor.stop();
       await Promise.all(exiting);
+      options.watchdog.release();
     },
     report() {
       const { restarts, lastError } = actor.getSnapshot().context;

@@ -175,7 +175,8 @@ function requireToken(token: string): MiddlewareHandler {
  * the reader cancels (the client went away) or the body fails. Chunks pass one at a time, never buffered.
  */
 function untilSettled(response: Response, settled: (complete: boolean) => void): Response {
-  const source = response.body;
+  // A sized answer is already whole in memory: passed as is, it goes out in one write with its headers.
+  const source = response.headers.has('content-length') ? null : response.body;
   if (source === null) {
     settled(true);
     return response;

@@ -209,7 +209,7 @@ describe('hive: workers with a real engine', { timeout: 180_000 }, () => {
   );
 
   it(
-    'a worker outlives its SIGKILLed hive, serving; the hive restarted on the same state dir adopts it and reports its death',
+    'a worker outlives its SIGKILLed hive, serving; the hive restarted adopts it and reports its death; its engine dies with it',
     async () => {
       const { queen, hive, api, hiveId } = await cluster();
       const spawned = await spawnWorker(hive, { model: 'tiny', worker_type: 'llama' });
@@ -229,10 +229,16 @@ describe('hive: workers with a real engine', { timeout: 180_000 }, () => {
           engine: 'llama.cpp',
         }),
       ]);
-      await engineOf(spawned.port);
+      const engine = await engineOf(spawned.port);
 
       process.kill(spawned.pid, 'SIGKILL');
       await viewWhere(api, spawned.worker_id, (v) => v.status === 'error', 'the adopted worker error at the queen');
+      // The worker could not stop its engine: its watchdog did.
+      await eventually(
+        () => (isRunning(engine.pid) ? undefined : true),
+        'the engine of the killed worker gone',
+        15_000,
+      );
       const after = HiveWorkerList.parse(await (await fetch(`${restarted.url}/v1/workers`)).json());
       expect(after.workers).toEqual([]);
     },

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { SpawnWorkerResponse, WorkerHealth } from '../../contracts/hive-api.js';
-import { QUEEN_PATHS, WORKER_PATHS, withId } from '../../contracts/paths.js';
+import { HIVE_PATHS, QUEEN_PATHS, WORKER_PATHS, withId } from '../../contracts/paths.js';
 import { WorkerView } from '../../contracts/registry.js';
 import { ChildGroup } from './support/children.js';
 import { createHiveDirs, hiveArgs } from './support/hive-dirs.js';
@@ -104,6 +104,8 @@ export async function proxy(): Promise<Verdict> {
         row('all: through the worker', of('worker')),
       ],
     );
+    // The worker outlives a killed hive by design: stopped through the hive, it takes its engine with it.
+    await fetch(`${hive.url}${withId(HIVE_PATHS.worker, spawned.worker_id)}`, { method: 'DELETE' });
     const ratio = rate(of('worker')) / rate(of('direct'));
     const added = p50(of('worker')) - p50(of('direct'));
     const toReady = readyAt - healthyAt;

@@ -63,6 +63,23 @@ describe('upstream backend: proxying', () => {
     expect(received?.headers.authorization).toBeUndefined();
   });
 
+  it('sends a sized answer whole, with its length, and keeps one connection for requests in a row', async () => {
+    const ports: number[] = [];
+    const answer = JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', choices: [] });
+    const server = await start((_request, res, req) => {
+      ports.push(req.socket.remotePort ?? 0);
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) });
+      res.end(answer);
+    });
+    const backend = createUpstreamBackend({ url: server.url });
+    for (let i = 0; i < 3; i++) {
+      const response = await backend.handle(WORKER_PATHS.chatCompletions, chatRequest(chatBody));
+      expect(response.headers.get('content-length')).toBe(String(Buffer.byteLength(answer)));
+      expect(await response.text()).toBe(answer);
+    }
+    expect(new Set(ports).size).toBe(1);
+  });
+
   it('passes an upstream error status through unchanged', async () => {
     const server = await start((_request, res) => {
       res.writeHead(400, { 'content-type': 'application/json' });
