@@ -7,6 +7,7 @@ import { advertiseUrl } from '../services/advertise-url.js';
 import { createAlerts } from '../services/alerts/index.js';
 import { type DiscoverySummary, runDiscovery } from '../services/discovery/run.js';
 import type { QueenElection } from '../services/ha/election.js';
+import { followElection } from '../services/ha/follow-election.js';
 import { lateLeadership } from '../services/ha/leadership.js';
 import { createDashboardApp } from '../services/http/dashboard/index.js';
 import { listen } from '../services/http/listen.js';
@@ -82,6 +83,8 @@ export async function startQueen(options: QueenOptions, overrides: QueenOverride
   }
   const inspector = await startInspector(options.inspect, logger);
   const late = options.etcd.length > 0 ? lateLeadership() : undefined;
+  // With several queens only the leader judges, from the moment it has loaded the state.
+  let judges = late === undefined;
   let queen: AssembledQueen;
   try {
     const dashboard = overrides.dashboard === undefined ? createDashboardApp() : overrides.dashboard;
@@ -109,6 +112,7 @@ export async function startQueen(options: QueenOptions, overrides: QueenOverride
           }
         : {}),
       leadership: late?.leadership,
+      judging: () => judges,
       ...(overrides.queenEpoch ? { queenEpoch: overrides.queenEpoch } : {}),
       clock:
         overrides.clock ??
@@ -170,6 +174,9 @@ export async function startQueen(options: QueenOptions, overrides: QueenOverride
       inspect: inspector.inspect,
     });
     late.attach(election);
+    followElection(election, queen.registry, store, logger, (now) => {
+      judges = now;
+    });
   }
 
   const stopDiscovery = new AbortController();
