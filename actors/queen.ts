@@ -73,16 +73,22 @@ export async function startQueen(options: QueenOptions, overrides: QueenOverride
     forgetAfterMs: options.forgetAfter,
   };
   warnAboutTimings(options, logger);
-  const store = openSqliteStore(options.stateDir);
-  let restored: StoredState;
+  const late = options.etcd.length > 0 ? lateLeadership() : undefined;
+  // Several queens keep one state in etcd, which the leader loads once elected; a lone queen restores its own now.
+  const store = late
+    ? (await import('../services/store/etcd-store.js')).openEtcdStore({
+        endpoints: options.etcd,
+        prefix: options.etcdPrefix,
+      })
+    : openSqliteStore(options.stateDir);
+  let restored: StoredState = { hives: [], workers: [] };
   try {
-    restored = await store.load();
+    if (!late) restored = await store.load();
   } catch (error) {
     await store.close();
     throw new StateStoreError(`state database in ${options.stateDir}: it cannot be read (${String(error)})`);
   }
   const inspector = await startInspector(options.inspect, logger);
-  const late = options.etcd.length > 0 ? lateLeadership() : undefined;
   // With several queens only the leader judges, from the moment it has loaded the state.
   let judges = late === undefined;
   let queen: AssembledQueen;

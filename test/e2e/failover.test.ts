@@ -12,7 +12,8 @@ import { hiveHealth, spawnWorker } from './hive-api.js';
 
 /**
  * Three real queens on a real etcd, a hive (and its worker) given every queen: the leader is killed with kill -9,
- * another leads within the leader TTL plus 2 s, and the hive and worker follow it with no offline transition.
+ * another leads within the leader TTL plus 2 s, loads the state from etcd, and the hive and worker follow it with no
+ * offline transition, their capabilities, history and identity kept.
  */
 
 /** Two seconds: on two loaded cores a one-second lease can lapse between keep-alives. */
@@ -91,7 +92,7 @@ describe('failover between queens on etcd', () => {
       'the worker available at the leader',
       SETTLE_MS,
     );
-    // Followers take no heartbeat: they know nothing of the hive.
+    // Followers take no heartbeat and load nothing until they lead: they know nothing of the hive.
     for (const follower of followers) expect(await new QueenApi(follower.url).hives()).toEqual([]);
     for (const follower of followers) streams.push(await StreamRecorder.open(follower.url));
 
@@ -125,11 +126,16 @@ describe('failover between queens on etcd', () => {
       'the hive sending to the leader',
       SETTLE_MS,
     );
-    // Neither survivor ever judged the hive or its worker anything but online.
+    // Neither survivor ever judged the hive or its worker offline: the new leader took them over with the restart
+    // grace (suspect, `queen restart`) and their next heartbeats found them online again.
     const transitions = streams.flatMap((stream) =>
       stream.events.flatMap(({ event }) => (event.type === 'liveness' ? [event] : [])),
     );
-    expect(transitions.filter((event) => event.to !== 'online')).toEqual([]);
+    expect(transitions.filter((event) => event.to === 'offline' || event.to === 'forgotten')).toEqual([]);
+    // The history in etcd goes on: the hive's registration by the dead leader, and no identity refused since.
+    const history = await atSuccessor.history(hiveId);
+    expect(history[0]).toMatchObject({ type: 'registered', to: 'online' });
+    expect(history.filter((event) => event.type === 'identity_refused')).toEqual([]);
     for (const stream of streams) expect(stream.failure).toBeUndefined();
     // An etcd, three queens, a hive and its worker start before the kill: more than the default 20 s when loaded.
   }, 180_000);

@@ -3,8 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { EventPage, type HistoryEvent } from '../../contracts/events.js';
-import { QUEEN_PATHS } from '../../contracts/paths.js';
+import type { HistoryEvent } from '../../contracts/events.js';
 import { freePort } from '../../services/ports.js';
 import { QueenApi } from '../support/queen-api.js';
 import { eventually, killAll, type RoleProcess, startRole } from '../support/role-process.js';
@@ -68,10 +67,8 @@ function startHive(hiveId: string, hiveState: string, extra: readonly string[] =
   ]);
 }
 
-async function history(queen: RoleProcess, id: string): Promise<HistoryEvent[]> {
-  const response = await fetch(`${queen.url}${QUEEN_PATHS.events}?kind=hive&id=${encodeURIComponent(id)}&limit=1000`);
-  if (!response.ok) throw new Error(`GET ${QUEEN_PATHS.events}: ${response.status}`);
-  return EventPage.parse(await response.json()).events;
+function history(queen: RoleProcess, id: string): Promise<HistoryEvent[]> {
+  return new QueenApi(queen.url).history(id);
 }
 
 function transitions(events: readonly HistoryEvent[]): string[] {
