@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { HiveStore } from '../../../machines/hive-store.js';
 import { WorkerStore } from '../../../machines/worker-store.js';
 import { silentLogger } from '../../../services/logger.js';
-import { createJournal } from '../../../services/queen/journal.js';
+import { createJournal, MAX_BUFFERED_EVENTS } from '../../../services/queen/journal.js';
 import type { StateBatch, StateStore } from '../../../services/store/state-store.js';
 import { DEFAULT_LIVENESS, steppedClocks } from '../../support/queen-registry.js';
 
@@ -49,5 +49,36 @@ describe('state journal', () => {
     expect(retried?.removedHives).toEqual(['gone']);
     expect(retried?.removedWorkers).toEqual(['w1']);
     expect(retried?.events.map((event) => `${event.kind} ${event.id}`)).toEqual(['hive gone', 'worker w1']);
+  });
+
+  it('buffers the history for a store that is down within a bound: the oldest events give way, the newest land', async () => {
+    const { clock } = steppedClocks();
+    const { store, batches } = failingOnce();
+    const journal = createJournal({
+      store,
+      hives: new HiveStore(DEFAULT_LIVENESS, clock),
+      workers: new WorkerStore(DEFAULT_LIVENESS, clock),
+      logger: silentLogger,
+      flushMs: 60_000,
+    });
+    const total = MAX_BUFFERED_EVENTS + 10;
+    journal.note(
+      'worker',
+      Array.from({ length: total }, (_, i) => ({
+        type: 'liveness' as const,
+        kind: 'worker' as const,
+        id: `w${i}`,
+        from: 'online' as const,
+        to: 'offline' as const,
+        reason: 'missed heartbeats' as const,
+        at: i,
+      })),
+    );
+    await journal.flush();
+    await journal.stop();
+    const retried = batches.at(-1)?.events ?? [];
+    expect(retried).toHaveLength(MAX_BUFFERED_EVENTS);
+    expect(retried[0]?.id).toBe('w10');
+    expect(retried.at(-1)?.id).toBe(`w${total - 1}`);
   });
 });
