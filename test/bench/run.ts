@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { agent } from './agent.js';
 import { detection } from './detection.js';
+import { etcd } from './etcd.js';
 import { ingest } from './ingest.js';
 import { proxy } from './proxy.js';
 import { restart } from './restart.js';
@@ -14,10 +15,19 @@ import type { Verdict } from './support/report.js';
  * one's tables and verdict, then a summary. Exit 1 when a benchmark could not run; a missed target is a verdict.
  */
 
-type BenchName = 'ingest' | 'restart' | 'scale' | 'stress' | 'agent' | 'detection' | 'proxy';
-const BENCHES: Record<BenchName, () => Promise<Verdict>> = { ingest, restart, scale, stress, agent, detection, proxy };
+type BenchName = 'ingest' | 'restart' | 'scale' | 'stress' | 'agent' | 'detection' | 'proxy' | 'etcd';
+const BENCHES: Record<BenchName, () => Promise<Verdict>> = {
+  ingest,
+  restart,
+  scale,
+  stress,
+  agent,
+  detection,
+  proxy,
+  etcd,
+};
 /** The order of a full run: the short ones first. */
-const ALL: readonly BenchName[] = ['ingest', 'restart', 'proxy', 'scale', 'stress', 'agent', 'detection'];
+const ALL: readonly BenchName[] = ['ingest', 'restart', 'proxy', 'etcd', 'scale', 'stress', 'agent', 'detection'];
 
 function isBenchName(name: string): name is BenchName {
   return Object.hasOwn(BENCHES, name);
