@@ -56,9 +56,7 @@ export function createJournal(options: JournalOptions): Journal {
     return taken;
   };
 
-  const flush = async (): Promise<void> => {
-    clearTimeout(timer);
-    timer = undefined;
+  const writeBatch = async (): Promise<void> => {
     const taken = batch();
     try {
       await store.write(taken);
@@ -83,6 +81,18 @@ export function createJournal(options: JournalOptions): Journal {
       if (!failing) logger.error('state write failed; the queen keeps running from memory', { error });
       failing = true;
     }
+  };
+
+  // One write at a time: a batch that failed goes back before the next is taken, so the history keeps its order.
+  let writing: Promise<void> | undefined;
+  const flush = async (): Promise<void> => {
+    clearTimeout(timer);
+    timer = undefined;
+    while (writing) await writing;
+    writing = writeBatch().finally(() => {
+      writing = undefined;
+    });
+    await writing;
   };
 
   return {

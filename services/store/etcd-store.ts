@@ -5,9 +5,10 @@ import type { HiveRecord, NewEvent, StateBatch, StateStore, StoredState, WorkerR
 /**
  * The queen's state in etcd (`--etcd`), under `<prefix>/state/`: one key per hive and per worker, the history as
  * numbered event keys and the next number in `seq`. Every queen reads it (the new leader loads it); the leader
- * writes it. A batch goes out as transactions of at most `TXN_OPS` operations, one after the other, each guarded by
- * the number it continues from, so two writers never number two events alike. A write that fails (etcd
- * unavailable) rejects: the journal keeps the batch and writes it with the next one.
+ * writes it, one batch at a time as the journal hands them over. A batch goes out as transactions of at most
+ * `TXN_OPS` operations, one after the other, each guarded by the number it continues from, so two writers never
+ * number two events alike. A write that fails (etcd unavailable) rejects: the journal keeps the batch and writes it
+ * with the next one.
  */
 
 export interface EtcdStoreOptions {
@@ -43,8 +44,6 @@ export function openEtcdStore(options: EtcdStoreOptions): StateStore {
   });
   const root = `${options.prefix.replace(/\/+$/, '')}/state/`;
   const state = client.namespace(root);
-  // Writes go out one after the other, in the order the journal hands them over.
-  let writing: Promise<void> = Promise.resolve();
 
   const write = async (batch: StateBatch): Promise<void> => {
     const ops: Op[] = [
@@ -74,14 +73,10 @@ export function openEtcdStore(options: EtcdStoreOptions): StateStore {
         workers: Object.values(workers).map((text): WorkerRecord => JSON.parse(text)),
       };
     },
-    write: (batch) => {
-      writing = writing.catch(() => undefined).then(() => write(batch));
-      return writing;
-    },
+    write,
     events: (query) => readEvents(state, query),
     prune: (before) => pruneEvents(state, before),
     close: async () => {
-      await writing.catch(() => undefined);
       client.close();
     },
   };
