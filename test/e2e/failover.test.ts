@@ -60,10 +60,10 @@ describe('failover between queens on etcd', () => {
   it('kill -9 of the leader: a new leader within the TTL plus 2 s, and the hive follows it without going offline', async () => {
     const etcd = await startEtcd(1);
     const haArgs = ['--etcd', etcd.endpoints.join(','), '--etcd-prefix', '/apiary-failover'];
-    // Three queens starting at once on loaded cores may take longer than one to print their first line.
+    // Three queens starting at once on loaded cores (load 20 on two) may take far longer than one to start.
     const queens = await Promise.all(
       [0, 1, 2].map(() =>
-        startRole('queen', queenArgs([...haArgs, '--leader-ttl', `${TTL_SECONDS}s`]), { timeoutMs: 30_000 }),
+        startRole('queen', queenArgs([...haArgs, '--leader-ttl', `${TTL_SECONDS}s`]), { timeoutMs: 60_000 }),
       ),
     );
     const [leader, ...followers] = await settled(queens);
