@@ -7,6 +7,7 @@ import { advertiseUrl } from '../services/advertise-url.js';
 import { createAlerts } from '../services/alerts/index.js';
 import { type DiscoverySummary, runDiscovery } from '../services/discovery/run.js';
 import type { QueenElection } from '../services/ha/election.js';
+import { followElection } from '../services/ha/follow-election.js';
 import { lateLeadership } from '../services/ha/leadership.js';
 import { createDashboardApp } from '../services/http/dashboard/index.js';
 import { listen } from '../services/http/listen.js';
@@ -72,16 +73,26 @@ export async function startQueen(options: QueenOptions, overrides: QueenOverride
     forgetAfterMs: options.forgetAfter,
   };
   warnAboutTimings(options, logger);
-  const store = openSqliteStore(options.stateDir);
-  let restored: StoredState;
+  const late = options.etcd.length > 0 ? lateLeadership() : undefined;
+  // Several queens keep one state in etcd, which the leader loads once elected; a lone queen restores its own now.
+  // The per-minute metrics archive lives in SQLite; with etcd the queen keeps its recent minutes in memory only.
+  const sqlite = late ? undefined : openSqliteStore(options.stateDir);
+  const store =
+    sqlite ??
+    (await import('../services/store/etcd-store.js')).openEtcdStore({
+      endpoints: options.etcd,
+      prefix: options.etcdPrefix,
+    });
+  let restored: StoredState = { hives: [], workers: [] };
   try {
-    restored = await store.load();
+    if (!late) restored = await store.load();
   } catch (error) {
     await store.close();
     throw new StateStoreError(`state database in ${options.stateDir}: it cannot be read (${String(error)})`);
   }
   const inspector = await startInspector(options.inspect, logger);
-  const late = options.etcd.length > 0 ? lateLeadership() : undefined;
+  // With several queens only the leader judges, from the moment it has loaded the state.
+  let judges = late === undefined;
   let queen: AssembledQueen;
   try {
     const dashboard = overrides.dashboard === undefined ? createDashboardApp() : overrides.dashboard;
@@ -94,7 +105,7 @@ export async function startQueen(options: QueenOptions, overrides: QueenOverride
       batchHeartbeats: true,
       store,
       restored,
-      metricsStore: store,
+      ...(sqlite ? { metricsStore: sqlite } : {}),
       historyRetentionMs: options.historyRetention,
       capacity: { hives: options.maxHives, workers: options.maxWorkers, capabilityBytes: options.maxCapabilityBytes },
       ...(options.webhook.length > 0
@@ -110,6 +121,7 @@ export async function startQueen(options: QueenOptions, overrides: QueenOverride
           }
         : {}),
       leadership: late?.leadership,
+      judging: () => judges,
       ...(overrides.queenEpoch ? { queenEpoch: overrides.queenEpoch } : {}),
       clock:
         overrides.clock ??
@@ -171,6 +183,9 @@ export async function startQueen(options: QueenOptions, overrides: QueenOverride
       inspect: inspector.inspect,
     });
     late.attach(election);
+    followElection(election, queen.registry, store, logger, (now) => {
+      judges = now;
+    });
   }
 
   const stopDiscovery = new AbortController();

@@ -1,5 +1,5 @@
 import { assertEvent, enqueueActions, setup } from 'xstate';
-import type { AdmittedHive, DiscoveredHive, ExpectedHive, HiveStore } from './hive-store.js';
+import type { AdmittedHive, DiscoveredHive, ExpectedHive, HiveEntry, HiveStore } from './hive-store.js';
 import type { RegistryChanges } from './registry-changes.js';
 import type { WorkerRegistryEvent } from './worker-registry.js';
 
@@ -22,7 +22,9 @@ export type HiveRegistryEvent =
   | { type: 'HIVE_DISCOVERED'; hive: DiscoveredHive }
   | { type: 'EXPECT_HIVES'; hives: ExpectedHive[] }
   /** The operator forgets a hive, its workers and its identity. */
-  | { type: 'FORGET_HIVE'; id: string };
+  | { type: 'FORGET_HIVE'; id: string }
+  /** This queen has just become the leader: the hives it loaded, merged with those it held, oldest first. */
+  | { type: 'HIVES_RELOADED'; entries: HiveEntry[] };
 
 const toWorkers = (event: WorkerRegistryEvent) => event;
 
@@ -57,6 +59,10 @@ export const hiveRegistryMachine = setup({
         toWorkers({ type: 'FORGET_HIVE_WORKERS', hiveId: event.id }),
       );
     }),
+    reload: ({ context, event }) => {
+      assertEvent(event, 'HIVES_RELOADED');
+      context.store.reload(event.entries);
+    },
     sweep: ({ context }) => context.store.sweep(),
     publish: enqueueActions(({ context, enqueue }) => {
       const changes = context.store.takeChanges();
@@ -80,6 +86,7 @@ export const hiveRegistryMachine = setup({
     HIVE_DISCOVERED: { actions: ['registerDiscovered', 'publish'] },
     EXPECT_HIVES: { actions: ['expect', 'publish'] },
     FORGET_HIVE: { actions: ['forget', 'publish'] },
+    HIVES_RELOADED: { actions: ['reload', 'publish'] },
   },
   initial: 'watching',
   states: {

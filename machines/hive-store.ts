@@ -259,6 +259,18 @@ export class HiveStore implements HiveRegistryReader {
     }
   }
 
+  /**
+   * A queen that has just become the leader takes `entries` (the state as loaded, merged with what it held, oldest
+   * heartbeat first) in place of what it held, each given the restart grace, as after a restart.
+   */
+  reload(entries: readonly HiveEntry[]): void {
+    for (const entry of [...this.table.values()]) this.table.remove(entry);
+    this.unseenByAddress.clear();
+    this.expected = 0;
+    this.expectedUp = 0;
+    this.restore(entries);
+  }
+
   /** Summary for the inspector, which serializes the context on every event. */
   toJSON(): Record<string, number> {
     return {

@@ -3,7 +3,7 @@ import type { WorkerReport } from '../contracts/heartbeat.js';
 import type { RegistryPartInput } from './hive-registry.js';
 import type { RegistryChanges } from './registry-changes.js';
 import type { Received } from './registry-clock.js';
-import type { WorkerStore } from './worker-store.js';
+import type { WorkerEntry, WorkerStore } from './worker-store.js';
 
 /** The queen's worker registry (docs/protocol.md: Liveness): worker heartbeats, liveness sweeps on a named delay, and a hive's
  * offline taking its workers with it. */
@@ -16,7 +16,9 @@ export type WorkerRegistryEvent =
   /** The operator forgets workers now. */
   | { type: 'FORGET_WORKERS'; workerIds: string[] }
   /** Sent by the hive registry: the operator forgot this hive. */
-  | { type: 'FORGET_HIVE_WORKERS'; hiveId: string };
+  | { type: 'FORGET_HIVE_WORKERS'; hiveId: string }
+  /** This queen has just become the leader: the workers it loaded, merged with those it held, oldest first. */
+  | { type: 'WORKERS_RELOADED'; entries: WorkerEntry[] };
 
 export const workerRegistryMachine = setup({
   types: {
@@ -43,6 +45,10 @@ export const workerRegistryMachine = setup({
         event.type === 'FORGET_WORKERS' ? event.workerIds : (context.store.idsOfHive(event.hiveId) ?? []),
       );
     },
+    reload: ({ context, event }) => {
+      assertEvent(event, 'WORKERS_RELOADED');
+      context.store.reload(event.entries);
+    },
     sweep: ({ context }) => context.store.sweep(),
     publish: enqueueActions(({ context, enqueue }) => {
       const changes = context.store.takeChanges();
@@ -57,6 +63,7 @@ export const workerRegistryMachine = setup({
     HIVES_OFFLINE: { actions: ['followHives', 'publish'] },
     FORGET_WORKERS: { actions: ['forget', 'publish'] },
     FORGET_HIVE_WORKERS: { actions: ['forget', 'publish'] },
+    WORKERS_RELOADED: { actions: ['reload', 'publish'] },
   },
   initial: 'watching',
   states: {

@@ -142,6 +142,14 @@ export class WorkerStore implements WorkerRegistryReader {
     }
   }
 
+  /** As for hives: the loaded and merged workers, oldest heartbeat first, in place of those held. */
+  reload(entries: readonly WorkerEntry[]): void {
+    for (const entry of [...this.table.values()]) this.table.remove(entry);
+    this.byHive.clear();
+    this.available = 0;
+    this.restore(entries);
+  }
+
   sweep(): void {
     const wall = this.clock.wallNow();
     this.table.sweep(this.clock.now(), this.settings, (entry, from, to, reason) => {

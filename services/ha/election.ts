@@ -1,14 +1,16 @@
-import { type Election, Etcd3, EtcdLeaseInvalidError } from 'etcd3';
+import { Election, Etcd3, EtcdLeaseInvalidError } from 'etcd3';
 import { type Actor, createActor, fromCallback, type InspectionEvent } from 'xstate';
 import { LeaderValue } from '../../contracts/election.js';
 import { type ElectionEvent, electionMachine, electionRole, type QueenIdentity } from '../../machines/election.js';
 import type { Logger } from '../logger.js';
+import { observeLeader } from './leader-observer.js';
 import type { Leadership } from './leadership.js';
 
 /**
- * Hosts the election machine on etcd (`--etcd`): its `campaign` and `observe` actors are etcd3's Election under
- * `<prefix>/election/queen/`, campaigning with this queen's URL and epoch on a lease of `ttlSeconds`. Tells the
- * queen whether it judges, and where heartbeats belong while it does not.
+ * Hosts the election machine on etcd (`--etcd`): its `campaign` actor is etcd3's Election campaign under
+ * `<prefix>/election/queen/`, with this queen's URL and epoch on a lease of `ttlSeconds`, and its `observe` actor
+ * reads the earliest bid there (leader-observer). Tells the queen whether it judges, and where heartbeats belong
+ * while it does not.
  */
 
 export interface QueenElectionOptions {
@@ -47,7 +49,10 @@ export function startQueenElection(options: QueenElectionOptions): QueenElection
   const { logger } = options;
   const retryMs = options.retryMs ?? options.ttlSeconds * 1_000;
   const client = new Etcd3({ hosts: [...options.endpoints] });
-  const election = client.namespace(`${options.prefix.replace(/\/+$/, '')}/`).election(ELECTION, options.ttlSeconds);
+  const scope = client.namespace(`${options.prefix.replace(/\/+$/, '')}/`);
+  const election = scope.election(ELECTION, options.ttlSeconds);
+  // The keys the campaigns write: etcd3 keeps each election under this name within the namespace.
+  const bids = scope.namespace(`${Election.prefix}/${ELECTION}/`);
   // Resignations under way: `stop` waits for them before it closes the client.
   const resignations = new Set<Promise<void>>();
   const machine = electionMachine.provide({
@@ -56,7 +61,12 @@ export function startQueenElection(options: QueenElectionOptions): QueenElection
         campaign(election, input, sendBack, logger, resignations),
       ),
       observe: fromCallback<ElectionEvent, QueenIdentity>(({ sendBack }) =>
-        observe(election, retryMs, sendBack, logger),
+        observeLeader({
+          bids,
+          retryMs,
+          logger,
+          onLeader: (value) => sendBack({ type: 'LEADER', leader: identityOf(value, logger) }),
+        }),
       ),
     },
   });
@@ -145,44 +155,6 @@ function campaign(
  */
 function leaseLost(error: Error): boolean {
   return error instanceof EtcdLeaseInvalidError && !error.message.includes('lost connection to etcd');
-}
-
-/** Reports the leader on every change until the actor stops; a failed observer is started again after `retryMs`. */
-function observe(
-  election: Election,
-  retryMs: number,
-  sendBack: (event: ElectionEvent) => void,
-  logger: Logger,
-): () => void {
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let cancel: (() => Promise<void>) | undefined;
-  let failing = false;
-  const report = (value: string | undefined): void => {
-    if (!stopped) sendBack({ type: 'LEADER', leader: identityOf(value, logger) });
-  };
-  const retry = (error: unknown): void => {
-    cancel = undefined;
-    if (!failing) logger.warn('etcd unreachable: leader not observed', { error });
-    failing = true;
-    if (!stopped) timer = setTimeout(start, retryMs);
-  };
-  const start = (): void => {
-    election.observe().then((observer) => {
-      if (stopped) return void observer.cancel();
-      failing = false;
-      cancel = () => observer.cancel();
-      observer.on('change', report);
-      observer.on('error', retry);
-      report(observer.leader());
-    }, retry);
-  };
-  start();
-  return () => {
-    stopped = true;
-    clearTimeout(timer);
-    void cancel?.().catch(() => undefined);
-  };
 }
 
 /** The queen a campaign value names; a value no queen wrote counts as no leader. */

@@ -1,10 +1,19 @@
 import type { Alerts } from '../alerts/index.js';
 import type { QueenRegistry } from './registry.js';
 
-/** Feeds the alerts from the registries' changes: liveness, worker statuses, refused identities, the queen's health. */
-export function watchAlerts(registry: QueenRegistry, alerts: Alerts, queenEpoch: string): () => void {
+/**
+ * Feeds the alerts from the registries' changes: liveness, worker statuses, refused identities, the queen's health.
+ * Only a queen that judges (`judging`, always by default) alerts: the leader's alerts are the cluster's.
+ */
+export function watchAlerts(
+  registry: QueenRegistry,
+  alerts: Alerts,
+  queenEpoch: string,
+  judging: () => boolean = () => true,
+): () => void {
   let degraded = false;
   return registry.onChanges((kind, changes) => {
+    if (!judging()) return;
     for (const change of changes) {
       if (change.type === 'liveness') {
         alerts.observe({ type: 'liveness', kind, id: change.id, to: change.to, reason: change.reason });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Hono } from 'hono';
 import type { InspectionEvent } from 'xstate';
-import type { LivenessSettings } from '../../machines/liveness.js';
+import { type LivenessSettings, orderedLiveness, sweepPeriodMs } from '../../machines/liveness.js';
 import type { RegistryClock } from '../../machines/registry-clock.js';
 import type { Alerts } from '../alerts/index.js';
 import type { Leadership } from '../ha/leadership.js';
@@ -13,6 +13,7 @@ import type { MetricsStore } from '../store/metrics-store.js';
 import type { StateStore, StoredState } from '../store/state-store.js';
 import { createQueenStream, type QueenStream } from '../stream/queen-stream.js';
 import { watchAlerts } from './alerts.js';
+import { heldTimers } from './held-timers.js';
 import { MemoryMetricsArchive } from './metrics-archive.js';
 import { feedMetricsHistory } from './metrics-feed.js';
 import { MetricsHistory } from './metrics-history.js';
@@ -55,6 +56,8 @@ export interface QueenParts {
   alerts?: Alerts;
   /** With several queens on etcd (`--etcd`). */
   leadership?: Leadership | undefined;
+  /** Whether this queen judges (the leader, once it has loaded the state); always, unless given. */
+  judging?: () => boolean;
 }
 
 export interface AssembledQueen {
@@ -79,7 +82,12 @@ export function assembleQueen(parts: QueenParts): AssembledQueen {
   const queenEpoch = parts.queenEpoch ?? newQueenEpoch();
   const metrics = createQueenMetrics();
   const clock = parts.clock;
-  const sweepTimers = clock && 'sweepTimers' in clock ? clock.sweepTimers(parts.timers ?? realTimers) : parts.timers;
+  const stallTimers = clock && 'sweepTimers' in clock ? clock.sweepTimers(parts.timers ?? realTimers) : parts.timers;
+  const { judging } = parts;
+  // A queen that does not judge holds its sweeps: nothing it holds goes suspect or offline on its word.
+  const sweepTimers = judging
+    ? heldTimers(stallTimers ?? realTimers, () => (judging() ? 0 : sweepPeriodMs(orderedLiveness(parts.settings))))
+    : stallTimers;
   const registry = createQueenRegistry({
     settings: parts.settings,
     ...(clock ? { clock } : {}),
@@ -103,7 +111,7 @@ export function assembleQueen(parts: QueenParts): AssembledQueen {
         })
       : () => {};
   const unobserve = observeRegistry(registry, parts.logger, metrics);
-  const unwatchAlerts = parts.alerts ? watchAlerts(registry, parts.alerts, queenEpoch) : () => {};
+  const unwatchAlerts = parts.alerts ? watchAlerts(registry, parts.alerts, queenEpoch, judging) : () => {};
   const history = new MetricsHistory({
     archive: parts.metricsStore
       ? createStoredMetricsArchive({ store: parts.metricsStore, logger: parts.logger, flushMs: METRICS_FLUSH_MS })

@@ -27,11 +27,15 @@ export interface Journal {
   stop(): Promise<void>;
 }
 
+/** History events kept for a store that cannot be written; entries need no bound: one record per entry held. */
+export const MAX_BUFFERED_EVENTS = 100_000;
+
 export function createJournal(options: JournalOptions): Journal {
   const { store, hives, workers, logger } = options;
   const dirty: Record<RegistryKind, Set<string>> = { hive: new Set(), worker: new Set() };
   let events: NewEvent[] = [];
   let failing = false;
+  let dropping = false;
   let timer: NodeJS.Timeout | undefined;
 
   const batch = (): StateBatch => {
@@ -52,14 +56,13 @@ export function createJournal(options: JournalOptions): Journal {
     return taken;
   };
 
-  const flush = async (): Promise<void> => {
-    clearTimeout(timer);
-    timer = undefined;
+  const writeBatch = async (): Promise<void> => {
     const taken = batch();
     try {
       await store.write(taken);
       if (failing) logger.info('state writes work again');
       failing = false;
+      dropping = false;
     } catch (error) {
       // Kept for the next flush: a forget or an event must not be lost to one failed write.
       for (const record of taken.hives) dirty.hive.add(record.id);
@@ -67,10 +70,29 @@ export function createJournal(options: JournalOptions): Journal {
       for (const record of taken.workers) dirty.worker.add(record.id);
       for (const id of taken.removedWorkers) dirty.worker.add(id);
       events = [...taken.events, ...events];
+      // While the store is unavailable the history waits in memory, bounded: the oldest events give way.
+      const over = events.length - MAX_BUFFERED_EVENTS;
+      if (over > 0) {
+        events = events.slice(over);
+        if (!dropping) logger.warn('state store unavailable: oldest history events dropped', { dropped: over });
+        dropping = true;
+      }
       // Logged once per run of failures: a full disk must not flood the log every flush.
       if (!failing) logger.error('state write failed; the queen keeps running from memory', { error });
       failing = true;
     }
+  };
+
+  // One write at a time: a batch that failed goes back before the next is taken, so the history keeps its order.
+  let writing: Promise<void> | undefined;
+  const flush = async (): Promise<void> => {
+    clearTimeout(timer);
+    timer = undefined;
+    while (writing) await writing;
+    writing = writeBatch().finally(() => {
+      writing = undefined;
+    });
+    await writing;
   };
 
   return {

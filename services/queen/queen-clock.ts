@@ -1,5 +1,6 @@
 import { type RegistryClock, systemClock } from '../../machines/registry-clock.js';
 import type { Clock } from '../sender.js';
+import { heldTimers } from './held-timers.js';
 import { realTimers } from './timed-timers.js';
 
 /**
@@ -86,32 +87,7 @@ export function createQueenClock(options: QueenClockOptions = {}): QueenClock {
     get stalledMs() {
       return stalledMs + overdue(base.now());
     },
-    sweepTimers(inner) {
-      const pending = new Map<number, unknown>();
-      let nextId = 0;
-      return {
-        setTimeout: (callback, ms) => {
-          const id = nextId++;
-          const arm = (delay: number): void => {
-            pending.set(
-              id,
-              inner.setTimeout(() => {
-                const hold = holdFor();
-                if (hold > 0) return arm(hold);
-                pending.delete(id);
-                callback();
-              }, delay),
-            );
-          };
-          arm(ms);
-          return id;
-        },
-        clearTimeout: (id) => {
-          inner.clearTimeout(pending.get(id));
-          pending.delete(id);
-        },
-      };
-    },
+    sweepTimers: (inner) => heldTimers(inner, holdFor),
     stop() {
       stopped = true;
       timers.clearTimeout(ticker);

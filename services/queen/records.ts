@@ -67,3 +67,16 @@ export function byLastSeen(a: { lastSeen: number | null }, b: { lastSeen: number
   if (a.lastSeen === null || b.lastSeen === null) return (a.lastSeen === null ? 0 : 1) - (b.lastSeen === null ? 0 : 1);
   return a.lastSeen - b.lastSeen;
 }
+
+/** Both sets of records merged, the later heartbeat of each id winning, oldest first (the order to restore in). */
+export function latest<R extends { id: string; lastSeen: number | null }>(
+  held: readonly R[],
+  loaded: readonly R[],
+): R[] {
+  const merged = new Map<string, R>(held.map((record) => [record.id, record]));
+  for (const record of loaded) {
+    const kept = merged.get(record.id);
+    if (!kept || byLastSeen(kept, record) < 0) merged.set(record.id, record);
+  }
+  return [...merged.values()].sort(byLastSeen);
+}

@@ -26,7 +26,7 @@ import type { Clock } from '../sender.js';
 import type { StateStore, StoredState } from '../store/state-store.js';
 import { hashSecret, issueSecret, secretMatches } from './identity.js';
 import { createJournal, type Journal } from './journal.js';
-import { byLastSeen, hiveEntryOf, workerEntryOf } from './records.js';
+import { byLastSeen, hiveEntryOf, hiveRecord, latest, workerEntryOf, workerRecord } from './records.js';
 
 /**
  * The one owner of the queen's registries: the hive and worker stores, the registry actors that apply heartbeats to
@@ -111,6 +111,11 @@ export interface QueenRegistry {
   events(query: EventQuery): Promise<EventPage>;
   /** Called with each batch of changes, in order; returns the unsubscribe. */
   onChanges(listener: ChangeListener): () => void;
+  /**
+   * This queen has just become the leader: `loaded` (what the store holds) merged with what it held, the later
+   * heartbeat of each entry winning, replaces its registries, every entry given the restart grace.
+   */
+  lead(loaded: StoredState): void;
   /** Applies what was submitted, writes it, then stops the actors and closes the store. */
   stop(): Promise<void>;
 }
@@ -401,6 +406,13 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
       if (!options.store || !journal) return { events: [], next: null };
       await journal.flush();
       return options.store.events(query);
+    },
+    lead: (loaded) => {
+      flush();
+      const hiveRecords = latest([...hiveStore.entries()].map(hiveRecord), loaded.hives);
+      const workerRecords = latest([...workerStore.entries()].map(workerRecord), loaded.workers);
+      hives.send({ type: 'HIVES_RELOADED', entries: hiveRecords.map((record) => hiveEntryOf(record, clock)) });
+      workers.send({ type: 'WORKERS_RELOADED', entries: workerRecords.map((record) => workerEntryOf(record, clock)) });
     },
     onChanges: (listener) => {
       listeners.add(listener);

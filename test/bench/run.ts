@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { agent } from './agent.js';
 import { detection } from './detection.js';
+import { etcd } from './etcd.js';
 import { ingest } from './ingest.js';
 import { paint } from './paint.js';
 import { proxy } from './proxy.js';
@@ -15,7 +16,7 @@ import type { Verdict } from './support/report.js';
  * one's tables and verdict, then a summary. Exit 1 when a benchmark could not run; a missed target is a verdict.
  */
 
-type BenchName = 'ingest' | 'restart' | 'scale' | 'stress' | 'agent' | 'detection' | 'proxy' | 'paint';
+type BenchName = 'ingest' | 'restart' | 'scale' | 'stress' | 'agent' | 'detection' | 'proxy' | 'paint' | 'etcd';
 const BENCHES: Record<BenchName, () => Promise<Verdict>> = {
   ingest,
   restart,
@@ -25,9 +26,10 @@ const BENCHES: Record<BenchName, () => Promise<Verdict>> = {
   detection,
   proxy,
   paint,
+  etcd,
 };
 /** The order of a full run: the short ones first. */
-const ALL: readonly BenchName[] = ['ingest', 'restart', 'proxy', 'paint', 'scale', 'stress', 'agent', 'detection'];
+const ALL: readonly BenchName[] = ['ingest', 'restart', 'proxy', 'paint', 'etcd', 'scale', 'stress', 'agent', 'detection'];
 
 function isBenchName(name: string): name is BenchName {
   return Object.hasOwn(BENCHES, name);

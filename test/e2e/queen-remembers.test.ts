@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { EventPage, type HistoryEvent } from '../../contracts/events.js';
+import type { HistoryEvent } from '../../contracts/events.js';
 import { HiveMetrics, type MetricsPoint } from '../../contracts/metrics-history.js';
 import { QUEEN_PATHS, withId } from '../../contracts/paths.js';
 import { freePort } from '../../services/ports.js';
@@ -81,10 +81,8 @@ async function queenWithHive(
   return { port, queenState, hiveId, queen };
 }
 
-async function history(queen: RoleProcess, id: string): Promise<HistoryEvent[]> {
-  const response = await fetch(`${queen.url}${QUEEN_PATHS.events}?kind=hive&id=${encodeURIComponent(id)}&limit=1000`);
-  if (!response.ok) throw new Error(`GET ${QUEEN_PATHS.events}: ${response.status}`);
-  return EventPage.parse(await response.json()).events;
+function history(queen: RoleProcess, id: string): Promise<HistoryEvent[]> {
+  return new QueenApi(queen.url).history(id);
 }
 
 /** A hive's CPU series since `since` (epoch ms), one point per sample. */

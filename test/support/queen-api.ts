@@ -1,3 +1,4 @@
+import { EventPage, type HistoryEvent } from '../../contracts/events.js';
 import { QUEEN_PATHS, withId } from '../../contracts/paths.js';
 import { HiveList, HiveView, QueenHealth, WorkerList, WorkerView } from '../../contracts/registry.js';
 
@@ -34,6 +35,12 @@ export class QueenApi {
 
   async health(): Promise<QueenHealth> {
     return QueenHealth.parse(await this.json(QUEEN_PATHS.health));
+  }
+
+  /** The history of one hive, oldest first (up to 1000 events). */
+  async history(hiveId: string): Promise<HistoryEvent[]> {
+    const query = `?kind=hive&id=${encodeURIComponent(hiveId)}&limit=1000`;
+    return EventPage.parse(await this.json(`${QUEEN_PATHS.events}${query}`)).events;
   }
 
   /** The sum of the samples of a Prometheus counter whose labels include every one of `labels`. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { HiveStore } from '../../../machines/hive-store.js';
 import { WorkerStore } from '../../../machines/worker-store.js';
 import { silentLogger } from '../../../services/logger.js';
-import { createJournal } from '../../../services/queen/journal.js';
+import { createJournal, type Journal, MAX_BUFFERED_EVENTS } from '../../../services/queen/journal.js';
 import type { StateBatch, StateStore } from '../../../services/store/state-store.js';
 import { DEFAULT_LIVENESS, steppedClocks } from '../../support/queen-registry.js';
 
@@ -23,17 +23,22 @@ function failingOnce(): { store: StateStore; batches: StateBatch[] } {
   return { store, batches };
 }
 
+/** A journal on empty registries that flushes only when told. */
+function journalOn(store: StateStore): Journal {
+  const { clock } = steppedClocks();
+  return createJournal({
+    store,
+    hives: new HiveStore(DEFAULT_LIVENESS, clock),
+    workers: new WorkerStore(DEFAULT_LIVENESS, clock),
+    logger: silentLogger,
+    flushMs: 60_000,
+  });
+}
+
 describe('state journal', () => {
   it('keeps a batch whose write failed for the next flush: no forget and no event is lost', async () => {
-    const { clock } = steppedClocks();
     const { store, batches } = failingOnce();
-    const journal = createJournal({
-      store,
-      hives: new HiveStore(DEFAULT_LIVENESS, clock),
-      workers: new WorkerStore(DEFAULT_LIVENESS, clock),
-      logger: silentLogger,
-      flushMs: 60_000,
-    });
+    const journal = journalOn(store);
     // A hive forgotten: it is no longer in the store, so the batch removes it.
     journal.note('hive', [
       { type: 'liveness', kind: 'hive', id: 'gone', from: 'offline', to: 'forgotten', reason: 'forgotten', at: 0 },
@@ -49,5 +54,54 @@ describe('state journal', () => {
     expect(retried?.removedHives).toEqual(['gone']);
     expect(retried?.removedWorkers).toEqual(['w1']);
     expect(retried?.events.map((event) => `${event.kind} ${event.id}`)).toEqual(['hive gone', 'worker w1']);
+  });
+
+  it('buffers the history for a store that is down within a bound: the oldest events give way, the newest land', async () => {
+    const { store, batches } = failingOnce();
+    const journal = journalOn(store);
+    const total = MAX_BUFFERED_EVENTS + 10;
+    journal.note(
+      'worker',
+      Array.from({ length: total }, (_, i) => ({
+        type: 'liveness' as const,
+        kind: 'worker' as const,
+        id: `w${i}`,
+        from: 'online' as const,
+        to: 'offline' as const,
+        reason: 'missed heartbeats' as const,
+        at: i,
+      })),
+    );
+    await journal.flush();
+    await journal.stop();
+    const retried = batches.at(-1)?.events ?? [];
+    expect(retried).toHaveLength(MAX_BUFFERED_EVENTS);
+    expect(retried[0]?.id).toBe('w10');
+    expect(retried.at(-1)?.id).toBe(`w${total - 1}`);
+  });
+
+  it('writes one batch at a time: a batch that failed goes back before the next is taken, events in order', async () => {
+    const batches: StateBatch[] = [];
+    let failFirst: (error: Error) => void = () => {};
+    const store: StateStore = {
+      ...failingOnce().store,
+      write: (batch) => {
+        batches.push(structuredClone(batch));
+        return batches.length === 1 ? new Promise((_, reject) => (failFirst = reject)) : Promise.resolve();
+      },
+    };
+    const journal = journalOn(store);
+    const forgotten = (id: string, at: number) =>
+      [{ type: 'liveness', kind: 'worker', id, from: 'offline', to: 'forgotten', reason: 'forgotten', at }] as const;
+    journal.note('worker', forgotten('first', 1));
+    const hanging = journal.flush();
+    journal.note('worker', forgotten('second', 2));
+    const next = journal.flush();
+    // The second flush waits for the first write to end.
+    await Promise.resolve();
+    expect(batches).toHaveLength(1);
+    failFirst(new Error('etcd unavailable'));
+    await Promise.all([hanging, next]);
+    expect(batches.map((batch) => batch.events.map((event) => event.id))).toEqual([['first'], ['first', 'second']]);
   });
 });

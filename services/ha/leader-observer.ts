@@ -1,0 +1,86 @@
+import type { Namespace, Watcher } from 'etcd3';
+import type { Logger } from '../logger.js';
+
+/**
+ * The leader of an etcd election as etcd holds it: the value of the earliest-created bid under the election's keys,
+ * read again after every change there. etcd3's own observer takes the last bid of a batch of watch events for the
+ * leader: queens whose watches connected at different moments named different leaders, and never settled on one.
+ */
+
+export interface LeaderObserverOptions {
+  /** The election's keys: one bid each, the earliest created leads. */
+  bids: Namespace;
+  /** Wait before a failed read or a failed watch is tried again. */
+  retryMs: number;
+  /** The leader's value, or undefined for none: at start, then on every change. */
+  onLeader(value: string | undefined): void;
+  logger: Logger;
+}
+
+/** Observes until the returned function is called. */
+export function observeLeader(options: LeaderObserverOptions): () => void {
+  const { bids, retryMs, onLeader, logger } = options;
+  let stopped = false;
+  let readTimer: NodeJS.Timeout | undefined;
+  let watchTimer: NodeJS.Timeout | undefined;
+  let watcher: Watcher | undefined;
+  let reported = false;
+  let last: string | undefined;
+  let reading = false;
+  let again = false;
+  let failing = false;
+
+  const failed = (error: unknown): void => {
+    if (!failing) logger.warn('etcd unreachable: leader not observed', { error });
+    failing = true;
+  };
+
+  // Reads never overlap, and a change seen during a read is followed by one more: the last read is after the last change.
+  const read = async (): Promise<void> => {
+    if (reading) {
+      again = true;
+      return;
+    }
+    reading = true;
+    try {
+      do {
+        again = false;
+        const first = await bids.getAll().sort('Create', 'Ascend').limit(1).exec();
+        const value = first.kvs[0]?.value.toString();
+        failing = false;
+        if (stopped || (reported && value === last)) continue;
+        reported = true;
+        last = value;
+        onLeader(value);
+      } while (again && !stopped);
+    } catch (error) {
+      failed(error);
+      clearTimeout(readTimer);
+      if (!stopped) readTimer = setTimeout(() => void read(), retryMs);
+    } finally {
+      reading = false;
+    }
+  };
+
+  const watch = (): void => {
+    const started = bids.watch().prefix('').watcher();
+    watcher = started;
+    started.on('connected', () => void read());
+    started.on('data', () => void read());
+    // A watch etcd cancelled (not a lost connection: that one resumes by itself) is started afresh.
+    started.on('error', (error) => {
+      void started.cancel().catch(() => undefined);
+      failed(error);
+      if (!stopped) watchTimer = setTimeout(watch, retryMs);
+    });
+  };
+
+  watch();
+  void read();
+  return () => {
+    stopped = true;
+    clearTimeout(readTimer);
+    clearTimeout(watchTimer);
+    void watcher?.cancel().catch(() => undefined);
+  };
+}

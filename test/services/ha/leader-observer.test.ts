@@ -1,0 +1,45 @@
+import { Etcd3 } from 'etcd3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { observeLeader } from '../../../services/ha/leader-observer.js';
+import { silentLogger } from '../../../services/logger.js';
+import { startEtcd, stopAllEtcd } from '../../support/etcd.js';
+import { eventually } from '../../support/role-process.js';
+
+/** The leader observer on real etcd: the earliest bid leads, however the changes reach the watch. */
+
+const clients: Etcd3[] = [];
+const stops: (() => void)[] = [];
+afterEach(async () => {
+  for (const stop of stops.splice(0)) stop();
+  for (const client of clients.splice(0)) client.close();
+  await stopAllEtcd();
+});
+
+describe('leader observer', () => {
+  it('names the earliest bid when several land before its watch connects, and the next one when it goes', async () => {
+    const cluster = await startEtcd(1);
+    const observing = new Etcd3({ hosts: cluster.endpoints });
+    const admin = new Etcd3({ hosts: cluster.endpoints });
+    clients.push(observing, admin);
+    // Rounds on fresh prefixes: etcd3's own observer named the last of these bids in nearly every round.
+    for (const round of [1, 2, 3]) {
+      const prefix = `/observer-${round}/election/queen/`;
+      const seen: (string | undefined)[] = [];
+      const stop = observeLeader({
+        bids: observing.namespace(prefix),
+        retryMs: 100,
+        logger: silentLogger,
+        onLeader: (value) => seen.push(value),
+      });
+      stops.push(stop);
+      const bids = admin.namespace(prefix);
+      for (const bid of ['a', 'b', 'c']) await bids.put(bid).value(`queen-${bid}`);
+      await eventually(() => (seen.at(-1) === 'queen-a' ? true : undefined), `round ${round}: queen-a leads`, 10_000);
+      await bids.delete().key('a');
+      await eventually(() => (seen.at(-1) === 'queen-b' ? true : undefined), `round ${round}: queen-b next`, 10_000);
+      expect(seen).not.toContain('queen-c');
+      await bids.delete().all();
+      await eventually(() => (seen.at(-1) === undefined && seen.length > 1 ? true : undefined), 'no leader', 10_000);
+    }
+  }, 60_000);
+});

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import type { AlertInput } from '../../../services/alerts/index.js';
+import { silentLogger } from '../../../services/logger.js';
+import { assembleQueen } from '../../../services/queen/assemble.js';
+import { hiveRecord, workerRecord } from '../../../services/queen/records.js';
+import { openSqliteStore } from '../../../services/store/sqlite-store.js';
+import type { StoredState } from '../../../services/store/state-store.js';
+import { DEFAULT_LIVENESS, hiveBeat, steppedClocks, workerBeat } from '../../support/queen-registry.js';
+
+/**
+ * A queen among several on simulated clocks: while it does not judge it sweeps nothing and alerts nothing; once it
+ * leads it takes the loaded state, every entry given the restart grace, and judges from then on.
+ */
+
+const { offlineAfterMs } = DEFAULT_LIVENESS;
+
+/** What a former leader kept: two hives and a worker, all online when it died. */
+function formerLeaderState(): StoredState {
+  const former = steppedClocks();
+  const queen = assembleQueen({
+    settings: DEFAULT_LIVENESS,
+    streamIntervalMs: 2_500,
+    logger: silentLogger,
+    ...former,
+  });
+  queen.registry.receiveHive(hiveBeat('kept'));
+  queen.registry.receiveHive(hiveBeat('silent'));
+  queen.registry.receiveWorker(workerBeat('w-kept', 'kept'));
+  const state = {
+    hives: [...queen.registry.hives.entries()].map(hiveRecord),
+    workers: [...queen.registry.workers.entries()].map(workerRecord),
+  };
+  void queen.close();
+  return state;
+}
+
+function startFollower() {
+  const { timers, clock } = steppedClocks();
+  const alerts: AlertInput[] = [];
+  let judging = false;
+  const queen = assembleQueen({
+    settings: DEFAULT_LIVENESS,
+    streamIntervalMs: 2_500,
+    logger: silentLogger,
+    clock,
+    timers,
+    store: openSqliteStore(null),
+    alerts: { observe: (input) => alerts.push(input), stop: () => {} },
+    judging: () => judging,
+  });
+  const transitions: string[] = [];
+  queen.registry.onChanges((kind, changes) => {
+    for (const change of changes) {
+      if (change.type === 'liveness') transitions.push(`${kind} ${change.id} ${change.to} (${change.reason})`);
+    }
+  });
+  return { queen, timers, alerts, transitions, lead: () => (judging = true) };
+}
+
+describe('a queen that does not lead', () => {
+  it('sweeps nothing and alerts nothing, however long its entries are silent', async () => {
+    const { queen, timers, alerts, transitions } = startFollower();
+    // It answered heartbeats itself before it knew a leader: then a leader appeared elsewhere.
+    queen.registry.receiveHive(hiveBeat('heard-once'));
+    transitions.length = 0;
+    alerts.length = 0;
+    await timers.advanceTo(DEFAULT_LIVENESS.forgetAfterMs * 2);
+    expect(queen.registry.hives.get('heard-once')?.liveness).toBe('online');
+    expect(transitions).toEqual([]);
+    expect(alerts).toEqual([]);
+    await queen.close();
+  });
+
+  it('once leading takes the loaded state with the restart grace: silent entries go offline a whole window later', async () => {
+    const { queen, timers, alerts, transitions, lead } = startFollower();
+    // A long follower life: the former leader's entries are older than any window when this queen takes over.
+    await timers.advanceTo(offlineAfterMs * 3);
+    lead();
+    queen.registry.lead(formerLeaderState());
+    expect(queen.registry.hives.get('kept')).toMatchObject({ liveness: 'suspect' });
+    expect(queen.registry.hives.get('kept')?.capabilities).not.toBeNull();
+    expect(queen.registry.hives.get('kept')?.secretHash).not.toBeNull();
+    expect(queen.registry.workers.get('w-kept')?.liveness).toBe('suspect');
+    expect(transitions).toContain('hive kept suspect (queen restart)');
+    const tookOver = timers.now();
+    // The hive that keeps sending is online again at its next heartbeat; the silent one has the whole window.
+    queen.registry.receiveHive(hiveBeat('kept', {}, true));
+    await timers.advanceTo(tookOver + offlineAfterMs - 1_000);
+    expect(queen.registry.hives.get('silent')?.liveness).toBe('suspect');
+    expect(transitions.filter((line) => line.includes(' offline '))).toEqual([]);
+    queen.registry.receiveHive(hiveBeat('kept', {}, true));
+    queen.registry.receiveWorker(workerBeat('w-kept', 'kept'));
+    await timers.advanceTo(tookOver + offlineAfterMs + 1_000);
+    expect(queen.registry.hives.get('silent')?.liveness).toBe('offline');
+    expect(queen.registry.hives.get('kept')?.liveness).toBe('online');
+    // The leader judges, so it alerts.
+    expect(alerts).toContainEqual(expect.objectContaining({ type: 'liveness', id: 'silent', to: 'offline' }));
+    await queen.close();
+  });
+});
