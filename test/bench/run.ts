@@ -29,7 +29,17 @@ const BENCHES: Record<BenchName, () => Promise<Verdict>> = {
   etcd,
 };
 /** The order of a full run: the short ones first. */
-const ALL: readonly BenchName[] = ['ingest', 'restart', 'proxy', 'paint', 'etcd', 'scale', 'stress', 'agent', 'detection'];
+const ALL: readonly BenchName[] = [
+  'ingest',
+  'restart',
+  'proxy',
+  'paint',
+  'etcd',
+  'scale',
+  'stress',
+  'agent',
+  'detection',
+];
 
 function isBenchName(name: string): name is BenchName {
   return Object.hasOwn(BENCHES, name);
