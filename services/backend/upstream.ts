@@ -1,4 +1,4 @@
-import type { OpenAIError } from '../../contracts/inference.js';
+import { openAIErrorBody } from '../http/error-body.js';
 import type { BackendHealth, InferenceBackend } from './backend.js';
 
 export interface UpstreamBackendOptions {
@@ -105,7 +105,7 @@ export function createUpstreamBackend(options: UpstreamBackendOptions): Inferenc
 }
 
 function openAIError(status: number, type: string, message: string): Response {
-  return Response.json({ error: { message, type, code: status } } satisfies OpenAIError, { status });
+  return Response.json(openAIErrorBody(status, type, message), { status });
 }
 
 /** llama-server answers 503 while it loads the model; vLLM and Ollama answer 200 once they serve. */

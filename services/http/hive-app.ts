@@ -16,6 +16,7 @@ import { errorBody, issuesOf } from './error-body.js';
 import { bearerAuth } from './middleware/auth.js';
 import { bodyLimit } from './middleware/body-limit.js';
 import { jsonBody } from './middleware/json-body.js';
+import { notFound } from './middleware/not-found.js';
 
 /** What the hive app needs of the hive's sender. */
 export interface HiveLifecycle {
@@ -93,7 +94,7 @@ export function createHiveApp(deps: HiveAppDeps): Hono {
     return c.body(null, 204);
   });
 
-  app.notFound((c) => c.json(errorBody(`No route ${c.req.method} ${c.req.path}.`), 404));
+  app.notFound(notFound);
   return app;
 }
 

@@ -20,6 +20,7 @@ import { bearerAuth } from './middleware/auth.js';
 import { bodyLimit } from './middleware/body-limit.js';
 import { jsonBody } from './middleware/json-body.js';
 import { leaderRedirect } from './middleware/leader-redirect.js';
+import { notFound } from './middleware/not-found.js';
 import { sourceOf } from './source.js';
 
 /**
@@ -179,7 +180,7 @@ export function createQueenApp(deps: QueenAppDeps): Hono {
 
   if (deps.dashboard) app.route('/', deps.dashboard);
 
-  app.notFound((c) => c.json(errorBody(`No route ${c.req.method} ${c.req.path}.`), 404));
+  app.notFound(notFound);
   app.onError((error, c) => {
     // A client that went away mid-upload is its own business, not the queen's failure.
     const level = c.req.raw.signal.aborted ? 'debug' : 'error';
