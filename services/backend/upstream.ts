@@ -1,3 +1,4 @@
+import { describe } from '../describe-error.js';
 import { openAIErrorBody } from '../http/error-body.js';
 import type { BackendHealth, InferenceBackend } from './backend.js';
 
@@ -113,12 +114,4 @@ function healthOf(status: number): BackendHealth {
   if (status >= 200 && status < 300) return 'ready';
   if (status === 503) return 'starting';
   return 'error';
-}
-
-/** fetch hides the reason behind "fetch failed": the cause's code (ECONNREFUSED, ...) is what an operator needs. */
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause;
-  if (cause instanceof Error) return 'code' in cause && typeof cause.code === 'string' ? cause.code : cause.message;
-  return error.message;
 }

@@ -12,7 +12,8 @@ import {
 import { HIVE_PATHS } from '../../contracts/paths.js';
 import type { SpawnErrorKind, WorkerManager } from '../hive/worker-manager.js';
 import { type Logger, silentLogger } from '../logger.js';
-import { errorBody, issuesOf } from './error-body.js';
+import { issuesOf } from '../parse-json.js';
+import { errorBody } from './error-body.js';
 import { bearerAuth } from './middleware/auth.js';
 import { bodyLimit } from './middleware/body-limit.js';
 import { jsonBody } from './middleware/json-body.js';

@@ -1,6 +1,7 @@
 import { createMiddleware } from 'hono/factory';
 import { z } from 'zod';
-import { errorBody, issuesOf } from '../error-body.js';
+import { parseJson } from '../../parse-json.js';
+import { errorBody } from '../error-body.js';
 
 export interface JsonBodyOptions {
   /** A request without a content-type passes as JSON (OpenAI clients often send none); a declared other type is 415. */
@@ -19,16 +20,12 @@ export function jsonBody<S extends z.ZodType>(schema: S, what: string, options: 
     if (!(isJson(type) || (type === undefined && options.untypedIsJson === true))) {
       return c.json(errorBody(`The ${what} must be sent as application/json.`), 415);
     }
-    let json: unknown;
-    try {
-      json = JSON.parse(await c.req.text());
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      return c.json(errorBody(`The ${what} is not valid JSON.`, [{ path: '', message }]), 400);
+    const parsed = parseJson(compiled, await c.req.text());
+    if (!parsed.ok) {
+      const sentence = parsed.notJson ? `The ${what} is not valid JSON.` : `The ${what} is not valid.`;
+      return c.json(errorBody(sentence, parsed.issues), 400);
     }
-    const parsed = compiled.safeParse(json);
-    if (!parsed.success) return c.json(errorBody(`The ${what} is not valid.`, issuesOf(parsed.error)), 400);
-    c.set('body', parsed.data);
+    c.set('body', parsed.value);
     return next();
   });
 }

@@ -2,8 +2,8 @@ import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { ErrorBody, HiveHeartbeat, WorkerHeartbeat } from '../../../../contracts/heartbeat.js';
-import { issuesOf } from '../../../../services/http/error-body.js';
 import { isJson, type JsonBodyOptions, jsonBody } from '../../../../services/http/middleware/json-body.js';
+import { issuesOf } from '../../../../services/parse-json.js';
 import { times, withValue } from '../../../contracts/issue-paths.js';
 import {
   changesHeartbeat,
