@@ -14,6 +14,7 @@ import {
   type SendRequest,
 } from '../machines/lifecycle.js';
 import type { SendOutcome } from '../machines/send-outcome.js';
+import { describe } from './describe-error.js';
 import type { Logger } from './logger.js';
 
 /** XState's timer source (not exported by name): real timers in production, a SimulatedClock in tests. */
@@ -61,10 +62,15 @@ export function createSender<P>(options: SenderOptions<P>): Sender {
   const machine = lifecycleMachine.provide({
     actors: {
       send: fromPromise<SendOutcome, SendRequest>(async ({ input, signal }) => {
-        const payload = options.buildPayload(input);
-        const outcome = await options.post(input.queenUrl, payload, signal);
-        options.onSent?.(payload, outcome, input);
-        return outcome;
+        try {
+          const payload = options.buildPayload(input);
+          const outcome = await options.post(input.queenUrl, payload, signal);
+          options.onSent?.(payload, outcome, input);
+          return outcome;
+        } catch (error) {
+          // The machine only knows outcomes: a payload that cannot be built, or a throwing hook, is a failed send.
+          return { ok: false, failure: { kind: 'network', code: 'SEND_ACTOR_ERROR', message: describe(error) } };
+        }
       }),
     },
   });
