@@ -12,14 +12,14 @@ import { DEFAULT_SOCKET_LIMITS } from '../services/http/socket-limits.js';
 import { startInspector } from '../services/inspector.js';
 import { createLogger, type Logger } from '../services/logger.js';
 import { type ParsedOptions, parseCommandLine, queenOptions } from '../services/options.js';
-import { assembleQueen } from '../services/queen/assemble.js';
 import { createQueenClock } from '../services/queen/queen-clock.js';
 import type { QueenRegistry } from '../services/queen/registry.js';
 import { type StartStep, startWithRollback } from '../services/role/rollback.js';
 import { isEntryPoint, runRole } from '../services/role/run-role.js';
-import type { Clock } from '../services/sender.js';
 import { openSqliteStore } from '../services/store/sqlite-store.js';
 import { StateStoreError } from '../services/store/state-store.js';
+import type { Timers } from '../services/timers.js';
+import { assembleQueen } from './assemble-queen.js';
 
 /**
  * The queen process (docs/protocol.md: Roles, Queen HTTP API, The sender lifecycle, Security): receives heartbeats, keeps the hive and worker registries, discovers
@@ -31,7 +31,7 @@ export type QueenOptions = ParsedOptions<typeof queenOptions>;
 export interface QueenOverrides {
   logger?: Logger;
   clock?: RegistryClock;
-  timers?: Clock;
+  timers?: Timers;
   queenEpoch?: string;
   fetch?: typeof fetch;
   /** The dashboard routes; the built page by default, null for none. */

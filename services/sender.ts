@@ -1,12 +1,4 @@
-import {
-  type Actor,
-  type ActorOptions,
-  type AnyActorLogic,
-  createActor,
-  fromPromise,
-  type InspectionEvent,
-  toPromise,
-} from 'xstate';
+import { type Actor, createActor, fromPromise, type InspectionEvent, toPromise } from 'xstate';
 import {
   type LifecycleSettings,
   lifecycleMachine,
@@ -16,9 +8,7 @@ import {
 import type { SendOutcome } from '../machines/send-outcome.js';
 import { describe } from './describe-error.js';
 import type { Logger } from './logger.js';
-
-/** XState's timer source (not exported by name): real timers in production, a SimulatedClock in tests. */
-export type Clock = NonNullable<ActorOptions<AnyActorLogic>['clock']>;
+import type { Timers } from './timers.js';
 
 /**
  * Hosts the lifecycle machine for one sender — the one piece hive and worker share: it provides the machine's
@@ -40,7 +30,7 @@ export interface SenderOptions<P> {
   onSent?: (payload: P, outcome: SendOutcome, request: SendRequest) => void;
   logger: Logger;
   inspect?: ((event: InspectionEvent) => void) | undefined;
-  clock?: Clock;
+  clock?: Timers;
   random?: () => number;
 }
 

@@ -2,7 +2,7 @@ import { type Actor, createActor, fromCallback, type InspectionEvent } from 'xst
 import { type EnginePlaceholder, type EngineSpec, fillPlaceholders } from '../../contracts/engine.js';
 import { type EngineEmitted, type EngineEvent, engineMachine, type HealthWatchInput } from '../../machines/engine.js';
 import type { Logger } from '../logger.js';
-import type { Clock } from '../sender.js';
+import type { Timers } from '../timers.js';
 import type { EngineReport } from '../worker/heartbeat-payload.js';
 import { type HealthWatchOptions, watchHealth } from './engine-health.js';
 import { startEngineProcess } from './engine-process.js';
@@ -21,7 +21,7 @@ export interface EngineSupervisorOptions {
   statsIntervalMs: number;
   logger: Logger;
   inspect?: ((event: InspectionEvent) => void) | undefined;
-  clock?: Clock;
+  clock?: Timers;
 }
 
 export interface EngineSupervisor {
