@@ -14,7 +14,7 @@ import { listen } from '../services/http/listen.js';
 import { startInspector } from '../services/inspector.js';
 import { createLogger, type Logger } from '../services/logger.js';
 import { createAmdGpuReader, createAppleGpuReader, createMonitor } from '../services/monitor/index.js';
-import { hiveOptions, type ParsedOptions, parseCommandLine } from '../services/options.js';
+import { hiveOptions, type ParsedOptions, parseCommandLine } from '../services/options/index.js';
 import { createQueenClient } from '../services/queen-client.js';
 import { type StartStep, startWithRollback } from '../services/role/rollback.js';
 import { isEntryPoint, runRole } from '../services/role/run-role.js';

@@ -11,7 +11,7 @@ import { listen } from '../services/http/listen.js';
 import { DEFAULT_SOCKET_LIMITS } from '../services/http/socket-limits.js';
 import { startInspector } from '../services/inspector.js';
 import { createLogger, type Logger } from '../services/logger.js';
-import { type ParsedOptions, parseCommandLine, queenOptions } from '../services/options.js';
+import { type ParsedOptions, parseCommandLine, queenOptions } from '../services/options/index.js';
 import { createQueenClock } from '../services/queen/queen-clock.js';
 import type { QueenRegistry } from '../services/queen/registry.js';
 import { type StartStep, startWithRollback } from '../services/role/rollback.js';

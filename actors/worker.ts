@@ -13,7 +13,7 @@ import { bearerAuth } from '../services/http/middleware/auth.js';
 import { createWorkerApp } from '../services/http/worker-app.js';
 import { startInspector } from '../services/inspector.js';
 import { createLogger, type Logger } from '../services/logger.js';
-import { type ParsedOptions, parseCommandLine, workerOptions } from '../services/options.js';
+import { type ParsedOptions, parseCommandLine, workerOptions } from '../services/options/index.js';
 import { freePort } from '../services/ports.js';
 import { createQueenClient } from '../services/queen-client.js';
 import { type StartStep, startWithRollback } from '../services/role/rollback.js';

@@ -2,7 +2,7 @@ import ky from 'ky';
 import { CapabilitiesResponse } from '../../contracts/hive-api.js';
 import { HIVE_PATHS } from '../../contracts/paths.js';
 import { describe } from '../describe-error.js';
-import { isLoopbackHost } from '../options.js';
+import { isLoopbackHost } from '../options/index.js';
 import { issueLine, parseJson } from '../parse-json.js';
 import type { HiveTarget } from './targets.js';
 

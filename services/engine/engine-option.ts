@@ -1,5 +1,5 @@
 import { type EnginePlaceholder, EngineSpec } from '../../contracts/engine.js';
-import { OptionError } from '../options.js';
+import { OptionError } from '../options/index.js';
 import { issueLine, parseJson } from '../parse-json.js';
 
 /** The worker's `--engine` JSON as a spec; a malformed one is an OptionError naming the flag (exit 2). */

@@ -1,7 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { Logger } from '../logger.js';
-import { OptionError } from '../options.js';
+import { OptionError } from '../options/index.js';
 import { StateStoreError } from '../store/state-store.js';
 
 /** What a role's entry point needs of its process; `process` itself, or a stand-in in tests. */

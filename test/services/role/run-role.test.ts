@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../../services/logger.js';
-import { OptionError } from '../../../services/options.js';
+import { OptionError } from '../../../services/options/index.js';
 import { type RoleProcess, runRole } from '../../../services/role/run-role.js';
 import { StateStoreError } from '../../../services/store/state-store.js';
 
