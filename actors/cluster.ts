@@ -8,7 +8,7 @@ import { type RoleProcess, startRole } from '../services/cluster/role-process.js
 import { startWatchdog } from '../services/cluster/watchdog-client.js';
 import { formatDuration } from '../services/duration.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../services/logger.js';
-import { clusterOptions, type ParsedOptions, parseCommandLine } from '../services/options.js';
+import { clusterOptions, type ParsedOptions, parseCommandLine } from '../services/options/index.js';
 
 /**
  * `npm start`: a whole cluster on this machine — a queen, hives with a demo model each, and workers spawned through

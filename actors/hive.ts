@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { realpathSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import type { Hono } from 'hono';
 import type { ErrorBody } from '../contracts/heartbeat.js';
 import { advertiseUrl } from '../services/advertise-url.js';
@@ -16,8 +15,10 @@ import { listen } from '../services/http/listen.js';
 import { startInspector } from '../services/inspector.js';
 import { createLogger, type Logger } from '../services/logger.js';
 import { createAmdGpuReader, createAppleGpuReader, createMonitor } from '../services/monitor/index.js';
-import { hiveOptions, type ParsedOptions, parseCommandLine } from '../services/options.js';
+import { hiveOptions, type ParsedOptions, parseCommandLine } from '../services/options/index.js';
 import { createQueenClient } from '../services/queen-client.js';
+import { type StartStep, startWithRollback } from '../services/role/rollback.js';
+import { isEntryPoint, runRole } from '../services/role/run-role.js';
 import { createSender } from '../services/sender.js';
 
 /** A hive process (docs/protocol.md: Roles, The sender lifecycle): monitor data and capabilities to the queen, and the workers it spawns. */
@@ -50,33 +51,28 @@ const MONITOR_PERIOD_MS = 5_000;
 /** A metrics source slower than this keeps its last reading (CPU load alone needs half a second at first). */
 const MONITOR_SOURCE_TIMEOUT_MS = 2_000;
 
-export async function startHive(options: HiveOptions, overrides: HiveOverrides = {}): Promise<HiveHandle> {
+export function startHive(options: HiveOptions, overrides: HiveOverrides = {}): Promise<HiveHandle> {
+  return startWithRollback((step) => startParts(options, overrides, step));
+}
+
+async function startParts(options: HiveOptions, overrides: HiveOverrides, step: StartStep): Promise<HiveHandle> {
   const logger = (overrides.logger ?? createLogger({ level: options.logLevel })).child({ hive_id: options.hiveId });
   const bootId = randomUUID();
 
   // Bound before anything talks to a queen: a hive that cannot listen must not register.
   let app: Hono | undefined;
-  const server = await listen({ fetch: (request) => app?.fetch(request) ?? notYet() }, options.host, options.port);
+  const server = await step(
+    () => listen({ fetch: (request) => app?.fetch(request) ?? notYet() }, options.host, options.port),
+    (listening) => listening.close(),
+  );
   const url = advertiseUrl(options.host, server.port);
   const hiveUrl = options.advertiseUrl ?? url;
 
-  // Whatever started is stopped again when a later step of the start-up fails.
-  const undo: (() => unknown)[] = [() => server.close()];
-  const starting = async <T>(step: () => Promise<T>, stopIt: (value: T) => unknown): Promise<T> => {
-    try {
-      const value = await step();
-      undo.unshift(() => stopIt(value));
-      return value;
-    } catch (error) {
-      for (const stopOne of undo) await stopOne();
-      throw error;
-    }
-  };
-  const inspector = await starting(
+  const inspector = await step(
     () => startInspector(options.inspect, logger),
     (started) => started.stop(),
   );
-  const monitor = await starting(
+  const monitor = await step(
     async () => {
       const created = createMonitor({
         periodMs: Math.min(options.heartbeatInterval, MONITOR_PERIOD_MS),
@@ -94,7 +90,7 @@ export async function startHive(options: HiveOptions, overrides: HiveOverrides =
     (started) => started.stop(),
   );
   const gpus = monitor.gpus();
-  const tracker = await starting(
+  const tracker = await step(
     async () => {
       const created = createCapabilityTracker({
         modelsDir: options.modelsDir,
@@ -225,22 +221,22 @@ function notYet(): Response {
   });
 }
 
-async function main(): Promise<void> {
+/** A last resort: stopping (the workers, the final heartbeat, the server: about four request timeouts) has ample room on a loaded machine. */
+function exitDeadlineMs(options: HiveOptions): number {
+  return 4 * options.requestTimeout + 30_000;
+}
+
+if (isEntryPoint(import.meta.url)) {
   const options = parseCommandLine(hiveOptions, {
     command: 'apiary-hive',
     summary: 'An Apiary hive: reports this machine and its models to the queen, and spawns workers.',
   });
-  const hive = await startHive(options);
-  const shutdown = (): void => {
-    void hive.stop().then(() => process.exit(0));
-  };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
-  main().catch((error: unknown) => {
-    createLogger().error('hive failed to start', { error });
-    process.exit(1);
+  const logger = createLogger({ level: options.logLevel });
+  void runRole({
+    role: 'hive',
+    command: 'apiary-hive',
+    start: () => startHive(options, { logger }),
+    exitDeadlineMs: exitDeadlineMs(options),
+    logger,
   });
 }

@@ -1,5 +1,3 @@
-import { realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import type { Hono } from 'hono';
 import type { LivenessSettings } from '../machines/liveness.js';
 import type { RegistryClock } from '../machines/registry-clock.js';
@@ -14,13 +12,15 @@ import { listen } from '../services/http/listen.js';
 import { DEFAULT_SOCKET_LIMITS } from '../services/http/socket-limits.js';
 import { startInspector } from '../services/inspector.js';
 import { createLogger, type Logger } from '../services/logger.js';
-import { type ParsedOptions, parseCommandLine, queenOptions } from '../services/options.js';
-import { type AssembledQueen, assembleQueen } from '../services/queen/assemble.js';
+import { type ParsedOptions, parseCommandLine, queenOptions } from '../services/options/index.js';
 import { createQueenClock } from '../services/queen/queen-clock.js';
 import type { QueenRegistry } from '../services/queen/registry.js';
-import type { Clock } from '../services/sender.js';
+import { type StartStep, startWithRollback } from '../services/role/rollback.js';
+import { isEntryPoint, runRole } from '../services/role/run-role.js';
 import { openSqliteStore } from '../services/store/sqlite-store.js';
-import { StateStoreError, type StoredState } from '../services/store/state-store.js';
+import { type StateStore, StateStoreError, type StoredState } from '../services/store/state-store.js';
+import type { Timers } from '../services/timers.js';
+import { assembleQueen } from './assemble-queen.js';
 
 /**
  * The queen process (docs/protocol.md: Roles, Queen HTTP API, The sender lifecycle, Security): receives heartbeats, keeps the hive and worker registries, discovers
@@ -32,7 +32,7 @@ export type QueenOptions = ParsedOptions<typeof queenOptions>;
 export interface QueenOverrides {
   logger?: Logger;
   clock?: RegistryClock;
-  timers?: Clock;
+  timers?: Timers;
   queenEpoch?: string;
   fetch?: typeof fetch;
   /** The dashboard routes; the built page by default, null for none. */
@@ -65,7 +65,15 @@ const STALL_WARN_MS = 1_000;
 /** How long open connections may take to finish once the queen stops. */
 const CLOSE_GRACE_MS = 250;
 
-export async function startQueen(options: QueenOptions, overrides: QueenOverrides = {}): Promise<QueenHandle> {
+export function startQueen(options: QueenOptions, overrides: QueenOverrides = {}): Promise<QueenHandle> {
+  return startWithRollback((step) => assembleAndListen(options, overrides, step));
+}
+
+async function assembleAndListen(
+  options: QueenOptions,
+  overrides: QueenOverrides,
+  step: StartStep,
+): Promise<QueenHandle> {
   const logger = overrides.logger ?? createLogger({ level: options.logLevel });
   const settings: LivenessSettings = {
     suspectAfterMs: options.suspectAfter,
@@ -76,83 +84,88 @@ export async function startQueen(options: QueenOptions, overrides: QueenOverride
   const late = options.etcd.length > 0 ? lateLeadership() : undefined;
   // Several queens keep one state in etcd, which the leader loads once elected; a lone queen restores its own now.
   // The per-minute metrics archive lives in SQLite; with etcd the queen keeps its recent minutes in memory only.
-  const sqlite = late ? undefined : openSqliteStore(options.stateDir);
-  const store =
+  const sqlite = late
+    ? undefined
+    : await step(
+        () => openSqliteStore(options.stateDir),
+        (opened) => opened.close(),
+      );
+  const store: StateStore =
     sqlite ??
-    (await import('../services/store/etcd-store.js')).openEtcdStore({
-      endpoints: options.etcd,
-      prefix: options.etcdPrefix,
-    });
-  let restored: StoredState = { hives: [], workers: [] };
-  try {
-    if (!late) restored = await store.load();
-  } catch (error) {
-    await store.close();
-    throw new StateStoreError(`state database in ${options.stateDir}: it cannot be read (${String(error)})`);
-  }
-  const inspector = await startInspector(options.inspect, logger);
+    (await step(
+      async () =>
+        (
+          await import('../services/store/etcd-store.js')
+        ).openEtcdStore({
+          endpoints: options.etcd,
+          prefix: options.etcdPrefix,
+        }),
+      (opened) => opened.close(),
+    ));
+  const restored: StoredState = sqlite
+    ? await sqlite.load().catch((error: unknown) => {
+        throw new StateStoreError(`state database in ${options.stateDir}: it cannot be read (${String(error)})`);
+      })
+    : { hives: [], workers: [] };
+  const inspector = await step(
+    () => startInspector(options.inspect, logger),
+    (started) => started.stop(),
+  );
   // With several queens only the leader judges, from the moment it has loaded the state.
   let judges = late === undefined;
-  let queen: AssembledQueen;
-  try {
-    const dashboard = overrides.dashboard === undefined ? createDashboardApp() : overrides.dashboard;
-    queen = assembleQueen({
-      settings,
-      streamIntervalMs: options.streamInterval,
-      token: options.token,
-      logger,
-      inspect: inspector.inspect,
-      batchHeartbeats: true,
-      store,
-      restored,
-      ...(sqlite ? { metricsStore: sqlite } : {}),
-      historyRetentionMs: options.historyRetention,
-      capacity: { hives: options.maxHives, workers: options.maxWorkers, capabilityBytes: options.maxCapabilityBytes },
-      ...(options.webhook.length > 0
-        ? {
-            alerts: createAlerts({
-              webhooks: options.webhook,
-              token: options.token,
-              debounceMs: options.webhookDebounce,
-              backoffMs: WEBHOOK_BACKOFF_MS,
-              timeoutMs: WEBHOOK_TIMEOUT_MS,
-              logger,
-            }),
-          }
-        : {}),
-      leadership: late?.leadership,
-      judging: () => judges,
-      ...(overrides.queenEpoch ? { queenEpoch: overrides.queenEpoch } : {}),
-      clock:
-        overrides.clock ??
-        createQueenClock({
-          maxHoldMs: settings.offlineAfterMs,
-          onStall: (ms) =>
-            logger[ms >= STALL_WARN_MS ? 'warn' : 'debug']('queen stalled: liveness deadlines moved by the stall', {
-              stalled_ms: Math.round(ms),
-            }),
-        }),
-      ...(overrides.timers ? { timers: overrides.timers } : {}),
-      ...(dashboard ? { dashboard } : {}),
-    });
-  } catch (error) {
-    await store.close();
-    await inspector.stop();
-    throw error;
-  }
-
-  let server: Awaited<ReturnType<typeof listen>>;
-  try {
-    server = await listen(queen.app, options.host, options.port, {
-      ...DEFAULT_SOCKET_LIMITS,
-      idleTimeoutMs: options.idleTimeout,
-      maxConnections: options.maxConnections,
-    });
-  } catch (error) {
-    await queen.close();
-    await inspector.stop();
-    throw error;
-  }
+  const dashboard = overrides.dashboard === undefined ? createDashboardApp() : overrides.dashboard;
+  const queen = await step(
+    () =>
+      assembleQueen({
+        settings,
+        streamIntervalMs: options.streamInterval,
+        token: options.token,
+        logger,
+        inspect: inspector.inspect,
+        batchHeartbeats: true,
+        store,
+        restored,
+        ...(sqlite ? { metricsStore: sqlite } : {}),
+        historyRetentionMs: options.historyRetention,
+        capacity: {
+          hives: options.maxHives,
+          workers: options.maxWorkers,
+          capabilityBytes: options.maxCapabilityBytes,
+        },
+        ...(options.webhook.length > 0
+          ? {
+              alerts: createAlerts({
+                webhooks: options.webhook,
+                token: options.token,
+                debounceMs: options.webhookDebounce,
+                backoffMs: WEBHOOK_BACKOFF_MS,
+                timeoutMs: WEBHOOK_TIMEOUT_MS,
+                logger,
+              }),
+            }
+          : {}),
+        leadership: late?.leadership,
+        judging: () => judges,
+        ...(overrides.queenEpoch ? { queenEpoch: overrides.queenEpoch } : {}),
+        clock:
+          overrides.clock ??
+          createQueenClock({
+            maxHoldMs: settings.offlineAfterMs,
+            onStall: (ms) =>
+              logger[ms >= STALL_WARN_MS ? 'warn' : 'debug']('queen stalled: liveness deadlines moved by the stall', {
+                stalled_ms: Math.round(ms),
+              }),
+          }),
+        ...(overrides.timers ? { timers: overrides.timers } : {}),
+        ...(dashboard ? { dashboard } : {}),
+      }),
+    (assembled) => assembled.close(),
+  );
+  const server = await listen(queen.app, options.host, options.port, {
+    ...DEFAULT_SOCKET_LIMITS,
+    idleTimeoutMs: options.idleTimeout,
+    maxConnections: options.maxConnections,
+  });
   const url = advertiseUrl(options.host, server.port);
   const queenUrl = options.advertiseUrl ?? url;
   const state = store.describe();
@@ -278,27 +291,17 @@ function warnAboutTimings(options: QueenOptions, logger: Logger): void {
 /** Exit deadline after a signal, should closing hang. */
 const EXIT_DEADLINE_MS = 900;
 
-async function main(): Promise<void> {
+if (isEntryPoint(import.meta.url)) {
   const options = parseCommandLine(queenOptions, {
     command: 'apiary-queen',
     summary: 'The Apiary queen: receives heartbeats, keeps the hive and worker registries, streams the live view.',
   });
   const logger = createLogger({ level: options.logLevel });
-  const queen = await startQueen(options, { logger });
-  const shutdown = (signal: string): void => {
-    logger.info('queen stopping', { signal });
-    setTimeout(() => process.exit(0), EXIT_DEADLINE_MS).unref();
-    void queen.stop().then(() => process.exit(0));
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
-  main().catch((error: unknown) => {
-    // An unusable state directory is the operator's to fix: one line that says what, no stack.
-    if (error instanceof StateStoreError) process.stderr.write(`apiary-queen: ${error.message}\n`);
-    else createLogger().error('queen failed to start', { error });
-    process.exit(1);
+  void runRole({
+    role: 'queen',
+    command: 'apiary-queen',
+    start: () => startQueen(options, { logger }),
+    exitDeadlineMs: EXIT_DEADLINE_MS,
+    logger,
   });
 }

@@ -1,5 +1,3 @@
-import { realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { createActor } from 'xstate';
 import type { EngineSpec } from '../contracts/engine.js';
 import type { WorkerStatus } from '../contracts/heartbeat.js';
@@ -16,9 +14,11 @@ import { bearerAuth } from '../services/http/middleware/auth.js';
 import { createWorkerApp } from '../services/http/worker-app.js';
 import { startInspector } from '../services/inspector.js';
 import { createLogger, type Logger } from '../services/logger.js';
-import { OptionError, type ParsedOptions, parseCommandLine, workerOptions } from '../services/options.js';
+import { type ParsedOptions, parseCommandLine, workerOptions } from '../services/options/index.js';
 import { freePort } from '../services/ports.js';
 import { createQueenClient } from '../services/queen-client.js';
+import { type StartStep, startWithRollback } from '../services/role/rollback.js';
+import { isEntryPoint, runRole } from '../services/role/run-role.js';
 import { createSender } from '../services/sender.js';
 import { createHealthPoller, type HealthPollerOptions } from '../services/worker/health-poller.js';
 import { createWorkerPayload } from '../services/worker/heartbeat-payload.js';
@@ -51,18 +51,24 @@ export interface WorkerHandle {
   stop(): Promise<void>;
 }
 
-export async function startWorker(options: WorkerOptions, overrides: WorkerOverrides = {}): Promise<WorkerHandle> {
+export function startWorker(options: WorkerOptions, overrides: WorkerOverrides = {}): Promise<WorkerHandle> {
+  return startWithRollback((step) => startParts(options, overrides, step));
+}
+
+async function startParts(options: WorkerOptions, overrides: WorkerOverrides, step: StartStep): Promise<WorkerHandle> {
   const startedAt = Date.now();
   const engineSpec = options.engine === undefined ? null : parseEngineOption(options.engine);
   const baseLogger = overrides.logger ?? createLogger({ level: options.logLevel });
-  const inspector = await startInspector(options.inspect, baseLogger);
+  const inspector = await step(
+    () => startInspector(options.inspect, baseLogger),
+    (started) => started.stop(),
+  );
   const inspect = inspector.inspect;
 
-  const status = createActor(workerStatusMachine, {
-    systemId: 'worker-status',
-    input: {},
-    ...(inspect ? { inspect } : {}),
-  });
+  const status = await step(
+    () => createActor(workerStatusMachine, { systemId: 'worker-status', input: {}, ...(inspect ? { inspect } : {}) }),
+    (actor) => actor.stop(),
+  );
   const currentStatus = (): WorkerStatus => wireStatus(status.getSnapshot().value.status);
   status.start();
 
@@ -71,7 +77,13 @@ export async function startWorker(options: WorkerOptions, overrides: WorkerOverr
   const workerId = options.workerId ?? `${options.hiveId}-${port}`;
   const logger = baseLogger.child({ worker_id: workerId });
 
-  const engine = engineSpec === null ? null : await superviseEngine(engineSpec, options, logger, inspect);
+  const engine =
+    engineSpec === null
+      ? null
+      : await step(
+          () => superviseEngine(engineSpec, options, logger, inspect),
+          (supervisor) => supervisor.stop(),
+        );
   const upstreamUrl = engine?.base ?? options.upstream;
   const backend: InferenceBackend = upstreamUrl
     ? createUpstreamBackend({
@@ -90,12 +102,7 @@ export async function startWorker(options: WorkerOptions, overrides: WorkerOverr
     middleware: [bearerAuth({ token: options.token })],
     logger,
   });
-  const server = await listen(workerApp.app, options.host, port).catch(async (error: unknown) => {
-    await engine?.stop();
-    status.stop();
-    await inspector.stop();
-    throw error;
-  });
+  const server = await listen(workerApp.app, options.host, port);
   const url = advertiseUrl(options.host, server.port);
 
   const client = createQueenClient({ token: options.token, timeoutMs: options.requestTimeout });
@@ -208,28 +215,24 @@ async function superviseEngine(
   });
 }
 
-async function main(): Promise<void> {
+/** A last resort: stopping (the final heartbeat beside the engine's stop, then the server) has ample room on a loaded machine. */
+function exitDeadlineMs(options: WorkerOptions): number {
+  return ENGINE_STOP_TIMEOUT_MS + 2 * options.requestTimeout + 30_000;
+}
+
+if (isEntryPoint(import.meta.url)) {
   // A hive that spawned this worker may die (SIGKILL) and take stderr's reader with it: the worker serves on.
   process.stderr.on('error', () => {});
   const options = parseCommandLine(workerOptions, {
     command: 'apiary-worker',
     summary: 'An Apiary worker: serves OpenAI-compatible inference and heartbeats its status to the queen.',
   });
-  const worker = await startWorker(options).catch((error: unknown) => {
-    if (!(error instanceof OptionError)) throw error;
-    process.stderr.write(`apiary-worker: ${error.message}\n`);
-    return process.exit(2);
-  });
-  const shutdown = (): void => {
-    void worker.stop().then(() => process.exit(0));
-  };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
-  main().catch((error: unknown) => {
-    createLogger().error('worker failed to start', { error });
-    process.exit(1);
+  const logger = createLogger({ level: options.logLevel });
+  void runRole({
+    role: 'worker',
+    command: 'apiary-worker',
+    start: () => startWorker(options, { logger }),
+    exitDeadlineMs: exitDeadlineMs(options),
+    logger,
   });
 }

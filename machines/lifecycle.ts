@@ -103,16 +103,43 @@ function nextQueenUrl(context: LifecycleContext): string | null {
   return queenUrls[(index + 1) % queenUrls.length] ?? queenUrl;
 }
 
-/** Follows a follower's redirect: the leader, at once, with everything, as long as redirects do not go round. */
-const follow = {
-  guard: { type: 'redirected', params: ({ event }: { event: { output: SendOutcome } }) => ({ outcome: event.output }) },
-  target: '#lifecycle.HEARTBEATING.sending',
-  reenter: true,
-  actions: {
-    type: 'followLeader',
-    params: ({ event }: { event: { output: SendOutcome } }) => ({ outcome: event.output }),
-  },
-} as const;
+/** The finished send's outcome, as the guards and actions below take it. */
+const outcome = ({ event }: { event: { output: SendOutcome } }) => ({ outcome: event.output });
+
+const recordFailure = { type: 'recordFailure', params: outcome } as const;
+
+/** Where a send leads: on success; on failure while `retry.guard` holds; on failure otherwise. */
+interface SendTargets {
+  succeeded: string;
+  retry?: { guard: 'attemptsLeft' | 'failuresLeft'; target: string };
+  failed: string;
+}
+
+/**
+ * The one invoke of the host's `send` actor, as every sending state has it: a follower's redirect is followed (the
+ * leader, at once, with everything, as long as redirects do not go round), then success, retry or giving up.
+ */
+function sending(reason: SendReason, targets: SendTargets) {
+  return {
+    src: 'send',
+    input: ({ context }: { context: LifecycleContext }) => sendRequest(context, reason),
+    onDone: [
+      {
+        guard: { type: 'redirected', params: outcome },
+        target: '#lifecycle.HEARTBEATING.sending',
+        reenter: true,
+        actions: { type: 'followLeader', params: outcome },
+      },
+      {
+        guard: { type: 'succeeded', params: outcome },
+        target: targets.succeeded,
+        actions: { type: 'recordSuccess', params: outcome },
+      },
+      ...(targets.retry ? [{ guard: targets.retry.guard, target: targets.retry.target, actions: recordFailure }] : []),
+      { target: targets.failed, actions: recordFailure },
+    ],
+  } as const;
+}
 
 export const lifecycleMachine = setup({
   types: {
@@ -121,7 +148,7 @@ export const lifecycleMachine = setup({
     input: {} as LifecycleInput,
   },
   actors: {
-    /** Provided by the host: build the payload for `request` and post it; resolve, never reject, for a failed send. */
+    /** Provided by the host: build the payload for `request` and post it; a failed send (a throw included) resolves to a SendFailure. */
     send: fromPromise<SendOutcome, SendRequest>(async () => {
       throw new Error('the lifecycle host must provide the send actor');
     }),
@@ -180,15 +207,6 @@ export const lifecycleMachine = setup({
       queenUrl: nextQueenUrl(context),
       lastFailure: sendFailed(params.outcome) ?? context.lastFailure,
     })),
-    recordError: assign(({ context }, params: { error: unknown }) => ({
-      failures: context.failures + 1,
-      queenUrl: nextQueenUrl(context),
-      lastFailure: {
-        kind: 'network',
-        code: 'SEND_ACTOR_ERROR',
-        message: params.error instanceof Error ? params.error.message : String(params.error),
-      } satisfies SendFailure,
-    })),
   },
 }).createMachine({
   id: 'lifecycle',
@@ -242,38 +260,11 @@ export const lifecycleMachine = setup({
         },
         attempting: {
           entry: ['countAttempt', 'beginSend'],
-          invoke: {
-            src: 'send',
-            input: ({ context }) => sendRequest(context, 'discovery'),
-            onDone: [
-              follow,
-              {
-                guard: { type: 'succeeded', params: ({ event }) => ({ outcome: event.output }) },
-                target: '#lifecycle.DISCOVERED',
-                actions: { type: 'recordSuccess', params: ({ event }) => ({ outcome: event.output }) },
-              },
-              {
-                guard: 'attemptsLeft',
-                target: 'waiting',
-                actions: { type: 'recordFailure', params: ({ event }) => ({ outcome: event.output }) },
-              },
-              {
-                target: '#lifecycle.DISCOVERY_WAIT',
-                actions: { type: 'recordFailure', params: ({ event }) => ({ outcome: event.output }) },
-              },
-            ],
-            onError: [
-              {
-                guard: 'attemptsLeft',
-                target: 'waiting',
-                actions: { type: 'recordError', params: ({ event }) => ({ error: event.error }) },
-              },
-              {
-                target: '#lifecycle.DISCOVERY_WAIT',
-                actions: { type: 'recordError', params: ({ event }) => ({ error: event.error }) },
-              },
-            ],
-          },
+          invoke: sending('discovery', {
+            succeeded: '#lifecycle.DISCOVERED',
+            retry: { guard: 'attemptsLeft', target: 'waiting' },
+            failed: '#lifecycle.DISCOVERY_WAIT',
+          }),
         },
       },
     },
@@ -285,26 +276,7 @@ export const lifecycleMachine = setup({
         },
         probing: {
           entry: 'beginSend',
-          invoke: {
-            src: 'send',
-            input: ({ context }) => sendRequest(context, 'probe'),
-            onDone: [
-              follow,
-              {
-                guard: { type: 'succeeded', params: ({ event }) => ({ outcome: event.output }) },
-                target: '#lifecycle.DISCOVERED',
-                actions: { type: 'recordSuccess', params: ({ event }) => ({ outcome: event.output }) },
-              },
-              {
-                target: 'idle',
-                actions: { type: 'recordFailure', params: ({ event }) => ({ outcome: event.output }) },
-              },
-            ],
-            onError: {
-              target: 'idle',
-              actions: { type: 'recordError', params: ({ event }) => ({ error: event.error }) },
-            },
-          },
+          invoke: sending('probe', { succeeded: '#lifecycle.DISCOVERED', failed: 'idle' }),
         },
       },
     },
@@ -318,38 +290,11 @@ export const lifecycleMachine = setup({
         sending: {
           entry: 'beginSend',
           on: { CHANGED: { actions: 'markChanged' } },
-          invoke: {
-            src: 'send',
-            input: ({ context }) => sendRequest(context, 'heartbeat'),
-            onDone: [
-              follow,
-              {
-                guard: { type: 'succeeded', params: ({ event }) => ({ outcome: event.output }) },
-                target: 'settling',
-                actions: { type: 'recordSuccess', params: ({ event }) => ({ outcome: event.output }) },
-              },
-              {
-                guard: 'failuresLeft',
-                target: 'retrying',
-                actions: { type: 'recordFailure', params: ({ event }) => ({ outcome: event.output }) },
-              },
-              {
-                target: '#lifecycle.DISCOVERY_PUSH',
-                actions: { type: 'recordFailure', params: ({ event }) => ({ outcome: event.output }) },
-              },
-            ],
-            onError: [
-              {
-                guard: 'failuresLeft',
-                target: 'retrying',
-                actions: { type: 'recordError', params: ({ event }) => ({ error: event.error }) },
-              },
-              {
-                target: '#lifecycle.DISCOVERY_PUSH',
-                actions: { type: 'recordError', params: ({ event }) => ({ error: event.error }) },
-              },
-            ],
-          },
+          invoke: sending('heartbeat', {
+            succeeded: 'settling',
+            retry: { guard: 'failuresLeft', target: 'retrying' },
+            failed: '#lifecycle.DISCOVERY_PUSH',
+          }),
         },
         /** After a success: a resync or a new queen is answered at once, a change made meanwhile is synced. */
         settling: {
@@ -373,39 +318,12 @@ export const lifecycleMachine = setup({
     CAPABILITY_SYNC: {
       entry: 'beginSend',
       on: { CHANGED: { actions: 'markChanged' } },
-      invoke: {
-        src: 'send',
-        input: ({ context }) => sendRequest(context, 'sync'),
-        onDone: [
-          follow,
-          {
-            guard: { type: 'succeeded', params: ({ event }) => ({ outcome: event.output }) },
-            target: '#lifecycle.HEARTBEATING.settling',
-            actions: { type: 'recordSuccess', params: ({ event }) => ({ outcome: event.output }) },
-          },
-          {
-            // The change stays pending in the host and rides the next heartbeat.
-            guard: 'failuresLeft',
-            target: '#lifecycle.HEARTBEATING.retrying',
-            actions: { type: 'recordFailure', params: ({ event }) => ({ outcome: event.output }) },
-          },
-          {
-            target: '#lifecycle.DISCOVERY_PUSH',
-            actions: { type: 'recordFailure', params: ({ event }) => ({ outcome: event.output }) },
-          },
-        ],
-        onError: [
-          {
-            guard: 'failuresLeft',
-            target: '#lifecycle.HEARTBEATING.retrying',
-            actions: { type: 'recordError', params: ({ event }) => ({ error: event.error }) },
-          },
-          {
-            target: '#lifecycle.DISCOVERY_PUSH',
-            actions: { type: 'recordError', params: ({ event }) => ({ error: event.error }) },
-          },
-        ],
-      },
+      // A failed sync leaves the change pending in the host: it rides the next heartbeat.
+      invoke: sending('sync', {
+        succeeded: '#lifecycle.HEARTBEATING.settling',
+        retry: { guard: 'failuresLeft', target: '#lifecycle.HEARTBEATING.retrying' },
+        failed: '#lifecycle.DISCOVERY_PUSH',
+      }),
     },
     STOPPING: {
       // Stopping is final in intent: later discoveries and stops change nothing.
@@ -414,7 +332,6 @@ export const lifecycleMachine = setup({
         src: 'send',
         input: ({ context }) => sendRequest(context, 'final'),
         onDone: 'STOPPED',
-        onError: 'STOPPED',
       },
     },
     STOPPED: { type: 'final' },

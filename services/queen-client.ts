@@ -9,6 +9,7 @@ import {
 } from '../contracts/heartbeat.js';
 import { QUEEN_PATHS } from '../contracts/paths.js';
 import type { SendFailure, SendOutcome } from '../machines/send-outcome.js';
+import { issueLine, parseJson } from './parse-json.js';
 
 /**
  * The one implementation of "send a heartbeat" that hive and worker share (the design's Rule Zero): one POST,
@@ -101,12 +102,10 @@ function jsonOf(text: string): unknown {
 }
 
 function parseAck(text: string, ackSchema: z.ZodType<HeartbeatAck>): SendOutcome {
-  const json = jsonOf(text);
-  if (json === undefined) return failed({ kind: 'bad-response', message: `answer is not JSON: ${quote(text)}` });
-  const ack = ackSchema.safeParse(json);
-  if (ack.success) return { ok: true, ack: ack.data };
-  const issues = ack.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
-  return failed({ kind: 'bad-response', message: `answer is not a heartbeat ack: ${issues.join('; ')}` });
+  const ack = parseJson(ackSchema, text);
+  if (ack.ok) return { ok: true, ack: ack.value };
+  if (ack.notJson) return failed({ kind: 'bad-response', message: `answer is not JSON: ${quote(text)}` });
+  return failed({ kind: 'bad-response', message: `answer is not a heartbeat ack: ${issueLine(ack.issues)}` });
 }
 
 /** `401 Unauthorized: <the queen's error sentence>` when the answer is the protocol's error body. */

@@ -1,12 +1,4 @@
-import {
-  type Actor,
-  type ActorOptions,
-  type AnyActorLogic,
-  createActor,
-  fromPromise,
-  type InspectionEvent,
-  toPromise,
-} from 'xstate';
+import { type Actor, createActor, fromPromise, type InspectionEvent, toPromise } from 'xstate';
 import {
   type LifecycleSettings,
   lifecycleMachine,
@@ -14,10 +6,9 @@ import {
   type SendRequest,
 } from '../machines/lifecycle.js';
 import type { SendOutcome } from '../machines/send-outcome.js';
+import { describe } from './describe-error.js';
 import type { Logger } from './logger.js';
-
-/** XState's timer source (not exported by name): real timers in production, a SimulatedClock in tests. */
-export type Clock = NonNullable<ActorOptions<AnyActorLogic>['clock']>;
+import type { Timers } from './timers.js';
 
 /**
  * Hosts the lifecycle machine for one sender — the one piece hive and worker share: it provides the machine's
@@ -39,7 +30,7 @@ export interface SenderOptions<P> {
   onSent?: (payload: P, outcome: SendOutcome, request: SendRequest) => void;
   logger: Logger;
   inspect?: ((event: InspectionEvent) => void) | undefined;
-  clock?: Clock;
+  clock?: Timers;
   random?: () => number;
 }
 
@@ -61,10 +52,15 @@ export function createSender<P>(options: SenderOptions<P>): Sender {
   const machine = lifecycleMachine.provide({
     actors: {
       send: fromPromise<SendOutcome, SendRequest>(async ({ input, signal }) => {
-        const payload = options.buildPayload(input);
-        const outcome = await options.post(input.queenUrl, payload, signal);
-        options.onSent?.(payload, outcome, input);
-        return outcome;
+        try {
+          const payload = options.buildPayload(input);
+          const outcome = await options.post(input.queenUrl, payload, signal);
+          options.onSent?.(payload, outcome, input);
+          return outcome;
+        } catch (error) {
+          // The machine only knows outcomes: a payload that cannot be built, or a throwing hook, is a failed send.
+          return { ok: false, failure: { kind: 'network', code: 'SEND_ACTOR_ERROR', message: describe(error) } };
+        }
       }),
     },
   });

@@ -1,7 +1,8 @@
-import type { z } from 'zod';
 import type { ErrorBody } from '../../contracts/heartbeat.js';
 import { ChatCompletionRequest, CompletionRequest } from '../../contracts/inference.js';
 import { WORKER_PATHS } from '../../contracts/paths.js';
+import { errorBody } from '../http/error-body.js';
+import { type ParsedJson, parseJson } from '../parse-json.js';
 import type { InferencePath } from './backend.js';
 
 /** A validated inference request body, tagged with the route it was sent to. */
@@ -13,26 +14,15 @@ export type ParsedInference = { ok: true; request: InferenceRequest } | { ok: fa
 
 /** Parses and checks the body of a request to `path`; a refusal carries the zod issue paths. */
 export function parseInferenceRequest(path: InferencePath, text: string): ParsedInference {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return { ok: false, error: { error: 'request body is not valid JSON' } };
-  }
   if (path === WORKER_PATHS.chatCompletions) {
-    const parsed = ChatCompletionRequest.safeParse(json);
-    return parsed.success ? { ok: true, request: { path, body: parsed.data } } : refusal(path, parsed.error);
+    const parsed = parseJson(ChatCompletionRequest, text);
+    return parsed.ok ? { ok: true, request: { path, body: parsed.value } } : refusal(path, parsed);
   }
-  const parsed = CompletionRequest.safeParse(json);
-  return parsed.success ? { ok: true, request: { path, body: parsed.data } } : refusal(path, parsed.error);
+  const parsed = parseJson(CompletionRequest, text);
+  return parsed.ok ? { ok: true, request: { path, body: parsed.value } } : refusal(path, parsed);
 }
 
-function refusal(path: InferencePath, error: z.ZodError): ParsedInference {
-  return {
-    ok: false,
-    error: {
-      error: `invalid ${path} request body`,
-      issues: error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
-    },
-  };
+function refusal(path: InferencePath, parsed: ParsedJson<unknown> & { ok: false }): ParsedInference {
+  if (parsed.notJson) return { ok: false, error: errorBody('request body is not valid JSON') };
+  return { ok: false, error: errorBody(`invalid ${path} request body`, parsed.issues) };
 }

@@ -1,5 +1,6 @@
 import http from 'node:http';
-import type { OpenAIError } from '../../contracts/inference.js';
+import { describe } from '../describe-error.js';
+import { openAIErrorBody } from '../http/error-body.js';
 
 /**
  * One request relayed to an OpenAI-compatible server over Node's HTTP client: a kept-alive connection, the request
@@ -159,14 +160,5 @@ function headersOf(raw: readonly string[]): Headers {
 }
 
 export function openAIError(status: number, type: string, message: string): Response {
-  return Response.json({ error: { message, type, code: status } } satisfies OpenAIError, { status });
-}
-
-/** The cause's code (ECONNREFUSED, ...) is what an operator needs, not a generic message. */
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  if ('code' in error && typeof error.code === 'string') return error.code;
-  const cause = error.cause;
-  if (cause instanceof Error) return 'code' in cause && typeof cause.code === 'string' ? cause.code : cause.message;
-  return error.message;
+  return Response.json(openAIErrorBody(status, type, message), { status });
 }

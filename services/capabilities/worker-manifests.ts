@@ -3,6 +3,7 @@ import which from 'which';
 import type { z } from 'zod';
 import { WorkerType } from '../../contracts/capabilities.js';
 import { EngineManifest, type EngineSpec } from '../../contracts/engine.js';
+import { issueLine, issuesOf } from '../parse-json.js';
 import type { ScannedFile, ScanProblem } from './directory-scan.js';
 
 /** A manifest is a few dozen bytes; anything this large is not one. */
@@ -47,6 +48,5 @@ export async function readManifest(file: ScannedFile, path = process.env.PATH): 
 }
 
 function notAManifest(file: ScannedFile, error: z.ZodError): ScanProblem {
-  const issues = error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
-  return { path: file.path, problem: `not a worker manifest (${issues.join('; ')})` };
+  return { path: file.path, problem: `not a worker manifest (${issueLine(issuesOf(error))})` };
 }

@@ -1,6 +1,9 @@
+import ky from 'ky';
 import { CapabilitiesResponse } from '../../contracts/hive-api.js';
 import { HIVE_PATHS } from '../../contracts/paths.js';
-import { isLoopbackHost } from '../options.js';
+import { describe } from '../describe-error.js';
+import { isLoopbackHost } from '../options/index.js';
+import { issueLine, parseJson } from '../parse-json.js';
 import type { HiveTarget } from './targets.js';
 
 /**
@@ -54,28 +57,28 @@ async function probe(hiveUrl: string, options: DiscoveryOptions): Promise<ProbeR
   const timeout = AbortSignal.timeout(options.timeoutMs);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
   try {
-    const response = await (options.fetch ?? fetch)(url, {
+    // The deadline is our signal, not ky's timeout (which stops at the headers), so it also bounds the body.
+    const response = await ky.get(url, {
+      retry: 0,
+      timeout: false,
+      throwHttpErrors: false,
       headers: {
         accept: 'application/json',
         ...(options.token === undefined ? {} : { authorization: `Bearer ${options.token}` }),
       },
       signal,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
     });
     // Read within the same deadline: a hive that sends headers and then stalls still times out.
     const text = await response.text();
     if (!response.ok) return { ok: false, error: `HTTP ${response.status} from ${url}` };
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      return { ok: false, error: `the answer of ${url} is not JSON` };
-    }
-    const parsed = CapabilitiesResponse.safeParse(json);
-    if (!parsed.success) {
-      const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
-      return { ok: false, error: `the answer of ${url} is not valid capabilities: ${issues.slice(0, 3).join('; ')}` };
-    }
-    return { ok: true, response: parsed.data };
+    const parsed = parseJson(CapabilitiesResponse, text);
+    if (parsed.ok) return { ok: true, response: parsed.value };
+    if (parsed.notJson) return { ok: false, error: `the answer of ${url} is not JSON` };
+    return {
+      ok: false,
+      error: `the answer of ${url} is not valid capabilities: ${issueLine(parsed.issues.slice(0, 3))}`,
+    };
   } catch (error) {
     if (timeout.aborted) return { ok: false, error: `no answer from ${url} within ${options.timeoutMs} ms` };
     if (options.signal?.aborted) return { ok: false, error: 'discovery stopped' };
@@ -90,12 +93,4 @@ export function hiveUrlOf(target: HiveTarget, hivePort: number): string {
 
 function urlHost(host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-}
-
-/** fetch's TypeError hides the reason (ECONNREFUSED, ENOTFOUND…) in its cause. */
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause;
-  if (cause instanceof Error) return 'code' in cause && typeof cause.code === 'string' ? cause.code : cause.message;
-  return error.message;
 }

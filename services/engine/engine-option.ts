@@ -1,18 +1,13 @@
 import { type EnginePlaceholder, EngineSpec } from '../../contracts/engine.js';
-import { OptionError } from '../options.js';
+import { OptionError } from '../options/index.js';
+import { issueLine, parseJson } from '../parse-json.js';
 
 /** The worker's `--engine` JSON as a spec; a malformed one is an OptionError naming the flag (exit 2). */
 export function parseEngineOption(text: string): EngineSpec {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new OptionError('engine', 'is not JSON');
-  }
-  const parsed = EngineSpec.safeParse(json);
-  if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
-  throw new OptionError('engine', `is not an engine spec (${issues.join('; ')})`);
+  const parsed = parseJson(EngineSpec, text);
+  if (parsed.ok) return parsed.value;
+  if (parsed.notJson) throw new OptionError('engine', 'is not JSON');
+  throw new OptionError('engine', `is not an engine spec (${issueLine(parsed.issues)})`);
 }
 
 /** The placeholders' values for one engine of a worker. */

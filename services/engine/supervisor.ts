@@ -3,7 +3,7 @@ import { type EnginePlaceholder, type EngineSpec, fillPlaceholders } from '../..
 import { type EngineEmitted, type EngineEvent, engineMachine, type HealthWatchInput } from '../../machines/engine.js';
 import type { Watchdog } from '../cluster/watchdog-client.js';
 import type { Logger } from '../logger.js';
-import type { Clock } from '../sender.js';
+import type { Timers } from '../timers.js';
 import type { EngineReport } from '../worker/heartbeat-payload.js';
 import { type HealthWatchOptions, watchHealth } from './engine-health.js';
 import { startEngineProcess } from './engine-process.js';
@@ -24,7 +24,7 @@ export interface EngineSupervisorOptions {
   watchdog: Watchdog;
   logger: Logger;
   inspect?: ((event: InspectionEvent) => void) | undefined;
-  clock?: Clock;
+  clock?: Timers;
 }
 
 export interface EngineSupervisor {

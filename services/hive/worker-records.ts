@@ -2,6 +2,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type WorkerRecord, WorkerRecords } from '../../contracts/worker-records.js';
 import type { Logger } from '../logger.js';
+import { parseJson } from '../parse-json.js';
 
 /** The hive's record of the workers it runs (`workers.json` in its state directory), read again after a crash. */
 export interface WorkerRecordStore {
@@ -32,13 +33,10 @@ export function createWorkerRecordStore(stateDir: string, hiveId: string, logger
       } catch {
         return [];
       }
-      try {
-        const parsed = WorkerRecords.safeParse(JSON.parse(text));
-        if (parsed.success) return parsed.data.hive_id === hiveId ? parsed.data.workers : [];
-        logger.warn('worker records unreadable; adopting none', { path: file });
-      } catch {
-        logger.warn('worker records are not JSON; adopting none', { path: file });
-      }
+      const parsed = parseJson(WorkerRecords, text);
+      if (parsed.ok) return parsed.value.hive_id === hiveId ? parsed.value.workers : [];
+      const problem = parsed.notJson ? 'worker records are not JSON' : 'worker records unreadable';
+      logger.warn(`${problem}; adopting none`, { path: file });
       return [];
     },
     save(workers) {

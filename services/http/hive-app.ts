@@ -13,10 +13,12 @@ import { HIVE_PATHS } from '../../contracts/paths.js';
 import { normalizeQueenUrl, type QueenTrust } from '../hive/queen-trust.js';
 import type { SpawnErrorKind, WorkerManager } from '../hive/worker-manager.js';
 import { type Logger, silentLogger } from '../logger.js';
-import { errorBody, issuesOf } from './error-body.js';
+import { issuesOf } from '../parse-json.js';
+import { errorBody } from './error-body.js';
 import { bearerAuth } from './middleware/auth.js';
 import { bodyLimit } from './middleware/body-limit.js';
 import { jsonBody } from './middleware/json-body.js';
+import { notFound } from './middleware/not-found.js';
 
 /** What the hive app needs of the hive's sender. */
 export interface HiveLifecycle {
@@ -101,6 +103,6 @@ export function createHiveApp(deps: HiveAppDeps): Hono {
     return c.body(null, 204);
   });
 
-  app.notFound((c) => c.json(errorBody(`No route ${c.req.method} ${c.req.path}.`), 404));
+  app.notFound(notFound);
   return app;
 }

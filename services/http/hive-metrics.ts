@@ -1,9 +1,10 @@
 import { Hono } from 'hono';
 import { type HiveMetrics, MetricsQuery } from '../../contracts/metrics-history.js';
 import { QUEEN_PATHS } from '../../contracts/paths.js';
+import { issuesOf } from '../parse-json.js';
 import type { MetricsHistory } from '../queen/metrics-history.js';
 import type { QueenRegistry } from '../queen/registry.js';
-import { errorBody, issuesOf } from './error-body.js';
+import { errorBody } from './error-body.js';
 
 /** More points than this per series is refused: a wider step or a later `since` answers the same question. */
 export const MAX_POINTS = 10_000;

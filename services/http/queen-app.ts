@@ -9,17 +9,19 @@ import type { Leadership } from '../ha/leadership.js';
 import { byteStream, type JsonPart, jsonPieces } from '../json-pieces.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { heartbeatResult, type QueenMetrics } from '../metrics.js';
+import { issuesOf } from '../parse-json.js';
 import type { MetricsHistory } from '../queen/metrics-history.js';
 import type { QueenRegistry, Refusal } from '../queen/registry.js';
 import { hiveView, hiveViewsOf, queenHealth, workerView, workerViewsOf } from '../queen/views.js';
 import type { QueenStream } from '../stream/queen-stream.js';
 import { DASHBOARD_ASSET_PREFIX } from './dashboard/page.js';
-import { errorBody, issuesOf } from './error-body.js';
+import { errorBody } from './error-body.js';
 import { hiveMetricsApp } from './hive-metrics.js';
 import { bearerAuth } from './middleware/auth.js';
 import { bodyLimit } from './middleware/body-limit.js';
 import { jsonBody } from './middleware/json-body.js';
 import { leaderRedirect } from './middleware/leader-redirect.js';
+import { notFound } from './middleware/not-found.js';
 import { sourceOf } from './source.js';
 
 /**
@@ -183,7 +185,7 @@ export function createQueenApp(deps: QueenAppDeps): Hono {
 
   if (deps.dashboard) app.route('/', deps.dashboard);
 
-  app.notFound((c) => c.json(errorBody(`No route ${c.req.method} ${c.req.path}.`), 404));
+  app.notFound(notFound);
   app.onError((error, c) => {
     // A client that went away mid-upload is its own business, not the queen's failure.
     const level = c.req.raw.signal.aborted ? 'debug' : 'error';

@@ -1,14 +1,16 @@
 import { Hono, type MiddlewareHandler } from 'hono';
-import { bearerAuth } from 'hono/bearer-auth';
-import { bodyLimit } from 'hono/body-limit';
 import { LIMITS } from '../../contracts/common.js';
-import type { ErrorBody, WorkerStatus } from '../../contracts/heartbeat.js';
+import type { WorkerStatus } from '../../contracts/heartbeat.js';
 import type { WorkerHealth } from '../../contracts/hive-api.js';
-import { ModelList } from '../../contracts/inference.js';
+import { ChatCompletionRequest, CompletionRequest, ModelList } from '../../contracts/inference.js';
 import { WORKER_PATHS } from '../../contracts/paths.js';
 import type { InferenceBackend, InferencePath } from '../backend/backend.js';
-import { parseInferenceRequest } from '../backend/inference-request.js';
 import { type Logger, silentLogger } from '../logger.js';
+import { errorBody } from './error-body.js';
+import { bearerAuth } from './middleware/auth.js';
+import { bodyLimit } from './middleware/body-limit.js';
+import { jsonBody } from './middleware/json-body.js';
+import { notFound } from './middleware/not-found.js';
 
 export interface WorkerIdentity {
   workerId: string;
@@ -52,7 +54,7 @@ export function createWorkerApp(deps: WorkerAppDeps): WorkerApp {
   let inFlight = 0;
   const app = new Hono();
 
-  if (deps.token) app.use('/v1/*', requireToken(deps.token));
+  app.use('/v1/*', bearerAuth({ token: deps.token }));
   for (const middleware of deps.middleware ?? []) app.use('/v1/*', middleware);
 
   app.get(WORKER_PATHS.health, (c) =>
@@ -80,27 +82,17 @@ export function createWorkerApp(deps: WorkerAppDeps): WorkerApp {
     } satisfies ModelList);
   });
 
-  const limit = bodyLimit({
-    maxSize: LIMITS.bodyBytes,
-    onError: (c) => c.json({ error: `request body over ${LIMITS.bodyBytes} bytes` } satisfies ErrorBody, 413),
-  });
-
   const serve =
     (path: InferencePath): MiddlewareHandler =>
     async (c) => {
-      const type = c.req.header('content-type');
-      if (type !== undefined && !/^application\/([\w.+-]+\+)?json\b/i.test(type)) {
-        return c.json({ error: `content-type must be application/json, got ${type}` } satisfies ErrorBody, 415);
-      }
-      const bytes = await c.req.arrayBuffer();
-      const parsed = parseInferenceRequest(path, new TextDecoder().decode(bytes));
-      if (!parsed.ok) return c.json(parsed.error, 400);
       const status = deps.status();
       const refusal = unavailable(status);
       if (refusal !== null) {
         if (status === 'starting') c.header('retry-after', '1');
-        return c.json({ error: refusal } satisfies ErrorBody, 503);
+        return c.json(errorBody(refusal), 503);
       }
+      // The body as the client sent it (read once by jsonBody, cached by Hono), so an upstream gets it unchanged.
+      const bytes = await c.req.arrayBuffer();
 
       const signal = c.req.raw.signal;
       let ended = false;
@@ -130,14 +122,18 @@ export function createWorkerApp(deps: WorkerAppDeps): WorkerApp {
         // The client went away: nobody reads this answer.
         if (signal.aborted) return new Response(null, { status: 499 });
         logger.warn('backend request failed', { path, backend: deps.backend.kind, error });
-        return c.json({ error: `backend request failed: ${String(error)}` } satisfies ErrorBody, 502);
+        return c.json(errorBody(`backend request failed: ${String(error)}`), 502);
       }
       return untilSettled(response, (complete) => end(complete, response.ok));
     };
 
-  app.post(WORKER_PATHS.chatCompletions, limit, serve(WORKER_PATHS.chatCompletions));
-  app.post(WORKER_PATHS.completions, limit, serve(WORKER_PATHS.completions));
-  app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}` } satisfies ErrorBody, 404));
+  const limit = bodyLimit(LIMITS.bodyBytes);
+  const untyped = { untypedIsJson: true };
+  const chat = jsonBody(ChatCompletionRequest, 'chat completion request', untyped);
+  const completion = jsonBody(CompletionRequest, 'completion request', untyped);
+  app.post(WORKER_PATHS.chatCompletions, limit, chat, serve(WORKER_PATHS.chatCompletions));
+  app.post(WORKER_PATHS.completions, limit, completion, serve(WORKER_PATHS.completions));
+  app.notFound(notFound);
 
   return { app, requestsServed: () => served, inFlight: () => inFlight };
 }
@@ -155,19 +151,6 @@ function unavailable(status: WorkerStatus): string | null {
     case 'stopped':
       return 'worker is stopping';
   }
-}
-
-/** Constant-time bearer check; every refusal is a 401 with an ErrorBody, a malformed header included. */
-function requireToken(token: string): MiddlewareHandler {
-  const refuse = {
-    message: () => Response.json({ error: 'missing or wrong bearer token' } satisfies ErrorBody, { status: 401 }),
-  };
-  return bearerAuth({
-    token,
-    noAuthenticationHeader: refuse,
-    invalidAuthenticationHeader: refuse,
-    invalidToken: refuse,
-  });
 }
 
 /**

@@ -1,10 +1,10 @@
-import type { Clock } from '../sender.js';
+import type { Timers } from '../timers.js';
 
 /**
  * `inner` timers whose callbacks, once due, wait while `holdFor()` says so (ms, 0: run now): the queen's sweeps held
  * after a stall, or while it is not the leader. A held callback asks again after the hold.
  */
-export function heldTimers(inner: Clock, holdFor: () => number): Clock {
+export function heldTimers(inner: Timers, holdFor: () => number): Timers {
   const pending = new Map<number, unknown>();
   let nextId = 0;
   return {

@@ -1,7 +1,6 @@
 import { type RegistryClock, systemClock } from '../../machines/registry-clock.js';
-import type { Clock } from '../sender.js';
+import { realTimers, type Timers } from '../timers.js';
 import { heldTimers } from './held-timers.js';
-import { realTimers } from './timed-timers.js';
 
 /**
  * The queen's one clock, and the one place that knows when the queen itself was not running (GC, a blocked task,
@@ -17,7 +16,7 @@ export interface QueenClock extends RegistryClock {
   /** The stall time left out of `now()` so far, in ms (its holds not included). */
   readonly stalledMs: number;
   /** `timers` whose callbacks, when due during a stall or in the hold after it, wait until the hold is over. */
-  sweepTimers(timers: Clock): Clock;
+  sweepTimers(timers: Timers): Timers;
   stop(): void;
 }
 
@@ -25,7 +24,7 @@ export interface QueenClockOptions {
   /** The raw clocks: `performance.now()` and `Date.now()` unless a simulation drives them. */
   base?: RegistryClock;
   /** The ticker's timers, on the same time as `base.now`. */
-  timers?: Clock;
+  timers?: Timers;
   tickMs?: number;
   /** Lateness of a tick still counted as time: ordinary timer jitter under load. */
   toleranceMs?: number;

@@ -22,8 +22,8 @@ import type { RegistryChange, RegistryKind } from '../../machines/registry-chang
 import { type Received, type RegistryClock, received, systemClock } from '../../machines/registry-clock.js';
 import { type WorkerRegistryReader, WorkerStore } from '../../machines/worker-store.js';
 import { type Logger, silentLogger } from '../logger.js';
-import type { Clock } from '../sender.js';
 import type { StateStore, StoredState } from '../store/state-store.js';
+import { realTimers, type Timers } from '../timers.js';
 import { hashSecret, issueSecret, secretMatches } from './identity.js';
 import { createJournal, type Journal } from './journal.js';
 import { byLastSeen, hiveEntryOf, hiveRecord, latest, workerEntryOf, workerRecord } from './records.js';
@@ -39,7 +39,7 @@ export interface QueenRegistryOptions {
   /** The queen's clocks; `performance.now()` and `Date.now()` unless a test or the simulation drives them. */
   clock?: RegistryClock;
   /** XState's timer source for the sweeps: real timers unless a test gives a SimulatedClock. */
-  timers?: Clock;
+  timers?: Timers;
   inspect?: ((event: InspectionEvent) => void) | undefined;
   /**
    * Gather the heartbeats submitted in one event-loop turn into one event per registry (a served queen: an actor
@@ -125,11 +125,6 @@ interface Pending<H> {
   /** Told once the heartbeat at the same index is applied. */
   settle: (() => void)[];
 }
-
-const realTimers: Clock = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (id) => clearTimeout(id),
-};
 
 /** Distinct refused (source, id) pairs remembered, so an impostor retrying every interval is logged once. */
 const REFUSALS_REMEMBERED = 1_000;

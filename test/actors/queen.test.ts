@@ -8,7 +8,7 @@ import { type QueenHandle, startQueen } from '../../actors/queen.js';
 import { QUEEN_PATHS } from '../../contracts/paths.js';
 import { HiveList, QueenHealth } from '../../contracts/registry.js';
 import { createLogger } from '../../services/logger.js';
-import { parseCommandLine, queenOptions } from '../../services/options.js';
+import { parseCommandLine, queenOptions } from '../../services/options/index.js';
 import { discoveryHeartbeat } from '../fixtures/examples.js';
 import { type HiveServers, startHiveServers } from '../services/discovery/hive-servers.js';
 import { DIST_ACTORS, killAll, startRole } from '../support/role-process.js';

@@ -90,6 +90,25 @@ describe('createSender', () => {
     expect(h.sent[2]?.outcome).toEqual(refused());
   });
 
+  it('turns a post that throws into a failed send: the machine retries, the failure is kept', async () => {
+    const h = harness({
+      answer: (index) => {
+        if (index === 1) throw new Error('payload too odd to build');
+        return ok();
+      },
+    });
+    await h.clock.advanceTo(0);
+    expect(h.sender.actor.getSnapshot().context.lastFailure).toEqual({
+      kind: 'network',
+      code: 'SEND_ACTOR_ERROR',
+      message: 'payload too odd to build',
+    });
+    await h.clock.advanceTo(30_000);
+    expect(h.sender.actor.getSnapshot().status).toBe('active');
+    expect(h.posted.length).toBeGreaterThanOrEqual(3);
+    expect(h.sender.actor.getSnapshot().context.lastFailure).toBeNull();
+  });
+
   it('logs one warn line for 20 failed sends in a row and one info line on recovery', async () => {
     const h = harness({ answer: (index) => (index >= 2 && index < 22 ? refused() : ok()) });
     for (let step = 0; step < 100 && h.posted.length < 24; step++) await h.clock.advanceTo(h.clock.nextDue() ?? 0);

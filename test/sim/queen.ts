@@ -1,12 +1,12 @@
+import { type AssembledQueen, assembleQueen } from '../../actors/assemble-queen.js';
 import { HeartbeatAck, type HiveHeartbeat } from '../../contracts/heartbeat.js';
 import { QUEEN_PATHS } from '../../contracts/paths.js';
 import { HiveList, type HiveView, type Liveness, type LivenessReason, QueenHealth } from '../../contracts/registry.js';
 import type { Fate, LivenessSettings } from '../../machines/liveness.js';
 import type { SendOutcome } from '../../machines/send-outcome.js';
 import { silentLogger } from '../../services/logger.js';
-import { type AssembledQueen, assembleQueen } from '../../services/queen/assemble.js';
 import { createQueenClock, type QueenClock } from '../../services/queen/queen-clock.js';
-import type { Clock } from '../../services/sender.js';
+import type { Timers } from '../../services/timers.js';
 import { WALL_BASE } from '../support/queen-registry.js';
 import type { Receiver } from './network.js';
 import type { Scheduler } from './scheduler.js';
@@ -59,7 +59,7 @@ export class SimQueen implements Receiver {
   #dueTimers = new Map<number, () => void>();
   #heldRequests: Array<() => void> = [];
   #straddled = 0;
-  readonly #timers: Clock;
+  readonly #timers: Timers;
   #clock: QueenClock | undefined;
 
   constructor(

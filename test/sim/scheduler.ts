@@ -1,4 +1,4 @@
-import type { Clock } from '../../services/sender.js';
+import type { Timers } from '../../services/timers.js';
 
 /**
  * The simulation's one clock: a discrete-event scheduler that is XState's timer source for every actor (the hives'
@@ -9,7 +9,7 @@ import type { Clock } from '../../services/sender.js';
  * XState's SimulatedClock sorts every pending timer on each step (and SteppingClock scans them to find the next); with
  * hundreds of timers pending and ~80 000 steps per simulated hour of 200 hives, a binary heap keeps a step O(log n).
  */
-export class Scheduler implements Clock {
+export class Scheduler implements Timers {
   #now = 0;
   #seq = 0;
   readonly #heap: Timer[] = [];

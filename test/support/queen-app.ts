@@ -1,9 +1,9 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { type AssembledQueen, assembleQueen } from '../../actors/assemble-queen.js';
 import { HeartbeatAck } from '../../contracts/heartbeat.js';
 import type { Leadership } from '../../services/ha/leadership.js';
 import { type Logger, silentLogger } from '../../services/logger.js';
-import { type AssembledQueen, assembleQueen } from '../../services/queen/assemble.js';
 import type { RegistryCapacity } from '../../services/queen/registry.js';
 import { hiveViews, queenHealth, workerViews } from '../../services/queen/views.js';
 import { openSqliteStore } from '../../services/store/sqlite-store.js';

@@ -160,10 +160,13 @@ describe('worker app: refusals change nothing', () => {
     expect((await worker.post(WORKER_PATHS.completions, exact)).status).toBe(200);
   });
 
-  it('415 for a body declared as something other than JSON', async () => {
+  it('415 for a body declared as something other than JSON; a body with no content-type is served', async () => {
     const worker = harness();
     const init = { headers: { 'content-type': 'text/plain' } };
     await refused(await worker.post(WORKER_PATHS.chatCompletions, chatBody, init), 415, worker);
+    const bytes = new TextEncoder().encode(JSON.stringify(chatBody));
+    const untyped = await worker.app.request(WORKER_PATHS.chatCompletions, { method: 'POST', body: bytes });
+    expect(ChatCompletion.parse(await untyped.json()).object).toBe('chat.completion');
   });
 
   it.each([

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { assembleQueen } from '../../../actors/assemble-queen.js';
 import type { AlertInput } from '../../../services/alerts/index.js';
 import { silentLogger } from '../../../services/logger.js';
-import { assembleQueen } from '../../../services/queen/assemble.js';
 import { hiveRecord, workerRecord } from '../../../services/queen/records.js';
 import { openSqliteStore } from '../../../services/store/sqlite-store.js';
 import type { StoredState } from '../../../services/store/state-store.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
+import { assembleQueen } from '../../../actors/assemble-queen.js';
 import { silentLogger } from '../../../services/logger.js';
-import { assembleQueen } from '../../../services/queen/assemble.js';
 import { timedTimers } from '../../../services/queen/timed-timers.js';
 
 describe('timedTimers', () => {

@@ -1,10 +1,10 @@
 import os from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type AssembledQueen, assembleQueen } from '../../../actors/assemble-queen.js';
 import { QUEEN_PATHS } from '../../../contracts/paths.js';
 import { HiveList, WorkerList } from '../../../contracts/registry.js';
 import { type JsonPart, jsonPieces } from '../../../services/json-pieces.js';
 import { silentLogger } from '../../../services/logger.js';
-import { type AssembledQueen, assembleQueen } from '../../../services/queen/assemble.js';
 import { hiveViewsOf, snapshotParts } from '../../../services/queen/views.js';
 import {
   DEFAULT_LIVENESS,

@@ -2,8 +2,8 @@ import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { ErrorBody, HiveHeartbeat, WorkerHeartbeat } from '../../../../contracts/heartbeat.js';
-import { issuesOf } from '../../../../services/http/error-body.js';
-import { isJson, jsonBody } from '../../../../services/http/middleware/json-body.js';
+import { isJson, type JsonBodyOptions, jsonBody } from '../../../../services/http/middleware/json-body.js';
+import { issuesOf } from '../../../../services/parse-json.js';
 import { times, withValue } from '../../../contracts/issue-paths.js';
 import {
   changesHeartbeat,
@@ -15,15 +15,20 @@ import {
 import { mulberry32 } from '../../../sim/random.js';
 
 /** An app that answers the validated body back, and counts how often its handler ran. */
-function echo<S extends z.ZodType>(schema: S) {
+function echo<S extends z.ZodType>(schema: S, options: JsonBodyOptions = {}) {
   const app = new Hono();
   let handled = 0;
-  app.post('/', jsonBody(schema, 'payload'), (c) => {
+  app.post('/', jsonBody(schema, 'payload', options), (c) => {
     handled++;
     return c.json({ body: c.get('body') });
   });
+  // Bytes, not a string: a string body would get a text/plain content-type of its own.
   const post = (body: string, contentType: string | null = 'application/json') =>
-    app.request('/', { method: 'POST', body, headers: contentType === null ? {} : { 'content-type': contentType } });
+    app.request('/', {
+      method: 'POST',
+      body: new TextEncoder().encode(body),
+      headers: contentType === null ? {} : { 'content-type': contentType },
+    });
   return { post, handled: () => handled };
 }
 
@@ -159,6 +164,14 @@ describe('jsonBody', () => {
       expect(app.handled()).toBe(0);
     },
   );
+
+  it('takes a body without a content-type as JSON when told to, still refusing a declared other type', async () => {
+    const app = echo(WorkerHeartbeat, { untypedIsJson: true });
+    const untyped = await app.post(JSON.stringify(workerHeartbeat), null);
+    expect(await answer(untyped)).toEqual({ status: 200, body: workerHeartbeat });
+    expect((await app.post(JSON.stringify(workerHeartbeat), 'text/plain')).status).toBe(415);
+    expect(app.handled()).toBe(1);
+  });
 });
 
 describe('isJson', () => {

@@ -14,7 +14,7 @@ import {
   queenOptions,
   usage,
   workerOptions,
-} from '../../services/options.js';
+} from '../../../services/options/index.js';
 
 type Env = Record<string, string | undefined>;
 

@@ -1,32 +1,32 @@
 import { randomBytes } from 'node:crypto';
 import type { Hono } from 'hono';
 import type { InspectionEvent } from 'xstate';
-import { type LivenessSettings, orderedLiveness, sweepPeriodMs } from '../../machines/liveness.js';
-import type { RegistryClock } from '../../machines/registry-clock.js';
-import type { Alerts } from '../alerts/index.js';
-import type { Leadership } from '../ha/leadership.js';
-import { createQueenApp } from '../http/queen-app.js';
-import type { Logger } from '../logger.js';
-import { createQueenMetrics, type QueenMetrics } from '../metrics.js';
-import type { Clock } from '../sender.js';
-import type { MetricsStore } from '../store/metrics-store.js';
-import type { StateStore, StoredState } from '../store/state-store.js';
-import { createQueenStream, type QueenStream } from '../stream/queen-stream.js';
-import { watchAlerts } from './alerts.js';
-import { heldTimers } from './held-timers.js';
-import { MemoryMetricsArchive } from './metrics-archive.js';
-import { feedMetricsHistory } from './metrics-feed.js';
-import { MetricsHistory } from './metrics-history.js';
-import { observeRegistry } from './observe.js';
-import type { QueenClock } from './queen-clock.js';
-import { createQueenRegistry, type QueenRegistry, type RegistryCapacity } from './registry.js';
-import { startPruning } from './retention.js';
-import { createStoredMetricsArchive } from './stored-metrics-archive.js';
-import { realTimers, timedTimers } from './timed-timers.js';
+import { type LivenessSettings, orderedLiveness, sweepPeriodMs } from '../machines/liveness.js';
+import type { RegistryClock } from '../machines/registry-clock.js';
+import type { Alerts } from '../services/alerts/index.js';
+import type { Leadership } from '../services/ha/leadership.js';
+import { createQueenApp } from '../services/http/queen-app.js';
+import type { Logger } from '../services/logger.js';
+import { createQueenMetrics, type QueenMetrics } from '../services/metrics.js';
+import { watchAlerts } from '../services/queen/alerts.js';
+import { heldTimers } from '../services/queen/held-timers.js';
+import { MemoryMetricsArchive } from '../services/queen/metrics-archive.js';
+import { feedMetricsHistory } from '../services/queen/metrics-feed.js';
+import { MetricsHistory } from '../services/queen/metrics-history.js';
+import { observeRegistry } from '../services/queen/observe.js';
+import type { QueenClock } from '../services/queen/queen-clock.js';
+import { createQueenRegistry, type QueenRegistry, type RegistryCapacity } from '../services/queen/registry.js';
+import { startPruning } from '../services/queen/retention.js';
+import { createStoredMetricsArchive } from '../services/queen/stored-metrics-archive.js';
+import { timedTimers } from '../services/queen/timed-timers.js';
+import type { MetricsStore } from '../services/store/metrics-store.js';
+import type { StateStore, StoredState } from '../services/store/state-store.js';
+import { createQueenStream, type QueenStream } from '../services/stream/queen-stream.js';
+import { realTimers, type Timers } from '../services/timers.js';
 
 /**
- * Everything of a queen but its socket and discovery timer: registries, stream, metrics and the HTTP app, wired
- * together. Tests drive it through `app.request()` with their own clocks.
+ * The queen's composition root: everything of a queen but its socket and discovery timer (registries, stream,
+ * metrics and the HTTP app) wired together. Tests drive it through `app.request()` with their own clocks.
  */
 export interface QueenParts {
   settings: LivenessSettings;
@@ -36,7 +36,7 @@ export interface QueenParts {
   queenEpoch?: string;
   /** The queen's clocks; a stall-aware `QueenClock` also holds sweeps back after a stall and is stopped on close. */
   clock?: RegistryClock | QueenClock;
-  timers?: Clock;
+  timers?: Timers;
   inspect?: ((event: InspectionEvent) => void) | undefined;
   dashboard?: Hono;
   /** Apply the heartbeats of one event-loop turn as one registry event (see `QueenRegistryOptions.batch`). */

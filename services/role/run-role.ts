@@ -1,0 +1,64 @@
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import type { Logger } from '../logger.js';
+import { OptionError } from '../options/index.js';
+import { StateStoreError } from '../store/state-store.js';
+
+/** What a role's entry point needs of its process; `process` itself, or a stand-in in tests. */
+export interface RoleProcess {
+  once(signal: 'SIGTERM' | 'SIGINT', listener: () => void): unknown;
+  exit(code: number): void;
+  stderr: { write(text: string): unknown };
+}
+
+export interface RoleRun {
+  /** `queen`, `hive` or `worker`: the subject of the role's log lines. */
+  role: string;
+  /** The command's name, which starts a message to the operator. */
+  command: string;
+  start(): Promise<{ stop(): Promise<void> }>;
+  /** After a signal the process exits by then, even if stopping hangs. */
+  exitDeadlineMs: number;
+  logger: Logger;
+  process?: RoleProcess;
+}
+
+/**
+ * A role's process from start to exit: starts it (a bad option is exit 2 naming it, an unusable state directory
+ * exit 1 in one line, any other failure exit 1 with the error logged), then on SIGTERM or SIGINT stops it and
+ * exits 0, or at the deadline.
+ */
+export async function runRole(run: RoleRun): Promise<void> {
+  const host = run.process ?? process;
+  let role: { stop(): Promise<void> };
+  try {
+    role = await run.start();
+  } catch (error) {
+    if (error instanceof OptionError || error instanceof StateStoreError) {
+      host.stderr.write(`${run.command}: ${error.message}\n`);
+    } else {
+      run.logger.error(`${run.role} failed to start`, { error });
+    }
+    host.exit(error instanceof OptionError ? 2 : 1);
+    return;
+  }
+  const shutdown = (signal: string): void => {
+    run.logger.info(`${run.role} stopping`, { signal });
+    setTimeout(() => host.exit(0), run.exitDeadlineMs).unref();
+    role.stop().then(
+      () => host.exit(0),
+      (error: unknown) => {
+        run.logger.error(`${run.role} failed to stop`, { error });
+        host.exit(1);
+      },
+    );
+  };
+  host.once('SIGTERM', () => shutdown('SIGTERM'));
+  host.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+/** True when the module at `moduleUrl` is the script node was started with (not imported by a test or another role). */
+export function isEntryPoint(moduleUrl: string): boolean {
+  const script = process.argv[1];
+  return script !== undefined && moduleUrl === pathToFileURL(realpathSync(script)).href;
+}

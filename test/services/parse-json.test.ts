@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { issueLine, issuesOf, parseJson } from '../../services/parse-json.js';
+
+const Item = z.object({ items: z.array(z.object({ name: z.string() })) });
+
+describe('parseJson', () => {
+  it('gives the value the schema parses', () => {
+    expect(parseJson(Item, '{"items":[{"name":"a"}]}')).toEqual({ ok: true, value: { items: [{ name: 'a' }] } });
+  });
+
+  it("says a text is not JSON, with the parser's message at the root", () => {
+    const parsed = parseJson(Item, '{"items":');
+    expect(parsed).toMatchObject({ ok: false, notJson: true, issues: [{ path: '' }] });
+    expect(parsed.ok ? '' : parsed.issues[0]?.message).toMatch(/JSON/);
+  });
+
+  it('puts each schema issue at its dotted path, array indexes included', () => {
+    const parsed = parseJson(Item, '{"items":[{"name":1}]}');
+    expect(parsed).toMatchObject({ ok: false, notJson: false });
+    expect(parsed.ok ? [] : parsed.issues.map((issue) => issue.path)).toEqual(['items.0.name']);
+  });
+});
+
+describe('issuesOf and issueLine', () => {
+  it('writes the issues on one line, the whole value as (root)', () => {
+    const refused = z.array(z.number()).min(1).safeParse('x');
+    if (refused.success) throw new Error('a string is not an array');
+    expect(issuesOf(refused.error).map((issue) => issue.path)).toEqual(['']);
+    expect(issueLine([...issuesOf(refused.error), { path: 'a.0', message: 'bad' }])).toMatch(
+      /^\(root\): .+; a\.0: bad$/,
+    );
+  });
+});

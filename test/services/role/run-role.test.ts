@@ -1,0 +1,85 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createLogger } from '../../../services/logger.js';
+import { OptionError } from '../../../services/options/index.js';
+import { type RoleProcess, runRole } from '../../../services/role/run-role.js';
+import { StateStoreError } from '../../../services/store/state-store.js';
+
+/** A process stand-in: the signal listeners, the exit codes and what went to stderr and to the log. */
+function fakeProcess() {
+  const listeners = new Map<string, () => void>();
+  const exits: number[] = [];
+  const stderr: string[] = [];
+  const logs: Record<string, unknown>[] = [];
+  const host: RoleProcess = {
+    once: (signal, listener) => listeners.set(signal, listener),
+    exit: (code) => exits.push(code),
+    stderr: { write: (text) => stderr.push(text) },
+  };
+  const logger = createLogger({ write: (line) => logs.push(JSON.parse(line)), level: 'info' });
+  const signal = (name: string) => listeners.get(name)?.();
+  const run = (role: string, start: () => Promise<{ stop(): Promise<void> }>) =>
+    runRole({ role, command: `apiary-${role}`, start, exitDeadlineMs: DEADLINE_MS, logger, process: host });
+  return { run, exits, stderr, logs, signal };
+}
+
+const DEADLINE_MS = 900;
+
+describe('runRole', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('stops the role on SIGTERM and exits 0 once it has stopped', async () => {
+    const fake = fakeProcess();
+    let stopped = 0;
+    const start = async () => ({ stop: async () => void stopped++ });
+    await fake.run('hive', start);
+    expect(fake.exits).toEqual([]);
+    fake.signal('SIGTERM');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(stopped).toBe(1);
+    expect(fake.exits).toEqual([0]);
+    expect(fake.logs).toContainEqual(expect.objectContaining({ msg: 'hive stopping', signal: 'SIGTERM' }));
+  });
+
+  it('exits at the deadline when stopping hangs, not before', async () => {
+    const fake = fakeProcess();
+    const start = async () => ({ stop: () => new Promise<void>(() => {}) });
+    await fake.run('queen', start);
+    fake.signal('SIGINT');
+    await vi.advanceTimersByTimeAsync(DEADLINE_MS - 1);
+    expect(fake.exits).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(fake.exits).toEqual([0]);
+  });
+
+  it.each([
+    ['a bad option', new OptionError('port', 'must be a port'), 2, 'apiary-worker: --port: must be a port\n'],
+    [
+      'an unusable state directory',
+      new StateStoreError('state database in /x: locked'),
+      1,
+      'apiary-worker: state database in /x: locked\n',
+    ],
+  ])('on %s writes one line naming it and exits %i', async (_label, error, code, line) => {
+    const fake = fakeProcess();
+    const start = () => Promise.reject(error);
+    await fake.run('worker', start);
+    expect(fake.exits).toEqual([code]);
+    expect(fake.stderr).toEqual([line]);
+    expect(fake.logs).toEqual([]);
+  });
+
+  it('logs any other start failure and exits 1, listening for no signal', async () => {
+    const fake = fakeProcess();
+    const start = () => Promise.reject(new Error('EADDRINUSE'));
+    await fake.run('hive', start);
+    expect(fake.exits).toEqual([1]);
+    expect(fake.logs).toContainEqual(expect.objectContaining({ level: 'error', msg: 'hive failed to start' }));
+    fake.signal('SIGTERM');
+    expect(fake.exits).toEqual([1]);
+  });
+});
