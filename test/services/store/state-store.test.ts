@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openEtcdStore } from '../../../services/store/etcd-store.js';
 import { openSqliteStore } from '../../../services/store/sqlite-store.js';
@@ -19,7 +22,11 @@ let prefixes = 0;
 beforeAll(async () => {
   etcd = await startEtcd(1);
 }, 60_000);
-afterAll(() => stopAllEtcd());
+const root = mkdtempSync(path.join(os.tmpdir(), 'apiary-contract-'));
+afterAll(() => {
+  stopAllEtcd();
+  rmSync(root, { recursive: true, force: true });
+});
 
 const WALL = Date.parse('2026-01-01T00:00:00.000Z');
 
@@ -60,7 +67,8 @@ function batch(parts: Partial<StateBatch>): StateBatch {
 }
 
 const stores: Record<string, () => StateStore> = {
-  sqlite: () => openSqliteStore(null),
+  // A database file: in memory (`--state-dir none`) SQLite keeps only the history.
+  sqlite: () => openSqliteStore(mkdtempSync(path.join(root, 'sqlite-'))),
   etcd: () => {
     if (!etcd) throw new Error('etcd did not start');
     prefixes += 1;
