@@ -23,8 +23,8 @@ beforeAll(async () => {
   etcd = await startEtcd(1);
 }, 60_000);
 const root = mkdtempSync(path.join(os.tmpdir(), 'apiary-contract-'));
-afterAll(() => {
-  stopAllEtcd();
+afterAll(async () => {
+  await stopAllEtcd();
   rmSync(root, { recursive: true, force: true });
 });
 
