@@ -84,11 +84,20 @@ export async function relay(options: RelayOptions): Promise<Response> {
     outgoing.once('response', (incoming) => {
       clearTimeout(firstByte);
       incoming.once('close', finish);
-      const init = {
-        status: incoming.statusCode ?? 502,
-        statusText: incoming.statusMessage ?? '',
-        headers: headersOf(incoming.rawHeaders),
-      };
+      const status = incoming.statusCode ?? 0;
+      // A web Response takes 200–599 only; anything else from the engine is a broken answer, not a crash.
+      if (status < 200 || status > 599) {
+        incoming.destroy();
+        finish();
+        resolve(openAIError(502, 'upstream_invalid', `upstream ${base} answered with status ${status}`));
+        return;
+      }
+      const init = { status, statusText: incoming.statusMessage ?? '', headers: headersOf(incoming.rawHeaders) };
+      if (NULL_BODY_STATUSES.has(status)) {
+        incoming.resume();
+        resolve(new Response(null, init));
+        return;
+      }
       const length = Number(incoming.headers['content-length']);
       if (length <= WHOLE_ANSWER_BYTES) {
         readWhole(incoming).then((bytes) => resolve(new Response(bytes, init)), failed);
@@ -100,6 +109,9 @@ export async function relay(options: RelayOptions): Promise<Response> {
     outgoing.end(body);
   });
 }
+
+/** Statuses whose answer has no body: a web Response refuses one, even an empty stream. */
+const NULL_BODY_STATUSES = new Set([204, 205, 304]);
 
 /** A sized answer's bytes; rejects when it ends short. */
 function readWhole(incoming: http.IncomingMessage): Promise<Buffer> {

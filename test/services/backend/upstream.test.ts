@@ -92,6 +92,27 @@ describe('upstream backend: proxying', () => {
     expect(server.requests[0]?.path).toBe('/v1/completions');
   });
 
+  it('passes a body-less status through, and answers 502 for a status a web answer cannot carry', async () => {
+    const statuses = [204, 205, 600];
+    const server = await start((_request, res) => {
+      const status = statuses.shift() ?? 500;
+      res.writeHead(status, status === 205 ? { 'content-length': '0' } : {});
+      res.end();
+    });
+    const backend = createUpstreamBackend({ url: server.url });
+    const noContent = await backend.handle(WORKER_PATHS.completions, chatRequest({ prompt: 'x' }));
+    expect(noContent.status).toBe(204);
+    expect(noContent.body).toBeNull();
+    const reset = await backend.handle(WORKER_PATHS.completions, chatRequest({ prompt: 'x' }));
+    expect(reset.status).toBe(205);
+    const invalid = await backend.handle(WORKER_PATHS.completions, chatRequest({ prompt: 'x' }));
+    expect(invalid.status).toBe(502);
+    expect(OpenAIError.parse(await invalid.json()).error.message).toContain('status 600');
+    // The backend still serves after all three.
+    const after = await backend.handle(WORKER_PATHS.completions, chatRequest({ prompt: 'x' }));
+    expect(after.status).toBe(500);
+  });
+
   it('streams SSE chunks through as the upstream sends them', async () => {
     const clientGotFirst = deferred();
     let releasedByClient = false;
