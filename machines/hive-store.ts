@@ -268,6 +268,7 @@ export class HiveStore implements HiveRegistryReader {
     this.unseenByAddress.clear();
     this.expected = 0;
     this.expectedUp = 0;
+    this.heldBytes = 0;
     this.restore(entries);
   }
 

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { assembleQueen } from '../../../actors/assemble-queen.js';
+import { capabilityBytes } from '../../../machines/capability-set.js';
 import type { AlertInput } from '../../../services/alerts/index.js';
 import { silentLogger } from '../../../services/logger.js';
 import { hiveRecord, workerRecord } from '../../../services/queen/records.js';
+import type { RegistryCapacity } from '../../../services/queen/registry.js';
 import { openSqliteStore } from '../../../services/store/sqlite-store.js';
 import type { StoredState } from '../../../services/store/state-store.js';
 import { DEFAULT_LIVENESS, hiveBeat, steppedClocks, workerBeat } from '../../support/queen-registry.js';
@@ -34,7 +36,7 @@ function formerLeaderState(): StoredState {
   return state;
 }
 
-function startFollower() {
+function startFollower(capacity: RegistryCapacity = {}) {
   const { timers, clock } = steppedClocks();
   const alerts: AlertInput[] = [];
   let judging = false;
@@ -47,6 +49,7 @@ function startFollower() {
     store: openSqliteStore(null),
     alerts: { observe: (input) => alerts.push(input), stop: () => {} },
     judging: () => judging,
+    capacity,
   });
   const transitions: string[] = [];
   queen.registry.onChanges((kind, changes) => {
@@ -96,5 +99,19 @@ describe('a queen that does not lead', () => {
     // The leader judges, so it alerts.
     expect(alerts).toContainEqual(expect.objectContaining({ type: 'liveness', id: 'silent', to: 'offline' }));
     await queen.close();
+  });
+
+  it('counts the capabilities it holds once, however many times it takes over', () => {
+    const state = formerLeaderState();
+    const setBytes = state.hives[0]?.capabilities ? capabilityBytes(state.hives[0].capabilities) : 0;
+    expect(setBytes).toBeGreaterThan(0);
+    // Room for the two hives of the state and one more set, not for the state counted twice.
+    const { queen, lead } = startFollower({ capabilityBytes: 3 * setBytes });
+    lead();
+    queen.registry.lead(state);
+    queen.registry.lead(formerLeaderState());
+    expect(queen.registry.receiveHive(hiveBeat('newcomer')).ok).toBe(true);
+    expect(queen.registry.receiveHive(hiveBeat('one-too-many')).ok).toBe(false);
+    void queen.close();
   });
 });
