@@ -141,9 +141,19 @@ describe('monitor', () => {
 
     await fake.answer(TWO_GPUS.replace(', 2048,', ', 1024,'));
     await vi.waitFor(async () => expect(await fake.loops()).toHaveLength(5), { timeout: 3_000, interval: 10 });
-    // Once the loop delivers, the one-shot queries stop: readings go on, their count does not.
+    // Once the loop delivers, the one-shot queries stop: readings go on, their count does not. A query started
+    // before the loop's first sample may still land, so wait for a quiet stretch first (never one, if they go on).
     await followsGpus(1);
+    await vi.waitFor(
+      async () => {
+        const before = await oneShots();
+        await followsGpus(1);
+        expect(await oneShots()).toBe(before);
+      },
+      { timeout: 10_000, interval: 10 },
+    );
     const settled = await oneShots();
+    await followsGpus(1);
     await followsGpus(1);
     expect(await oneShots()).toBe(settled);
   });
