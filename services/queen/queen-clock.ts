@@ -7,10 +7,12 @@ import { heldTimers } from './held-timers.js';
  * SIGSTOP, a suspended VM). A short ticker runs every `tickMs`; whenever it is overdue by more than `toleranceMs`,
  * the excess is a stall and is left out of `now()` — both stalls the ticker saw and the one still going on when
  * `now()` is read, so a sweep that runs before the ticker after a resume already sees the paused clock. After a
- * stall comes a hold, as long as the stall (at least `graceMs`, at most `maxHoldMs`): `now()` stands still through
- * it and sweeps due in it wait for its end. Heartbeats already waiting in the sockets are read first, and senders
- * that backed off while the queen was silent get the hold to reach it again without the hold counting against them:
- * every liveness deadline moves by the stall and its hold.
+ * real pause (at least `holdAfterMs`) comes a hold, as long as the pause (at least `graceMs`, at most `maxHoldMs`):
+ * `now()` stands still through it and sweeps due in it wait for its end. Heartbeats already waiting in the sockets
+ * are read first, and senders that backed off while the queen was silent get the hold to reach it again without the
+ * hold counting against them: every liveness deadline moves by the stall and its hold. Under sustained load (late
+ * ticks one after another) the clock still runs: small stalls get no hold, and after a hold the clock runs for at
+ * least as long before the next one, so a sender that really died is judged, only later.
  */
 export interface QueenClock extends RegistryClock {
   /** The stall time left out of `now()` so far, in ms (its holds not included). */
@@ -30,6 +32,8 @@ export interface QueenClockOptions {
   toleranceMs?: number;
   /** The shortest hold of sweeps after a stall. */
   graceMs?: number;
+  /** The shortest stall followed by a hold: shorter ones (load, a GC pause) are only left out of the clock. */
+  holdAfterMs?: number;
   /** The longest: the queen's offline-after, so a sender silenced by the stall is never judged for it. */
   maxHoldMs?: number;
   /** Told each stall as it is left out of the clock. */
@@ -39,6 +43,7 @@ export interface QueenClockOptions {
 export const STALL_TICK_MS = 100;
 export const STALL_TOLERANCE_MS = 150;
 export const STALL_GRACE_MS = 250;
+export const STALL_HOLD_AFTER_MS = 1_000;
 
 export function createQueenClock(options: QueenClockOptions = {}): QueenClock {
   const base = options.base ?? systemClock;
@@ -46,12 +51,15 @@ export function createQueenClock(options: QueenClockOptions = {}): QueenClock {
   const tickMs = options.tickMs ?? STALL_TICK_MS;
   const toleranceMs = options.toleranceMs ?? STALL_TOLERANCE_MS;
   const graceMs = options.graceMs ?? STALL_GRACE_MS;
+  const holdAfterMs = options.holdAfterMs ?? STALL_HOLD_AFTER_MS;
   const maxHoldMs = Math.max(graceMs, options.maxHoldMs ?? Number.POSITIVE_INFINITY);
   let lastTick = base.now();
   // The clock's reading at `lastTick`; from there it counts only running time outside a hold.
   let reading = lastTick;
   let stalledMs = 0;
   let holdUntil = Number.NEGATIVE_INFINITY;
+  // No hold starts before this: the clock runs for at least as long as the last hold lasted.
+  let nextHoldAt = Number.NEGATIVE_INFINITY;
   let stopped = false;
 
   // The part of the time since the last tick beyond its due time and the tolerance.
@@ -67,7 +75,11 @@ export function createQueenClock(options: QueenClockOptions = {}): QueenClock {
     lastTick = raw;
     if (stall > 0) {
       stalledMs += stall;
-      holdUntil = Math.max(holdUntil, raw + Math.min(Math.max(stall, graceMs), maxHoldMs));
+      if (stall >= holdAfterMs && raw >= nextHoldAt) {
+        const hold = Math.min(Math.max(stall, graceMs), maxHoldMs);
+        holdUntil = raw + hold;
+        nextHoldAt = holdUntil + hold;
+      }
       options.onStall?.(stall);
     }
     ticker = timers.setTimeout(tick, tickMs);

@@ -104,12 +104,36 @@ describe('queen clock', () => {
     clock.stop();
   });
 
+  it('never stands still under sustained load: late ticks get no hold, and after a hold the clock runs as long', async () => {
+    const { clock, timers, stall } = harness();
+    const sweepTimers = clock.sweepTimers(timers);
+    const ran: number[] = [];
+    await timers.advanceTo(1_000);
+    // Every tick 260 ms late, for a minute: only the lateness past the tolerance is left out, nothing is held.
+    let start = clock.now();
+    let rawStart = timers.now();
+    sweepTimers.setTimeout(() => ran.push(timers.now()), 1_000);
+    while (timers.now() < rawStart + 60_000) stall(TICK + 260);
+    expect(clock.now() - start).toBeGreaterThanOrEqual(
+      ((timers.now() - rawStart) * (TICK + TOLERANCE)) / (TICK + 260) - TICK,
+    );
+    expect(ran).toHaveLength(1);
+    expect(ran[0]).toBeLessThan(rawStart + 2_000);
+
+    // Pauses of 2 s one after another: a hold after one of them at most every other, so the clock keeps moving.
+    start = clock.now();
+    rawStart = timers.now();
+    for (let i = 0; i < 20; i++) stall(2_000);
+    expect(clock.now() - start).toBeGreaterThanOrEqual(10 * (TICK + TOLERANCE));
+    clock.stop();
+  });
+
   it('cancels a held sweep, and stops ticking when stopped', async () => {
     const { clock, timers, stall, stalls } = harness();
     const sweepTimers = clock.sweepTimers(timers);
     const ran: string[] = [];
     const id = sweepTimers.setTimeout(() => ran.push('held'), 100);
-    stall(1_000);
+    stall(2_000);
     sweepTimers.clearTimeout(id);
     await timers.advanceTo(timers.now() + 10_000);
     expect(ran).toEqual([]);
