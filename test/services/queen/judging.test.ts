@@ -36,7 +36,7 @@ function formerLeaderState(): StoredState {
   return state;
 }
 
-function startFollower(capacity: RegistryCapacity = {}) {
+function startFollower(capacity?: RegistryCapacity) {
   const { timers, clock } = steppedClocks();
   const alerts: AlertInput[] = [];
   let judging = false;
@@ -49,7 +49,7 @@ function startFollower(capacity: RegistryCapacity = {}) {
     store: openSqliteStore(null),
     alerts: { observe: (input) => alerts.push(input), stop: () => {} },
     judging: () => judging,
-    capacity,
+    ...(capacity ? { capacity } : {}),
   });
   const transitions: string[] = [];
   queen.registry.onChanges((kind, changes) => {
@@ -106,7 +106,7 @@ describe('a queen that does not lead', () => {
     const setBytes = state.hives[0]?.capabilities ? capabilityBytes(state.hives[0].capabilities) : 0;
     expect(setBytes).toBeGreaterThan(0);
     // Room for the two hives of the state and one more set, not for the state counted twice.
-    const { queen, lead } = startFollower({ capabilityBytes: 3 * setBytes });
+    const { queen, lead } = startFollower({ hives: 10, workers: 10, capabilityBytes: 3 * setBytes });
     lead();
     queen.registry.lead(state);
     queen.registry.lead(formerLeaderState());
