@@ -26,7 +26,7 @@ export interface RoleRun {
 /**
  * A role's process from start to exit: starts it (a bad option is exit 2 naming it, an unusable state directory
  * exit 1 in one line, any other failure exit 1 with the error logged), then on SIGTERM or SIGINT stops it and
- * exits 0, or at the deadline.
+ * exits 0, or 1 at the deadline if stopping hangs.
  */
 export async function runRole(run: RoleRun): Promise<void> {
   const host = run.process ?? process;
@@ -44,7 +44,11 @@ export async function runRole(run: RoleRun): Promise<void> {
   }
   const shutdown = (signal: string): void => {
     run.logger.info(`${run.role} stopping`, { signal });
-    setTimeout(() => host.exit(0), run.exitDeadlineMs).unref();
+    setTimeout(() => {
+      // Parts may still be running (a worker's engine): a failure the supervisor must see, not a clean stop.
+      run.logger.error(`${run.role} did not stop within ${run.exitDeadlineMs} ms`);
+      host.exit(1);
+    }, run.exitDeadlineMs).unref();
     role.stop().then(
       () => host.exit(0),
       (error: unknown) => {

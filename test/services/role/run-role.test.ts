@@ -45,7 +45,7 @@ describe('runRole', () => {
     expect(fake.logs).toContainEqual(expect.objectContaining({ msg: 'hive stopping', signal: 'SIGTERM' }));
   });
 
-  it('exits at the deadline when stopping hangs, not before', async () => {
+  it('exits 1 at the deadline when stopping hangs, not before, and says so', async () => {
     const fake = fakeProcess();
     const start = async () => ({ stop: () => new Promise<void>(() => {}) });
     await fake.run('queen', start);
@@ -53,7 +53,10 @@ describe('runRole', () => {
     await vi.advanceTimersByTimeAsync(DEADLINE_MS - 1);
     expect(fake.exits).toEqual([]);
     await vi.advanceTimersByTimeAsync(1);
-    expect(fake.exits).toEqual([0]);
+    expect(fake.exits).toEqual([1]);
+    expect(fake.logs).toContainEqual(
+      expect.objectContaining({ level: 'error', msg: `queen did not stop within ${DEADLINE_MS} ms` }),
+    );
   });
 
   it.each([
