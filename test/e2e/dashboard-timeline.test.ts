@@ -88,8 +88,12 @@ describe('dashboard timeline in Chromium', { timeout: 90_000 }, () => {
 
     await expect.poll(() => page.locator('[data-testid="timeline-hive"] option').count(), POLL).toBe(4);
     await page.selectOption('[data-testid="timeline-hive"]', 'gpu-a');
+    // An empty list (the filtered page still on its way) has every entry about gpu-a too: wait for the page itself.
     await expect
-      .poll(async () => (await entries(page)).every((entry) => entry.includes(' hive gpu-a ')), POLL)
+      .poll(async () => {
+        const listed = await entries(page);
+        return listed.some((entry) => restarted.test(entry)) && listed.every((entry) => entry.includes(' hive gpu-a '));
+      }, POLL)
       .toBe(true);
     const filtered = await entries(page);
     expect(filtered).toContainEqual(expect.stringMatching(restarted));
