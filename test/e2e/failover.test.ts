@@ -103,21 +103,24 @@ describe('failover between queens on etcd', () => {
     if (!successor) throw new Error('no successor');
     expect(Date.now() - killedAt).toBeLessThan(FAILOVER_MS);
 
-    const atSuccessor = new QueenApi(successor.url);
+    // On loaded cores a lease may lapse and hand over once more: each check asks whichever queen leads now.
+    const atCurrentLeader = async (): Promise<QueenApi | undefined> => {
+      const [current] = await settled(followers, FAILOVER_MS + 2_000);
+      return current ? new QueenApi(current.url) : undefined;
+    };
     await eventually(
       async () => {
-        const view = await atSuccessor.hive(hiveId);
+        const view = await (await atCurrentLeader())?.hive(hiveId);
         return view?.liveness === 'online' && view.capabilities !== null ? view : undefined;
       },
       'the hive online at the new leader',
       SETTLE_MS,
     );
     await eventually(
-      async () => ((await atSuccessor.worker(worker.worker_id))?.available ? true : undefined),
+      async () => ((await (await atCurrentLeader())?.worker(worker.worker_id))?.available ? true : undefined),
       'the worker available at the new leader',
       SETTLE_MS,
     );
-    // The hive sends to whichever queen leads now (on loaded cores a lease may lapse and hand over once more).
     await eventually(
       async () => {
         const [current] = await settled(followers, FAILOVER_MS + 2_000);
@@ -133,6 +136,8 @@ describe('failover between queens on etcd', () => {
     );
     expect(transitions.filter((event) => event.to === 'offline' || event.to === 'forgotten')).toEqual([]);
     // The history in etcd goes on: the hive's registration by the dead leader, and no identity refused since.
+    const atSuccessor = await atCurrentLeader();
+    if (!atSuccessor) throw new Error('no leader');
     const history = await atSuccessor.history(hiveId);
     expect(history[0]).toMatchObject({ type: 'registered', to: 'online' });
     expect(history.filter((event) => event.type === 'identity_refused')).toEqual([]);

@@ -15,6 +15,8 @@ export interface WebhookReceiver {
   behave(mode: 'ok' | 'fail' | 'hang'): void;
   /** Requests being held open by `hang`. */
   hanging(): number;
+  /** Answers every request held by `hang` with 500, as a receiver that comes back fails what it held. */
+  release(): void;
   /** Every request so far, answered or not. */
   requests(): number;
   close(): Promise<void>;
@@ -58,6 +60,9 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       mode = next;
     },
     hanging: () => held.size,
+    release: () => {
+      for (const response of held) response.writeHead(500).end();
+    },
     requests: () => requests,
     close: () =>
       new Promise((resolve) => {

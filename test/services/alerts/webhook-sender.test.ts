@@ -103,7 +103,8 @@ describe('createWebhookSender', () => {
     const hanging = await startWebhookReceiver();
     try {
       hanging.behave('hang');
-      start([hanging.url, receiver.url], { queueLimit: 2, backoffMs: [0], timeoutMs: 1_000 });
+      // The hanging request is released by the test, never by the timeout, whatever the load.
+      start([hanging.url, receiver.url], { queueLimit: 2, backoffMs: [0], timeoutMs: 600_000 });
       for (const id of ['a', 'b', 'c', 'd', 'e']) sender?.send(alert(id));
       await vi.waitFor(() => expect(receiver.received).toHaveLength(3), WAIT);
       expect(hanging.hanging()).toBe(1);
@@ -111,6 +112,7 @@ describe('createWebhookSender', () => {
       expect(receiver.received.map((r) => r.alert.id)).toEqual(['a', 'd', 'e']);
       expect(logs.filter((line) => line.msg.includes('webhook queue full'))).toHaveLength(2);
       hanging.behave('ok');
+      hanging.release();
       await vi.waitFor(() => expect(hanging.received.map((r) => r.alert.id)).toEqual(['d', 'e']), WAIT);
       const drained = () => logs.filter((line) => line.msg.includes('webhook queue drained'));
       await vi.waitFor(() => expect(drained().map((line) => line.dropped)).toEqual([2, 2]), WAIT);
