@@ -30,9 +30,9 @@ export interface WorkerAppDeps {
   /** Epoch ms when the worker started. */
   startedAt: number;
   now?: () => number;
-  /** A request was accepted for the backend. */
+  /** A request was accepted for the backend (`inFlight()` counts it already). */
   onRequestStart?: () => void;
-  /** That request is over: its last byte went out, it failed, or its client went away. */
+  /** That request is over: its last byte went out, it failed, or its client went away (`inFlight()` no longer counts it). */
   onRequestEnd?: () => void;
   /** Required as `Authorization: Bearer <token>` on every `/v1/*` route when set; `/health` stays open. */
   token?: string | undefined;

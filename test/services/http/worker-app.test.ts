@@ -10,7 +10,7 @@ import { WORKER_PATHS } from '../../../contracts/paths.js';
 import type { InferenceBackend, InferenceCall } from '../../../services/backend/backend.js';
 import { createDemoBackend } from '../../../services/backend/demo.js';
 import { createUpstreamBackend } from '../../../services/backend/upstream.js';
-import { createWorkerApp, type WorkerAppDeps } from '../../../services/http/worker-app.js';
+import { createWorkerApp, type WorkerApp, type WorkerAppDeps } from '../../../services/http/worker-app.js';
 import { type FakeUpstream, sseEvent, startFakeUpstream } from '../backend/fake-upstream.js';
 
 const STARTED_AT = Date.UTC(2025, 0, 1);
@@ -255,6 +255,28 @@ describe('worker app: in-flight requests', () => {
     expect((await reader.read()).done).toBe(true);
     expect(worker.events).toEqual(['start', 'end']);
     expect(await worker.health()).toMatchObject({ in_flight: 0, requests_served: 1 });
+  });
+
+  it('counts a request before telling of its start, and no longer when telling of its end', async () => {
+    const seen: string[] = [];
+    const worker: WorkerApp = createWorkerApp({
+      backend: createDemoBackend({ model: 'demo', latencyMs: 0 }),
+      identity: { workerId: 'w-1', model: 'demo', device: 'CPU-0', upstream: null },
+      status: () => 'ready',
+      startedAt: STARTED_AT,
+      onRequestStart: () => seen.push(`start ${worker.inFlight()}`),
+      onRequestEnd: () => seen.push(`end ${worker.inFlight()}`),
+    });
+    const request = () =>
+      worker.app.request(WORKER_PATHS.completions, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ prompt: 'p' }),
+      });
+    const [first, second] = await Promise.all([request(), request()]);
+    await first?.text();
+    await second?.text();
+    expect(seen).toEqual(['start 1', 'start 2', 'end 1', 'end 0']);
   });
 
   it('counts concurrent requests in flight', async () => {
