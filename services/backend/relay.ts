@@ -58,6 +58,8 @@ export function relay(options: RelayOptions, call: InferenceCall, reply: http.Se
     if (value !== undefined && !isHopByHop(name, named)) headers[name] = value;
   }
 
+  // A client gone while its body was read: its response has closed already, and nothing is sent on.
+  if (reply.destroyed) return Promise.resolve({ status: reply.statusCode, complete: false });
   return new Promise<RelayOutcome>((resolve) => {
     const outgoing = http.request(`${base}${call.path}`, { method: 'POST', headers, agent: options.agent });
     let waited: number | null = null;

@@ -3,11 +3,18 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OpenAIError } from '../../../contracts/inference.js';
 import { WORKER_PATHS } from '../../../contracts/paths.js';
-import type { RelayingBackend } from '../../../services/backend/backend.js';
+import type { RelayingBackend, RelayOutcome } from '../../../services/backend/backend.js';
 import { createRelayAgent, RELAY_MAX_SOCKETS } from '../../../services/backend/relay.js';
 import { createUpstreamBackend } from '../../../services/backend/upstream.js';
 import { eventually } from '../../support/role-process.js';
-import { type FakeUpstream, refusedUrl, sseEvent, startFakeUpstream, type UpstreamHandler } from './fake-upstream.js';
+import {
+  type FakeUpstream,
+  listenOnLoopback,
+  refusedUrl,
+  sseEvent,
+  startFakeUpstream,
+  type UpstreamHandler,
+} from './fake-upstream.js';
 import { type RelayHost, startRelayHost } from './relay-host.js';
 
 let upstream: FakeUpstream | undefined;
@@ -224,6 +231,28 @@ describe('upstream backend: proxying', () => {
     await expect(pending).rejects.toThrow();
     await upstreamClosed.promise;
     expect(await eventually(() => worker.outcomes[0], 'the relay settled')).toMatchObject({ complete: false });
+  });
+
+  it('sends nothing on for a client gone before the relay starts, and settles at once as not complete', async () => {
+    const server = await start((_request, res) => res.end('{}'));
+    const backend = createUpstreamBackend({ url: server.url });
+    const outcomes: RelayOutcome[] = [];
+    const gone = await listenOnLoopback(
+      http.createServer((_req, res) => {
+        res.once('close', () => {
+          const call = { path: CHAT, body: '{}', header: () => undefined, signal: AbortSignal.abort() };
+          void backend.relay(call, res).then((outcome) => outcomes.push(outcome));
+        });
+        res.destroy();
+      }),
+    );
+    try {
+      await expect(fetch(`${gone.url}${CHAT}`, { method: 'POST', body: '{}' })).rejects.toThrow();
+      expect(await eventually(() => outcomes[0], 'the relay settled')).toMatchObject({ complete: false });
+      expect(server.requests).toHaveLength(0);
+    } finally {
+      await gone.close();
+    }
   });
 
   it('answers 502 naming the cause when the upstream is unreachable', async () => {
