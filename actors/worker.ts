@@ -20,6 +20,7 @@ import { createQueenClient } from '../services/queen-client.js';
 import { type StartStep, startWithRollback } from '../services/role/rollback.js';
 import { isEntryPoint, runRole } from '../services/role/run-role.js';
 import { createSender } from '../services/sender.js';
+import { createBusySignal } from '../services/worker/busy-signal.js';
 import { createHealthPoller, type HealthPollerOptions } from '../services/worker/health-poller.js';
 import { createWorkerPayload } from '../services/worker/heartbeat-payload.js';
 import { watchHiveSecret } from '../services/worker/hive-secret.js';
@@ -92,13 +93,14 @@ async function startParts(options: WorkerOptions, overrides: WorkerOverrides, st
         firstByteTimeoutMs: options.upstreamFirstByteTimeout,
       })
     : createDemoBackend({ model: options.model, latencyMs: options.demoLatency });
+  const busy = createBusySignal({ send: (event) => status.send(event), inFlight: () => workerApp.inFlight() });
   const workerApp = createWorkerApp({
     backend,
     identity: { workerId, model: options.model, device: options.device, upstream: upstreamUrl ?? null },
     status: currentStatus,
     startedAt,
-    onRequestStart: () => status.send({ type: 'REQUEST_STARTED' }),
-    onRequestEnd: () => status.send({ type: 'REQUEST_ENDED' }),
+    onRequestStart: () => busy.started(),
+    onRequestEnd: () => busy.ended(),
     middleware: [bearerAuth({ token: options.token })],
     logger,
   });
@@ -165,6 +167,7 @@ async function startParts(options: WorkerOptions, overrides: WorkerOverrides, st
   const stop = async (): Promise<void> => {
     stopping = true;
     poller.stop();
+    busy.stop();
     status.send({ type: 'STOP' });
     await Promise.all([sender.stop(), engine?.stop()]);
     await server.close(options.requestTimeout);

@@ -8,7 +8,7 @@ import type {
   FinishReason,
 } from '../../contracts/inference.js';
 import { WORKER_PATHS } from '../../contracts/paths.js';
-import type { InferenceBackend } from './backend.js';
+import type { AnsweringBackend } from './backend.js';
 import { parseInferenceRequest } from './inference-request.js';
 
 /** The longest demo answer, whatever `max_tokens` asks for. */
@@ -33,13 +33,13 @@ export interface DemoReply {
 }
 
 /** The built-in backend: a deterministic, labeled echo of the prompt, so a cluster runs on any machine. */
-export function createDemoBackend(options: DemoBackendOptions): InferenceBackend {
+export function createDemoBackend(options: DemoBackendOptions): AnsweringBackend {
   const now = options.now ?? Date.now;
   return {
     kind: 'demo',
     health: async () => 'ready',
-    handle: async (path, request) => {
-      const parsed = parseInferenceRequest(path, await request.text());
+    answer: async ({ path, body, signal }) => {
+      const parsed = parseInferenceRequest(path, body);
       if (!parsed.ok) return Response.json(parsed.error, { status: 400 });
       const call = parsed.request;
       const chat = call.path === WORKER_PATHS.chatCompletions;
@@ -54,9 +54,9 @@ export function createDemoBackend(options: DemoBackendOptions): InferenceBackend
       };
       if (call.body.stream === true) {
         const events = chat ? chatEvents : completionEvents;
-        return eventStream((signal) => events(head, reply, options.latencyMs, signal), request.signal);
+        return eventStream((stop) => events(head, reply, options.latencyMs, stop), signal);
       }
-      await sleep(options.latencyMs * reply.tokens.length, request.signal);
+      await sleep(options.latencyMs * reply.tokens.length, signal);
       return Response.json(chat ? chatCompletion(head, reply) : completion(head, reply));
     },
   };

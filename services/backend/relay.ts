@@ -1,18 +1,18 @@
 import http from 'node:http';
 import { describe } from '../describe-error.js';
 import { openAIErrorBody } from '../http/error-body.js';
+import type { InferenceCall, RelayOutcome } from './backend.js';
+import { connectionNames, endToEndHeaders, isHopByHop } from './hop-by-hop.js';
 
 /**
- * One request relayed to an OpenAI-compatible server over Node's HTTP client: a kept-alive connection, the request
- * sent in one write, a streamed answer's chunks handed on as they arrive. fetch and a stream per answer cost the
- * worker a large share of its CPU per request.
+ * One request relayed to an OpenAI-compatible server with Node's HTTP client, its answer piped into the client's
+ * Node response: no web Request, Response or stream per request (they cost the worker most of its CPU per request),
+ * a sized answer out in one write with its headers, a streamed one chunk by chunk as it arrives, with backpressure.
  */
 
 export interface RelayOptions {
   /** The server's origin, no trailing slash. */
   base: string;
-  path: string;
-  request: Request;
   /** Keeps connections to the server open between requests. */
   agent: http.Agent;
   /** Bound on the whole exchange, the streamed answer included. */
@@ -21,40 +21,47 @@ export interface RelayOptions {
   firstByteTimeoutMs: number;
 }
 
-/** Request headers worth passing on; the client's Authorization is this worker's token, never the upstream's. */
-const FORWARDED_REQUEST_HEADERS = ['content-type', 'accept', 'accept-language', 'user-agent', 'x-request-id'];
-
-/** Response headers that describe the hop, not the answer. */
-const DROPPED_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade']);
-
 /**
- * A sized answer up to this many bytes (a whole, non-streamed completion) goes on in one write with its headers; a
- * streamed or larger one chunk by chunk. Each extra write is a loopback round through the kernel per request.
+ * Request headers worth passing on. The client's Authorization is this worker's token, never the upstream's;
+ * Accept-Encoding goes on, so a compressed answer comes back as it was compressed and is never decoded here.
  */
-const WHOLE_ANSWER_BYTES = 1024 * 1024;
+const FORWARDED_REQUEST_HEADERS = [
+  'content-type',
+  'accept',
+  'accept-encoding',
+  'accept-language',
+  'user-agent',
+  'x-request-id',
+];
 
-/** A kept-alive agent for one upstream; Nagle off, so a small request or chunk is never held back. */
+/** Connections open at once to one upstream; more requests wait for one (an engine serves a few slots anyway). */
+export const RELAY_MAX_SOCKETS = 64;
+
+/** A kept-alive, bounded agent for one upstream; Nagle off, so a small request or chunk is never held back. */
 export function createRelayAgent(): http.Agent {
-  return new http.Agent({ keepAlive: true, noDelay: true });
+  return new http.Agent({ keepAlive: true, noDelay: true, maxSockets: RELAY_MAX_SOCKETS });
 }
 
 /**
- * The server's answer, its body streamed; a 502 or 504 in OpenAI's error shape when there is none. Rejects only when
- * the client went away (its request's signal aborted).
+ * Sends `call` to the server and writes its answer to `reply`: the status and end-to-end headers as they came, the
+ * body byte for byte. Without an answer, a 502 or 504 in OpenAI's error shape; an answer cut short cuts `reply` (the
+ * client must not take it as whole). Resolves when `reply` closes.
  */
-export async function relay(options: RelayOptions): Promise<Response> {
-  const { base, path, request, requestTimeoutMs, firstByteTimeoutMs } = options;
-  const body = Buffer.from(await request.arrayBuffer());
-  const headers: http.OutgoingHttpHeaders = { 'accept-encoding': 'identity', 'content-length': body.byteLength };
+export function relay(options: RelayOptions, call: InferenceCall, reply: http.ServerResponse): Promise<RelayOutcome> {
+  const { base, requestTimeoutMs, firstByteTimeoutMs } = options;
+  const body = Buffer.from(call.body);
+  const connection = call.header('connection');
+  const named = connectionNames(connection === undefined ? [] : [connection]);
+  const headers: http.OutgoingHttpHeaders = { 'content-length': body.byteLength };
   for (const name of FORWARDED_REQUEST_HEADERS) {
-    const value = request.headers.get(name);
-    if (value !== null) headers[name] = value;
+    const value = call.header(name);
+    if (value !== undefined && !isHopByHop(name, named)) headers[name] = value;
   }
-  const signal = request.signal;
-  signal.throwIfAborted();
 
-  return new Promise<Response>((resolve, reject) => {
-    const outgoing = http.request(`${base}${path}`, { method: 'POST', headers, agent: options.agent });
+  // A client gone while its body was read: its response has closed already, and nothing is sent on.
+  if (reply.destroyed) return Promise.resolve({ status: reply.statusCode, complete: false });
+  return new Promise<RelayOutcome>((resolve) => {
+    const outgoing = http.request(`${base}${call.path}`, { method: 'POST', headers, agent: options.agent });
     let waited: number | null = null;
     const cut = (ms: number) => () => {
       waited = ms;
@@ -62,115 +69,42 @@ export async function relay(options: RelayOptions): Promise<Response> {
     };
     const firstByte = setTimeout(cut(firstByteTimeoutMs), firstByteTimeoutMs);
     const whole = setTimeout(cut(requestTimeoutMs), requestTimeoutMs);
-    const onAbort = (): void => {
-      outgoing.destroy(signal.reason instanceof Error ? signal.reason : new Error('client went away'));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    const finish = (): void => {
+    outgoing.once('close', () => {
       clearTimeout(firstByte);
       clearTimeout(whole);
-      signal.removeEventListener('abort', onAbort);
-    };
-    // Before the answer is handed on, a failure is this request's answer; after, it fails the streamed body.
-    const failed = (error: Error): void => {
-      finish();
-      if (signal.aborted) reject(error);
-      else if (waited !== null) {
-        resolve(openAIError(504, 'timeout', `upstream ${base} did not answer within ${waited} ms`));
-      } else resolve(openAIError(502, 'upstream_unreachable', `upstream ${base} unreachable: ${describe(error)}`));
-    };
+    });
+    // The client gone before its answer is over: the upstream request goes too.
+    reply.once('close', () => {
+      if (!reply.writableFinished) outgoing.destroy();
+      resolve({ status: reply.statusCode, complete: reply.writableFinished });
+    });
 
-    outgoing.on('error', failed);
+    outgoing.on('error', (error) => {
+      if (reply.headersSent || reply.destroyed) return;
+      if (waited !== null) answerError(reply, 504, 'timeout', `upstream ${base} did not answer within ${waited} ms`);
+      else answerError(reply, 502, 'upstream_unreachable', `upstream ${base} unreachable: ${describe(error)}`);
+    });
     outgoing.once('response', (incoming) => {
       clearTimeout(firstByte);
-      incoming.once('close', finish);
       const status = incoming.statusCode ?? 0;
-      // A web Response takes 200–599 only; anything else from the engine is a broken answer, not a crash.
       if (status < 200 || status > 599) {
         incoming.destroy();
-        finish();
-        resolve(openAIError(502, 'upstream_invalid', `upstream ${base} answered with status ${status}`));
+        answerError(reply, 502, 'upstream_invalid', `upstream ${base} answered with status ${status}`);
         return;
       }
-      const init = { status, statusText: incoming.statusMessage ?? '', headers: headersOf(incoming.rawHeaders) };
-      if (NULL_BODY_STATUSES.has(status)) {
-        incoming.resume();
-        resolve(new Response(null, init));
-        return;
-      }
-      const length = Number(incoming.headers['content-length']);
-      if (length <= WHOLE_ANSWER_BYTES) {
-        readWhole(incoming).then((bytes) => resolve(new Response(bytes, init)), failed);
-        return;
-      }
-      init.headers.delete('content-length');
-      resolve(new Response(streamOf(incoming), init));
+      reply.writeHead(status, incoming.statusMessage, endToEndHeaders(incoming.rawHeaders));
+      // A body cut short reaches the client cut, never as whole (a gone client frees the upstream: see above).
+      incoming.once('close', () => {
+        if (!incoming.complete) reply.destroy();
+      });
+      incoming.pipe(reply);
     });
     outgoing.end(body);
   });
 }
 
-/** Statuses whose answer has no body: a web Response refuses one, even an empty stream. */
-const NULL_BODY_STATUSES = new Set([204, 205, 304]);
-
-/** A sized answer's bytes; rejects when it ends short. */
-function readWhole(incoming: http.IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let over = false;
-    incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-    incoming.once('end', () => {
-      over = true;
-      resolve(Buffer.concat(chunks));
-    });
-    incoming.on('error', reject);
-    incoming.once('close', () => {
-      if (!over) reject(incoming.errored ?? new Error('upstream closed the answer before its end'));
-    });
-  });
-}
-
-/** The answer's body as a web stream: each chunk as it arrives, paused while the reader is behind. */
-function streamOf(incoming: http.IncomingMessage): ReadableStream<Uint8Array> {
-  let over = false;
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      incoming.on('data', (chunk: Buffer) => {
-        controller.enqueue(chunk);
-        if ((controller.desiredSize ?? 0) <= 0) incoming.pause();
-      });
-      incoming.once('end', () => {
-        over = true;
-        controller.close();
-      });
-      // A body cut short (timeout, abort, the server gone) fails the stream: the client must not take it as whole.
-      const fail = (error: Error): void => {
-        if (over) return;
-        over = true;
-        controller.error(error);
-      };
-      incoming.on('error', fail);
-      incoming.once('close', () => fail(new Error('upstream closed the answer before its end')));
-    },
-    pull() {
-      incoming.resume();
-    },
-    cancel() {
-      over = true;
-      incoming.destroy();
-    },
-  });
-}
-
-function headersOf(raw: readonly string[]): Headers {
-  const headers = new Headers();
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i] ?? '';
-    if (!DROPPED_RESPONSE_HEADERS.has(name.toLowerCase())) headers.append(name, raw[i + 1] ?? '');
-  }
-  return headers;
-}
-
-export function openAIError(status: number, type: string, message: string): Response {
-  return Response.json(openAIErrorBody(status, type, message), { status });
+function answerError(reply: http.ServerResponse, status: number, type: string, message: string): void {
+  const text = JSON.stringify(openAIErrorBody(status, type, message));
+  reply.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  reply.end(text);
 }

@@ -1,4 +1,4 @@
-import type { BackendHealth, InferenceBackend } from './backend.js';
+import type { BackendHealth, RelayingBackend } from './backend.js';
 import { createRelayAgent, relay } from './relay.js';
 
 export interface UpstreamBackendOptions {
@@ -18,12 +18,12 @@ export const DEFAULT_FIRST_BYTE_TIMEOUT_MS = 60_000;
 export const DEFAULT_HEALTH_TIMEOUT_MS = 2_000;
 
 /** Fronts an OpenAI-compatible server: health from its `/health` (or `/v1/models`), requests proxied and streamed. */
-export function createUpstreamBackend(options: UpstreamBackendOptions): InferenceBackend {
+export function createUpstreamBackend(options: UpstreamBackendOptions): RelayingBackend {
   const base = options.url.replace(/\/+$/, '').replace(/\/v1$/, '');
   const healthTimeoutMs = options.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS;
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
   const firstByteTimeoutMs = options.firstByteTimeoutMs ?? DEFAULT_FIRST_BYTE_TIMEOUT_MS;
-  const agent = createRelayAgent();
+  const relayOptions = { base, agent: createRelayAgent(), requestTimeoutMs, firstByteTimeoutMs };
 
   const probe = async (path: string, signal: AbortSignal): Promise<number> => {
     const response = await fetch(`${base}${path}`, { signal, headers: { accept: 'application/json' } });
@@ -54,7 +54,7 @@ export function createUpstreamBackend(options: UpstreamBackendOptions): Inferenc
         return null;
       }
     },
-    handle: (path, request) => relay({ base, path, request, agent, requestTimeoutMs, firstByteTimeoutMs }),
+    relay: (call, reply) => relay(relayOptions, call, reply),
   };
 }
 

@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 export interface Watchdog {
   /** A process started in its own group (its pid is the group id): killed with everything in it. */
   guard(processGroup: number): void;
+  /** That group is gone: its number may be given to another process, which must not be killed for it. */
+  forget(processGroup: number): void;
   /** Removed should the parent die. */
   removeOnDeath(dir: string): void;
   /** The parent stopped everything itself: the watchdog leaves quietly. */
@@ -26,6 +28,7 @@ export function startWatchdog(): Watchdog {
   };
   return {
     guard: (group) => tell(`group ${group}`),
+    forget: (group) => tell(`forget ${group}`),
     removeOnDeath: (dir) => tell(`dir ${dir}`),
     release() {
       tell('done');

@@ -3,7 +3,8 @@ import readline from 'node:readline';
 
 /**
  * One engine process: started without a shell in a process group of its own (the engine's own children included),
- * its last stderr line kept for `last_error`, stopped politely.
+ * its last stderr line kept for `last_error`, stopped politely. The group outlives its leader when a child does: the
+ * rest of it is taken down after the grace, whether the leader was stopped or died, and only then forgotten.
  */
 
 export interface EngineProcessOptions {
@@ -15,12 +16,14 @@ export interface EngineProcessOptions {
   stopTimeoutMs: number;
   /** Told the engine's process group once it runs, so that it is taken down should the worker die unannounced. */
   guard: (processGroup: number) => void;
+  /** Told once that group is gone, so that a later process given its number is never taken for it. */
+  forget: (processGroup: number) => void;
   onExit: (exit: { code: number | null; signal: string | null; lastLine: string | null }) => void;
 }
 
 export interface EngineProcess {
   pid: number | undefined;
-  /** SIGTERM, then SIGKILL after the stop timeout; resolves when it has exited. */
+  /** SIGTERM to the group, then SIGKILL after the stop timeout; resolves when no process of the group is left. */
   stop(): Promise<void>;
 }
 
@@ -39,7 +42,7 @@ export function startEngineProcess(options: EngineProcessOptions): EngineProcess
     });
   }
   let spawnError: string | null = null;
-  const exited = new Promise<void>((resolve) => {
+  const leaderExited = new Promise<void>((resolve) => {
     let reported = false;
     const report = (code: number | null, signal: string | null): void => {
       if (reported) return;
@@ -53,20 +56,49 @@ export function startEngineProcess(options: EngineProcessOptions): EngineProcess
     });
     child.once('exit', (code, signal) => report(code, signal));
   });
+
+  const group = child.pid;
+  /** Sends `signal` (0: none, a check) to every process of the group; false once none is left. */
+  const signalGroup = (signal: NodeJS.Signals | 0): boolean => {
+    if (group === undefined) return false;
+    try {
+      process.kill(-group, signal);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  /** When the group's SIGKILL is due: the stop's start plus the grace, once stopping. */
+  let killAt: number | null = null;
+  const gone = leaderExited.then(
+    () =>
+      new Promise<void>((resolve) => {
+        if (group === undefined) return resolve();
+        const forget = (): void => {
+          options.forget(group);
+          resolve();
+        };
+        if (!signalGroup(0)) return forget();
+        // A child that ignores SIGTERM, or outlives a crashed leader, still holds the GPU and the port.
+        signalGroup('SIGTERM');
+        killAt ??= Date.now() + options.stopTimeoutMs;
+        setTimeout(
+          () => {
+            signalGroup('SIGKILL');
+            forget();
+          },
+          Math.max(0, killAt - Date.now()),
+        );
+      }),
+  );
   return {
     pid: child.pid,
     async stop() {
-      if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return exited;
-      const signalGroup = (signal: NodeJS.Signals): void => {
-        try {
-          if (child.pid !== undefined) process.kill(-child.pid, signal);
-        } catch {
-          // The group is gone already.
-        }
-      };
+      if (child.exitCode !== null || child.signalCode !== null || group === undefined) return gone;
+      killAt ??= Date.now() + options.stopTimeoutMs;
       signalGroup('SIGTERM');
       const timer = setTimeout(() => signalGroup('SIGKILL'), options.stopTimeoutMs);
-      await exited;
+      await gone;
       clearTimeout(timer);
     },
   };

@@ -62,6 +62,7 @@ export function createEngineSupervisor(options: EngineSupervisorOptions): Engine
           env,
           stopTimeoutMs: options.stopTimeoutMs,
           guard: (group) => options.watchdog.guard(group),
+          forget: (group) => options.watchdog.forget(group),
           onExit: ({ code, signal, lastLine }) => {
             if (live) sendBack({ type: 'ENGINE_EXITED', code, signal, detail: lastLine });
           },

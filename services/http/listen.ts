@@ -4,7 +4,12 @@ import { applySocketLimits, DEFAULT_SOCKET_LIMITS, type SocketLimits, serverOpti
 
 /** Something with a Fetch API handler, e.g. a Hono app. */
 export interface FetchApp {
-  fetch: (request: Request) => Response | Promise<Response>;
+  fetch: (request: Request, env: NodeBindings) => Response | Promise<Response>;
+}
+
+/** What a handler may reach of Node's server (a Hono app's `c.env`): the response, to write a relayed answer to. */
+export interface NodeBindings {
+  outgoing?: http.ServerResponse;
 }
 
 export interface Listening {
@@ -26,7 +31,9 @@ export async function listen(
 ): Promise<Listening> {
   const server = http.createServer(
     serverOptions(limits),
-    getRequestListener((request) => app.fetch(request)),
+    getRequestListener((request, env) =>
+      app.fetch(request, env.outgoing instanceof http.ServerResponse ? { outgoing: env.outgoing } : {}),
+    ),
   );
   applySocketLimits(server, limits);
   await new Promise<void>((resolve, reject) => {

@@ -1,12 +1,14 @@
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { LIMITS } from '../../contracts/common.js';
 import type { WorkerStatus } from '../../contracts/heartbeat.js';
 import type { WorkerHealth } from '../../contracts/hive-api.js';
 import { ChatCompletionRequest, CompletionRequest, ModelList } from '../../contracts/inference.js';
 import { WORKER_PATHS } from '../../contracts/paths.js';
-import type { InferenceBackend, InferencePath } from '../backend/backend.js';
+import type { InferenceBackend, InferenceCall, InferencePath } from '../backend/backend.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { errorBody } from './error-body.js';
+import type { NodeBindings } from './listen.js';
 import { bearerAuth } from './middleware/auth.js';
 import { bodyLimit } from './middleware/body-limit.js';
 import { jsonBody } from './middleware/json-body.js';
@@ -28,9 +30,9 @@ export interface WorkerAppDeps {
   /** Epoch ms when the worker started. */
   startedAt: number;
   now?: () => number;
-  /** A request was accepted for the backend. */
+  /** A request was accepted for the backend (`inFlight()` counts it already). */
   onRequestStart?: () => void;
-  /** That request is over: its last byte went out, it failed, or its client went away. */
+  /** That request is over: its last byte went out, it failed, or its client went away (`inFlight()` no longer counts it). */
   onRequestEnd?: () => void;
   /** Required as `Authorization: Bearer <token>` on every `/v1/*` route when set; `/health` stays open. */
   token?: string | undefined;
@@ -40,7 +42,7 @@ export interface WorkerAppDeps {
 }
 
 export interface WorkerApp {
-  app: Hono;
+  app: Hono<{ Bindings: NodeBindings }>;
   /** Requests answered in full with a 2xx status: the heartbeat's `requests_served`. */
   requestsServed(): number;
   inFlight(): number;
@@ -52,7 +54,7 @@ export function createWorkerApp(deps: WorkerAppDeps): WorkerApp {
   const logger = deps.logger ?? silentLogger;
   let served = 0;
   let inFlight = 0;
-  const app = new Hono();
+  const app = new Hono<{ Bindings: NodeBindings }>();
 
   app.use('/v1/*', bearerAuth({ token: deps.token }));
   for (const middleware of deps.middleware ?? []) app.use('/v1/*', middleware);
@@ -83,7 +85,7 @@ export function createWorkerApp(deps: WorkerAppDeps): WorkerApp {
   });
 
   const serve =
-    (path: InferencePath): MiddlewareHandler =>
+    (path: InferencePath): MiddlewareHandler<{ Bindings: NodeBindings }> =>
     async (c) => {
       const status = deps.status();
       const refusal = unavailable(status);
@@ -91,40 +93,58 @@ export function createWorkerApp(deps: WorkerAppDeps): WorkerApp {
         if (status === 'starting') c.header('retry-after', '1');
         return c.json(errorBody(refusal), 503);
       }
-      // The body as the client sent it (read once by jsonBody, cached by Hono), so an upstream gets it unchanged.
-      const bytes = await c.req.arrayBuffer();
+      const request = c.req;
+      const call: InferenceCall = {
+        path,
+        // The body as the client sent it (read once by jsonBody, cached by Hono), so an upstream gets it unchanged.
+        body: await request.text(),
+        header: (name) => request.header(name),
+        // Made on first use: a relayed request watches its Node response instead.
+        get signal() {
+          return request.raw.signal;
+        },
+      };
 
-      const signal = c.req.raw.signal;
       let ended = false;
       const end = (complete: boolean, ok: boolean) => {
         if (ended) return;
         ended = true;
-        signal.removeEventListener('abort', onAbort);
         inFlight -= 1;
         if (complete && ok) served += 1;
         deps.onRequestEnd?.();
       };
-      const onAbort = () => end(false, false);
       inFlight += 1;
       deps.onRequestStart?.();
-      signal.addEventListener('abort', onAbort, { once: true });
+      const backend = deps.backend;
+      if (backend.kind === 'upstream') {
+        const reply = c.env?.outgoing;
+        if (reply === undefined) {
+          end(false, false);
+          return c.json(errorBody('relaying to an upstream needs the Node HTTP server'), 500);
+        }
+        const outcome = await backend.relay(call, reply);
+        end(outcome.complete, outcome.status >= 200 && outcome.status < 300);
+        return RESPONSE_ALREADY_SENT;
+      }
 
+      const signal = call.signal;
+      const onAbort = () => end(false, false);
+      signal.addEventListener('abort', onAbort, { once: true });
       let response: Response;
       try {
-        const headers = new Headers(c.req.raw.headers);
-        headers.delete('content-length');
-        response = await deps.backend.handle(
-          path,
-          new Request(c.req.url, { method: 'POST', headers, body: bytes, signal }),
-        );
+        response = await backend.answer(call);
       } catch (error) {
+        signal.removeEventListener('abort', onAbort);
         end(false, false);
         // The client went away: nobody reads this answer.
         if (signal.aborted) return new Response(null, { status: 499 });
-        logger.warn('backend request failed', { path, backend: deps.backend.kind, error });
+        logger.warn('backend request failed', { path, backend: backend.kind, error });
         return c.json(errorBody(`backend request failed: ${String(error)}`), 502);
       }
-      return untilSettled(response, (complete) => end(complete, response.ok));
+      return untilSettled(response, (complete) => {
+        signal.removeEventListener('abort', onAbort);
+        end(complete, response.ok);
+      });
     };
 
   const limit = bodyLimit(LIMITS.bodyBytes);

@@ -13,10 +13,15 @@ import { eventually, killAll, type RoleProcess, startRole, track } from '../supp
 /** Hives that spawn workers whose engine is the fake llama-server or vLLM under test/fixtures, as real processes. */
 
 const FAKE_ENGINE = fileURLToPath(new URL('../fixtures/fake-engine.mjs', import.meta.url));
-const FAST = ['--heartbeat-interval', '300ms', '--request-timeout', '500ms', '--jitter', '0'];
+const FAST = ['--request-timeout', '500ms', '--jitter', '0'];
 const QUEEN_TIMINGS = [
   ...['--heartbeat-interval', '300ms', '--suspect-after', '3s', '--offline-after', '6s'],
   ...['--forget-after', '1m', '--no-discovery'],
+];
+/** Heartbeats so far apart that a status seen at the queen within a test's wait was pushed, not the next beat. */
+const SLOW_QUEEN_TIMINGS = [
+  ...['--heartbeat-interval', '60s', '--suspect-after', '90s', '--offline-after', '180s'],
+  ...['--forget-after', '10m', '--no-discovery'],
 ];
 
 let dir = '';
@@ -64,18 +69,22 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 afterEach(() => killAll());
 
-function startHive(queen: RoleProcess, hiveId: string): Promise<RoleProcess> {
+/** A hive (and the workers it spawns) heartbeating every `heartbeatInterval`. */
+function startHive(queen: RoleProcess, hiveId: string, heartbeatInterval = '300ms'): Promise<RoleProcess> {
   return startRole('hive', [
     ...['--port', '0', '--hive-id', hiveId, '--models-dir', modelsDir, '--workers-dir', workersDir],
     ...['--queen-url', queen.url, '--backoff', '0s,300ms,300ms', '--max-failures', '3', '--probe-interval', '0'],
-    ...['--state-dir', path.join(dir, `state-${hiveId}`), ...FAST],
+    ...['--state-dir', path.join(dir, `state-${hiveId}`), '--heartbeat-interval', heartbeatInterval, ...FAST],
   ]);
 }
 
-async function cluster(): Promise<{ queen: RoleProcess; hive: RoleProcess; api: QueenApi; hiveId: string }> {
-  const queen = await startRole('queen', ['--port', '0', ...QUEEN_TIMINGS]);
+async function cluster(
+  slow = false,
+): Promise<{ queen: RoleProcess; hive: RoleProcess; api: QueenApi; hiveId: string }> {
+  const queen = await startRole('queen', ['--port', '0', ...(slow ? SLOW_QUEEN_TIMINGS : QUEEN_TIMINGS)]);
   const hiveId = `hive-${randomUUID().slice(0, 8)}`;
-  return { queen, hive: await startHive(queen, hiveId), api: new QueenApi(queen.url), hiveId };
+  const hive = await startHive(queen, hiveId, slow ? '60s' : '300ms');
+  return { queen, hive, api: new QueenApi(queen.url), hiveId };
 }
 
 async function spawnWorker(hive: RoleProcess, body: object): Promise<SpawnWorkerResponse> {
@@ -177,6 +186,21 @@ describe('hive: workers with a real engine', { timeout: 180_000 }, () => {
         () => (isRunning(restarted.pid) || isRunning(spawned.pid) ? undefined : true),
         'worker and engine gone',
       );
+    },
+    PROCESS_TEST_MS,
+  );
+
+  it(
+    'ready reaches the queen as soon as the engine is healthy, pushed rather than left for the next heartbeat',
+    async () => {
+      // A minute between heartbeats: ready at the queen within the wait below can only have been pushed at once.
+      const { hive, api } = await cluster(true);
+      const spawned = await spawnWorker(hive, { model: 'tiny', worker_type: 'llama-loading' });
+      await viewWhere(api, spawned.worker_id, (v) => v.status === 'starting', 'starting at the queen');
+      const engine = await engineOf(spawned.port);
+      await fetch(`${engine.base}/loaded`, { method: 'POST' });
+      const ready = await viewWhere(api, spawned.worker_id, (v) => v.status === 'ready', 'ready pushed', 15_000);
+      expect(ready).toMatchObject({ engine: 'llama.cpp', restarts: 0 });
     },
     PROCESS_TEST_MS,
   );

@@ -2,12 +2,14 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { z } from 'zod';
 import { SpawnWorkerResponse, WorkerHealth } from '../../contracts/hive-api.js';
 import { HIVE_PATHS, QUEEN_PATHS, WORKER_PATHS, withId } from '../../contracts/paths.js';
 import { WorkerView } from '../../contracts/registry.js';
 import { ChildGroup } from './support/children.js';
 import { createHiveDirs, hiveArgs } from './support/hive-dirs.js';
 import { sleep, waitFor } from './support/http.js';
+import { readCpuTime } from './support/proc.js';
 import { startBenchQueen } from './support/queen.js';
 import { fixed, note, printTable, printVerdict, type Verdict } from './support/report.js';
 import { median } from './support/stats.js';
@@ -15,7 +17,9 @@ import { median } from './support/stats.js';
 /**
  * Proxy: a worker whose engine is the fake llama-server (test/fixtures), loaded with non-streaming chat completions
  * through the worker and straight to the engine, in alternating rounds of the same run. Targets: ≥ 0.9 of the direct
- * throughput and < 1 ms added at p50. Also the time from the engine's first healthy answer to `ready` at the queen.
+ * throughput and < 1 ms added at p50. Also the time from the engine's first healthy answer to `ready` at the queen,
+ * and the CPU time the worker and the engine spend per request (from /proc): what the proxy costs, whatever the
+ * machine's load does to the rates.
  */
 
 const FAKE_ENGINE = fileURLToPath(new URL('../../../test/fixtures/fake-engine.mjs', import.meta.url));
@@ -29,6 +33,9 @@ const LOAD_MS = 1_500;
 const BODY = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hello' }] });
 
 type Side = 'direct' | 'worker';
+
+/** The fake engine's `GET /pid`. */
+const EnginePid = z.object({ pid: z.number() });
 
 export async function proxy(): Promise<Verdict> {
   const group = new ChildGroup();
@@ -76,32 +83,51 @@ export async function proxy(): Promise<Verdict> {
       note(`proxy: ${side} warm-up, ${WARMUP_S} s`);
       await load(origins[side], WARMUP_S);
     }
-    const rounds: { side: Side; round: number; result: autocannon.Result }[] = [];
+    const enginePid = EnginePid.parse(await (await fetch(`${engine}/pid`)).json()).pid;
+    const cpuMs = () => ({ worker: readCpuTime(spawned.pid).selfMs, engine: readCpuTime(enginePid).selfMs });
+    const rounds: { side: Side; round: number; result: autocannon.Result; cpu: { worker: number; engine: number } }[] =
+      [];
     for (let round = 1; round <= ROUNDS; round++) {
       for (const side of round % 2 === 1 ? (['direct', 'worker'] as const) : (['worker', 'direct'] as const)) {
         note(`proxy: round ${round} of ${ROUNDS}, ${side}, ${ROUND_S} s at ${CONNECTIONS} connections`);
-        rounds.push({ side, round, result: await load(origins[side], ROUND_S) });
+        const before = cpuMs();
+        const result = await load(origins[side], ROUND_S);
+        const after = cpuMs();
+        rounds.push({
+          side,
+          round,
+          result,
+          cpu: { worker: after.worker - before.worker, engine: after.engine - before.engine },
+        });
       }
     }
-    const of = (side: Side) => rounds.filter((r) => r.side === side).map((r) => r.result);
+    const roundsOf = (side: Side) => rounds.filter((r) => r.side === side);
+    const of = (side: Side) => roundsOf(side).map((r) => r.result);
     const rate = (results: readonly autocannon.Result[]): number =>
       results.reduce((sum, r) => sum + r['2xx'], 0) / results.reduce((sum, r) => sum + r.duration, 0);
     const p50 = (results: readonly autocannon.Result[]): number => median(results.map((r) => r.latency.p50));
-    const row = (name: string, results: readonly autocannon.Result[]): string[] => [
-      name,
-      fixed(rate(results), 0),
-      fixed(p50(results), 1),
-      fixed(Math.max(...results.map((r) => r.latency.p99)), 1),
-      String(results.reduce((sum, r) => sum + r.non2xx + r.errors, 0)),
-    ];
+    const row = (name: string, picked: readonly (typeof rounds)[number][]): string[] => {
+      const results = picked.map((r) => r.result);
+      const served = results.reduce((sum, r) => sum + r['2xx'], 0);
+      const perRequest = (cpu: 'worker' | 'engine') => picked.reduce((sum, r) => sum + r.cpu[cpu], 0) / served;
+      return [
+        name,
+        fixed(rate(results), 0),
+        fixed(p50(results), 1),
+        fixed(Math.max(...results.map((r) => r.latency.p99)), 1),
+        String(results.reduce((sum, r) => sum + r.non2xx + r.errors, 0)),
+        fixed(perRequest('worker'), 3),
+        fixed(perRequest('engine'), 3),
+      ];
+    };
     printTable(
       `Proxy: POST ${WORKER_PATHS.chatCompletions} (not streamed) to the fake llama-server, straight and through the ` +
         `worker, ${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${ROUND_S} s per side`,
-      ['target', 'req/s', 'p50 ms', 'p99 ms', 'failed'],
+      ['target', 'req/s', 'p50 ms', 'p99 ms', 'failed', 'worker CPU ms/req', 'engine CPU ms/req'],
       [
-        ...rounds.map(({ side, round, result }) => row(`round ${round}: ${side}`, [result])),
-        row('all: direct to the engine', of('direct')),
-        row('all: through the worker', of('worker')),
+        ...rounds.map((r) => row(`round ${r.round}: ${r.side}`, [r])),
+        row('all: direct to the engine', roundsOf('direct')),
+        row('all: through the worker', roundsOf('worker')),
       ],
     );
     // The worker outlives a killed hive by design: stopped through the hive, it takes its engine with it.

@@ -1,19 +1,15 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ChatCompletion, ChatCompletionChunk, Completion } from '../../../contracts/inference.js';
 import { WORKER_PATHS } from '../../../contracts/paths.js';
+import type { InferenceCall, InferencePath } from '../../../services/backend/backend.js';
 import { createDemoBackend, DEMO_LABEL, DEMO_MAX_TOKENS, demoReply } from '../../../services/backend/demo.js';
 
 afterEach(() => {
   vi.useRealTimers();
 });
 
-function post(path: string, body: unknown, signal?: AbortSignal): Request {
-  return new Request(`http://worker.test${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    ...(signal ? { signal } : {}),
-  });
+function post(path: InferencePath, body: unknown, signal = new AbortController().signal): InferenceCall {
+  return { path, body: JSON.stringify(body), header: () => undefined, signal };
 }
 
 /** The `data:` payloads of an SSE body, in order. */
@@ -29,8 +25,8 @@ function sseData(text: string): string[] {
 }
 
 const backend = createDemoBackend({ model: 'demo-model', latencyMs: 0 });
-const chat = (body: Record<string, unknown>) => backend.handle(WORKER_PATHS.chatCompletions, post('/', body));
-const complete = (body: Record<string, unknown>) => backend.handle(WORKER_PATHS.completions, post('/', body));
+const chat = (body: Record<string, unknown>) => backend.answer(post(WORKER_PATHS.chatCompletions, body));
+const complete = (body: Record<string, unknown>) => backend.answer(post(WORKER_PATHS.completions, body));
 
 describe('demo backend', () => {
   it('is always ready', async () => {
@@ -140,7 +136,7 @@ describe('demo backend latency', () => {
     const slow = createDemoBackend({ model: 'm', latencyMs: 50 });
     const tokens = demoReply('one two', undefined).tokens.length;
     let settled = false;
-    const pending = slow.handle(WORKER_PATHS.completions, post('/', { prompt: 'one two' })).then((response) => {
+    const pending = slow.answer(post(WORKER_PATHS.completions, { prompt: 'one two' })).then((response) => {
       settled = true;
       return response;
     });
@@ -155,7 +151,7 @@ describe('demo backend latency', () => {
   it('spaces streamed tokens by the latency', async () => {
     vi.useFakeTimers();
     const slow = createDemoBackend({ model: 'm', latencyMs: 50 });
-    const response = await slow.handle(WORKER_PATHS.completions, post('/', { prompt: 'one two', stream: true }));
+    const response = await slow.answer(post(WORKER_PATHS.completions, { prompt: 'one two', stream: true }));
     const reader = response.body?.getReader();
     if (!reader) throw new Error('no body');
     const read = reader.read();
@@ -175,7 +171,7 @@ describe('demo backend latency', () => {
   it('stops generating when the reader cancels', async () => {
     vi.useFakeTimers();
     const slow = createDemoBackend({ model: 'm', latencyMs: 50 });
-    const response = await slow.handle(WORKER_PATHS.completions, post('/', { prompt: 'one two', stream: true }));
+    const response = await slow.answer(post(WORKER_PATHS.completions, { prompt: 'one two', stream: true }));
     const reader = response.body?.getReader();
     const read = reader?.read();
     await vi.advanceTimersByTimeAsync(50);
@@ -189,7 +185,7 @@ describe('demo backend latency', () => {
     vi.useFakeTimers();
     const slow = createDemoBackend({ model: 'm', latencyMs: 50 });
     const client = new AbortController();
-    const pending = slow.handle(WORKER_PATHS.completions, post('/', { prompt: 'one two' }, client.signal));
+    const pending = slow.answer(post(WORKER_PATHS.completions, { prompt: 'one two' }, client.signal));
     await vi.advanceTimersByTimeAsync(10);
     client.abort();
     await expect(pending).rejects.toThrow();

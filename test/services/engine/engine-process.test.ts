@@ -28,6 +28,49 @@ function stubbornEngine(file: string): string[] {
   return [process.execPath, '-e', script];
 }
 
+/**
+ * A leader that starts a child ignoring SIGTERM and writes both pids to `file`, then leaves — on SIGTERM (exit 0), or
+ * at once (exit 7, a crash) — while the child stays in its group.
+ */
+function orphaningEngine(file: string, leaves: 'on SIGTERM' | 'at once'): string[] {
+  const ignoring = "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000);";
+  const script = [
+    "const { spawn } = require('node:child_process');",
+    "const { writeFileSync } = require('node:fs');",
+    "process.on('SIGTERM', () => process.exit(0));",
+    'setInterval(() => {}, 1000);',
+    `const child = spawn(process.execPath, ['-e', ${JSON.stringify(ignoring)}], { stdio: 'ignore' });`,
+    // The child's handler is in place once it has run a moment; the pids are written only then.
+    'setTimeout(() => {',
+    `  writeFileSync(${JSON.stringify(file)}, JSON.stringify([process.pid, child.pid]));`,
+    leaves === 'at once' ? '  process.exit(7);' : '',
+    '}, 300);',
+  ].join('\n');
+  return [process.execPath, '-e', script];
+}
+
+/** `command` as an engine with the short grace, its exit and the groups it had the watchdog forget recorded. */
+function started(command: string[]) {
+  const exit = exitOf();
+  const forgotten: number[] = [];
+  const engine = startEngineProcess({
+    command,
+    env: {},
+    stopTimeoutMs: STOP_TIMEOUT_MS,
+    guard: () => {},
+    forget: (group) => forgotten.push(group),
+    onExit: exit.onExit,
+  });
+  return { engine, exit: exit.promise, forgotten };
+}
+
+function pidsIn(file: string): Promise<number[]> {
+  return eventually(
+    () => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as number[]) : undefined),
+    'the engine and its child running',
+  );
+}
+
 function exitOf() {
   let resolve: (exit: { code: number | null; signal: string | null; lastLine: string | null }) => void = () => {};
   const promise = new Promise<{ code: number | null; signal: string | null; lastLine: string | null }>((r) => {
@@ -52,6 +95,7 @@ describe('engine process', () => {
       env: {},
       stopTimeoutMs: 10_000,
       guard: (group) => guarded.push(group),
+      forget: () => {},
       onExit: exit.onExit,
     });
     track(engine.pid ?? 0);
@@ -64,19 +108,8 @@ describe('engine process', () => {
   });
 
   it('is killed with SIGKILL after the stop timeout when it ignores SIGTERM, its own children with it', async () => {
-    const file = path.join(dir, 'stubborn.json');
-    const exit = exitOf();
-    const engine = startEngineProcess({
-      command: stubbornEngine(file),
-      env: {},
-      stopTimeoutMs: STOP_TIMEOUT_MS,
-      guard: () => {},
-      onExit: exit.onExit,
-    });
-    const [pid = 0, childPid = 0] = await eventually(
-      () => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as number[]) : undefined),
-      'the engine and its child running',
-    );
+    const { engine, exit } = started(stubbornEngine(path.join(dir, 'stubborn.json')));
+    const [pid = 0, childPid = 0] = await pidsIn(path.join(dir, 'stubborn.json'));
     track(pid);
     track(childPid);
     expect(pid).toBe(engine.pid);
@@ -84,8 +117,35 @@ describe('engine process', () => {
     const stopping = performance.now();
     await engine.stop();
     expect(performance.now() - stopping).toBeGreaterThanOrEqual(STOP_TIMEOUT_MS - 5);
-    expect((await exit.promise).signal).toBe('SIGKILL');
+    expect((await exit).signal).toBe('SIGKILL');
     await eventually(() => (isRunning(childPid) ? undefined : true), "the engine's child gone");
+  });
+
+  it('kills a child that ignores SIGTERM after the grace though its leader left at once, then forgets the group', async () => {
+    const file = path.join(dir, 'orphaning.json');
+    const { engine, exit, forgotten } = started(orphaningEngine(file, 'on SIGTERM'));
+    const [pid = 0, childPid = 0] = await pidsIn(file);
+    track(pid);
+    track(childPid);
+
+    const stopping = performance.now();
+    await engine.stop();
+    expect(performance.now() - stopping).toBeGreaterThanOrEqual(STOP_TIMEOUT_MS - 5);
+    // The leader left on SIGTERM (exit code 0), the child only to the SIGKILL after the grace.
+    expect(await exit).toMatchObject({ code: 0, signal: null });
+    await eventually(() => (isRunning(childPid) ? undefined : true), "the leader's child gone");
+    expect(forgotten).toEqual([pid]);
+  });
+
+  it('takes down what a dead leader left of its group after the grace, then forgets the group', async () => {
+    const file = path.join(dir, 'crashing.json');
+    const { exit, forgotten } = started(orphaningEngine(file, 'at once'));
+    const [pid = 0, childPid = 0] = await pidsIn(file);
+    track(childPid);
+    expect((await exit).code).toBe(7);
+    await eventually(() => (isRunning(childPid) ? undefined : true), "the dead leader's child gone");
+    await eventually(() => (forgotten.length > 0 ? true : undefined), 'the group forgotten');
+    expect(forgotten).toEqual([pid]);
   });
 
   it('reports a program that cannot be started as an exit with the reason', async () => {
@@ -95,6 +155,7 @@ describe('engine process', () => {
       env: {},
       stopTimeoutMs: STOP_TIMEOUT_MS,
       guard: () => {},
+      forget: () => {},
       onExit: exit.onExit,
     });
     expect((await exit.promise).lastLine).toMatch(/ENOENT/);

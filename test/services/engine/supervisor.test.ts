@@ -16,13 +16,16 @@ afterEach(async () => {
   supervisor = undefined;
 });
 
-function recordingWatchdog(): Watchdog & { guarded: number[]; released: () => boolean } {
+function recordingWatchdog(): Watchdog & { guarded: number[]; forgotten: number[]; released: () => boolean } {
   const guarded: number[] = [];
+  const forgotten: number[] = [];
   let released = false;
   return {
     guarded,
+    forgotten,
     released: () => released,
     guard: (group) => guarded.push(group),
+    forget: (group) => forgotten.push(group),
     removeOnDeath: () => {},
     release: () => {
       released = true;
@@ -69,10 +72,11 @@ describe('engine supervisor', () => {
       new RegExp(`^gave up after ${MAX_FAILURES} failures in a row: .*CUDA error: out of memory`),
     );
     expect(downs).toHaveLength(MAX_FAILURES + 1);
-    // Every engine started was handed to the watchdog; a stop lets it go.
+    // Every engine started was handed to the watchdog, and forgotten once gone (its pid may be reused); a stop lets it go.
     expect(watchdog.guarded).toHaveLength(MAX_FAILURES);
     expect(watchdog.released()).toBe(false);
     await supervisor.stop();
+    expect(watchdog.forgotten).toEqual(watchdog.guarded);
     expect(watchdog.released()).toBe(true);
   });
 });

@@ -7,10 +7,10 @@ import { ErrorBody, type WorkerStatus } from '../../../contracts/heartbeat.js';
 import { WorkerHealth } from '../../../contracts/hive-api.js';
 import { ChatCompletion, ModelList } from '../../../contracts/inference.js';
 import { WORKER_PATHS } from '../../../contracts/paths.js';
-import type { InferenceBackend } from '../../../services/backend/backend.js';
+import type { InferenceBackend, InferenceCall } from '../../../services/backend/backend.js';
 import { createDemoBackend } from '../../../services/backend/demo.js';
 import { createUpstreamBackend } from '../../../services/backend/upstream.js';
-import { createWorkerApp, type WorkerAppDeps } from '../../../services/http/worker-app.js';
+import { createWorkerApp, type WorkerApp, type WorkerAppDeps } from '../../../services/http/worker-app.js';
 import { type FakeUpstream, sseEvent, startFakeUpstream } from '../backend/fake-upstream.js';
 
 const STARTED_AT = Date.UTC(2025, 0, 1);
@@ -54,14 +54,14 @@ function harness(overrides: Partial<WorkerAppDeps> = {}) {
 
 /** A backend whose streamed answer the test writes chunk by chunk. */
 function scriptedBackend() {
-  const requests: Request[] = [];
+  const requests: InferenceCall[] = [];
   let stream: ReadableStreamDefaultController<Uint8Array> | undefined;
   let cancelled = false;
   const backend: InferenceBackend = {
-    kind: 'upstream',
+    kind: 'demo',
     health: async () => 'ready',
-    handle: async (_path, request) => {
-      requests.push(request);
+    answer: async (call) => {
+      requests.push(call);
       const body = new ReadableStream<Uint8Array>({
         start: (controller) => {
           stream = controller;
@@ -257,6 +257,28 @@ describe('worker app: in-flight requests', () => {
     expect(await worker.health()).toMatchObject({ in_flight: 0, requests_served: 1 });
   });
 
+  it('counts a request before telling of its start, and no longer when telling of its end', async () => {
+    const seen: string[] = [];
+    const worker: WorkerApp = createWorkerApp({
+      backend: createDemoBackend({ model: 'demo', latencyMs: 0 }),
+      identity: { workerId: 'w-1', model: 'demo', device: 'CPU-0', upstream: null },
+      status: () => 'ready',
+      startedAt: STARTED_AT,
+      onRequestStart: () => seen.push(`start ${worker.inFlight()}`),
+      onRequestEnd: () => seen.push(`end ${worker.inFlight()}`),
+    });
+    const request = () =>
+      worker.app.request(WORKER_PATHS.completions, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ prompt: 'p' }),
+      });
+    const [first, second] = await Promise.all([request(), request()]);
+    await first?.text();
+    await second?.text();
+    expect(seen).toEqual(['start 1', 'start 2', 'end 1', 'end 0']);
+  });
+
   it('counts concurrent requests in flight', async () => {
     const worker = harness({ backend: scriptedBackend().backend });
     const first = await worker.post(WORKER_PATHS.chatCompletions, chatBody);
@@ -284,13 +306,13 @@ describe('worker app: in-flight requests', () => {
   it('ends a request whose client aborts before the backend answers', async () => {
     let backendSawAbort = false;
     const backend: InferenceBackend = {
-      kind: 'upstream',
+      kind: 'demo',
       health: async () => 'ready',
-      handle: (_path, request) =>
+      answer: (call) =>
         new Promise((_resolve, reject) => {
-          request.signal.addEventListener('abort', () => {
+          call.signal.addEventListener('abort', () => {
             backendSawAbort = true;
-            reject(request.signal.reason);
+            reject(call.signal.reason);
           });
         }),
     };
@@ -308,9 +330,9 @@ describe('worker app: in-flight requests', () => {
 
   it('answers 502 when the backend fails, and ends the request', async () => {
     const backend: InferenceBackend = {
-      kind: 'upstream',
+      kind: 'demo',
       health: async () => 'ready',
-      handle: async () => {
+      answer: async () => {
         throw new Error('boom');
       },
     };
@@ -324,9 +346,9 @@ describe('worker app: in-flight requests', () => {
 
   it('passes a backend error status through without counting it served', async () => {
     const backend: InferenceBackend = {
-      kind: 'upstream',
+      kind: 'demo',
       health: async () => 'ready',
-      handle: async () => Response.json({ error: { message: 'context too long' } }, { status: 400 }),
+      answer: async () => Response.json({ error: { message: 'context too long' } }, { status: 400 }),
     };
     const worker = harness({ backend });
     const response = await worker.post(WORKER_PATHS.chatCompletions, chatBody);
@@ -348,6 +370,41 @@ describe('worker app on a real server, fronting an upstream', () => {
     await upstream?.close();
     server = undefined;
     upstream = undefined;
+  });
+
+  it('relays a sized answer whole and counts it served; an upstream error status is relayed, not counted', async () => {
+    const statuses = [200, 400];
+    upstream = await startFakeUpstream((_request, res) => {
+      const status = statuses.shift() ?? 500;
+      const text = JSON.stringify(status === 200 ? { object: 'chat.completion', choices: [] } : { error: {} });
+      res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+    });
+    const worker = harness({
+      backend: createUpstreamBackend({ url: upstream.url }),
+      identity: { workerId: 'w-1', model: 'm', device: 'GPU-0', upstream: upstream.url },
+    });
+    const port = await new Promise<number>((resolve) => {
+      server = serve({ fetch: worker.app.fetch, hostname: '127.0.0.1', port: 0 }, (info: AddressInfo) =>
+        resolve(info.port),
+      );
+    });
+    const post = () =>
+      fetch(`http://127.0.0.1:${port}${WORKER_PATHS.chatCompletions}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer cluster' },
+        body: JSON.stringify(chatBody),
+      });
+
+    const ok = await post();
+    expect(ok.headers.get('transfer-encoding')).toBeNull();
+    expect(await ok.json()).toEqual({ object: 'chat.completion', choices: [] });
+    const refused = await post();
+    expect(refused.status).toBe(400);
+    await refused.body?.cancel();
+    expect(worker.events).toEqual(['start', 'end', 'start', 'end']);
+    expect(worker.requestsServed()).toBe(1);
+    expect(upstream.requests.map((r) => r.headers.authorization)).toEqual([undefined, undefined]);
   });
 
   it('streams chunks to the client as the upstream sends them, and a client abort reaches the upstream', async () => {
