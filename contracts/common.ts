@@ -39,10 +39,11 @@ export const LIMITS = {
   /** Request bodies above this are refused with 413. */
   bodyBytes: 256 * 1024,
   /**
-   * The JSON of the capabilities one hive may hold, however they came (a full set, or deltas on top of one): a full
-   * set fits in a body, and deltas may not grow it past that. More is refused with 413 and changes nothing.
+   * The UTF-8 bytes of the capabilities' JSON one hive may hold, however they came (a full set, or deltas on top of
+   * one). A quarter of the body is left for the rest of a heartbeat (64 devices' readings take under 40 KiB), so a set
+   * deltas grew to this bound can always be sent again whole. More is refused with 413 and changes nothing.
    */
-  capabilityBytes: 256 * 1024,
+  capabilityBytes: 192 * 1024,
   /** Default of `--max-capability-bytes`: the capabilities of all hives the queen holds (503 past it). */
   maxCapabilityBytes: 256 * 1024 * 1024,
   /** A socket whose request headers are not in within this long is answered 408 and closed. */

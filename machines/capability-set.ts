@@ -25,18 +25,18 @@ export function applyDeviceChanges(devices: readonly Device[], changes: readonly
   );
 }
 
-/** The bytes of one listed item in the set's JSON, its comma included (a character counts one). */
+/** The UTF-8 bytes of one listed item in the set's JSON, its comma included. */
 function itemBytes(item: Device | Model | WorkerType): number {
-  return JSON.stringify(item).length + 1;
+  return Buffer.byteLength(JSON.stringify(item)) + 1;
 }
 
 /**
- * The size of a set's JSON, counting a comma after each list's last item too (so at most 3 over), the way changes
- * keep it up to date item by item. `json` is the set's JSON when the caller has it already.
+ * The UTF-8 size of a set's JSON, counting a comma after each list's last item too (so at most 3 over), the way
+ * changes keep it up to date item by item. `json` is the set's JSON when the caller has it already.
  */
 export function capabilityBytes(capabilities: Capabilities, json = JSON.stringify(capabilities)): number {
   const { devices, models, workers } = capabilities;
-  return json.length + [devices, models, workers].filter((list) => list.length > 0).length;
+  return Buffer.byteLength(json) + [devices, models, workers].filter((list) => list.length > 0).length;
 }
 
 /** What a set would hold after a change: its counts and bytes, to bound before anything is applied. */
@@ -187,17 +187,25 @@ export function measureAfter(
   json?: string,
 ): CapabilityMeasure | null {
   const { capabilities, capability_changes: changes } = heartbeat;
-  if (action === 'replace' && capabilities) {
-    const { devices, models, workers } = capabilities;
-    return {
-      devices: devices.length,
-      models: models.length,
-      workers: workers.length,
-      bytes: capabilityBytes(capabilities, json),
-    };
-  }
+  if (action === 'replace' && capabilities) return measureSet(capabilities, json);
   if (action === 'apply' && changes && held) return held.measure(changes);
   return null;
+}
+
+/** A full set's counts and bytes. */
+export function measureSet(capabilities: Capabilities, json?: string): CapabilityMeasure {
+  const { devices, models, workers } = capabilities;
+  return {
+    devices: devices.length,
+    models: models.length,
+    workers: workers.length,
+    bytes: capabilityBytes(capabilities, json),
+  };
+}
+
+/** The capabilities alone of a payload that carries other fields beside them (a discovery answer). */
+export function capabilitiesOf({ devices, models, workers }: Capabilities): Capabilities {
+  return { devices, models, workers };
 }
 
 /** Why the queen asks a hive for its full capabilities (`resync: true`). */

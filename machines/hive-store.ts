@@ -2,7 +2,13 @@ import type { CapabilityChanges } from '../contracts/capabilities.js';
 import type { HiveHeartbeat, HiveReport } from '../contracts/heartbeat.js';
 import type { CapabilitiesResponse } from '../contracts/hive-api.js';
 import type { Liveness, LivenessReason } from '../contracts/registry.js';
-import { CapabilitySet, capabilityBytes, type HeldCapabilities, planCapabilitySync } from './capability-set.js';
+import {
+  CapabilitySet,
+  capabilitiesOf,
+  capabilityBytes,
+  type HeldCapabilities,
+  planCapabilitySync,
+} from './capability-set.js';
 import { type Fate, type LivenessSettings, LivenessTable } from './liveness.js';
 import { ChangeLog, type RegistryChange } from './registry-changes.js';
 import type { Received, RegistryClock } from './registry-clock.js';
@@ -174,7 +180,7 @@ export class HiveStore implements HiveRegistryReader {
     this.markExpected(entry);
     this.heard(entry);
     // The answer carries no version: the next versioned heartbeat is asked for the full set.
-    this.hold(entry, new CapabilitySet(response));
+    this.hold(entry, new CapabilitySet(capabilitiesOf(response)));
     entry.capabilitiesVersion = null;
     entry.seenWall = wall;
     entry.hiveUrl ??= hiveUrl;

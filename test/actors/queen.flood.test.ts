@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LIMITS } from '../../contracts/common.js';
 import { EventPage } from '../../contracts/events.js';
 import type { HiveHeartbeat } from '../../contracts/heartbeat.js';
 import { ErrorBody } from '../../contracts/heartbeat.js';
@@ -16,8 +17,8 @@ import { eventually, killAll, type RoleProcess, startRole } from '../support/rol
 const MAX_CAPABILITY_BYTES = 8_000_000;
 /** The contract's bound on a queen at its defaults. */
 const MAX_RSS_BYTES = 1.5 * 1024 ** 3;
-/** About 220 KB of capabilities a heartbeat, just under the body limit. */
-const FAT_MODELS = 1_000;
+/** Models of about 215 bytes each, as many as fill nine tenths of what one hive may hold. */
+const FAT_MODELS = Math.floor((LIMITS.capabilityBytes * 0.9) / 215);
 const PARALLEL = 8;
 const MOST_HEARTBEATS = 200;
 

@@ -334,7 +334,7 @@ describe('registry expected hives', () => {
       response: { hive_id: 'h1', monitor_data, devices: [], models: [{ model_id: 'rogue', size_gb: 1 }], workers: [] },
       hiveUrl: 'http://10.6.6.6:7835',
     });
-    expect(taken).toBe(false);
+    expect(taken).toBe('identified');
     expect(JSON.stringify([...h.registry.hives.entries()])).toBe(before);
     expect(h.registry.hives.get('h1')?.liveness).toBe('suspect');
   });
