@@ -54,4 +54,13 @@ export const LIMITS = {
   idleTimeoutMs: 120_000,
   /** Default of `--max-connections`: sockets open at once (lowered to fit the descriptor limit). */
   maxConnections: 10_000,
+  /**
+   * Minute rows (and forgotten hives) waiting for the metrics archive's store: ten minutes of 10 000 hives. While the
+   * store fails, the oldest past this are dropped.
+   */
+  archiveQueueRows: 100_000,
+  /** Alerts waiting for one webhook receiver: past this the oldest are dropped. */
+  webhookQueue: 100,
+  /** Stream connections open at once, each holding at most its own queue: one more is refused with 503. */
+  streamClients: 100,
 } as const;
