@@ -23,7 +23,10 @@ export const Port = z.number().int().min(1).max(65535);
 
 /** Whether a URL carries a user or password: never accepted, so no credential is ever followed, echoed or logged. */
 export function hasCredentials(url: string): boolean {
-  return URL.canParse(url) && (new URL(url).username !== '' || new URL(url).password !== '');
+  // Only an `@` sets a user or password: the URL of nearly every heartbeat is never parsed for it.
+  if (!url.includes('@') || !URL.canParse(url)) return false;
+  const { username, password } = new URL(url);
+  return username !== '' || password !== '';
 }
 
 /** An http(s) URL without credentials: the only kind of URL Apiary ever follows. */

@@ -111,20 +111,30 @@ function sumBytes(items: readonly Device[]): number {
 export class CapabilitySet {
   private keyed: { models: Map<string, Model>; workers: Map<string, WorkerType> } | null = null;
   private wire: Capabilities | null;
+  /** The wire form's JSON, made at most once until a change. */
+  private text: string | null;
   private devices: Device[];
   private size: number;
 
+  /** `json` is the set's JSON when the caller has made it already. */
   constructor(
     private readonly full: Capabilities,
-    bytes = capabilityBytes(full),
+    json?: string,
   ) {
     this.wire = full;
+    this.text = json ?? null;
     this.devices = full.devices;
-    this.size = bytes;
+    this.size = capabilityBytes(full, json);
   }
 
   get bytes(): number {
     return this.size;
+  }
+
+  /** The set's JSON: what tells whether a full set sent again changed anything. */
+  get json(): string {
+    this.text ??= JSON.stringify(this.toJSON());
+    return this.text;
   }
 
   /** What the set would be after `changes`, leaving it as it is. */
@@ -135,6 +145,7 @@ export class CapabilitySet {
   apply(changes: CapabilityChanges): void {
     this.size = this.change(changes, false).bytes;
     this.wire = null;
+    this.text = null;
   }
 
   toJSON(): Capabilities {
