@@ -103,6 +103,9 @@ function sumBytes(items: readonly Device[]): number {
   return bytes;
 }
 
+/** A set's JSON is kept up to this size: the queen's memory at its capability cap stays that of the sets alone. */
+const KEPT_JSON_BYTES = 4 * 1024;
+
 /**
  * A hive's capabilities as the queen holds them: the full set as received, and once a change comes, models and
  * worker types keyed by id so each change costs O(its size); the wire form is rebuilt only after a change. Devices
@@ -111,7 +114,7 @@ function sumBytes(items: readonly Device[]): number {
 export class CapabilitySet {
   private keyed: { models: Map<string, Model>; workers: Map<string, WorkerType> } | null = null;
   private wire: Capabilities | null;
-  /** The wire form's JSON, made at most once until a change. */
+  /** The wire form's JSON, kept while small (a few KiB: what real sets weigh), else made again when asked. */
   private text: string | null;
   private devices: Device[];
   private size: number;
@@ -122,9 +125,9 @@ export class CapabilitySet {
     json?: string,
   ) {
     this.wire = full;
-    this.text = json ?? null;
     this.devices = full.devices;
     this.size = capabilityBytes(full, json);
+    this.text = json !== undefined && this.size <= KEPT_JSON_BYTES ? json : null;
   }
 
   get bytes(): number {
@@ -133,8 +136,9 @@ export class CapabilitySet {
 
   /** The set's JSON: what tells whether a full set sent again changed anything. */
   get json(): string {
-    this.text ??= JSON.stringify(this.toJSON());
-    return this.text;
+    const json = this.text ?? JSON.stringify(this.toJSON());
+    if (this.size <= KEPT_JSON_BYTES) this.text = json;
+    return json;
   }
 
   /** What the set would be after `changes`, leaving it as it is. */
