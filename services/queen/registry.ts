@@ -319,6 +319,8 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
     const issuedHash = verdict.ok && verdict.secret !== null ? hashSecret(verdict.secret) : null;
     const proven = verdict.ok && verdict.secret === null && heartbeat.hive_secret !== undefined;
     const json = kept.capabilities ? (fullSets.get(kept.capabilities) ?? null) : null;
+    // The set outlives its admission (the hive holds it): its JSON must not, or the queen holds every set twice.
+    if (kept.capabilities) fullSets.delete(kept.capabilities);
     arrivingHives.add(kept.hive_id);
     return { arrival: received(kept, clock), issuedHash, proven, capabilitiesJson: json };
   };
