@@ -54,6 +54,8 @@ export interface QueenParts {
   capacity?: RegistryCapacity;
   /** Fed with the registries' changes; stopped with the queen. */
   alerts?: Alerts;
+  /** The queen's metrics, when parts made before it (the alerts) count into them too. */
+  metrics?: QueenMetrics;
   /** With several queens on etcd (`--etcd`). */
   leadership?: Leadership | undefined;
   /** Whether this queen judges (the leader, once it has loaded the state); always, unless given. */
@@ -80,7 +82,7 @@ export function newQueenEpoch(): string {
 
 export function assembleQueen(parts: QueenParts): AssembledQueen {
   const queenEpoch = parts.queenEpoch ?? newQueenEpoch();
-  const metrics = createQueenMetrics();
+  const metrics = parts.metrics ?? createQueenMetrics();
   const clock = parts.clock;
   const stallTimers = clock && 'sweepTimers' in clock ? clock.sweepTimers(parts.timers ?? realTimers) : parts.timers;
   const { judging } = parts;
@@ -114,7 +116,12 @@ export function assembleQueen(parts: QueenParts): AssembledQueen {
   const unwatchAlerts = parts.alerts ? watchAlerts(registry, parts.alerts, queenEpoch, judging) : () => {};
   const history = new MetricsHistory({
     archive: parts.metricsStore
-      ? createStoredMetricsArchive({ store: parts.metricsStore, logger: parts.logger, flushMs: METRICS_FLUSH_MS })
+      ? createStoredMetricsArchive({
+          store: parts.metricsStore,
+          logger: parts.logger,
+          flushMs: METRICS_FLUSH_MS,
+          onDropped: (count) => metrics.overflow('metrics_archive', count),
+        })
       : new MemoryMetricsArchive(),
   });
   const unfeed = feedMetricsHistory(registry, history);

@@ -12,6 +12,7 @@ import { listen } from '../services/http/listen.js';
 import { DEFAULT_SOCKET_LIMITS } from '../services/http/socket-limits.js';
 import { startInspector } from '../services/inspector.js';
 import { createLogger, type Logger } from '../services/logger.js';
+import { createQueenMetrics } from '../services/metrics.js';
 import { type ParsedOptions, parseCommandLine, queenOptions } from '../services/options/index.js';
 import { createQueenClock } from '../services/queen/queen-clock.js';
 import type { QueenRegistry } from '../services/queen/registry.js';
@@ -114,6 +115,7 @@ async function assembleAndListen(
   // With several queens only the leader judges, from the moment it has loaded the state.
   let judges = late === undefined;
   const dashboard = overrides.dashboard === undefined ? createDashboardApp() : overrides.dashboard;
+  const metrics = createQueenMetrics();
   const queen = await step(
     () =>
       assembleQueen({
@@ -141,9 +143,11 @@ async function assembleAndListen(
                 backoffMs: WEBHOOK_BACKOFF_MS,
                 timeoutMs: WEBHOOK_TIMEOUT_MS,
                 logger,
+                onDropped: (count) => metrics.overflow('webhook', count),
               }),
             }
           : {}),
+        metrics,
         leadership: late?.leadership,
         judging: () => judges,
         ...(overrides.queenEpoch ? { queenEpoch: overrides.queenEpoch } : {}),

@@ -23,7 +23,10 @@ export const Port = z.number().int().min(1).max(65535);
 
 /** Whether a URL carries a user or password: never accepted, so no credential is ever followed, echoed or logged. */
 export function hasCredentials(url: string): boolean {
-  return URL.canParse(url) && (new URL(url).username !== '' || new URL(url).password !== '');
+  // Only an `@` sets a user or password: the URL of nearly every heartbeat is never parsed for it.
+  if (!url.includes('@') || !URL.canParse(url)) return false;
+  const { username, password } = new URL(url);
+  return username !== '' || password !== '';
 }
 
 /** An http(s) URL without credentials: the only kind of URL Apiary ever follows. */
@@ -39,10 +42,11 @@ export const LIMITS = {
   /** Request bodies above this are refused with 413. */
   bodyBytes: 256 * 1024,
   /**
-   * The JSON of the capabilities one hive may hold, however they came (a full set, or deltas on top of one): a full
-   * set fits in a body, and deltas may not grow it past that. More is refused with 413 and changes nothing.
+   * The UTF-8 bytes of the capabilities' JSON one hive may hold, however they came (a full set, or deltas on top of
+   * one). A quarter of the body is left for the rest of a heartbeat (64 devices' readings take under 40 KiB), so a set
+   * deltas grew to this bound can always be sent again whole. More is refused with 413 and changes nothing.
    */
-  capabilityBytes: 256 * 1024,
+  capabilityBytes: 192 * 1024,
   /** Default of `--max-capability-bytes`: the capabilities of all hives the queen holds (503 past it). */
   maxCapabilityBytes: 256 * 1024 * 1024,
   /** A socket whose request headers are not in within this long is answered 408 and closed. */
@@ -53,4 +57,13 @@ export const LIMITS = {
   idleTimeoutMs: 120_000,
   /** Default of `--max-connections`: sockets open at once (lowered to fit the descriptor limit). */
   maxConnections: 10_000,
+  /**
+   * Minute rows (and forgotten hives) waiting for the metrics archive's store: ten minutes of 10 000 hives. While the
+   * store fails, the oldest past this are dropped.
+   */
+  archiveQueueRows: 100_000,
+  /** Alerts waiting for one webhook receiver: past this the oldest are dropped. */
+  webhookQueue: 100,
+  /** Stream connections open at once, each holding at most its own queue: one more is refused with 503. */
+  streamClients: 100,
 } as const;

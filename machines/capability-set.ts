@@ -25,18 +25,18 @@ export function applyDeviceChanges(devices: readonly Device[], changes: readonly
   );
 }
 
-/** The bytes of one listed item in the set's JSON, its comma included (a character counts one). */
+/** The UTF-8 bytes of one listed item in the set's JSON, its comma included. */
 function itemBytes(item: Device | Model | WorkerType): number {
-  return JSON.stringify(item).length + 1;
+  return Buffer.byteLength(JSON.stringify(item)) + 1;
 }
 
 /**
- * The size of a set's JSON, counting a comma after each list's last item too (so at most 3 over), the way changes
- * keep it up to date item by item. `json` is the set's JSON when the caller has it already.
+ * The UTF-8 size of a set's JSON, counting a comma after each list's last item too (so at most 3 over), the way
+ * changes keep it up to date item by item. `json` is the set's JSON when the caller has it already.
  */
 export function capabilityBytes(capabilities: Capabilities, json = JSON.stringify(capabilities)): number {
   const { devices, models, workers } = capabilities;
-  return json.length + [devices, models, workers].filter((list) => list.length > 0).length;
+  return Buffer.byteLength(json) + [devices, models, workers].filter((list) => list.length > 0).length;
 }
 
 /** What a set would hold after a change: its counts and bytes, to bound before anything is applied. */
@@ -103,6 +103,9 @@ function sumBytes(items: readonly Device[]): number {
   return bytes;
 }
 
+/** A set's JSON is kept up to this size: the queen's memory at its capability cap stays that of the sets alone. */
+const KEPT_JSON_BYTES = 4 * 1024;
+
 /**
  * A hive's capabilities as the queen holds them: the full set as received, and once a change comes, models and
  * worker types keyed by id so each change costs O(its size); the wire form is rebuilt only after a change. Devices
@@ -111,20 +114,31 @@ function sumBytes(items: readonly Device[]): number {
 export class CapabilitySet {
   private keyed: { models: Map<string, Model>; workers: Map<string, WorkerType> } | null = null;
   private wire: Capabilities | null;
+  /** The wire form's JSON, kept while small (a few KiB: what real sets weigh), else made again when asked. */
+  private text: string | null;
   private devices: Device[];
   private size: number;
 
+  /** `json` is the set's JSON when the caller has made it already. */
   constructor(
     private readonly full: Capabilities,
-    bytes = capabilityBytes(full),
+    json?: string,
   ) {
     this.wire = full;
     this.devices = full.devices;
-    this.size = bytes;
+    this.size = capabilityBytes(full, json);
+    this.text = json !== undefined && this.size <= KEPT_JSON_BYTES ? json : null;
   }
 
   get bytes(): number {
     return this.size;
+  }
+
+  /** The set's JSON: what tells whether a full set sent again changed anything. */
+  get json(): string {
+    const json = this.text ?? JSON.stringify(this.toJSON());
+    if (this.size <= KEPT_JSON_BYTES) this.text = json;
+    return json;
   }
 
   /** What the set would be after `changes`, leaving it as it is. */
@@ -135,6 +149,7 @@ export class CapabilitySet {
   apply(changes: CapabilityChanges): void {
     this.size = this.change(changes, false).bytes;
     this.wire = null;
+    this.text = null;
   }
 
   toJSON(): Capabilities {
@@ -187,17 +202,25 @@ export function measureAfter(
   json?: string,
 ): CapabilityMeasure | null {
   const { capabilities, capability_changes: changes } = heartbeat;
-  if (action === 'replace' && capabilities) {
-    const { devices, models, workers } = capabilities;
-    return {
-      devices: devices.length,
-      models: models.length,
-      workers: workers.length,
-      bytes: capabilityBytes(capabilities, json),
-    };
-  }
+  if (action === 'replace' && capabilities) return measureSet(capabilities, json);
   if (action === 'apply' && changes && held) return held.measure(changes);
   return null;
+}
+
+/** A full set's counts and bytes. */
+export function measureSet(capabilities: Capabilities, json?: string): CapabilityMeasure {
+  const { devices, models, workers } = capabilities;
+  return {
+    devices: devices.length,
+    models: models.length,
+    workers: workers.length,
+    bytes: capabilityBytes(capabilities, json),
+  };
+}
+
+/** The capabilities alone of a payload that carries other fields beside them (a discovery answer). */
+export function capabilitiesOf({ devices, models, workers }: Capabilities): Capabilities {
+  return { devices, models, workers };
 }
 
 /** Why the queen asks a hive for its full capabilities (`resync: true`). */

@@ -2,7 +2,7 @@ import type { CapabilityChanges } from '../contracts/capabilities.js';
 import type { HiveHeartbeat, HiveReport } from '../contracts/heartbeat.js';
 import type { CapabilitiesResponse } from '../contracts/hive-api.js';
 import type { Liveness, LivenessReason } from '../contracts/registry.js';
-import { CapabilitySet, capabilityBytes, type HeldCapabilities, planCapabilitySync } from './capability-set.js';
+import { CapabilitySet, capabilitiesOf, type HeldCapabilities, planCapabilitySync } from './capability-set.js';
 import { type Fate, type LivenessSettings, LivenessTable } from './liveness.js';
 import { ChangeLog, type RegistryChange } from './registry-changes.js';
 import type { Received, RegistryClock } from './registry-clock.js';
@@ -127,10 +127,10 @@ export class HiveStore implements HiveRegistryReader {
     if (plan.action === 'replace' && capabilities) {
       const json = capabilitiesJson ?? JSON.stringify(capabilities);
       const before = entry.capabilities;
-      this.hold(entry, new CapabilitySet(capabilities, capabilityBytes(capabilities, json)));
+      this.hold(entry, new CapabilitySet(capabilities, json));
       entry.capabilitiesVersion = heartbeat.capabilities_version ?? null;
       // A first set comes with the registration; only a set that replaces another one is a change.
-      if (before !== null && (before.bytes !== entry.capabilities?.bytes || JSON.stringify(before) !== json)) {
+      if (before !== null && (before.bytes !== entry.capabilities?.bytes || before.json !== json)) {
         this.capabilitiesChanged(entry, null, wall);
       }
     } else if (plan.action === 'apply' && changes && entry.capabilities) {
@@ -174,7 +174,7 @@ export class HiveStore implements HiveRegistryReader {
     this.markExpected(entry);
     this.heard(entry);
     // The answer carries no version: the next versioned heartbeat is asked for the full set.
-    this.hold(entry, new CapabilitySet(response));
+    this.hold(entry, new CapabilitySet(capabilitiesOf(response)));
     entry.capabilitiesVersion = null;
     entry.seenWall = wall;
     entry.hiveUrl ??= hiveUrl;

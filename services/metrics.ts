@@ -24,6 +24,9 @@ export type HeartbeatResult =
   | 'redirected'
   | 'error';
 
+/** The queen's bounded queues that drop what does not fit. */
+export type OverflowQueue = 'metrics_archive' | 'webhook' | 'stream_clients';
+
 export interface MetricSources {
   count: (kind: RegistryKind, liveness: Liveness) => number;
   available: () => number;
@@ -42,6 +45,8 @@ export interface QueenMetrics {
   resync(reason: ResyncReason): void;
   streamDropped(count: number): void;
   discovery(result: 'registered' | 'identified' | 'failed' | 'skipped'): void;
+  /** Items a full bounded queue dropped, or stream connections refused at its limit. */
+  overflow(queue: OverflowQueue, count: number): void;
   /** Where the gauges read their values at scrape time. */
   watch(sources: MetricSources): void;
 }
@@ -103,6 +108,12 @@ export function createQueenMetrics(): QueenMetrics {
   const dropped = new Counter({
     name: 'apiary_stream_dropped_messages_total',
     help: 'Stream messages a slow client lost (it got a fresh snapshot instead)',
+    registers,
+  });
+  const overflows = new Counter({
+    name: 'apiary_overflow_dropped_total',
+    help: 'Items a full bounded queue dropped (archive rows, webhook alerts) or stream connections refused at the limit',
+    labelNames: ['queue'] as const,
     registers,
   });
   const discoveries = new Counter({
@@ -168,6 +179,7 @@ export function createQueenMetrics(): QueenMetrics {
     resync: (reason) => resyncs.inc({ reason }),
     streamDropped: (count) => dropped.inc(count),
     discovery: (result) => discoveries.inc({ result }),
+    overflow: (queue, count) => overflows.inc({ queue }, count),
     watch: (next) => {
       sources = next;
     },

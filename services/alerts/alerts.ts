@@ -12,6 +12,8 @@ export interface AlertsOptions {
   logger: Logger;
   now?: () => Date;
   fetch?: typeof fetch;
+  /** Told how many alerts a receiver's full queue dropped. */
+  onDropped?: (count: number) => void;
 }
 
 export interface Alerts {
@@ -29,6 +31,7 @@ export function createAlerts(options: AlertsOptions): Alerts {
     timeoutMs: options.timeoutMs,
     logger: options.logger,
     ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.onDropped ? { onDropped: options.onDropped } : {}),
   });
   const tracker = createProblemTracker({
     debounceMs: options.debounceMs,

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import ky from 'ky';
 import type { WebhookAlert } from '../../contracts/alert.js';
+import { LIMITS } from '../../contracts/common.js';
 import type { Logger } from '../logger.js';
 import { SIGNATURE_HEADER, signBody } from './signature.js';
 
@@ -12,10 +13,12 @@ export interface WebhookSenderOptions {
   backoffMs: readonly number[];
   /** Bound on one attempt, answer included. */
   timeoutMs: number;
-  /** Alerts waiting per URL beyond this drop the oldest. */
+  /** Alerts waiting per URL beyond this drop the oldest (default `LIMITS.webhookQueue`). */
   queueLimit?: number;
   logger: Logger;
   fetch?: typeof fetch;
+  /** Told of each alert a full queue dropped. */
+  onDropped?: (count: number) => void;
 }
 
 export interface WebhookSender {
@@ -24,8 +27,6 @@ export interface WebhookSender {
   /** Abandons what is queued and in flight. */
   stop(): void;
 }
-
-const DEFAULT_QUEUE_LIMIT = 100;
 
 /** One receiver: its waiting alerts, whether one is being delivered, and its trouble so far. */
 interface Target {
@@ -44,7 +45,7 @@ interface Target {
  */
 export function createWebhookSender(options: WebhookSenderOptions): WebhookSender {
   const { logger, timeoutMs } = options;
-  const limit = options.queueLimit ?? DEFAULT_QUEUE_LIMIT;
+  const limit = options.queueLimit ?? LIMITS.webhookQueue;
   const stop = new AbortController();
   const http = ky.create({
     retry: 0,
@@ -113,6 +114,7 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
         if (target.queue.length > limit) {
           target.queue.shift();
           target.dropped += 1;
+          options.onDropped?.(1);
           if (target.dropped === 1) logger.warn('webhook queue full: dropping the oldest alerts', { url: target.url });
         }
         if (!target.busy) void drain(target);

@@ -1,6 +1,8 @@
 import ky from 'ky';
+import { LIMITS } from '../../contracts/common.js';
 import { CapabilitiesResponse } from '../../contracts/hive-api.js';
 import { HIVE_PATHS } from '../../contracts/paths.js';
+import { boundedText } from '../bounded-text.js';
 import { describe } from '../describe-error.js';
 import { isLoopbackHost } from '../options/index.js';
 import { issueLine, parseJson } from '../parse-json.js';
@@ -69,9 +71,14 @@ async function probe(hiveUrl: string, options: DiscoveryOptions): Promise<ProbeR
       signal,
       ...(options.fetch ? { fetch: options.fetch } : {}),
     });
-    // Read within the same deadline: a hive that sends headers and then stalls still times out.
-    const text = await response.text();
-    if (!response.ok) return { ok: false, error: `HTTP ${response.status} from ${url}` };
+    if (!response.ok) {
+      await response.body?.cancel();
+      return { ok: false, error: `HTTP ${response.status} from ${url}` };
+    }
+    // Read within the same deadline (a hive that sends headers and then stalls still times out), and no more than
+    // a heartbeat may carry.
+    const text = await boundedText(response, LIMITS.bodyBytes);
+    if (text === null) return { ok: false, error: `the answer of ${url} is larger than ${LIMITS.bodyBytes} bytes` };
     const parsed = parseJson(CapabilitiesResponse, text);
     if (parsed.ok) return { ok: true, response: parsed.value };
     if (parsed.notJson) return { ok: false, error: `the answer of ${url} is not JSON` };

@@ -1,8 +1,9 @@
+import type { ExpectedHive } from '../../machines/hive-store.js';
 import type { Logger } from '../logger.js';
 import type { QueenMetrics } from '../metrics.js';
 import type { QueenRegistry } from '../queen/registry.js';
 import { discoverHives, hiveUrlOf } from './discover.js';
-import { readHiveTargets } from './targets.js';
+import { type HiveTarget, readHiveTargets } from './targets.js';
 
 /**
  * One discovery run: read the hives config, ask every hive at once (on a repeat, every hive not online), register the
@@ -55,30 +56,37 @@ export async function runDiscovery(options: DiscoveryRunOptions): Promise<Discov
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   if (options.signal?.aborted) return summary;
-  const expected = [];
+  const expected: ExpectedHive[] = [];
+  const notDiscovered = (target: HiveTarget, hiveUrl: string, skipped: boolean, error: string): void => {
+    expected.push({ hiveId: target.alias, hiveUrl });
+    metrics.discovery(skipped ? 'skipped' : 'failed');
+    if (skipped) summary.skipped++;
+    else summary.failed++;
+    log(skipped ? 'hive not discovered: skipped' : 'hive not discovered', {
+      host: target.alias,
+      host_name: target.hostName,
+      error,
+    });
+  };
   for (const outcome of outcomes) {
-    if (outcome.ok && registry.discovered({ response: outcome.response, hiveUrl: outcome.hiveUrl })) {
-      metrics.discovery('registered');
-      summary.registered++;
+    if (!outcome.ok) {
+      notDiscovered(outcome.target, outcome.hiveUrl, outcome.skipped, outcome.error);
       continue;
     }
-    if (outcome.ok) {
+    const verdict = registry.discovered({ response: outcome.response, hiveUrl: outcome.hiveUrl });
+    if (verdict === 'taken') {
+      metrics.discovery('registered');
+      summary.registered++;
+    } else if (verdict === 'identified') {
       // Its heartbeats, which carry its secret, will tell the queen about it; the host is expected all the same.
       expected.push({ hiveId: outcome.target.alias, hiveUrl: outcome.hiveUrl });
       metrics.discovery('identified');
       summary.identified++;
       logger.debug('hive discovered with an identity: left to its heartbeats', { hive_id: outcome.response.hive_id });
-      continue;
+    } else {
+      // Its answer passes a bound a heartbeat would pass too: taken no more than that heartbeat would be.
+      notDiscovered(outcome.target, outcome.hiveUrl, false, verdict.error);
     }
-    expected.push({ hiveId: outcome.target.alias, hiveUrl: outcome.hiveUrl });
-    metrics.discovery(outcome.skipped ? 'skipped' : 'failed');
-    if (outcome.skipped) summary.skipped++;
-    else summary.failed++;
-    log(outcome.skipped ? 'hive not discovered: skipped' : 'hive not discovered', {
-      host: outcome.target.alias,
-      host_name: outcome.target.hostName,
-      error: outcome.error,
-    });
   }
   if (expected.length > 0) registry.expect(expected);
   if (options.repeat && summary.registered === 0) logger.debug('discovery finished', { ...summary });

@@ -56,7 +56,7 @@ const FULL_RETRY_AFTER_S = 60;
 
 const REFUSAL_STATUS = { identity: 403, 'too-large': 413, 'unknown-hive': 409 } as const;
 
-/** 403 for an identity not proven, 413 for capabilities past a hive's bound, 409 for a worker of an unknown hive; 503 with `retry-after` for a registry at its capacity. */
+/** 403 for an identity not proven, 413 for capabilities past a hive's bound, 409 for a worker of an unknown hive; 503 with `retry-after` for a queen at its capacity. */
 function refused(refusal: Refusal): Response {
   if (refusal.refused !== 'capacity') {
     return Response.json(errorBody(refusal.error), { status: REFUSAL_STATUS[refusal.refused] });
@@ -170,7 +170,15 @@ export function createQueenApp(deps: QueenAppDeps): Hono {
     return c.json(await registry.events(query.data));
   });
 
-  app.get(QUEEN_PATHS.stream, () => new Response(deps.stream.connect(), { headers: STREAM_HEADERS }));
+  app.get(QUEEN_PATHS.stream, () => {
+    // Each stream holds up to its own queue: their number bounds what slow readers can make the queen hold.
+    if (deps.stream.clients >= LIMITS.streamClients) {
+      metrics.overflow('stream_clients', 1);
+      const error = `the queen serves its maximum of ${LIMITS.streamClients} streams at once: try again later`;
+      return refused({ ok: false, refused: 'capacity', error });
+    }
+    return new Response(deps.stream.connect(), { headers: STREAM_HEADERS });
+  });
 
   app.get(QUEEN_PATHS.health, (c) =>
     c.json({

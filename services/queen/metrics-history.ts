@@ -49,8 +49,10 @@ export class MetricsHistory {
       ring = new SampleRing({ windowMs: this.windowMs, minSpacingMs: this.minSpacingMs });
       this.rings.set(hiveId, ring);
     }
+    // Most heartbeats come sooner than the spacing: their reading is not even turned into series.
+    if (!ring.keeps(time)) return;
     const previous = ring.newestTime;
-    if (!ring.push(time, monitorSeries(data))) return;
+    ring.push(time, monitorSeries(data));
     if (previous !== undefined && minuteOf(previous) < minuteOf(time)) this.archiveMinute(hiveId, ring, previous);
   }
 

@@ -3,8 +3,11 @@ import type { Capabilities } from '../../contracts/capabilities.js';
 import type { EventPage, EventQuery } from '../../contracts/events.js';
 import type { HiveHeartbeat, WorkerHeartbeat, WorkerReport } from '../../contracts/heartbeat.js';
 import {
+  type CapabilityMeasure,
+  capabilitiesOf,
   capabilityExcess,
   measureAfter,
+  measureSet,
   planCapabilitySync,
   type ResyncReason,
 } from '../../machines/capability-set.js';
@@ -12,6 +15,7 @@ import {
   type AdmittedHive,
   type DiscoveredHive,
   type ExpectedHive,
+  type HiveEntry,
   type HiveRegistryReader,
   HiveStore,
   heldCapabilities,
@@ -85,6 +89,9 @@ export type HiveVerdict =
 
 export type WorkerVerdict = { ok: true } | Refusal;
 
+/** What became of a discovery answer: taken, left to the hive's own heartbeats (it has an identity), or refused. */
+export type DiscoveryVerdict = 'taken' | 'identified' | Refusal;
+
 export type ChangeListener = (kind: RegistryKind, changes: readonly RegistryChange[]) => void;
 
 export interface QueenRegistry {
@@ -100,9 +107,9 @@ export interface QueenRegistry {
   submitWorker(heartbeat: WorkerHeartbeat, source?: string): Promise<WorkerVerdict>;
   /**
    * A hive's answer to discovery. It carries no secret, so it is taken only for a hive id with no identity yet; one
-   * with an identity is left to its own heartbeats (false), which prove it.
+   * with an identity is left to its own heartbeats, which prove it. It is bound like a heartbeat's full set.
    */
-  discovered(hive: DiscoveredHive): boolean;
+  discovered(hive: DiscoveredHive): DiscoveryVerdict;
   expect(hives: ExpectedHive[]): void;
   /** Forgets a hive, its workers and its identity now; false when unknown. */
   forgetHive(id: string): boolean;
@@ -203,6 +210,8 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
   const arrivingWorkers = new Set<string>();
   /** Bytes of capabilities admitted but not applied yet, likewise. */
   let arrivingBytes = 0;
+  /** Hives with a heartbeat in the batch: a second one is judged on what the first leaves, so the batch goes first. */
+  const arrivingHives = new Set<string>();
   const fullSets = new WeakMap<Capabilities, string>();
   const full = (kind: RegistryKind, max: number): Refusal => ({
     ok: false,
@@ -217,6 +226,28 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
    */
   const mayRegisterAgain = (hiveId: string, secret: string | undefined): boolean =>
     secret === undefined && (issuing.has(hiveId) || hiveStore.get(hiveId)?.secretProven === false);
+
+  /**
+   * The bounds of what a hive would hold after a change, however it came: its own (413) and the queen's total (503),
+   * the bytes it held released first. Within them, the bytes it would grow by.
+   */
+  const boundCapabilities = (id: string, held: HiveEntry | undefined, after: CapabilityMeasure): number | Refusal => {
+    const excess = capabilityExcess(after);
+    if (excess !== null) {
+      return { ok: false, refused: 'too-large', error: `hive ${id} would hold ${excess}: nothing was changed` };
+    }
+    const growth = Math.max(after.bytes - (held?.capabilities?.bytes ?? 0), 0);
+    if (growth > 0 && hiveStore.capabilityBytes + arrivingBytes + growth > maxCapabilityBytes) {
+      return {
+        ok: false,
+        refused: 'capacity',
+        error:
+          `the queen holds its maximum of ${maxCapabilityBytes} bytes of capabilities (--max-capability-bytes): ` +
+          'hives that keep theirs keep working',
+      };
+    }
+    return growth;
+  };
 
   const judgeHive = (heartbeat: HiveHeartbeat, source: string): HiveVerdict => {
     const id = heartbeat.hive_id;
@@ -241,23 +272,9 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
     const json = plan.action === 'replace' && capabilities ? JSON.stringify(capabilities) : undefined;
     if (capabilities && json !== undefined) fullSets.set(capabilities, json);
     const after = measureAfter(held?.capabilities ?? null, heartbeat, plan.action, json);
-    if (after !== null) {
-      const excess = capabilityExcess(after);
-      if (excess !== null) {
-        return { ok: false, refused: 'too-large', error: `hive ${id} would hold ${excess}: nothing was changed` };
-      }
-      const growth = after.bytes - (held?.capabilities?.bytes ?? 0);
-      if (growth > 0 && hiveStore.capabilityBytes + arrivingBytes + growth > maxCapabilityBytes) {
-        return {
-          ok: false,
-          refused: 'capacity',
-          error:
-            `the queen holds its maximum of ${maxCapabilityBytes} bytes of capabilities (--max-capability-bytes): ` +
-            'hives that keep theirs keep working',
-        };
-      }
-      arrivingBytes += Math.max(growth, 0);
-    }
+    const growth = after === null ? 0 : boundCapabilities(id, held, after);
+    if (typeof growth !== 'number') return growth;
+    arrivingBytes += growth;
     const { resync } = plan;
     if (proves) return { ok: true, resync, secret: null };
     const secret = issueSecret();
@@ -302,6 +319,9 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
     const issuedHash = verdict.ok && verdict.secret !== null ? hashSecret(verdict.secret) : null;
     const proven = verdict.ok && verdict.secret === null && heartbeat.hive_secret !== undefined;
     const json = kept.capabilities ? (fullSets.get(kept.capabilities) ?? null) : null;
+    // The set outlives its admission (the hive holds it): its JSON must not, or the queen holds every set twice.
+    if (kept.capabilities) fullSets.delete(kept.capabilities);
+    arrivingHives.add(kept.hive_id);
     return { arrival: received(kept, clock), issuedHash, proven, capabilitiesJson: json };
   };
   const admitWorker = (heartbeat: WorkerHeartbeat): Received<WorkerReport> => {
@@ -312,6 +332,7 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
   const applyHives = (admitted: AdmittedHive[]): void => {
     hives.send({ type: 'HIVE_HEARTBEATS', admitted });
     issuing.clear();
+    arrivingHives.clear();
     arrivingBytes = 0;
   };
   const applyWorkers = (heartbeats: Received<WorkerReport>[]): void => {
@@ -361,6 +382,7 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
       return verdict;
     },
     submitHive: (heartbeat, source = 'local') => {
+      if (arrivingHives.has(heartbeat.hive_id)) flush();
       const verdict = judgeHive(heartbeat, source);
       if (!verdict.ok) return Promise.resolve(verdict);
       return new Promise((resolve) => {
@@ -380,9 +402,14 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
     },
     discovered: (hive) => {
       flush();
-      if (secretHashOf(hive.response.hive_id) !== null) return false;
+      const id = hive.response.hive_id;
+      if (secretHashOf(id) !== null) return 'identified';
+      const held = hiveStore.get(id);
+      if (!held && hiveStore.size >= capacity.hives) return full('hive', capacity.hives);
+      const bound = boundCapabilities(id, held, measureSet(capabilitiesOf(hive.response)));
+      if (typeof bound !== 'number') return bound;
       hives.send({ type: 'HIVE_DISCOVERED', hive });
-      return true;
+      return 'taken';
     },
     expect: (expected) => hives.send({ type: 'EXPECT_HIVES', hives: expected }),
     forgetHive: (id) => {

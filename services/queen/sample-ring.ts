@@ -66,10 +66,15 @@ export class SampleRing {
     return this.length === 0 ? undefined : this.timeAt(this.length - 1);
   }
 
-  /** Keeps `values` at `time`, unless it is too close to (or older than) the newest sample; false when skipped. */
-  push(time: number, values: ReadonlyMap<SeriesKey, number>): boolean {
+  /** Whether a sample at `time` would be kept: not too close to (or older than) the newest one. */
+  keeps(time: number): boolean {
     const newest = this.newestTime;
-    if (newest !== undefined && time - newest < this.limits.minSpacingMs) return false;
+    return newest === undefined || time - newest >= this.limits.minSpacingMs;
+  }
+
+  /** Keeps `values` at `time`, unless `keeps` says no; false when skipped. */
+  push(time: number, values: ReadonlyMap<SeriesKey, number>): boolean {
+    if (!this.keeps(time)) return false;
     while (this.length > 0 && this.timeAt(0) < time - this.limits.windowMs) this.dropOldest();
     if (this.length === this.times.length) {
       if (this.times.length < this.maxCapacity) this.grow();

@@ -1,3 +1,4 @@
+import { LIMITS } from '../../contracts/common.js';
 import type { Logger } from '../logger.js';
 import type { MetricsStore, MinuteRow } from '../store/metrics-store.js';
 import type { MetricsArchive } from './metrics-archive.js';
@@ -8,18 +9,40 @@ export interface StoredMetricsArchiveOptions {
   logger: Logger;
   /** The longest a row waits for its write. */
   flushMs: number;
+  /** Most rows and forgotten hives waiting for the store (default `LIMITS.archiveQueueRows`). */
+  maxQueued?: number;
+  /** Told how many waiting rows (or forgotten hives) were dropped to stay within `maxQueued`. */
+  onDropped?: (count: number) => void;
 }
 
 /**
  * The archive in the queen's database, written off the heartbeat path like the registries: rows and forgets are
- * queued, and one batch a flush period writes them.
+ * queued, and one batch a flush period writes them. While the store fails the queue is bounded: the oldest rows go
+ * first (a dropped forget leaves rows that retention prunes), with one warning per run of failures.
  */
 export function createStoredMetricsArchive(options: StoredMetricsArchiveOptions): MetricsArchive {
   const { store, logger } = options;
+  const maxQueued = options.maxQueued ?? LIMITS.archiveQueueRows;
   let rows: MinuteRow[] = [];
   let forgotten = new Set<string>();
   let failing = false;
+  let dropping = false;
   let timer: NodeJS.Timeout | undefined;
+
+  const bound = (): void => {
+    const excess = rows.length + forgotten.size - maxQueued;
+    if (excess <= 0) return;
+    const rowsDropped = Math.min(excess, rows.length);
+    rows.splice(0, rowsDropped);
+    for (const id of [...forgotten].slice(0, excess - rowsDropped)) forgotten.delete(id);
+    options.onDropped?.(excess);
+    if (!dropping) {
+      logger.warn('metrics archive queue full: dropping the oldest minutes until the store takes writes again', {
+        max_queued: maxQueued,
+      });
+    }
+    dropping = true;
+  };
 
   const flush = async (): Promise<void> => {
     clearTimeout(timer);
@@ -32,10 +55,12 @@ export function createStoredMetricsArchive(options: StoredMetricsArchiveOptions)
       await store.writeMinutes(batch);
       if (failing) logger.info('metrics archive writes work again');
       failing = false;
+      dropping = false;
     } catch (error) {
       // Kept for the next flush, behind what came since.
       rows = [...batch.rows.filter((row) => !forgotten.has(row.hiveId)), ...rows];
       for (const id of batch.forgotten) forgotten.add(id);
+      bound();
       // Once per run of failures: a full disk must not flood the log every flush.
       if (!failing) logger.error('metrics archive write failed; older metrics are kept in memory only', { error });
       failing = true;
@@ -51,6 +76,7 @@ export function createStoredMetricsArchive(options: StoredMetricsArchiveOptions)
   return {
     append(added) {
       rows.push(...added);
+      bound();
       schedule();
     },
     async range(hiveId, from, before) {
@@ -62,6 +88,7 @@ export function createStoredMetricsArchive(options: StoredMetricsArchiveOptions)
     forget(hiveId) {
       rows = rows.filter((row) => row.hiveId !== hiveId);
       forgotten.add(hiveId);
+      bound();
       schedule();
     },
     flush,

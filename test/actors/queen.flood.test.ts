@@ -2,12 +2,12 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LIMITS } from '../../contracts/common.js';
 import { EventPage } from '../../contracts/events.js';
-import type { HiveHeartbeat } from '../../contracts/heartbeat.js';
 import { ErrorBody } from '../../contracts/heartbeat.js';
 import { QUEEN_PATHS } from '../../contracts/paths.js';
 import { HiveView } from '../../contracts/registry.js';
-import { discoveryHeartbeat } from '../fixtures/examples.js';
+import { fatHeartbeat } from '../fixtures/examples.js';
 import { eventually, killAll, type RoleProcess, startRole } from '../support/role-process.js';
 
 /** docs/protocol.md's limits, attacked by a real client: distinct hives with fat capabilities until refused. */
@@ -16,8 +16,6 @@ import { eventually, killAll, type RoleProcess, startRole } from '../support/rol
 const MAX_CAPABILITY_BYTES = 8_000_000;
 /** The contract's bound on a queen at its defaults. */
 const MAX_RSS_BYTES = 1.5 * 1024 ** 3;
-/** About 220 KB of capabilities a heartbeat, just under the body limit. */
-const FAT_MODELS = 1_000;
 const PARALLEL = 8;
 const MOST_HEARTBEATS = 200;
 
@@ -30,14 +28,8 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function fatHeartbeat(index: number): HiveHeartbeat {
-  const models = Array.from({ length: FAT_MODELS }, (_, i) => ({ model_id: `${'m'.repeat(200)}-${i}`, size_gb: i }));
-  return {
-    ...structuredClone(discoveryHeartbeat),
-    hive_id: `flood-${index}`,
-    capabilities: { devices: [], models, workers: [] },
-  };
-}
+/** Nine tenths of what one hive may hold. */
+const fat = (index: number): string => JSON.stringify(fatHeartbeat(`flood-${index}`, LIMITS.capabilityBytes * 0.9));
 
 const post = (queen: RoleProcess, body: string): Promise<Response> =>
   fetch(`${queen.url}${QUEEN_PATHS.hiveHeartbeat}`, {
@@ -71,9 +63,7 @@ describe('queen flood', () => {
     let sent = 0;
     let refusal: Response | undefined;
     while (refusal === undefined && sent < MOST_HEARTBEATS) {
-      const answers = await Promise.all(
-        Array.from({ length: PARALLEL }, (_, i) => post(queen, JSON.stringify(fatHeartbeat(sent + i)))),
-      );
+      const answers = await Promise.all(Array.from({ length: PARALLEL }, (_, i) => post(queen, fat(sent + i))));
       sent += PARALLEL;
       for (const answer of answers) {
         if (answer.status === 200) await answer.body?.cancel();
@@ -87,7 +77,7 @@ describe('queen flood', () => {
     expect(refusal.headers.get('retry-after')).toBe('60');
     expect(ErrorBody.parse(await refusal.json()).error).toContain('--max-capability-bytes');
     // Full, it stays full: more fat hives are refused, /health answers, and the process holds what it held.
-    const more = await post(queen, JSON.stringify(fatHeartbeat(MOST_HEARTBEATS)));
+    const more = await post(queen, fat(MOST_HEARTBEATS));
     expect(more.status).toBe(503);
     expect((await fetch(`${queen.url}${QUEEN_PATHS.health}`)).status).toBe(200);
     const rss = await rssBytes(queen.pid);

@@ -43,6 +43,26 @@ describe('CapabilitySet bytes', () => {
     expect(set.bytes).toBe(capabilityBytes(set.toJSON()));
   });
 
+  it('counts UTF-8 bytes, not characters: a bound in bytes holds for names in any script', () => {
+    const wide = (i: number): Model => ({ model_id: `模型/${'量'.repeat(300)}-${i}`, size_gb: i });
+    const set = new CapabilitySet({ devices: [], models: [wide(0)], workers: [] });
+    expect(set.bytes).toBe(Buffer.byteLength(JSON.stringify(set.toJSON())) + 1);
+    const changes = adding([wide(1), wide(2)]);
+    const measured = set.measure(changes);
+    set.apply(changes);
+    expect(measured.bytes).toBe(set.bytes);
+    expect(set.bytes).toBe(Buffer.byteLength(JSON.stringify(set.toJSON())) + 1);
+    // Three bytes a character: 250 such models pass the bound that 250 ASCII ones stay under.
+    const many = Array.from({ length: 250 }, (_, i) => wide(i));
+    expect(
+      capabilityExcess(new CapabilitySet({ devices: [], models: [], workers: [] }).measure(adding(many))),
+    ).toContain('bytes of capabilities');
+    const ascii = many.map((m) => ({ ...m, model_id: 'x'.repeat(m.model_id.length) }));
+    expect(
+      capabilityExcess(new CapabilitySet({ devices: [], models: [], workers: [] }).measure(adding(ascii))),
+    ).toBeNull();
+  });
+
   it("names the bound a change would pass: models past the list limit, bytes past a hive's share", () => {
     const set = new CapabilitySet({ devices: [], models: [], workers: [] });
     const many = Array.from({ length: LIMITS.models + 1 }, (_, i) => ({ model_id: `m${i}`, size_gb: 0 }));

@@ -220,6 +220,31 @@ describe('registry capabilities and resync', () => {
     expect(ids()).toEqual(['GPU-0', 'GPU-1', 'CPU-0']);
   });
 
+  it('records a full set sent again as a change only when it differs, small or large, even at the same size', () => {
+    const h = startRegistry();
+    const capabilityEvents = () => h.changes.filter(({ change }) => change.type === 'capabilities').length;
+    const setOf = (count: number, letter: string) => ({
+      devices: [],
+      models: Array.from({ length: count }, (_, i) => ({
+        model_id: `${letter}-${String(i).padStart(4, '0')}`,
+        size_gb: 1,
+      })),
+      workers: [],
+    });
+    // A few models (its JSON kept with it), then enough to weigh more than a few KiB (made again when compared).
+    for (const count of [3, 400]) {
+      const id = `h${count}`;
+      h.registry.receiveHive(hiveBeat(id, { capabilities: setOf(count, 'a') }));
+      const before = capabilityEvents();
+      h.registry.receiveHive(hiveBeat(id, { capabilities: setOf(count, 'a') }));
+      expect(capabilityEvents()).toBe(before);
+      h.registry.receiveHive(hiveBeat(id, { capabilities: setOf(count, 'b') }));
+      expect(capabilityEvents()).toBe(before + 1);
+      h.registry.receiveHive(hiveBeat(id, { capabilities: setOf(count, 'b') }));
+      expect(capabilityEvents()).toBe(before + 1);
+    }
+  });
+
   it('asks a restarted hive (new boot id) that sends no capabilities for them', async () => {
     const h = startRegistry();
     h.registry.receiveHive(hiveBeat('h1'));
@@ -334,7 +359,7 @@ describe('registry expected hives', () => {
       response: { hive_id: 'h1', monitor_data, devices: [], models: [{ model_id: 'rogue', size_gb: 1 }], workers: [] },
       hiveUrl: 'http://10.6.6.6:7835',
     });
-    expect(taken).toBe(false);
+    expect(taken).toBe('identified');
     expect(JSON.stringify([...h.registry.hives.entries()])).toBe(before);
     expect(h.registry.hives.get('h1')?.liveness).toBe('suspect');
   });

@@ -2,7 +2,12 @@ import type { HiveHeartbeat, WorkerHeartbeat } from '../../contracts/heartbeat.j
 import type { LivenessSettings } from '../../machines/liveness.js';
 import type { LivenessChange, RegistryChange, RegistryKind } from '../../machines/registry-changes.js';
 import type { RegistryClock } from '../../machines/registry-clock.js';
-import { createQueenRegistry, type HiveVerdict, type QueenRegistry } from '../../services/queen/registry.js';
+import {
+  createQueenRegistry,
+  type HiveVerdict,
+  type QueenRegistry,
+  type RegistryCapacity,
+} from '../../services/queen/registry.js';
 import { discoveryHeartbeat, periodicHeartbeat, workerHeartbeat } from '../fixtures/examples.js';
 import { SteppingClock } from './stepping-clock.js';
 
@@ -50,6 +55,14 @@ export function startRegistry(settings: LivenessSettings = DEFAULT_LIVENESS): Re
         .filter((change): change is LivenessChange => change.type === 'liveness')
         .map((c) => `${c.kind} ${c.id} ${c.from ?? 'new'}→${c.to} (${c.reason}) @${c.at - WALL_BASE}`),
   };
+}
+
+/** A registry as a served queen runs it: heartbeats batched per event-loop turn, with a capacity, senders' secrets kept. */
+export function startServedRegistry(capacity?: RegistryCapacity): QueenRegistry {
+  const { timers, clock } = steppedClocks();
+  return rememberingSecrets(
+    createQueenRegistry({ settings: DEFAULT_LIVENESS, clock, timers, batch: true, ...(capacity ? { capacity } : {}) }),
+  );
 }
 
 /** A hive heartbeat of the examples for `hiveId`, full capabilities included unless `periodic`. */

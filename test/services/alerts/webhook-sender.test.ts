@@ -40,7 +40,13 @@ function alert(id: string, state: 'open' | 'resolved' = 'open'): WebhookAlert {
 
 function start(
   urls: string[],
-  extra: { token?: string; backoffMs?: number[]; queueLimit?: number; timeoutMs?: number } = {},
+  extra: {
+    token?: string;
+    backoffMs?: number[];
+    queueLimit?: number;
+    timeoutMs?: number;
+    onDropped?: (count: number) => void;
+  } = {},
 ) {
   sender = createWebhookSender({ urls, backoffMs: [0, 20, 40], timeoutMs: 5_000, logger, ...extra });
   return sender;
@@ -103,14 +109,19 @@ describe('createWebhookSender', () => {
     const hanging = await startWebhookReceiver();
     try {
       hanging.behave('hang');
+      let dropped = 0;
+      const onDropped = (count: number): void => {
+        dropped += count;
+      };
       // The hanging request is released by the test, never by the timeout, whatever the load.
-      start([hanging.url, receiver.url], { queueLimit: 2, backoffMs: [0], timeoutMs: 600_000 });
+      start([hanging.url, receiver.url], { queueLimit: 2, backoffMs: [0], timeoutMs: 600_000, onDropped });
       for (const id of ['a', 'b', 'c', 'd', 'e']) sender?.send(alert(id));
       await vi.waitFor(() => expect(receiver.received).toHaveLength(3), WAIT);
       expect(hanging.hanging()).toBe(1);
       // Each queue: `a` taken at once, `b` and `c` dropped for `d` and `e`, logged once per receiver.
       expect(receiver.received.map((r) => r.alert.id)).toEqual(['a', 'd', 'e']);
       expect(logs.filter((line) => line.msg.includes('webhook queue full'))).toHaveLength(2);
+      expect(dropped).toBe(4);
       hanging.behave('ok');
       hanging.release();
       await vi.waitFor(() => expect(hanging.received.map((r) => r.alert.id)).toEqual(['d', 'e']), WAIT);

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { LIMITS } from '../../../contracts/common.js';
 import { type DiscoveryOutcome, discoverHives } from '../../../services/discovery/discover.js';
 import { hiveTargets } from '../../../services/discovery/targets.js';
 import { capabilitiesOf, type HiveServers, startHiveServers } from './hive-servers.js';
@@ -63,6 +64,18 @@ Host hive-*
       { path: '/capabilities', queenUrl: QUEEN_URL, authorization: `Bearer ${TOKEN}` },
     ]);
     for (const host of ['127.0.0.3', '127.0.0.4']) expect(servers.requests.get(host)).toHaveLength(1);
+  });
+
+  it('reads an answer no further than a heartbeat body may go: an endless one fails at the bound, not the timeout', async () => {
+    servers = await startHiveServers({ '127.0.0.2': { kind: 'endless' } });
+    const [outcome] = await discoverHives({
+      targets: hiveTargets('Host hive-a\n  HostName 127.0.0.2\n'),
+      hivePort: servers.port,
+      queenUrl: QUEEN_URL,
+      timeoutMs: 20_000,
+    });
+    expect(outcome?.ok).toBe(false);
+    expect(outcome && !outcome.ok && outcome.error).toContain(`larger than ${LIMITS.bodyBytes} bytes`);
   });
 
   it('asks all hosts at once: hosts that never answer cost one timeout in total, not one each', async () => {

@@ -6,7 +6,12 @@ import { capabilities, monitorData } from '../../fixtures/examples.js';
  * Hive-shaped HTTP servers for discovery tests: one per loopback address (127.0.0.x), all on one port, since the
  * queen asks every host of its hives config on the same hive port.
  */
-export type HiveBehaviour = { kind: 'answer'; hiveId: string; token?: string } | { kind: 'hang' } | { kind: 'invalid' };
+export type HiveBehaviour =
+  | { kind: 'answer'; hiveId: string; token?: string }
+  | { kind: 'hang' }
+  | { kind: 'invalid' }
+  /** Headers, then a body that never ends: chunks as fast as the reader takes them, until it goes away. */
+  | { kind: 'endless' };
 
 export interface SeenRequest {
   path: string;
@@ -63,6 +68,15 @@ async function tryStart(hosts: Record<string, HiveBehaviour>): Promise<HiveServe
         });
         if (behaviour.kind === 'hang') return;
         response.setHeader('content-type', 'application/json');
+        if (behaviour.kind === 'endless') {
+          const chunk = Buffer.alloc(64 * 1024, ' ');
+          const more = (): void => {
+            while (!response.destroyed && response.write(chunk));
+          };
+          response.on('drain', more);
+          more();
+          return;
+        }
         if (behaviour.kind === 'invalid') {
           response.end(JSON.stringify({ hive_id: 'broken', devices: 'none' }));
           return;

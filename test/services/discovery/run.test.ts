@@ -6,7 +6,7 @@ import { runDiscovery } from '../../../services/discovery/run.js';
 import { createLogger } from '../../../services/logger.js';
 import { createQueenMetrics } from '../../../services/metrics.js';
 import { queenHealth } from '../../../services/queen/views.js';
-import { type RegistryHarness, startRegistry } from '../../support/queen-registry.js';
+import { type RegistryHarness, startRegistry, startServedRegistry } from '../../support/queen-registry.js';
 import { type HiveServers, startHiveServers } from './hive-servers.js';
 
 let servers: HiveServers | undefined;
@@ -57,6 +57,30 @@ describe('a discovery run', () => {
     const text = await metrics.render();
     expect(text).toContain('apiary_discovery_hives_total{result="registered"} 1');
     expect(text).toContain('apiary_discovery_hives_total{result="failed"} 1');
+  });
+
+  it('does not take an answer past a bound a heartbeat would pass: the host is expected and logged instead', async () => {
+    servers = await startHiveServers({ '127.0.0.2': { kind: 'answer', hiveId: 'gpu-a' } });
+    dir = await mkdtemp(path.join(os.tmpdir(), 'apiary-discovery-'));
+    const config = path.join(dir, 'config');
+    await writeFile(config, 'Host hive-a\n  HostName 127.0.0.2\n');
+    const registry = startServedRegistry({ hives: 0, workers: 0 });
+    const lines: Array<Record<string, unknown>> = [];
+    const summary = await runDiscovery({
+      hivesConfig: config,
+      hivePort: servers.port,
+      queenUrl: 'http://127.0.0.1:7833',
+      timeoutMs: 2_000,
+      registry,
+      metrics: createQueenMetrics(),
+      logger: createLogger({ write: (line) => lines.push(JSON.parse(line)) }),
+    });
+    await registry.stop();
+    expect(summary).toEqual({ targets: 1, registered: 0, identified: 0, failed: 1, skipped: 0 });
+    expect(registry.hives.get('gpu-a')).toBeUndefined();
+    expect(registry.hives.get('hive-a')).toMatchObject({ liveness: 'offline', expected: true });
+    expect(lines[0]).toMatchObject({ msg: 'hive not discovered', host: 'hive-a' });
+    expect(String(lines[0]?.error)).toContain('--max-hives');
   });
 
   it('does nothing without a hives config', async () => {

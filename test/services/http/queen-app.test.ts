@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { LIMITS } from '../../../contracts/common.js';
 import { EventPage, type HistoryEvent } from '../../../contracts/events.js';
 import { ErrorBody, HeartbeatAck } from '../../../contracts/heartbeat.js';
 import { QUEEN_PATHS, withId } from '../../../contracts/paths.js';
@@ -33,13 +34,13 @@ async function ack(response: Response): Promise<HeartbeatAck> {
 }
 
 /** A valid hive heartbeat of about `kib` KiB: only its size is wrong. */
+/** A hive heartbeat of about `kib` KiB: capabilities within one hive's bound, the rest a long `hive_url`. */
 function heartbeatOfSize(kib: number): string {
   const model = (i: number) => ({ model_id: `padding/${'m'.repeat(200)}-${i}`, size_gb: 1 });
-  const heartbeat = {
-    ...discoveryHeartbeat,
-    capabilities: { ...discoveryHeartbeat.capabilities, models: times(Math.ceil((kib * 1024) / 240), model) },
-  };
-  return JSON.stringify(heartbeat);
+  const models = times(Math.floor((LIMITS.capabilityBytes - 4096) / 240), model);
+  const heartbeat = { ...discoveryHeartbeat, capabilities: { ...discoveryHeartbeat.capabilities, models } };
+  const padding = Math.max(kib * 1024 - Buffer.byteLength(JSON.stringify(heartbeat)) - 64, 0);
+  return JSON.stringify({ ...heartbeat, hive_url: `http://gpu.lan:7835/${'p'.repeat(padding)}` });
 }
 
 describe('POST /v1/hive-heartbeat and /v1/worker-heartbeat', () => {
@@ -454,6 +455,24 @@ describe('GET /health', () => {
     });
     await q.timers.advanceTo(45_000);
     expect(await health()).toMatchObject({ status: 'degraded', hives: { expected: 1, online: 0, suspect: 1 } });
+  });
+});
+
+describe('GET /v1/heartbeats/stream', () => {
+  it('serves at most its limit of streams at once: one more is 503 with retry-after, counted; a place frees on leaving', async () => {
+    const q = startQueenApp();
+    queen = q;
+    const open = await Promise.all(Array.from({ length: LIMITS.streamClients }, () => q.request(QUEEN_PATHS.stream)));
+    expect(open.every((response) => response.status === 200)).toBe(true);
+    const refused = await q.request(QUEEN_PATHS.stream);
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('60');
+    expect(ErrorBody.parse(await refused.json()).error).toContain(`maximum of ${LIMITS.streamClients} streams`);
+    expect(await q.metrics.render()).toContain('apiary_overflow_dropped_total{queue="stream_clients"} 1');
+    await open[0]?.body?.cancel();
+    const again = await q.request(QUEEN_PATHS.stream);
+    expect(again.status).toBe(200);
+    await Promise.all([...open.slice(1), again].map((response) => response.body?.cancel()));
   });
 });
 

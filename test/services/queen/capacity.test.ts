@@ -2,9 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LIMITS } from '../../../contracts/common.js';
 import { ErrorBody } from '../../../contracts/heartbeat.js';
 import { QUEEN_PATHS } from '../../../contracts/paths.js';
-import { capabilities } from '../../fixtures/examples.js';
+import { capabilities, monitorData } from '../../fixtures/examples.js';
 import { type QueenAppHarness, startQueenApp } from '../../support/queen-app.js';
-import { hiveBeat, workerBeat } from '../../support/queen-registry.js';
+import { hiveBeat, startServedRegistry, workerBeat } from '../../support/queen-registry.js';
 
 let queen: QueenAppHarness | undefined;
 afterEach(async () => {
@@ -98,6 +98,84 @@ describe('capability bytes (one hive, and --max-capability-bytes over all)', () 
     expect(held?.bytes).toBeLessThanOrEqual(LIMITS.capabilityBytes);
     expect(held?.toJSON().models.length).toBe(capabilities.models.length + 800 * (version - 1));
     expect(q.registry.hives.get('h1')?.capabilitiesVersion).toBe(version - 1);
+  });
+
+  it('takes back whole a set that deltas grew to the bound, in place of the one held, even with the queen full', async () => {
+    const q = startQueenApp({ capacity: { hives: 10, workers: 10, capabilityBytes: LIMITS.capabilityBytes + 1_000 } });
+    queen = q;
+    expect((await q.post(QUEEN_PATHS.hiveHeartbeat, hiveBeat('h1', { capabilities_version: 0 }))).status).toBe(200);
+    // Grown by deltas up to the bound: fifty models at a time, then one at a time, until the next would not fit.
+    let version = 0;
+    let from = 0;
+    for (const step of [50, 1]) {
+      for (;;) {
+        const changes = { models: fatModels(from, step), workers: [] };
+        const answer = await q.post(
+          QUEEN_PATHS.hiveHeartbeat,
+          hiveBeat('h1', { capability_changes: changes, capabilities_version: version + 1 }, true),
+        );
+        if (answer.status !== 200) break;
+        version++;
+        from += step;
+      }
+    }
+    const held = q.registry.hives.get('h1')?.capabilities;
+    if (!held) throw new Error('h1 holds capabilities');
+    expect(held.bytes).toBeGreaterThan(LIMITS.capabilityBytes - 250);
+    // The hive is asked for its full set (a restart of its own), and sends what it holds, whole.
+    const whole = held.toJSON();
+    const resync = await q.post(
+      QUEEN_PATHS.hiveHeartbeat,
+      hiveBeat('h1', { capabilities: whole, capabilities_version: version, boot_id: 'after-restart' }),
+    );
+    expect(resync.status).toBe(200);
+    expect(q.registry.hives.get('h1')?.capabilities?.toJSON()).toEqual(whole);
+  });
+
+  it('judges a second heartbeat of a hive in one batch on what the first left: a delta past the bound is refused', async () => {
+    const registry = startServedRegistry();
+    expect((await registry.submitHive(hiveBeat('h1', { capabilities_version: 1 }))).ok).toBe(true);
+    // One event-loop turn: a full set at version 5, then a delta on top of it (a gap against the version 1 held).
+    const [full, delta] = await Promise.all([
+      registry.submitHive(hiveBeat('h1', { capabilities_version: 5 })),
+      registry.submitHive(
+        hiveBeat(
+          'h1',
+          { capability_changes: { models: fatModels(0, 1_000), workers: [] }, capabilities_version: 6 },
+          true,
+        ),
+      ),
+    ]);
+    expect(full.ok).toBe(true);
+    expect(delta).toMatchObject({ ok: false, refused: 'too-large' });
+    expect(registry.hives.get('h1')?.capabilities?.bytes).toBeLessThanOrEqual(LIMITS.capabilityBytes);
+    expect(registry.hives.get('h1')?.capabilitiesVersion).toBe(5);
+    await registry.stop();
+  });
+
+  it('bounds a discovery answer as it bounds a heartbeat: one hive, all hives, and the number of hives', () => {
+    const registry = startServedRegistry({ hives: 2, workers: 10, capabilityBytes: 100_000 });
+    const answer = (hiveId: string, count: number) => {
+      const models = fatModels(0, count).map(({ action: _, ...model }) => model);
+      const response = { hive_id: hiveId, monitor_data: monitorData, devices: [], models, workers: [] };
+      return registry.discovered({ response, hiveUrl: `http://${hiveId}.lan:7835` });
+    };
+    expect(answer('too-large', 1_000)).toMatchObject({ refused: 'too-large' });
+    expect(answer('a', 300)).toBe('taken');
+    expect(answer('b', 300)).toMatchObject({
+      refused: 'capacity',
+      error: expect.stringContaining('--max-capability-bytes'),
+    });
+    expect(answer('b', 10)).toBe('taken');
+    expect(answer('c', 10)).toMatchObject({ refused: 'capacity', error: expect.stringContaining('--max-hives') });
+    expect([...registry.hives.entries()].map((entry) => entry.id).sort()).toEqual(['a', 'b']);
+    // The answer is held as capabilities alone: its monitor data is not counted among them.
+    expect(registry.hives.get('b')?.capabilities?.toJSON()).toEqual({
+      devices: [],
+      models: fatModels(0, 10).map(({ action: _, ...model }) => model),
+      workers: [],
+    });
+    registry.stop();
   });
 
   it('refuses capabilities past --max-capability-bytes with 503 and retry-after; forgetting a hive frees its bytes', async () => {

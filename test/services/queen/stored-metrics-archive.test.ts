@@ -91,4 +91,45 @@ describe('stored metrics archive', () => {
       await sqlite.close();
     }
   });
+
+  it('bounds what waits for a failing store: the oldest rows are dropped, counted, and warned of once per outage', async () => {
+    let failing = true;
+    const written: MinuteBatch[] = [];
+    const store: MetricsStore = {
+      writeMinutes: async (batch) => {
+        if (failing) throw new Error('SQLITE_FULL: database or disk is full');
+        written.push(batch);
+      },
+      minutes: async () => [],
+      pruneMinutes: async () => 0,
+    };
+    const lines: string[] = [];
+    let dropped = 0;
+    const archive = createStoredMetricsArchive({
+      store,
+      logger: createLogger({ write: (line) => lines.push(line) }),
+      flushMs: LONG_FLUSH_MS,
+      maxQueued: 5,
+      onDropped: (count) => {
+        dropped += count;
+      },
+    });
+    const row = (minute: number) => ({
+      hiveId: 'a',
+      minute: BASE + minute * 60_000,
+      last: BASE + minute * 60_000 + 1,
+      values: new Map<SeriesKey, number>([['cpu', minute]]),
+    });
+    for (let minute = 0; minute < 8; minute++) {
+      archive.append([row(minute)]);
+      await archive.flush();
+    }
+    archive.forget('b');
+    expect(dropped).toBe(4);
+    expect(lines.filter((line) => line.includes('metrics archive queue full'))).toHaveLength(1);
+    failing = false;
+    await archive.flush();
+    expect(written[0]?.rows.map((r) => r.values.get('cpu'))).toEqual([4, 5, 6, 7]);
+    expect(written[0]?.forgotten).toEqual(['b']);
+  });
 });
