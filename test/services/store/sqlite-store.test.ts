@@ -20,9 +20,9 @@ describe('the queen database in memory (--state-dir none)', () => {
     };
     await store.write(batch);
     expect((await store.load()).hives).toEqual([]);
-    expect((await store.events({ kind: 'hive', id: 'gpu-a', after: 0, limit: 10 })).events).toMatchObject([
-      { id: 'gpu-a', type: 'registered' },
-    ]);
+    expect(
+      (await store.events({ order: 'oldest', kind: 'hive', id: 'gpu-a', after: 0, limit: 10 })).events,
+    ).toMatchObject([{ id: 'gpu-a', type: 'registered' }]);
     await store.close();
     await h.registry.stop();
   });

@@ -124,8 +124,10 @@ function start(): void {
       store.apply(event, now);
       const queenTime = queenTimeOf(event);
       if (queenTime !== undefined) clock.observe(queenTime, now);
-      // A transition, or a (re)connection after which anything may have happened, is in the history by now.
-      if (event.type === 'liveness' || event.type === 'snapshot') timeline.refresh();
+      // A transition is in the history by now; after a (re)connection anything may have happened, even a queen
+      // whose history (and its numbering) started afresh: the newest page is read again.
+      if (event.type === 'liveness') timeline.refresh();
+      if (event.type === 'snapshot') timeline.reload();
       if (event.type === 'snapshot') {
         if (!rendered) performance.mark(SNAPSHOT_MARK);
         // What the page missed while disconnected is only in the queen's history: reload the cards on screen.

@@ -1,12 +1,18 @@
-import type { EventPage } from '../../../../contracts/events.js';
+import type { EventOrder, EventPage } from '../../../../contracts/events.js';
 import { isRecord } from './events.js';
 import { tokenHeaders } from './page-token.js';
 
-/** Events asked for at once: the history route's largest page. */
-export const EVENTS_PAGE_LIMIT = 1000;
+/** One read of the history: of one hive (with its workers) or of everything, in an order, from a cursor. */
+export interface EventsRequest {
+  hiveId: string | null;
+  order: EventOrder;
+  after?: number;
+  before?: number;
+  limit: number;
+}
 
-/** One page of the queen's history after `after`, of one hive or of everything; null when refused. */
-export type EventsLoader = (after: number, hiveId: string | null) => Promise<EventPage | null>;
+/** One page of the queen's history; null when refused or unreadable. */
+export type EventsLoader = (request: EventsRequest) => Promise<EventPage | null>;
 
 /**
  * Reads the queen's history route with the page's token. The queen builds the answer from its zod schema, so only
@@ -14,14 +20,13 @@ export type EventsLoader = (after: number, hiveId: string | null) => Promise<Eve
  */
 export function eventsLoader(path: string, pageUrl: string): EventsLoader {
   const headers = tokenHeaders(pageUrl);
-  return async (after, hiveId) => {
+  return async (request) => {
     const url = new URL(path, pageUrl);
-    url.searchParams.set('after', String(after));
-    url.searchParams.set('limit', String(EVENTS_PAGE_LIMIT));
-    if (hiveId !== null) {
-      url.searchParams.set('kind', 'hive');
-      url.searchParams.set('id', hiveId);
-    }
+    url.searchParams.set('order', request.order);
+    url.searchParams.set('limit', String(request.limit));
+    if (request.after !== undefined) url.searchParams.set('after', String(request.after));
+    if (request.before !== undefined) url.searchParams.set('before', String(request.before));
+    if (request.hiveId !== null) url.searchParams.set('hive', request.hiveId);
     const response = await fetch(url, { headers });
     if (!response.ok) return null;
     const body: unknown = await response.json();

@@ -2,32 +2,35 @@ import type { HistoryEvent } from '../../../../contracts/events.js';
 import { h, setHidden, setText } from './dom.js';
 import type { EventsLoader } from './events-source.js';
 import { formatClock } from './format.js';
+import { HistoryWindow, TIMELINE_PAGE } from './history-window.js';
 
-/** Entries shown at first, and added by each "older" click. */
-export const TIMELINE_PAGE = 50;
+type Read = 'top' | 'newer' | 'older';
+/** The order queued reads run in. */
+const READS: readonly Read[] = ['top', 'newer', 'older'];
 
 /**
  * The queen's history, newest first: what happened before the page opened and across queen restarts. It reads the
- * history route forward from the last event it holds (the route's cursor), again whenever the stream says something
- * happened; one read at a time, and at most one more queued, however many events arrive.
+ * newest page first (again on every stream connection, so a queen whose history started afresh is read afresh),
+ * what is newer whenever the stream says something happened, and older pages on demand; one read at a time, each
+ * kind queued at most once, however many events arrive.
  */
 export class Timeline {
   readonly element: HTMLElement;
   private readonly list = h('ol', { class: 'log', 'data-testid': 'timeline' });
   private readonly status = h('p', { class: 'empty', 'data-testid': 'timeline-status' }, 'Loading the history…');
   private readonly older = h('button', { type: 'button', 'data-testid': 'timeline-older' }, 'Older events');
+  private readonly newest = h('button', { type: 'button', 'data-testid': 'timeline-newest' }, 'Newest events');
   private readonly hiveFilter = h(
     'select',
     { 'aria-label': 'timeline hive', 'data-testid': 'timeline-hive' },
     h('option', { value: '' }, 'All hives and workers'),
   );
-  private events: HistoryEvent[] = [];
-  private after = 0;
-  private shown = TIMELINE_PAGE;
+  private readonly held = new HistoryWindow();
   private hiveId: string | null = null;
   private hiveIds = '';
-  private loading = false;
-  private queued = false;
+  private readonly wanted = new Set<Read>();
+  private reading = false;
+  private failed = false;
 
   constructor(private readonly load: EventsLoader) {
     this.element = h(
@@ -35,16 +38,16 @@ export class Timeline {
       { class: 'log-panel', 'aria-label': 'timeline' },
       h('h2', {}, 'Timeline'),
       this.hiveFilter,
+      this.newest,
       this.status,
       this.list,
       this.older,
     );
     setHidden(this.older, true);
+    setHidden(this.newest, true);
     this.hiveFilter.addEventListener('change', () => this.setHive(this.hiveFilter.value || null));
-    this.older.addEventListener('click', () => {
-      this.shown += TIMELINE_PAGE;
-      this.render();
-    });
+    this.older.addEventListener('click', () => this.want('older'));
+    this.newest.addEventListener('click', () => this.want('top'));
   }
 
   /** The hives the filter offers, sorted; the one chosen stays even when the queen no longer lists it. */
@@ -61,54 +64,83 @@ export class Timeline {
     this.hiveFilter.value = chosen;
   }
 
-  /** Reads what the history gained since the last read. */
+  /** Reads the newest page afresh, dropping what is held. */
+  reload(): void {
+    this.want('top');
+  }
+
+  /** Reads what the history gained since the newest event held. */
   refresh(): void {
-    if (this.loading) {
-      this.queued = true;
-      return;
-    }
-    this.loading = true;
-    void this.readNewer().finally(() => {
-      this.loading = false;
-      if (!this.queued) return;
-      this.queued = false;
-      this.refresh();
-    });
+    this.want('newer');
   }
 
   private setHive(hiveId: string | null): void {
     this.hiveId = hiveId;
-    this.events = [];
-    this.after = 0;
-    this.shown = TIMELINE_PAGE;
+    this.held.clear();
     this.render();
-    this.refresh();
+    this.want('top');
   }
 
-  private async readNewer(): Promise<void> {
-    const hiveId = this.hiveId;
+  private want(read: Read): void {
+    // A fresh top makes a queued read of either end needless.
+    if (read === 'top') this.wanted.clear();
+    this.wanted.add(read);
+    if (!this.reading) void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    this.reading = true;
     for (;;) {
-      const page = await this.load(this.after, hiveId).catch(() => null);
-      // The filter changed meanwhile: the read it queued starts afresh.
-      if (hiveId !== this.hiveId) return;
-      if (!page) {
-        setText(this.status, 'The history cannot be read now.');
-        setHidden(this.status, false);
-        return;
+      const read = READS.find((kind) => this.wanted.has(kind));
+      if (read === undefined) break;
+      this.wanted.delete(read);
+      const hiveId = this.hiveId;
+      const done = await this.read(read, hiveId).catch(() => false);
+      // The filter changed meanwhile: its own top read is queued.
+      if (hiveId !== this.hiveId) continue;
+      this.failed = !done;
+      if (this.failed) {
+        this.wanted.clear();
+        break;
       }
-      this.events.push(...page.events);
-      this.after = page.events.at(-1)?.seq ?? this.after;
-      if (page.next === null) break;
     }
+    this.reading = false;
     this.render();
+  }
+
+  /** One read; false when the queen did not answer with a page. */
+  private async read(read: Read, hiveId: string | null): Promise<boolean> {
+    const { held } = this;
+    switch (read) {
+      case 'top': {
+        const page = await this.load({ hiveId, order: 'newest', limit: TIMELINE_PAGE });
+        if (page && hiveId === this.hiveId) held.takeTop(page);
+        return page !== null;
+      }
+      case 'newer': {
+        if (!held.atTop) return true;
+        const after = held.newestSeq;
+        const page = await this.load({ hiveId, order: 'oldest', after, limit: TIMELINE_PAGE });
+        if (page && hiveId === this.hiveId && !held.takeNewer(page, after)) this.wanted.add('top');
+        return page !== null;
+      }
+      case 'older': {
+        const before = held.olderCursor;
+        if (before === null) return true;
+        const page = await this.load({ hiveId, order: 'newest', before, limit: TIMELINE_PAGE });
+        if (page && hiveId === this.hiveId) held.takeOlder(page, before);
+        return page !== null;
+      }
+    }
   }
 
   private render(): void {
-    const newest = this.events.slice(-this.shown).reverse();
-    this.list.replaceChildren(...newest.map(entry));
-    setText(this.status, 'Nothing happened yet.');
-    setHidden(this.status, this.events.length > 0);
-    setHidden(this.older, this.events.length <= this.shown);
+    const { events, olderCursor, atTop } = this.held;
+    this.list.replaceChildren(...events.map(entry));
+    setText(this.status, this.failed ? 'The history cannot be read now.' : 'Nothing happened yet.');
+    setHidden(this.status, !this.failed && events.length > 0);
+    setHidden(this.older, olderCursor === null);
+    setHidden(this.newest, atTop);
   }
 }
 
