@@ -17,6 +17,7 @@ import { TrendStore } from './trend-store.js';
 const TICK_MS = 1000;
 const SNAPSHOT_MARK = 'apiary:snapshot';
 const FIRST_PAINT_MARK = 'apiary:first-paint';
+const ALL_CARDS_MARK = 'apiary:all-cards';
 /** Sparklines slide with time even while no reading arrives (an offline hive's trend moves into the past). */
 const TREND_SLIDE_TICKS = 10;
 
@@ -100,17 +101,26 @@ function start(): void {
 
   // Events land in the stores at once; the DOM is touched at most once per frame, only where something changed.
   let rendered = false;
+  let allDrawn = false;
   function draw(): void {
     frameRequested = false;
     const changes = store.takeChanges();
+    const wasDrawing = grid.drawing;
     grid.render(store, changes, performance.now());
-    // When the first snapshot's cards were painted (a frame after they were built), for whoever measures the page.
+    // When the first snapshot's first cards, and then all of them, were painted (a frame after they were built),
+    // for whoever measures the page.
     if (changes.reset && !rendered) {
       rendered = true;
       requestAnimationFrame(() => performance.mark(FIRST_PAINT_MARK));
     }
+    if (grid.drawing) requestFrame();
+    else if (rendered && !allDrawn) {
+      allDrawn = true;
+      requestAnimationFrame(() => performance.mark(ALL_CARDS_MARK));
+    }
     if (changes.summary) summary.update(store.counts());
-    if (changes.reset || changes.summary) timeline.setHives(store.cardIds());
+    // The filter's thousand options wait until the cards are drawn: the screen comes first.
+    if (!grid.drawing && (changes.reset || changes.summary || wasDrawing)) timeline.setHives(store.cardIds());
     log.add(changes.transitions);
     grid.drawTrends(trends, trendRange(), trends.takeChanged());
   }
