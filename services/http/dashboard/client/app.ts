@@ -134,11 +134,11 @@ function start(): void {
       store.apply(event, now);
       const queenTime = queenTimeOf(event);
       if (queenTime !== undefined) clock.observe(queenTime, now);
-      // A transition is in the history by now; after a (re)connection anything may have happened, even a queen
-      // whose history (and its numbering) started afresh: the newest page is read again.
+      // A transition is in the history by now.
       if (event.type === 'liveness') timeline.refresh();
-      if (event.type === 'snapshot') timeline.reload();
       if (event.type === 'snapshot') {
+        // After a (re)connection anything may have happened, even a new queen with a new history: read its newest.
+        timeline.reload();
         if (!rendered) performance.mark(SNAPSHOT_MARK);
         // What the page missed while disconnected is only in the queen's history: reload the cards on screen.
         trends.reset();
