@@ -75,7 +75,9 @@ export class HiveGrid {
       }
       this.queued = [...ids];
     }
-    const toDraw = [...this.queued.splice(0, CARDS_PER_FRAME), ...[...changes.hiveIds].sort()];
+    // After a snapshot every hive changed: the queue holds them all, in order.
+    const changed = changes.reset ? [] : [...changes.hiveIds].sort();
+    const toDraw = [...this.queued.splice(0, CARDS_PER_FRAME), ...changed];
     for (const id of toDraw) {
       if (!present.has(id)) {
         const card = this.cards.get(id);
