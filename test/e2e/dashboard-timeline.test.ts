@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { HistoryEvent } from '../../contracts/events.js';
-import { TIMELINE_HELD, TIMELINE_PAGE } from '../../services/http/dashboard/client/history-window.js';
+import { TIMELINE_HELD, TIMELINE_PAGE } from '../../dashboard/history-window.js';
 import { freePort } from '../../services/ports.js';
 import { QueenApi } from '../support/queen-api.js';
 import { eventually, killAll, type RoleProcess } from '../support/role-process.js';

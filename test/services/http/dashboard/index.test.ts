@@ -117,7 +117,7 @@ describe('compiled client', () => {
       ].map((match) => match[1]);
       for (const specifier of specifiers) {
         expect(specifier, `${name} imports ${specifier}`).toMatch(
-          /^(\.\/[\w-]+\.js|uplot|\.\.\/\.\.\/\.\.\/\.\.\/contracts\/metric-series\.js)$/,
+          /^(\.\/[\w-]+\.js|uplot|\.\.\/contracts\/metric-series\.js)$/,
         );
       }
     }

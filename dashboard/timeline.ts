@@ -1,4 +1,4 @@
-import type { HistoryEvent } from '../../../../contracts/events.js';
+import type { HistoryEvent } from '../contracts/events.js';
 import { h, setHidden, setText } from './dom.js';
 import type { EventsLoader } from './events-source.js';
 import { formatClock } from './format.js';

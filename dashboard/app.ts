@@ -1,6 +1,6 @@
-import { monitorSeries } from '../../../../contracts/metric-series.js';
-import type { HiveView } from '../../../../contracts/registry.js';
-import type { StreamEvent } from '../../../../contracts/stream.js';
+import { monitorSeries } from '../contracts/metric-series.js';
+import type { HiveView } from '../contracts/registry.js';
+import type { StreamEvent } from '../contracts/stream.js';
 import { connectStream, streamUrl } from './connection.js';
 import { h } from './dom.js';
 import { eventsLoader } from './events-source.js';

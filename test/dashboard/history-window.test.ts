@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { HistoryEvent } from '../../../../../contracts/events.js';
-import { HistoryWindow, TIMELINE_HELD } from '../../../../../services/http/dashboard/client/history-window.js';
+import type { HistoryEvent } from '../../contracts/events.js';
+import { HistoryWindow, TIMELINE_HELD } from '../../dashboard/history-window.js';
 
 const event = (seq: number): HistoryEvent => ({
   seq,

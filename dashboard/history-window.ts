@@ -1,4 +1,4 @@
-import type { EventPage, HistoryEvent } from '../../../../contracts/events.js';
+import type { EventPage, HistoryEvent } from '../contracts/events.js';
 
 /** Entries read at once: the newest at first, then each "older" click's. */
 export const TIMELINE_PAGE = 50;

@@ -1,5 +1,5 @@
-import type { HiveView, Liveness, LivenessReason, WorkerView } from '../../../../contracts/registry.js';
-import type { LivenessEvent, QueenEvent, SnapshotEvent, StreamEvent } from '../../../../contracts/stream.js';
+import type { HiveView, Liveness, LivenessReason, WorkerView } from '../contracts/registry.js';
+import type { LivenessEvent, QueenEvent, SnapshotEvent, StreamEvent } from '../contracts/stream.js';
 
 export interface Transition {
   readonly kind: LivenessEvent['kind'];

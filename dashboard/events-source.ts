@@ -1,4 +1,4 @@
-import type { EventOrder, EventPage } from '../../../../contracts/events.js';
+import type { EventOrder, EventPage } from '../contracts/events.js';
 import { isRecord } from './events.js';
 import { tokenHeaders } from './page-token.js';
 
