@@ -84,7 +84,7 @@ async function assembleAndListen(
   warnAboutTimings(options, logger);
   const late = options.etcd.length > 0 ? lateLeadership() : undefined;
   // Several queens keep one state in etcd, which the leader loads once elected; a lone queen restores its own now.
-  // The per-minute metrics archive lives in SQLite; with etcd the queen keeps its recent minutes in memory only.
+  // The per-minute metrics archive lives beside the state, in SQLite or in etcd.
   const sqlite = late
     ? undefined
     : await step(
@@ -103,6 +103,17 @@ async function assembleAndListen(
         }),
       (opened) => opened.close(),
     ));
+  const etcdMetrics = late
+    ? await step(
+        async () =>
+          (await import('../services/store/etcd-metrics-store.js')).openEtcdMetricsStore({
+            endpoints: options.etcd,
+            prefix: options.etcdPrefix,
+          }),
+        (opened) => opened.close(),
+      )
+    : undefined;
+  const metricsStore = sqlite ?? etcdMetrics;
   const restored: StoredState = sqlite
     ? await sqlite.load().catch((error: unknown) => {
         throw new StateStoreError(`state database in ${options.stateDir}: it cannot be read (${String(error)})`);
@@ -127,7 +138,7 @@ async function assembleAndListen(
         batchHeartbeats: true,
         store,
         restored,
-        ...(sqlite ? { metricsStore: sqlite } : {}),
+        ...(metricsStore ? { metricsStore } : {}),
         historyRetentionMs: options.historyRetention,
         capacity: {
           hives: options.maxHives,
@@ -258,6 +269,7 @@ async function assembleAndListen(
     queen.stream.closeAll();
     await server.close(CLOSE_GRACE_MS);
     await queen.close();
+    await etcdMetrics?.close();
     await inspector.stop();
   };
 

@@ -16,6 +16,8 @@ export const HistoryEvent = z.object({
   time: Timestamp,
   kind: EventKind,
   id: Id,
+  /** A worker event's hive, so that a hive's history includes its workers'; absent on events recorded before it. */
+  hive_id: Id.optional(),
   type: EventType,
   from: Liveness.optional(),
   to: z.union([Liveness, z.literal('forgotten')]).optional(),
@@ -26,18 +28,28 @@ export type HistoryEvent = z.infer<typeof HistoryEvent>;
 
 export const EVENTS_LIMIT_MAX = 1_000;
 
-/** The query of `GET /v1/events`; numbers arrive as text. */
+/** Oldest first (reading on from a cursor) or newest first (reading back from the present or a cursor). */
+export const EventOrder = z.enum(['oldest', 'newest']);
+export type EventOrder = z.infer<typeof EventOrder>;
+
+const Seq = z.coerce.number().int().nonnegative();
+
+/** The query of `GET /v1/events`: the events with `after < seq < before`, in `order`; numbers arrive as text. */
 export const EventQuery = z.object({
   kind: EventKind.optional(),
   id: Id.optional(),
-  after: z.coerce.number().int().nonnegative().default(0),
+  /** The hive's own events and its workers'. */
+  hive: Id.optional(),
+  order: EventOrder.default('oldest'),
+  after: Seq.default(0),
+  before: Seq.optional(),
   limit: z.coerce.number().int().min(1).max(EVENTS_LIMIT_MAX).default(100),
 });
 export type EventQuery = z.infer<typeof EventQuery>;
 
 export const EventPage = z.object({
   events: z.array(HistoryEvent),
-  /** The `after` of the next page; null when this page reached the end. */
+  /** The cursor of the next page in the same order (`after` oldest first, `before` newest first); null at the end. */
   next: NonNegativeInt.nullable(),
 });
 export type EventPage = z.infer<typeof EventPage>;

@@ -16,6 +16,8 @@ export interface LivenessChange {
   reason: LivenessReason;
   /** Queen wall clock (epoch ms) of the transition. */
   at: number;
+  /** A worker's hive, so that the hive's history holds its workers' events. */
+  hiveId?: string;
 }
 
 /** An entry's data changed (a heartbeat was accepted, a hive was discovered or became expected). */
@@ -46,6 +48,8 @@ export interface RefusedChange {
   /** Where it came from, as the HTTP layer saw it. */
   source: string;
   at: number;
+  /** The hive claimed (a worker's hive, or the hive itself). */
+  hiveId?: string;
 }
 
 export type RegistryChange = LivenessChange | EntryChange | CapabilitiesChange | RefusedChange;

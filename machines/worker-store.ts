@@ -191,6 +191,7 @@ export class WorkerStore implements WorkerRegistryReader {
   }
 
   private transition(entry: WorkerEntry, from: Liveness | null, to: Fate, reason: LivenessReason, at: number): void {
-    this.changes.push({ type: 'liveness', kind: 'worker', id: entry.id, from, to, reason, at });
+    const hiveId = entry.heartbeat.hive_id;
+    this.changes.push({ type: 'liveness', kind: 'worker', id: entry.id, from, to, reason, at, hiveId });
   }
 }

@@ -24,6 +24,11 @@ export interface Journal {
   note(kind: RegistryKind, changes: readonly RegistryChange[], options?: { written: boolean }): void;
   /** Writes what is pending now. */
   flush(): Promise<void>;
+  /**
+   * Resolves once every history event noted so far is written (or its write failed): at once when none waits, and
+   * callers in the meantime share one write, so a burst of history reads costs one write, not one each.
+   */
+  written(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -37,8 +42,10 @@ export function createJournal(options: JournalOptions): Journal {
   let failing = false;
   let dropping = false;
   let timer: NodeJS.Timeout | undefined;
+  let batchesTaken = 0;
 
   const batch = (): StateBatch => {
+    batchesTaken += 1;
     const taken: StateBatch = { hives: [], workers: [], removedHives: [], removedWorkers: [], events };
     for (const id of dirty.hive) {
       const entry = hives.get(id);
@@ -85,6 +92,9 @@ export function createJournal(options: JournalOptions): Journal {
 
   // One write at a time: a batch that failed goes back before the next is taken, so the history keeps its order.
   let writing: Promise<void> | undefined;
+  // A flush started when `taken` batches were taken: until it takes the next, whoever waits for the events noted so
+  // far can wait for that flush.
+  let joinable: { taken: number; done: Promise<void> } | undefined;
   const flush = async (): Promise<void> => {
     clearTimeout(timer);
     timer = undefined;
@@ -108,6 +118,11 @@ export function createJournal(options: JournalOptions): Journal {
       }
     },
     flush,
+    written() {
+      if (events.length === 0) return writing ?? Promise.resolve();
+      if (joinable?.taken !== batchesTaken) joinable = { taken: batchesTaken, done: flush() };
+      return joinable.done;
+    },
     async stop() {
       await flush();
     },
@@ -131,7 +146,14 @@ function historyEvent(kind: RegistryKind, change: RegistryChange): NewEvent | nu
         },
       };
     case 'identity_refused':
-      return { time: iso(change.at), kind, id: change.id, type: 'identity_refused', detail: { source: change.source } };
+      return {
+        time: iso(change.at),
+        kind,
+        id: change.id,
+        ...workerHive(kind, change.hiveId),
+        type: 'identity_refused',
+        detail: { source: change.source },
+      };
     case 'liveness': {
       const type: HistoryEvent['type'] =
         change.from === null ? 'registered' : change.to === 'forgotten' ? 'forgotten' : 'liveness';
@@ -139,6 +161,7 @@ function historyEvent(kind: RegistryKind, change: RegistryChange): NewEvent | nu
         time: iso(change.at),
         kind,
         id: change.id,
+        ...workerHive(kind, change.hiveId),
         type,
         ...(change.from === null ? {} : { from: change.from }),
         to: change.to,
@@ -146,6 +169,11 @@ function historyEvent(kind: RegistryKind, change: RegistryChange): NewEvent | nu
       };
     }
   }
+}
+
+/** A hive event names its hive already; a worker event names its own. */
+function workerHive(kind: RegistryKind, hiveId: string | undefined): { hive_id?: string } {
+  return kind === 'worker' && hiveId !== undefined ? { hive_id: hiveId } : {};
 }
 
 function iso(ms: number): string {

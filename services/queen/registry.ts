@@ -200,7 +200,7 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
     if (!refusals.has(key)) {
       if (refusals.size >= REFUSALS_REMEMBERED) refusals.clear();
       refusals.add(key);
-      publish(kind, [{ type: 'identity_refused', kind, id, source, at: clock.wallNow() }]);
+      publish(kind, [{ type: 'identity_refused', kind, id, source, at: clock.wallNow(), hiveId }]);
     }
     return { ok: false, refused: 'identity', error };
   };
@@ -426,7 +426,7 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
     },
     events: async (query) => {
       if (!options.store || !journal) return { events: [], next: null };
-      await journal.flush();
+      await journal.written();
       return options.store.events(query);
     },
     lead: (loaded) => {

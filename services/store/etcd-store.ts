@@ -1,5 +1,6 @@
 import { Etcd3, type Namespace, Range } from 'etcd3';
 import type { EventPage, EventQuery, HistoryEvent } from '../../contracts/events.js';
+import { matchesFilter, pageOf } from './event-query.js';
 import type { HiveRecord, NewEvent, StateBatch, StateStore, StoredState, WorkerRecord } from './state-store.js';
 
 /**
@@ -101,24 +102,30 @@ async function commit(state: Namespace, records: readonly Op[], events: readonly
   }
 }
 
+/** Reads the window's keys in the query's order, a scan page at a time, until one more than a page is taken. */
 async function readEvents(state: Namespace, query: EventQuery): Promise<EventPage> {
   const found: HistoryEvent[] = [];
-  let from = eventKey(query.after + 1);
-  const end = Range.prefix(EVENTS).end;
+  const newest = query.order === 'newest';
+  let from: string | Buffer = eventKey(query.after + 1);
+  let end: string | Buffer = query.before === undefined ? Range.prefix(EVENTS).end : eventKey(query.before);
   while (found.length <= query.limit) {
-    const page = await state.getAll().inRange(new Range(from, end)).sort('Key', 'Ascend').limit(PAGE).exec();
+    const page = await state
+      .getAll()
+      .inRange(new Range(from, end))
+      .sort('Key', newest ? 'Descend' : 'Ascend')
+      .limit(PAGE)
+      .exec();
     for (const kv of page.kvs) {
-      const seq = Number(kv.key.toString().slice(EVENTS.length));
-      const event = parseEvent(kv.value.toString());
-      if ((query.kind === undefined || event.kind === query.kind) && (query.id === undefined || event.id === query.id))
-        found.push({ seq, ...event });
+      const event = { seq: Number(kv.key.toString().slice(EVENTS.length)), ...parseEvent(kv.value.toString()) };
+      if (matchesFilter(event, query)) found.push(event);
     }
     const last = page.kvs.at(-1);
     if (!last || page.kvs.length < PAGE) break;
-    from = eventKey(Number(last.key.toString().slice(EVENTS.length)) + 1);
+    const seq = Number(last.key.toString().slice(EVENTS.length));
+    if (newest) end = eventKey(seq);
+    else from = eventKey(seq + 1);
   }
-  const events = found.slice(0, query.limit);
-  return { events, next: found.length > query.limit ? (events.at(-1)?.seq ?? null) : null };
+  return pageOf(found, query.limit);
 }
 
 /** Events are numbered in time order: the scan stops at the first one young enough to keep. */

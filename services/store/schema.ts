@@ -25,4 +25,9 @@ export const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (hive_id, minute)
    ) WITHOUT ROWID;
    CREATE INDEX metric_minutes_by_minute ON metric_minutes (minute);`,
+  // `/v1/events?hive=` takes a hive's workers' events too; older worker events get the hive of a worker still kept.
+  `ALTER TABLE events ADD COLUMN hive_id TEXT;
+   UPDATE events SET hive_id = CASE kind WHEN 'hive' THEN id
+     ELSE (SELECT workers.hive_id FROM workers WHERE workers.id = events.id) END;
+   CREATE INDEX events_by_hive ON events (hive_id, seq);`,
 ];

@@ -3,6 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { EventPage, EventQuery, HistoryEvent } from '../../contracts/events.js';
 import type { SeriesKey } from '../../contracts/metric-series.js';
+import { eventHive, pageOf } from './event-query.js';
 import type { MetricsStore, MinuteRow } from './metrics-store.js';
 import { MIGRATIONS } from './schema.js';
 import {
@@ -38,6 +39,9 @@ export function openSqliteStore(dir: string | null): StateStore & MetricsStore {
     db.pragma('locking_mode = EXCLUSIVE');
     db.pragma('synchronous = NORMAL');
     migrate(db);
+    // A history kept nowhere numbers on past any number an earlier queen gave (microseconds since the epoch: only a
+    // million events a second, sustained, would catch up), so a client reading on with a cursor misses nothing.
+    if (dir === null) db.prepare("INSERT INTO sqlite_sequence (name, seq) VALUES ('events', ?)").run(Date.now() * 1000);
     // Takes the exclusive lock now rather than at the first batch.
     db.exec('BEGIN IMMEDIATE; COMMIT;');
   } catch (error) {
@@ -93,8 +97,8 @@ function sqliteStore(db: Database.Database, file: string | null): StateStore & M
   );
   const dropHive = db.prepare<[string]>('DELETE FROM hives WHERE id = ?');
   const dropWorker = db.prepare<[string]>('DELETE FROM workers WHERE id = ?');
-  const addEvent = db.prepare<[number, string, string, string]>(
-    'INSERT INTO events (time, kind, id, event) VALUES (?, ?, ?, ?)',
+  const addEvent = db.prepare<[number, string, string, string | null, string]>(
+    'INSERT INTO events (time, kind, id, hive_id, event) VALUES (?, ?, ?, ?, ?)',
   );
   const prune = db.prepare<[number]>('DELETE FROM events WHERE time < ?');
   // In memory (`--state-dir none`) the entries would never be read back: only the history is kept, and the queen
@@ -107,7 +111,9 @@ function sqliteStore(db: Database.Database, file: string | null): StateStore & M
       for (const id of batch.removedHives) dropHive.run(id);
       for (const id of batch.removedWorkers) dropWorker.run(id);
     }
-    for (const event of batch.events) addEvent.run(Date.parse(event.time), event.kind, event.id, JSON.stringify(event));
+    for (const event of batch.events) {
+      addEvent.run(Date.parse(event.time), event.kind, event.id, eventHive(event) ?? null, JSON.stringify(event));
+    }
   });
 
   const putMinute = db.prepare<[string, number, number, string]>(
@@ -140,15 +146,26 @@ function sqliteStore(db: Database.Database, file: string | null): StateStore & M
     },
     events: async (query: EventQuery): Promise<EventPage> => {
       const where = ['seq > @after'];
-      if (query.kind !== undefined) where.push('kind = @kind');
-      if (query.id !== undefined) where.push('id = @id');
+      const params: Record<string, string | number> = { after: query.after, limit: query.limit + 1 };
+      const take = (name: string, clause: string, value: string | number | undefined): void => {
+        if (value === undefined) return;
+        where.push(clause);
+        params[name] = value;
+      };
+      take('before', 'seq < @before', query.before);
+      take('kind', 'kind = @kind', query.kind);
+      take('id', 'id = @id', query.id);
+      take('hive', 'hive_id = @hive', query.hive);
+      const order = query.order === 'newest' ? 'DESC' : 'ASC';
       const rows = db
         .prepare<Record<string, string | number>, EventRow>(
-          `SELECT seq, event FROM events WHERE ${where.join(' AND ')} ORDER BY seq LIMIT @limit`,
+          `SELECT seq, event FROM events WHERE ${where.join(' AND ')} ORDER BY seq ${order} LIMIT @limit`,
         )
-        .all({ ...query, limit: query.limit + 1 });
-      const page = rows.slice(0, query.limit).map((row): HistoryEvent => ({ seq: row.seq, ...parseEvent(row.event) }));
-      return { events: page, next: rows.length > query.limit ? (page.at(-1)?.seq ?? null) : null };
+        .all(params);
+      return pageOf(
+        rows.map((row): HistoryEvent => ({ seq: row.seq, ...parseEvent(row.event) })),
+        query.limit,
+      );
     },
     prune: async (before) => prune.run(before).changes,
     writeMinutes: async (batch) => {

@@ -48,7 +48,7 @@ export async function etcd(): Promise<Verdict> {
   try {
     note(`etcd: registering ${HIVES} hives × ${WORKERS_PER_HIVE} workers`);
     for (let index = 0; index < HIVES; index++) beat(index, true);
-    await registry.events({ after: 0, limit: 1 });
+    await registry.events({ order: 'oldest', after: 0, limit: 1 });
     const before = await etcdCounters(endpoint);
     note(`etcd: one ${INTERVAL_MS / 1_000} s heartbeat interval of steady state`);
     const slices = INTERVAL_MS / SLICE_MS;
@@ -61,7 +61,7 @@ export async function etcd(): Promise<Verdict> {
       const wait = start + (slice + 1) * SLICE_MS - performance.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     }
-    await registry.events({ after: 0, limit: 1 });
+    await registry.events({ order: 'oldest', after: 0, limit: 1 });
     const seconds = (performance.now() - start) / 1_000;
     const after = await etcdCounters(endpoint);
     const delta = (name: string): number => after.require(name) - before.require(name);

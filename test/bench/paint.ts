@@ -9,10 +9,11 @@ import { median } from './support/stats.js';
 
 /**
  * First paint of the dashboard in Chromium with 1 000 hives × 8 workers: from the snapshot's arrival to the frame
- * after its cards were built, read from the page's own performance marks. Baseline, loaded in turn in the same
- * browser: a bare page that receives the same snapshot on the same stream and paints one line of text per hive,
- * marked the same way, so the ratio shows what the dashboard adds whatever else the machine is doing.
- * Target: the dashboard's best load under 1 s.
+ * after its first cards were built, read from the page's own performance marks; beside it, from the page's request
+ * to that frame (what a person opening it waits), and from the snapshot to the frame after the last card. Baseline,
+ * loaded in turn in the same browser: a bare page that receives the same snapshot on the same stream and paints one
+ * line of text per hive, marked the same way, so the ratio shows what the dashboard adds whatever else the machine
+ * is doing. Target: the dashboard's best load under 1 s.
  */
 
 const HIVES = 1_000;
@@ -21,6 +22,8 @@ const ROUNDS = 5;
 const TARGET_MS = 1_000;
 const SNAPSHOT_MARK = 'apiary:snapshot';
 const PAINT_MARK = 'apiary:first-paint';
+/** The dashboard's frame after its last card; the bare page paints everything in its first. */
+const ALL_CARDS_MARK = 'apiary:all-cards';
 const BARE_PATH = '/bare-paint';
 
 /** The baseline: parse, mark, build plain lines in the next frame, mark the frame after, as the dashboard does. */
@@ -57,18 +60,30 @@ function snapshot(): SnapshotEvent {
   };
 }
 
-/** One load of `url`: milliseconds between the page's two marks. */
-async function paintOf(page: Page, url: string): Promise<number> {
+interface Load {
+  /** Snapshot received → first cards painted. */
+  paint: number;
+  /** Page requested → first cards painted. */
+  open: number;
+  /** Snapshot received → every card painted. */
+  all: number;
+}
+
+/** One load of `url`, read from the page's marks; `allMark` is the one after the last card. */
+async function loadOf(page: Page, url: string, allMark: string): Promise<Load> {
   await page.goto(url);
-  await page.waitForFunction((name) => performance.getEntriesByName(name).length > 0, PAINT_MARK, {
-    timeout: 60_000,
-  });
+  await page.waitForFunction((name) => performance.getEntriesByName(name).length > 0, allMark, { timeout: 60_000 });
   return page.evaluate(
-    ({ snapshotMark, paintMark }) => {
+    ({ snapshotMark, paintMark, lastMark }) => {
       const at = (name: string): number => performance.getEntriesByName(name)[0]?.startTime ?? Number.NaN;
-      return at(paintMark) - at(snapshotMark);
+      return {
+        paint: at(paintMark) - at(snapshotMark),
+        // Marks count from the navigation's start.
+        open: at(paintMark),
+        all: at(lastMark) - at(snapshotMark),
+      };
     },
-    { snapshotMark: SNAPSHOT_MARK, paintMark: PAINT_MARK },
+    { snapshotMark: SNAPSHOT_MARK, paintMark: PAINT_MARK, lastMark: allMark },
   );
 }
 
@@ -82,28 +97,36 @@ export async function paint(): Promise<Verdict> {
     await page.route(`${base}${BARE_PATH}`, (route) =>
       route.fulfill({ status: 200, contentType: 'text/html', body: BARE_PAGE }),
     );
-    const dashboard: number[] = [];
-    const bare: number[] = [];
+    const dashboard: Load[] = [];
+    const bare: Load[] = [];
     // Alternating, so that a burst of load elsewhere falls on both.
     for (let round = 1; round <= ROUNDS; round += 1) {
       note(`paint: round ${round} of ${ROUNDS}`);
-      dashboard.push(await paintOf(page, `${base}/`));
-      bare.push(await paintOf(page, `${base}${BARE_PATH}`));
+      dashboard.push(await loadOf(page, `${base}/`, ALL_CARDS_MARK));
+      bare.push(await loadOf(page, `${base}${BARE_PATH}`, PAINT_MARK));
     }
-    const best = Math.min(...dashboard);
-    const ratio = median(dashboard) / median(bare);
+    const paints = dashboard.map((load) => load.paint);
+    const best = Math.min(...paints);
+    const ratio = median(paints) / median(bare.map((load) => load.paint));
+    const row = (page: string, loads: readonly Load[], key: keyof Load): string[] => {
+      const ms = loads.map((load) => load[key]);
+      return [page, fixed(Math.min(...ms), 0), fixed(median(ms), 0), ms.map((value) => fixed(value, 0)).join(', ')];
+    };
     printTable(
-      `First paint, ${HIVES} hives × ${WORKERS_PER_HIVE} workers (snapshot received → cards painted), ${ROUNDS} rounds`,
-      ['page', 'best ms', 'median ms', 'every load (ms)'],
+      `First paint, ${HIVES} hives × ${WORKERS_PER_HIVE} workers, ${ROUNDS} rounds`,
+      ['page: interval', 'best ms', 'median ms', 'every load (ms)'],
       [
-        ['dashboard', fixed(best, 0), fixed(median(dashboard), 0), dashboard.map((ms) => fixed(ms, 0)).join(', ')],
-        ['bare lines', fixed(Math.min(...bare), 0), fixed(median(bare), 0), bare.map((ms) => fixed(ms, 0)).join(', ')],
+        row('dashboard: snapshot → first cards painted', dashboard, 'paint'),
+        row('bare lines: snapshot → painted', bare, 'paint'),
+        row('dashboard: page requested → first cards painted', dashboard, 'open'),
+        row('bare lines: page requested → painted', bare, 'open'),
+        row('dashboard: snapshot → every card painted', dashboard, 'all'),
       ],
     );
     return printVerdict({
       bench: 'paint',
       pass: best < TARGET_MS,
-      text: `dashboard first paint best ${fixed(best, 0)} ms (target < ${TARGET_MS} ms), median ${fixed(median(dashboard), 0)} ms; ${fixed(ratio, 1)}× the bare page's median`,
+      text: `dashboard first paint best ${fixed(best, 0)} ms (target < ${TARGET_MS} ms), median ${fixed(median(paints), 0)} ms; ${fixed(ratio, 1)}× the bare page's median`,
     });
   } finally {
     await browser.close();

@@ -68,6 +68,17 @@ const events = [
     type: 'capabilities',
     detail: { capabilities_version: 4, changes: capabilityChanges },
   },
+  {
+    seq: 3,
+    time: '2025-10-30T14:54:00.000Z',
+    kind: 'worker',
+    id: 'gpu-node-1-9301',
+    hive_id: 'gpu-node-1',
+    type: 'liveness',
+    from: 'online',
+    to: 'offline',
+    reason: 'hive offline',
+  },
 ];
 
 const SAMPLES: Record<string, readonly unknown[]> = {
@@ -223,9 +234,11 @@ const SAMPLES: Record<string, readonly unknown[]> = {
   EventKind: ['hive', 'worker'],
   EventType: ['liveness', 'capabilities', 'registered', 'identity_refused', 'forgotten'],
   HistoryEvent: events,
+  EventOrder: ['oldest', 'newest'],
   EventQuery: [
-    { after: 0, limit: 100 },
-    { kind: 'hive', id: 'gpu-node-1', after: 12, limit: 1000 },
+    { order: 'oldest', after: 0, limit: 100 },
+    { kind: 'hive', id: 'gpu-node-1', order: 'oldest', after: 12, limit: 1000 },
+    { hive: 'gpu-node-1', order: 'newest', after: 0, before: 40, limit: 50 },
   ],
   EventPage: [
     { events, next: 2 },

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { HistoryEvent } from '../../contracts/events.js';
+import { TIMELINE_HELD, TIMELINE_PAGE } from '../../dashboard/history-window.js';
 import { freePort } from '../../services/ports.js';
 import { QueenApi } from '../support/queen-api.js';
 import { eventually, killAll, type RoleProcess } from '../support/role-process.js';
@@ -11,6 +12,7 @@ import { saveScreenshot } from './browser.js';
 import { createHiveDirs, killHiveGroups, startHive, startQueen } from './cluster-roles.js';
 import { dashboardSession, text } from './dashboard-session.js';
 import { NOW } from './dashboard-views.js';
+import { spawnWorker } from './hive-api.js';
 
 /**
  * The dashboard's timeline in Chromium: the queen's history from before the page opened and from before a queen
@@ -58,7 +60,8 @@ describe('dashboard timeline in Chromium', { timeout: 90_000 }, () => {
     const port = String(await freePort('127.0.0.1'));
     const queenArgs = ['--port', port, '--state-dir', path.join(root, 'queen')];
     const first = await startQueen(queenArgs);
-    for (const id of ['gpu-a', 'gpu-b']) await startHive(id, createHiveDirs(root, id), ['--queen-url', first.url]);
+    const gpuA = await startHive('gpu-a', createHiveDirs(root, 'gpu-a'), ['--queen-url', first.url]);
+    await startHive('gpu-b', createHiveDirs(root, 'gpu-b'), ['--queen-url', first.url]);
     await allOnline(first, ['gpu-a', 'gpu-b']);
     first.child.kill('SIGTERM');
     await first.exited;
@@ -86,18 +89,28 @@ describe('dashboard timeline in Chromium', { timeout: 90_000 }, () => {
       .poll(async () => (await entries(page)).some((entry) => /hive gpu-c registered/.test(entry)), POLL)
       .toBe(true);
 
+    // A worker of gpu-a: the hive's filter shows its events with the hive's own.
+    const worker = await spawnWorker(gpuA.url, 'tiny');
+    const workerRegistered = `worker ${worker.worker_id} registered (heartbeat)`;
+    await expect
+      .poll(async () => (await entries(page)).some((entry) => entry.endsWith(workerRegistered)), POLL)
+      .toBe(true);
+
     await expect.poll(() => page.locator('[data-testid="timeline-hive"] option').count(), POLL).toBe(4);
     await page.selectOption('[data-testid="timeline-hive"]', 'gpu-a');
+    const aboutGpuA = (entry: string): boolean =>
+      entry.includes(' hive gpu-a ') || entry.includes(` worker ${worker.worker_id} `);
     // An empty list (the filtered page still on its way) has every entry about gpu-a too: wait for the page itself.
     await expect
       .poll(async () => {
         const listed = await entries(page);
-        return listed.some((entry) => restarted.test(entry)) && listed.every((entry) => entry.includes(' hive gpu-a '));
+        return listed.some((entry) => restarted.test(entry)) && listed.every(aboutGpuA);
       }, POLL)
       .toBe(true);
     const filtered = await entries(page);
     expect(filtered).toContainEqual(expect.stringMatching(restarted));
     expect(filtered).toContainEqual(expect.stringMatching(/hive gpu-a registered/));
+    expect(filtered).toContainEqual(expect.stringContaining(workerRegistered));
     await page.selectOption('[data-testid="timeline-hive"]', '');
     await expect
       .poll(async () => (await entries(page)).some((entry) => entry.includes(' hive gpu-b ')), POLL)
@@ -106,24 +119,93 @@ describe('dashboard timeline in Chromium', { timeout: 90_000 }, () => {
     await saveScreenshot(page, 'dashboard-timeline');
   });
 
-  it('follows the history’s cursor across pages, shows the newest 50, and older ones on demand', async () => {
+  it('reads the newest page first, older pages on demand, and holds a bounded number of entries', async () => {
     const { queen, base, page, pageErrors } = session;
-    queen.events.push(...Array.from({ length: 120 }, (_, index) => historyEvent(index + 1)));
-    queen.eventsPageSize = 40;
+    const total = TIMELINE_HELD + 2 * TIMELINE_PAGE;
+    queen.events.push(...Array.from({ length: total }, (_, index) => historyEvent(index + 1)));
     await page.goto(`${base}/`);
-    await expect.poll(() => page.locator(ENTRY).count(), POLL).toBe(50);
-    expect(await page.getAttribute(`${ENTRY} >> nth=0`, 'data-seq')).toBe('120');
-    expect(await page.getAttribute(`${ENTRY} >> nth=49`, 'data-seq')).toBe('71');
-    expect(queen.eventsRequests.slice(0, 3).map((search) => new URLSearchParams(search).get('after'))).toEqual([
-      '0',
-      '40',
-      '80',
+    await expect.poll(() => page.locator(ENTRY).count(), POLL).toBe(TIMELINE_PAGE);
+    expect(await seqs(page)).toEqual(range(total, total - TIMELINE_PAGE + 1));
+    // One read of the newest page, not the history from its start.
+    expect(queen.eventsRequests.map((search) => Object.fromEntries(new URLSearchParams(search)))).toEqual([
+      { order: 'newest', limit: String(TIMELINE_PAGE) },
     ]);
     await page.click('[data-testid="timeline-older"]');
-    await page.click('[data-testid="timeline-older"]');
-    expect(await page.locator(ENTRY).count()).toBe(120);
+    await expect.poll(() => page.locator(ENTRY).count(), POLL).toBe(2 * TIMELINE_PAGE);
+    expect(new URLSearchParams(queen.eventsRequests.at(-1)).get('before')).toBe(String(total - TIMELINE_PAGE + 1));
+    // Older pages up to the bound: the newest give way, and the page offers them again.
+    for (let read = 3; read <= total / TIMELINE_PAGE; read += 1) {
+      await page.click('[data-testid="timeline-older"]');
+      await expect
+        .poll(() => newestSeq(page), POLL)
+        .toBe(Math.min(total, TIMELINE_HELD + (total - read * TIMELINE_PAGE)));
+    }
+    expect(await page.locator(ENTRY).count()).toBe(TIMELINE_HELD);
     expect(await page.locator('[data-testid="timeline-older"]').isHidden()).toBe(true);
-    expect(await text(page, `${ENTRY} >> nth=119`)).toMatch(/hive hive-1 registered \(heartbeat\)$/);
+    expect(await text(page, `${ENTRY} >> nth=-1`)).toMatch(/hive hive-1 registered \(heartbeat\)$/);
+    await page.click('[data-testid="timeline-newest"]');
+    await expect.poll(() => newestSeq(page), POLL).toBe(total);
+    expect(await page.locator(ENTRY).count()).toBe(TIMELINE_PAGE);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('adds new events on top, reads a restarted history afresh, and stops at an empty page', async () => {
+    const { queen, base, page, pageErrors } = session;
+    queen.events.push(...Array.from({ length: 3 }, (_, index) => historyEvent(index + 1)));
+    await page.goto(`${base}/`);
+    await expect.poll(() => seqs(page), POLL).toEqual([3, 2, 1]);
+    queen.events.push(historyEvent(4));
+    queen.send({
+      type: 'liveness',
+      kind: 'hive',
+      id: 'hive-4',
+      from: null,
+      to: 'online',
+      reason: 'heartbeat',
+      timestamp: NOW,
+    });
+    await expect.poll(() => seqs(page), POLL).toEqual([4, 3, 2, 1]);
+    expect(new URLSearchParams(queen.eventsRequests.at(-1)).get('after')).toBe('3');
+
+    // A queen that kept nothing (`--state-dir none`) restarts: its numbers start again below the ones held.
+    queen.events.splice(0, queen.events.length, historyEvent(1), { ...historyEvent(2), id: 'after-restart' });
+    queen.dropStreams();
+    await expect.poll(() => seqs(page), POLL).toEqual([2, 1]);
+    expect(await text(page, `${ENTRY} >> nth=0`)).toContain('hive after-restart registered');
+
+    // A page that comes back empty yet names a next page is the end: no read loops on it.
+    queen.eventsAnswer = (query) => (query.order === 'newest' ? { events: [], next: 7 } : undefined);
+    queen.dropStreams();
+    await expect.poll(() => page.locator(ENTRY).count(), POLL).toBe(0);
+    const reads = queen.eventsRequests.length;
+    queen.events.push(historyEvent(3));
+    queen.send({
+      type: 'liveness',
+      kind: 'hive',
+      id: 'hive-3',
+      from: null,
+      to: 'online',
+      reason: 'heartbeat',
+      timestamp: NOW,
+    });
+    await expect.poll(() => seqs(page), POLL).toEqual([3, 2, 1]);
+    expect(queen.eventsRequests.length).toBe(reads + 1);
+    expect(await page.locator('[data-testid="timeline-older"]').isHidden()).toBe(true);
     expect(pageErrors).toEqual([]);
   });
 });
+
+async function seqs(page: Page): Promise<number[]> {
+  return (await page.locator(ENTRY).evaluateAll((items) => items.map((item) => item.getAttribute('data-seq')))).map(
+    Number,
+  );
+}
+
+async function newestSeq(page: Page): Promise<number> {
+  return Number(await page.getAttribute(`${ENTRY} >> nth=0`, 'data-seq'));
+}
+
+/** `from` down to `to`. */
+function range(from: number, to: number): number[] {
+  return Array.from({ length: from - to + 1 }, (_, index) => from - index);
+}

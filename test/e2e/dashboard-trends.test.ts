@@ -183,7 +183,12 @@ describe('dashboard trends and honest readings in Chromium', { timeout: 60_000 }
       `first paint, 1 000 hives × 8 workers: ${paintMs.toFixed(0)} ms (one load; see npm run bench -- paint)`,
     );
     expect(paintMs).toBeGreaterThan(0);
+    // The first frame paints the top of the grid; the other cards follow a frame at a time, in id order.
+    await page.waitForFunction(() => performance.getEntriesByName('apiary:all-cards').length > 0, undefined, {
+      timeout: 30_000,
+    });
     expect(await page.locator('[data-testid="hive"]').count()).toBe(1000);
+    expect(await page.locator('[data-testid="hive"]').last().getAttribute('data-hive-id')).toBe('hive-0999');
 
     // The cards on screen show their readings and workers and asked for their history; the others wait until seen.
     const first = hiveCard('hive-0000');

@@ -6,6 +6,7 @@ import { HiveMetrics } from '../../contracts/metrics-history.js';
 import { QUEEN_PATHS } from '../../contracts/paths.js';
 import { type SnapshotEvent, STREAM_EVENT_NAME, StreamEvent } from '../../contracts/stream.js';
 import { createDashboardApp } from '../../services/http/dashboard/index.js';
+import { pageOfHistory } from '../../services/store/event-query.js';
 
 /** `/v1/hives/<id>/metrics`: the hive id, or null for another path. */
 const METRICS_PATH = new RegExp(`^${QUEEN_PATHS.hiveMetrics.replace(':id', '([^/]+)')}$`);
@@ -22,6 +23,8 @@ export class ScriptedQueen {
   /** The history `/v1/events` serves, oldest first, in pages of at most `eventsPageSize`. */
   readonly events: HistoryEvent[] = [];
   eventsPageSize = 1000;
+  /** Answers a history request in place of `events` when it returns a page. */
+  eventsAnswer: ((query: EventQuery) => EventPage | undefined) | undefined;
   /** Each history request's query. */
   readonly eventsRequests: string[] = [];
   snapshot: SnapshotEvent = { type: 'snapshot', rev: 0, hives: [], workers: [] };
@@ -92,14 +95,8 @@ export class ScriptedQueen {
 
   private eventPage(url: URL): EventPage {
     const query = EventQuery.parse(Object.fromEntries(url.searchParams));
-    const matching = this.events.filter(
-      (event) =>
-        event.seq > query.after &&
-        (query.kind === undefined || event.kind === query.kind) &&
-        (query.id === undefined || event.id === query.id),
-    );
-    const page = matching.slice(0, Math.min(query.limit, this.eventsPageSize));
-    return EventPage.parse({ events: page, next: matching.length > page.length ? (page.at(-1)?.seq ?? null) : null });
+    const limited = { ...query, limit: Math.min(query.limit, this.eventsPageSize) };
+    return EventPage.parse(this.eventsAnswer?.(limited) ?? pageOfHistory(this.events, limited));
   }
 
   private startStream(response: ServerResponse): void {

@@ -40,17 +40,17 @@ function importedModules(clientDir: string): { specifier: string; file: string; 
     {
       specifier: '/contracts/metric-series.js',
       file: 'metric-series.js',
-      path: join(clientDir, '..', '..', '..', '..', 'contracts', 'metric-series.js'),
+      path: join(clientDir, '..', 'contracts', 'metric-series.js'),
     },
   ];
 }
 
 /**
- * Where `tsc -p services/http/dashboard/client` puts the browser code: found from the package root, so it is the
+ * Where `tsc -p dashboard` puts the browser code: found from the package root, so it is the
  * same whether this module runs from `dist/` or from its TypeScript source under vitest.
  */
 export function defaultClientDir(): string {
-  return join(packageRoot(dirname(fileURLToPath(import.meta.url))), 'dist', 'services', 'http', 'dashboard', 'client');
+  return join(packageRoot(dirname(fileURLToPath(import.meta.url))), 'dist', 'dashboard');
 }
 
 /** Reads every compiled client module and the libraries it imports once; a missing file is reported, never thrown. */

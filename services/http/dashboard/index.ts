@@ -4,7 +4,7 @@ import { CLIENT_ENTRY, type ClientAssets, defaultClientDir, loadClientAssets } f
 import { DASHBOARD_ASSET_PREFIX, renderDashboardPage } from './page.js';
 
 export interface DashboardOptions {
-  /** Directory of the compiled browser modules; defaults to `dist/services/http/dashboard/client`. */
+  /** Directory of the compiled browser modules; defaults to `dist/dashboard`. */
   readonly clientDir?: string;
 }
 

@@ -32,6 +32,11 @@ export function renderDashboardPage(modules: PageModules, token: string | undefi
   const imported = [...modules.imports].map(([specifier, file]) => [specifier, asset(file)]);
   const importMap = JSON.stringify({ imports: Object.fromEntries([...own, ...imported]) }).replaceAll('<', '\\u003c');
   const css = `${modules.css}\n${DASHBOARD_CSS}`;
+  // Every module is asked for at once: without this the browser finds the imports level by level, a round trip each.
+  const preloads = [...new Set([...modules.names, ...modules.imports.values()])]
+    .filter((name) => name !== modules.entry)
+    .map((name) => `<link rel="modulepreload" href="${asset(name)}">\n`)
+    .join('');
   const html = `<!doctype html>
 <html lang="en">
 <head>
@@ -41,7 +46,7 @@ export function renderDashboardPage(modules: PageModules, token: string | undefi
 <link rel="icon" href="data:,">
 <style>${css}</style>
 <script type="importmap">${importMap}</script>
-<script type="module" src="${asset(modules.entry)}"></script>
+${preloads}<script type="module" src="${asset(modules.entry)}"></script>
 </head>
 <body data-stream-path="${QUEEN_PATHS.stream}" data-stream-event="${STREAM_EVENT_NAME}" data-metrics-path="${QUEEN_PATHS.hiveMetrics}" data-events-path="${QUEEN_PATHS.events}">
 <p class="empty">Loading the dashboard…</p>

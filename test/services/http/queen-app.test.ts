@@ -9,6 +9,7 @@ import { times, withValue } from '../../contracts/issue-paths.js';
 import {
   changesHeartbeat,
   discoveryHeartbeat,
+  HIVE_ID,
   periodicHeartbeat,
   QUEEN_EPOCH,
   stoppingHeartbeat,
@@ -346,13 +347,33 @@ describe('POST /v1/hive-heartbeat and /v1/worker-heartbeat', () => {
       await (await q.request(`${QUEEN_PATHS.events}?kind=worker&id=${workerHeartbeat.worker_id}`)).json(),
     );
     expect(workers.events).toEqual(all.slice(2));
-    const bad = await q.request(`${QUEEN_PATHS.events}?limit=1001&kind=queen`);
+    const bad = await q.request(`${QUEEN_PATHS.events}?limit=1001&kind=queen&order=up&before=-1`);
     expect(bad.status).toBe(400);
     expect(
       ErrorBody.parse(await bad.json())
         .issues?.map((issue) => issue.path)
         .sort(),
-    ).toEqual(['kind', 'limit']);
+    ).toEqual(['before', 'kind', 'limit', 'order']);
+  });
+
+  it('reads a hive’s history with its workers’, newest first back from a cursor', async () => {
+    const q = start();
+    await q.post(QUEEN_PATHS.hiveHeartbeat, discoveryHeartbeat);
+    await q.post(QUEEN_PATHS.hiveHeartbeat, { ...discoveryHeartbeat, hive_id: 'gpu-node-2' });
+    await q.post(QUEEN_PATHS.workerHeartbeat, workerHeartbeat);
+    const all = await events(q);
+    expect(all.at(-1)).toMatchObject({ kind: 'worker', id: workerHeartbeat.worker_id, hive_id: HIVE_ID });
+    const hive = EventPage.parse(await (await q.request(`${QUEEN_PATHS.events}?hive=${HIVE_ID}`)).json());
+    expect(hive.events.map((event) => `${event.kind} ${event.id}`)).toEqual([
+      `hive ${HIVE_ID}`,
+      `worker ${workerHeartbeat.worker_id}`,
+    ]);
+    const top = EventPage.parse(await (await q.request(`${QUEEN_PATHS.events}?order=newest&limit=2`)).json());
+    expect(top).toEqual({ events: all.slice(1).reverse(), next: all[1]?.seq });
+    const older = EventPage.parse(
+      await (await q.request(`${QUEEN_PATHS.events}?order=newest&limit=2&before=${top.next}`)).json(),
+    );
+    expect(older).toEqual({ events: all.slice(0, 1), next: null });
   });
 
   it('counts heartbeats by kind and result', async () => {

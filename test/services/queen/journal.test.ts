@@ -104,4 +104,41 @@ describe('state journal', () => {
     await Promise.all([hanging, next]);
     expect(batches.map((batch) => batch.events.map((event) => event.id))).toEqual([['first'], ['first', 'second']]);
   });
+
+  it('has every noted event written for a history read, with one write for a burst of reads and none when idle', async () => {
+    const batches: StateBatch[] = [];
+    let release: () => void = () => {};
+    const store: StateStore = {
+      ...failingOnce().store,
+      write: (batch) => {
+        batches.push(structuredClone(batch));
+        // The first write hangs until released: reads meanwhile queue behind it.
+        return batches.length === 1 ? new Promise<void>((resolve) => (release = resolve)) : Promise.resolve();
+      },
+    };
+    const journal = journalOn(store);
+    const registered = (id: string) =>
+      [
+        { type: 'liveness', kind: 'worker', id, from: null, to: 'online', reason: 'heartbeat', at: 0, hiveId: 'h' },
+      ] as const;
+    await journal.written();
+    expect(batches).toHaveLength(0);
+    journal.note('worker', registered('first'));
+    const firstReads = [journal.written(), journal.written()];
+    journal.note('worker', registered('second'));
+    // Noted while the first write is under way: these reads wait for a second write, which they all share.
+    const secondReads = Array.from({ length: 20 }, () => journal.written());
+    let secondDone = false;
+    void Promise.all(secondReads).then(() => (secondDone = true));
+    expect(batches).toHaveLength(1);
+    release();
+    await Promise.all([...firstReads, ...secondReads]);
+    expect(secondDone).toBe(true);
+    expect(batches.map((batch) => batch.events.map((event) => `${event.id} of ${event.hive_id}`))).toEqual([
+      ['first of h'],
+      ['second of h'],
+    ]);
+    await journal.written();
+    expect(batches).toHaveLength(2);
+  });
 });

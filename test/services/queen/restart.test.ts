@@ -56,7 +56,7 @@ describe('queen registry across a restart', () => {
     await later.timers.advanceTo(DEFAULT_LIVENESS.offlineAfterMs);
     expect(after.hives.get('live')?.liveness).toBe('offline');
     expect(after.workers.get('w-live')?.liveness).toBe('offline');
-    const { events } = await after.events({ after: 0, limit: 1000 });
+    const { events } = await after.events({ order: 'oldest', after: 0, limit: 1000 });
     expect(
       events.filter((event) => event.reason === 'queen restart').map((event) => `${event.kind} ${event.id}`),
     ).toEqual(['hive live']);

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventQuery } from '../../../contracts/events.js';
 import { openEtcdStore } from '../../../services/store/etcd-store.js';
 import { openSqliteStore } from '../../../services/store/sqlite-store.js';
 import type {
@@ -100,18 +101,52 @@ describe.each(Object.keys(stores))('state store: %s', (name) => {
     await store.write(batch({ hives: many, events: first }));
     await store.write(batch({ events: [event('w', WALL + 200, 'worker')] }));
     expect((await store.load()).hives).toHaveLength(150);
-    const all = await store.events({ after: 0, limit: 1000 });
+    const all = await store.events({ order: 'oldest', after: 0, limit: 1000 });
     expect(all.events).toHaveLength(131);
     const seqs = all.events.map((e) => e.seq);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     expect(new Set(seqs).size).toBe(131);
     expect(all.events.at(-1)).toMatchObject({ kind: 'worker', id: 'w' });
     expect(all.next).toBeNull();
-    const h1 = await store.events({ after: 0, limit: 10, kind: 'hive', id: 'h1' });
+    const h1 = await store.events({ order: 'oldest', after: 0, limit: 10, kind: 'hive', id: 'h1' });
     expect(h1.events.map((e) => e.id)).toEqual(Array(10).fill('h1'));
     expect(h1.next).toBe(h1.events.at(-1)?.seq);
-    const rest = await store.events({ after: h1.next ?? 0, limit: 1000, kind: 'hive', id: 'h1' });
+    const rest = await store.events({ order: 'oldest', after: h1.next ?? 0, limit: 1000, kind: 'hive', id: 'h1' });
     expect(rest.events).toHaveLength(43 - 10);
+    await store.close();
+  });
+
+  it('takes a hive’s workers’ events with its own under `hive`, and reads newest first back from `before`', async () => {
+    const store = open();
+    const ofWorker = (id: string, hiveId: string, at: number): NewEvent => ({
+      ...event(id, at, 'worker'),
+      hive_id: hiveId,
+    });
+    // More than one scan page of another hive's events between, so a reader must page to find the rest.
+    const between = Array.from({ length: 600 }, (_, i) => event('b', WALL + 10 + i));
+    await store.write(
+      batch({ events: [event('a', WALL), ofWorker('a-1', 'a', WALL + 1), ofWorker('b-1', 'b', WALL + 2), ...between] }),
+    );
+    await store.write(batch({ events: [ofWorker('a-2', 'a', WALL + 900), event('a', WALL + 901)] }));
+    const oldest = await store.events(EventQuery.parse({ hive: 'a' }));
+    expect(oldest.events.map((e) => e.id)).toEqual(['a', 'a-1', 'a-2', 'a']);
+    expect(oldest.next).toBeNull();
+    const top = await store.events(EventQuery.parse({ hive: 'a', order: 'newest', limit: 3 }));
+    expect(top.events.map((e) => e.id)).toEqual(['a', 'a-2', 'a-1']);
+    expect(top.next).toBe(top.events.at(-1)?.seq);
+    const older = await store.events(EventQuery.parse({ hive: 'a', order: 'newest', before: top.next, limit: 3 }));
+    expect(older).toEqual({ events: [oldest.events[0]], next: null });
+    // A window read newest first: after and before bound it, the page stops at its limit.
+    const all = (await store.events(EventQuery.parse({ limit: 1000 }))).events;
+    const [low, high] = [all[100]?.seq ?? 0, all[110]?.seq ?? 0];
+    const window = await store.events(EventQuery.parse({ order: 'newest', after: low, before: high, limit: 5 }));
+    expect(window.events.map((e) => e.seq)).toEqual(
+      all
+        .slice(105, 110)
+        .reverse()
+        .map((e) => e.seq),
+    );
+    expect(window.next).toBe(all[105]?.seq);
     await store.close();
   });
 
@@ -119,7 +154,7 @@ describe.each(Object.keys(stores))('state store: %s', (name) => {
     const store = open();
     await store.write(batch({ events: [event('a', WALL), event('a', WALL + 10), event('a', WALL + 20)] }));
     expect(await store.prune(WALL + 15)).toBe(2);
-    const left = await store.events({ after: 0, limit: 10 });
+    const left = await store.events({ order: 'oldest', after: 0, limit: 10 });
     expect(left.events.map((e) => e.time)).toEqual([new Date(WALL + 20).toISOString()]);
     await store.close();
   });
@@ -135,7 +170,7 @@ describe('state store: etcd, several queens', () => {
         [0, 1, 2, 3, 4].map((i) => store.write(batch({ events: [event(`s${s}-${i}`, WALL + i)] }))),
       ),
     );
-    const { events } = await one.events({ after: 0, limit: 100 });
+    const { events } = await one.events({ order: 'oldest', after: 0, limit: 100 });
     expect(events.map((e) => e.id).sort()).toEqual(
       [0, 1].flatMap((s) => [0, 1, 2, 3, 4].map((i) => `s${s}-${i}`)).sort(),
     );
@@ -163,7 +198,7 @@ describe('state store: etcd, several queens', () => {
       30_000,
     );
     expect((await store.load()).hives.map((h) => h.id)).toEqual(['kept']);
-    expect((await store.events({ after: 0, limit: 10 })).events).toHaveLength(1);
+    expect((await store.events({ order: 'oldest', after: 0, limit: 10 })).events).toHaveLength(1);
     await store.close();
   }, 60_000);
 });

@@ -10,11 +10,10 @@ const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 export function ensureDashboardClientBuilt(): string {
   const dir = defaultClientDir();
   if (!existsSync(join(dir, CLIENT_ENTRY))) {
-    execFileSync(
-      process.execPath,
-      [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'services/http/dashboard/client')],
-      { cwd: ROOT, stdio: 'pipe' },
-    );
+    execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'dashboard')], {
+      cwd: ROOT,
+      stdio: 'pipe',
+    });
   }
   return dir;
 }

@@ -1,5 +1,5 @@
-import type { SeriesKey } from '../../../../contracts/metric-series.js';
-import type { HiveMetrics } from '../../../../contracts/metrics-history.js';
+import type { SeriesKey } from '../contracts/metric-series.js';
+import type { HiveMetrics } from '../contracts/metrics-history.js';
 import { HiveTrend } from './trend.js';
 
 /** Histories asked of the queen at once: the visible cards of a big cluster load a few at a time. */

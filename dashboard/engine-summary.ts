@@ -1,4 +1,4 @@
-import type { WorkerView } from '../../../../contracts/registry.js';
+import type { WorkerView } from '../contracts/registry.js';
 
 /** One line of what a worker's engine reports (`llama.cpp · slots 1/4 · queue 2 · KV 31% · restarts 1`); null for none. */
 export function engineSummary(worker: WorkerView): string | null {

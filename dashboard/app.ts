@@ -1,6 +1,6 @@
-import { monitorSeries } from '../../../../contracts/metric-series.js';
-import type { HiveView } from '../../../../contracts/registry.js';
-import type { StreamEvent } from '../../../../contracts/stream.js';
+import { monitorSeries } from '../contracts/metric-series.js';
+import type { HiveView } from '../contracts/registry.js';
+import type { StreamEvent } from '../contracts/stream.js';
 import { connectStream, streamUrl } from './connection.js';
 import { h } from './dom.js';
 import { eventsLoader } from './events-source.js';
@@ -17,6 +17,7 @@ import { TrendStore } from './trend-store.js';
 const TICK_MS = 1000;
 const SNAPSHOT_MARK = 'apiary:snapshot';
 const FIRST_PAINT_MARK = 'apiary:first-paint';
+const ALL_CARDS_MARK = 'apiary:all-cards';
 /** Sparklines slide with time even while no reading arrives (an offline hive's trend moves into the past). */
 const TREND_SLIDE_TICKS = 10;
 
@@ -100,17 +101,26 @@ function start(): void {
 
   // Events land in the stores at once; the DOM is touched at most once per frame, only where something changed.
   let rendered = false;
+  let allDrawn = false;
   function draw(): void {
     frameRequested = false;
     const changes = store.takeChanges();
+    const wasDrawing = grid.drawing;
     grid.render(store, changes, performance.now());
-    // When the first snapshot's cards were painted (a frame after they were built), for whoever measures the page.
+    // When the first snapshot's first cards, and then all of them, were painted (a frame after they were built),
+    // for whoever measures the page.
     if (changes.reset && !rendered) {
       rendered = true;
       requestAnimationFrame(() => performance.mark(FIRST_PAINT_MARK));
     }
+    if (grid.drawing) requestFrame();
+    else if (rendered && !allDrawn) {
+      allDrawn = true;
+      requestAnimationFrame(() => performance.mark(ALL_CARDS_MARK));
+    }
     if (changes.summary) summary.update(store.counts());
-    if (changes.reset || changes.summary) timeline.setHives(store.cardIds());
+    // The filter's thousand options wait until the cards are drawn: the screen comes first.
+    if (!grid.drawing && (changes.reset || changes.summary || wasDrawing)) timeline.setHives(store.cardIds());
     log.add(changes.transitions);
     grid.drawTrends(trends, trendRange(), trends.takeChanged());
   }
@@ -124,9 +134,11 @@ function start(): void {
       store.apply(event, now);
       const queenTime = queenTimeOf(event);
       if (queenTime !== undefined) clock.observe(queenTime, now);
-      // A transition, or a (re)connection after which anything may have happened, is in the history by now.
-      if (event.type === 'liveness' || event.type === 'snapshot') timeline.refresh();
+      // A transition is in the history by now.
+      if (event.type === 'liveness') timeline.refresh();
       if (event.type === 'snapshot') {
+        // After a (re)connection anything may have happened, even a new queen with a new history: read its newest.
+        timeline.reload();
         if (!rendered) performance.mark(SNAPSHOT_MARK);
         // What the page missed while disconnected is only in the queen's history: reload the cards on screen.
         trends.reset();

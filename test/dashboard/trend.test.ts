@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { SeriesKey } from '../../../../../contracts/metric-series.js';
-import {
-  HiveTrend,
-  percentSeries,
-  TREND_SPAN_S,
-  TREND_STEP_S,
-} from '../../../../../services/http/dashboard/client/trend.js';
+import type { SeriesKey } from '../../contracts/metric-series.js';
+import { HiveTrend, percentSeries, TREND_SPAN_S, TREND_STEP_S } from '../../dashboard/trend.js';
 
 const readings = (entries: [SeriesKey, number][]): Map<SeriesKey, number> => new Map(entries);
 /** A bucket start well inside the epoch, as the queen aligns them. */

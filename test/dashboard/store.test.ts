@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { HiveView, WorkerView } from '../../../../../contracts/registry.js';
-import type { LivenessEvent } from '../../../../../contracts/stream.js';
-import { DashboardStore } from '../../../../../services/http/dashboard/client/store.js';
+import type { HiveView, WorkerView } from '../../contracts/registry.js';
+import type { LivenessEvent } from '../../contracts/stream.js';
+import { DashboardStore } from '../../dashboard/store.js';
 
 const TIMESTAMP = '2026-01-01T00:00:00.000Z';
 

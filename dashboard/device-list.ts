@@ -1,6 +1,6 @@
-import type { Device } from '../../../../contracts/capabilities.js';
-import type { DeviceMonitorData } from '../../../../contracts/heartbeat.js';
-import { gpuSeriesKey } from '../../../../contracts/metric-series.js';
+import type { Device } from '../contracts/capabilities.js';
+import type { DeviceMonitorData } from '../contracts/heartbeat.js';
+import { gpuSeriesKey } from '../contracts/metric-series.js';
 import { h, setText } from './dom.js';
 import { formatGb, formatPercent, percentOf } from './format.js';
 import { Meter } from './meter.js';

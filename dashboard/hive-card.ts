@@ -1,4 +1,4 @@
-import type { HiveView, WorkerView } from '../../../../contracts/registry.js';
+import type { HiveView, WorkerView } from '../contracts/registry.js';
 import { h, setAttribute, setHidden, setText } from './dom.js';
 import { formatAge, formatDuration, formatOffset } from './format.js';
 import { HiveCardBody } from './hive-card-body.js';

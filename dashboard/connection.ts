@@ -1,4 +1,4 @@
-import type { StreamEvent } from '../../../../contracts/stream.js';
+import type { StreamEvent } from '../contracts/stream.js';
 import type { ConnectionState } from './connection-state.js';
 import { parseStreamEvent } from './events.js';
 

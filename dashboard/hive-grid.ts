@@ -5,6 +5,8 @@ import { TREND_SPAN_S } from './trend.js';
 import type { TrendStore } from './trend-store.js';
 
 const ON_SCREEN_MARGIN_PX = 300;
+/** Cards a snapshot draws a frame: more than any screen shows, so its first frame paints what is seen. */
+export const CARDS_PER_FRAME = 50;
 
 /** The responsive grid of hive cards, keyed by hive id and kept in id order. */
 export class HiveGrid {
@@ -16,6 +18,8 @@ export class HiveGrid {
   private readonly visible = new Set<string>();
   private readonly observer: IntersectionObserver;
   private filter: CardFilter = { text: '', problemsOnly: false };
+  /** A snapshot's cards not drawn yet, in id order. */
+  private queued: string[] = [];
 
   /** `onVisible` is told each hive whose card came on screen. */
   constructor(onVisible: (hiveId: string) => void) {
@@ -52,7 +56,15 @@ export class HiveGrid {
     }
   }
 
-  /** Draws what changed: every card after a snapshot, else only the cards of the hives that changed. */
+  /** Whether a snapshot's cards are still being drawn: the host asks for another frame. */
+  get drawing(): boolean {
+    return this.queued.length > 0;
+  }
+
+  /**
+   * Draws what changed: the cards of the hives that changed, and after a snapshot every card, `CARDS_PER_FRAME` a
+   * frame from the top, so the first frame shows the screen instead of waiting for a thousand cards below it.
+   */
   render(store: DashboardStore, changes: Changes, now: number): void {
     const ids = store.cardIds();
     const present = new Set(ids);
@@ -61,8 +73,11 @@ export class HiveGrid {
         if (present.has(id)) continue;
         this.removeCard(id, card);
       }
+      this.queued = [...ids];
     }
-    const toDraw = changes.reset ? ids : [...changes.hiveIds].sort();
+    // After a snapshot every hive changed: the queue holds them all, in order.
+    const changed = changes.reset ? [] : [...changes.hiveIds].sort();
+    const toDraw = [...this.queued.splice(0, CARDS_PER_FRAME), ...changed];
     for (const id of toDraw) {
       if (!present.has(id)) {
         const card = this.cards.get(id);
@@ -92,12 +107,15 @@ export class HiveGrid {
     this.visible.delete(id);
   }
 
-  /** Places a new card before the next existing card in id order. */
+  /** Places a new card before the next existing card in id order: at the end, unless a later id is there already. */
   private insertCard(id: string, sortedIds: readonly string[]): HiveCard {
     const card = new HiveCard(id);
+    const lastId = this.list.lastElementChild?.getAttribute('data-hive-id');
+    const next =
+      lastId === undefined || lastId === null || lastId < id
+        ? undefined
+        : sortedIds.slice(sortedIds.indexOf(id) + 1).find((other) => this.cards.has(other));
     this.cards.set(id, card);
-    const position = sortedIds.indexOf(id);
-    const next = sortedIds.slice(position + 1).find((other) => this.cards.has(other) && other !== id);
     const nextCard = next === undefined ? undefined : this.cards.get(next);
     if (nextCard) nextCard.element.before(card.element);
     else this.list.append(card.element);

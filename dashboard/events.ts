@@ -1,4 +1,4 @@
-import type { StreamEvent } from '../../../../contracts/stream.js';
+import type { StreamEvent } from '../contracts/stream.js';
 
 /**
  * Reads one stream message. The queen builds every message from the zod schemas, so the browser (which ships

@@ -1,5 +1,5 @@
-import type { HiveView, Liveness, LivenessReason, WorkerView } from '../../../../contracts/registry.js';
-import type { LivenessEvent, QueenEvent, SnapshotEvent, StreamEvent } from '../../../../contracts/stream.js';
+import type { HiveView, Liveness, LivenessReason, WorkerView } from '../contracts/registry.js';
+import type { LivenessEvent, QueenEvent, SnapshotEvent, StreamEvent } from '../contracts/stream.js';
 
 export interface Transition {
   readonly kind: LivenessEvent['kind'];
@@ -89,7 +89,8 @@ export class DashboardStore {
       const worker = this.workers.get(workerId);
       if (worker) workers.push(worker);
     }
-    return workers.sort((a, b) => a.worker_id.localeCompare(b.worker_id));
+    // Code-unit order, as the queen lists them: a locale comparison costs a thousand cards dearly.
+    return workers.sort((a, b) => (a.worker_id < b.worker_id ? -1 : a.worker_id > b.worker_id ? 1 : 0));
   }
 
   /** Counted from the same events the cards show, so the header never disagrees with them between `queen` events. */

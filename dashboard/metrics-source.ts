@@ -1,4 +1,4 @@
-import type { HiveMetrics } from '../../../../contracts/metrics-history.js';
+import type { HiveMetrics } from '../contracts/metrics-history.js';
 import { isRecord } from './events.js';
 import { tokenHeaders } from './page-token.js';
 import { TREND_STEP_S } from './trend.js';

@@ -1,4 +1,4 @@
-import type { WorkerView } from '../../../../contracts/registry.js';
+import type { WorkerView } from '../contracts/registry.js';
 import { h, setAttribute, setHidden, setText } from './dom.js';
 import { engineSummary } from './engine-summary.js';
 import { LivenessBadge } from './liveness-badge.js';

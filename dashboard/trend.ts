@@ -1,5 +1,5 @@
-import type { SeriesKey } from '../../../../contracts/metric-series.js';
-import type { HiveMetrics } from '../../../../contracts/metrics-history.js';
+import type { SeriesKey } from '../contracts/metric-series.js';
+import type { HiveMetrics } from '../contracts/metrics-history.js';
 
 /** The sparklines' bucket width and span, in seconds: 120 points an hour. */
 export const TREND_STEP_S = 30;

@@ -1,4 +1,4 @@
-import type { Liveness } from '../../../../contracts/registry.js';
+import type { Liveness } from '../contracts/registry.js';
 import { h, setAttribute, setText } from './dom.js';
 
 /** `unknown` for an entry the queen has not described (a hive only its workers mention). */

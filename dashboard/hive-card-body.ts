@@ -1,4 +1,4 @@
-import type { HiveView, WorkerView } from '../../../../contracts/registry.js';
+import type { HiveView, WorkerView } from '../contracts/registry.js';
 import { DeviceList } from './device-list.js';
 import { h, setHidden, setText } from './dom.js';
 import { formatGb, formatPercent, percentOf } from './format.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { WorkerView } from '../../../../../contracts/registry.js';
-import { engineSummary } from '../../../../../services/http/dashboard/client/engine-summary.js';
+import type { WorkerView } from '../../contracts/registry.js';
+import { engineSummary } from '../../dashboard/engine-summary.js';
 
 const worker: WorkerView = {
   worker_id: 'gpu-a-9301',
