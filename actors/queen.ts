@@ -3,6 +3,7 @@ import type { LivenessSettings } from '../machines/liveness.js';
 import type { RegistryClock } from '../machines/registry-clock.js';
 import { advertiseUrl } from '../services/advertise-url.js';
 import { createAlerts } from '../services/alerts/index.js';
+import { defined } from '../services/defined.js';
 import { type DiscoverySummary, runDiscovery } from '../services/discovery/run.js';
 import type { QueenElection } from '../services/ha/election.js';
 import { followElection } from '../services/ha/follow-election.js';
@@ -146,7 +147,6 @@ async function assembleAndListen(
           : {}),
         leadership: late?.leadership,
         judging: () => judges,
-        ...(overrides.queenEpoch ? { queenEpoch: overrides.queenEpoch } : {}),
         clock:
           overrides.clock ??
           createQueenClock({
@@ -156,7 +156,7 @@ async function assembleAndListen(
                 stalled_ms: Math.round(ms),
               }),
           }),
-        ...(overrides.timers ? { timers: overrides.timers } : {}),
+        ...defined({ queenEpoch: overrides.queenEpoch, timers: overrides.timers }),
         ...(dashboard ? { dashboard } : {}),
       }),
     (assembled) => assembled.close(),

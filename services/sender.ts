@@ -6,6 +6,7 @@ import {
   type SendRequest,
 } from '../machines/lifecycle.js';
 import type { SendOutcome } from '../machines/send-outcome.js';
+import { defined } from './defined.js';
 import { describe } from './describe-error.js';
 import type { Logger } from './logger.js';
 import type { Timers } from './timers.js';
@@ -69,11 +70,9 @@ export function createSender<P>(options: SenderOptions<P>): Sender {
     input: {
       ...options.settings,
       queenUrl: options.queenUrl,
-      ...(options.queenUrls ? { queenUrls: options.queenUrls } : {}),
-      ...(options.random ? { random: options.random } : {}),
+      ...defined({ queenUrls: options.queenUrls, random: options.random }),
     },
-    ...(options.inspect ? { inspect: options.inspect } : {}),
-    ...(options.clock ? { clock: options.clock } : {}),
+    ...defined({ inspect: options.inspect, clock: options.clock }),
   });
 
   let lastState = '';

@@ -1,3 +1,4 @@
+import { defined } from '../defined.js';
 import type { Logger } from '../logger.js';
 import type { QueenMetrics } from '../metrics.js';
 import type { QueenRegistry } from '../queen/registry.js';
@@ -51,8 +52,7 @@ export async function runDiscovery(options: DiscoveryRunOptions): Promise<Discov
     queenUrl: options.queenUrl,
     token: options.token,
     timeoutMs: options.timeoutMs,
-    ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...defined({ signal: options.signal, fetch: options.fetch }),
   });
   if (options.signal?.aborted) return summary;
   const expected = [];

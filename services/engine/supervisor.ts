@@ -2,6 +2,7 @@ import { type Actor, createActor, fromCallback, type InspectionEvent } from 'xst
 import { type EnginePlaceholder, type EngineSpec, fillPlaceholders } from '../../contracts/engine.js';
 import { type EngineEmitted, type EngineEvent, engineMachine, type HealthWatchInput } from '../../machines/engine.js';
 import type { Watchdog } from '../cluster/watchdog-client.js';
+import { defined } from '../defined.js';
 import type { Logger } from '../logger.js';
 import type { Timers } from '../timers.js';
 import type { EngineReport } from '../worker/heartbeat-payload.js';
@@ -82,8 +83,7 @@ export function createEngineSupervisor(options: EngineSupervisorOptions): Engine
   const actor = createActor(machine, {
     systemId: 'engine',
     input: { readyTimeoutMs: spec.ready_timeout, backoffMs: options.backoffMs, maxFailures: options.maxFailures },
-    ...(options.inspect ? { inspect: options.inspect } : {}),
-    ...(options.clock ? { clock: options.clock } : {}),
+    ...defined({ inspect: options.inspect, clock: options.clock }),
   });
   actor.on('down', ({ lastError }) => {
     stats = {};

@@ -3,6 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { EventPage, EventQuery, HistoryEvent } from '../../contracts/events.js';
 import type { SeriesKey } from '../../contracts/metric-series.js';
+import { defined } from '../defined.js';
 import type { MetricsStore, MinuteRow } from './metrics-store.js';
 import { MIGRATIONS } from './schema.js';
 import {
@@ -146,7 +147,7 @@ function sqliteStore(db: Database.Database, file: string | null): StateStore & M
         .prepare<Record<string, string | number>, EventRow>(
           `SELECT seq, event FROM events WHERE ${where.join(' AND ')} ORDER BY seq LIMIT @limit`,
         )
-        .all({ ...query, limit: query.limit + 1 });
+        .all(defined({ ...query, limit: query.limit + 1 }));
       const page = rows.slice(0, query.limit).map((row): HistoryEvent => ({ seq: row.seq, ...parseEvent(row.event) }));
       return { events: page, next: rows.length > query.limit ? (page.at(-1)?.seq ?? null) : null };
     },
