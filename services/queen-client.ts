@@ -9,7 +9,7 @@ import {
 } from '../contracts/heartbeat.js';
 import { QUEEN_PATHS } from '../contracts/paths.js';
 import type { SendFailure, SendOutcome } from '../machines/send-outcome.js';
-import { issueLine, parseJson } from './parse-json.js';
+import { issueLine, jsonOf, parseJson } from './parse-json.js';
 
 /**
  * The one implementation of "send a heartbeat" that hive and worker share (the design's Rule Zero): one POST,
@@ -92,20 +92,11 @@ function redirected(response: Response, text: string): SendOutcome {
   return failed({ kind: 'redirect', leaderUrl, message: `${response.status}: the leader is ${leaderUrl}` });
 }
 
-/** The parsed JSON of an answer; undefined when it is not JSON. */
-function jsonOf(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
 function parseAck(text: string, ackSchema: z.ZodType<HeartbeatAck>): SendOutcome {
   const ack = parseJson(ackSchema, text);
   if (ack.ok) return { ok: true, ack: ack.value };
-  if (ack.notJson) return failed({ kind: 'bad-response', message: `answer is not JSON: ${quote(text)}` });
-  return failed({ kind: 'bad-response', message: `answer is not a heartbeat ack: ${issueLine(ack.issues)}` });
+  if (ack.error.notJson) return failed({ kind: 'bad-response', message: `answer is not JSON: ${quote(text)}` });
+  return failed({ kind: 'bad-response', message: `answer is not a heartbeat ack: ${issueLine(ack.error.issues)}` });
 }
 
 /** `401 Unauthorized: <the queen's error sentence>` when the answer is the protocol's error body. */

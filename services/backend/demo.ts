@@ -41,7 +41,7 @@ export function createDemoBackend(options: DemoBackendOptions): InferenceBackend
     handle: async (path, request) => {
       const parsed = parseInferenceRequest(path, await request.text());
       if (!parsed.ok) return Response.json(parsed.error, { status: 400 });
-      const call = parsed.request;
+      const call = parsed.value;
       const chat = call.path === WORKER_PATHS.chatCompletions;
       const reply =
         call.path === WORKER_PATHS.chatCompletions

@@ -57,7 +57,7 @@ export async function runDiscovery(options: DiscoveryRunOptions): Promise<Discov
   if (options.signal?.aborted) return summary;
   const expected = [];
   for (const outcome of outcomes) {
-    if (outcome.ok && registry.discovered({ response: outcome.response, hiveUrl: outcome.hiveUrl })) {
+    if (outcome.ok && registry.discovered({ response: outcome.value, hiveUrl: outcome.hiveUrl })) {
       metrics.discovery('registered');
       summary.registered++;
       continue;
@@ -67,17 +67,16 @@ export async function runDiscovery(options: DiscoveryRunOptions): Promise<Discov
       expected.push({ hiveId: outcome.target.alias, hiveUrl: outcome.hiveUrl });
       metrics.discovery('identified');
       summary.identified++;
-      logger.debug('hive discovered with an identity: left to its heartbeats', { hive_id: outcome.response.hive_id });
+      logger.debug('hive discovered with an identity: left to its heartbeats', { hive_id: outcome.value.hive_id });
       continue;
     }
     expected.push({ hiveId: outcome.target.alias, hiveUrl: outcome.hiveUrl });
-    metrics.discovery(outcome.skipped ? 'skipped' : 'failed');
-    if (outcome.skipped) summary.skipped++;
-    else summary.failed++;
-    log(outcome.skipped ? 'hive not discovered: skipped' : 'hive not discovered', {
+    metrics.discovery(outcome.error.kind);
+    summary[outcome.error.kind]++;
+    log(outcome.error.kind === 'skipped' ? 'hive not discovered: skipped' : 'hive not discovered', {
       host: outcome.target.alias,
       host_name: outcome.target.hostName,
-      error: outcome.error,
+      error: outcome.error.message,
     });
   }
   if (expected.length > 0) registry.expect(expected);

@@ -3,11 +3,11 @@ import type { Device } from '../../contracts/capabilities.js';
 import { LIMITS } from '../../contracts/common.js';
 import type { DeviceMonitorData, MonitorData } from '../../contracts/heartbeat.js';
 import type { Logger } from '../logger.js';
-import type { GpuReader, GpuReading } from './gpu-reading.js';
+import { type GpuReader, type GpuReading, readProblem } from './gpu-reading.js';
 import { type MemoryReading, readCpuLoad, readCpuName, readMemory } from './host-metrics.js';
 import { createNvidiaSmiReader } from './nvidia-smi.js';
 import { loopRetry, type NvidiaSmiLoop, startNvidiaSmiLoop } from './nvidia-smi-loop.js';
-import { TIMED_OUT, timeBox } from './time-box.js';
+import { timeBox } from './time-box.js';
 
 /** A GPU as capabilities describe it (`GPU-<index>`). */
 export type GpuInfo = { index: number } & Pick<Device, 'name' | 'vram_gb' | 'compute_capability'>;
@@ -97,26 +97,26 @@ export function createMonitor(options: MonitorOptions): Monitor {
 
   async function collectCpu(): Promise<void> {
     const result = await timeBox(readCpu(), cpu === null ? sourceTimeoutMs + FIRST_CPU_SAMPLE_MS : sourceTimeoutMs);
-    if (typeof result === 'number') cpu = { value: result, at: now() };
-    report('cpu', problemOf(result));
+    if (result.ok) cpu = { value: result.value, at: now() };
+    report('cpu', result.ok ? null : readProblem(result.error));
   }
 
   async function collectMemory(): Promise<void> {
     const result = await timeBox(readMem(), sourceTimeoutMs);
-    if (result !== TIMED_OUT && !(result instanceof Error)) memory = { value: result, at: now() };
-    report('memory', problemOf(result));
+    if (result.ok) memory = { value: result.value, at: now() };
+    report('memory', result.ok ? null : readProblem(result.error));
   }
 
   async function collectOtherGpus(reader: GpuReader): Promise<void> {
     const result = await reader.read(abort.signal);
     if (stopped) return;
-    if (result.kind === 'missing') {
+    if (!result.ok && result.error.kind === 'missing') {
       otherMissing = true;
       logger.info('no AMD or Apple GPU found either');
       return;
     }
-    if (result.kind === 'ok') gpuReadings = { value: result.gpus, at: now() };
-    report('gpus', result.kind === 'ok' ? null : result.kind === 'timeout' ? 'timed out' : result.message);
+    if (result.ok) gpuReadings = { value: result.value, at: now() };
+    report('gpus', result.ok ? null : readProblem(result.error));
   }
 
   async function collectGpus(): Promise<void> {
@@ -132,17 +132,17 @@ export function createMonitor(options: MonitorOptions): Monitor {
     }
     const result = await nvidiaSmi.read(abort.signal);
     if (stopped) return;
-    if (result.kind === 'missing') {
+    if (!result.ok && result.error.kind === 'missing') {
       gpuMissing = true;
       logger.info('nvidia-smi not found: no NVIDIA GPUs', { nvidia_smi: binary });
       if (options.otherGpus) await collectOtherGpus(options.otherGpus);
       return;
     }
-    if (result.kind === 'ok') {
-      gpuReadings = { value: result.gpus, at: now() };
-      startLoop(result.gpus);
+    if (result.ok) {
+      gpuReadings = { value: result.value, at: now() };
+      startLoop(result.value);
     }
-    report('nvidia-smi', result.kind === 'ok' ? null : result.kind === 'timeout' ? 'timed out' : result.message);
+    report('nvidia-smi', result.ok ? null : readProblem(result.error));
   }
 
   function startLoop(gpus: readonly GpuReading[]): void {
@@ -173,7 +173,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
 
   async function collectCpuName(): Promise<void> {
     const result = await timeBox(readCpuName(), sourceTimeoutMs);
-    if (typeof result === 'string') cpuBrand = result;
+    if (result.ok) cpuBrand = result.value;
   }
 
   async function collect(): Promise<void> {
@@ -249,11 +249,6 @@ function single<T>(read: () => Promise<T>): () => Promise<T> {
     });
     return inFlight;
   };
-}
-
-function problemOf(result: unknown): string | null {
-  if (result === TIMED_OUT) return 'timed out';
-  return result instanceof Error ? result.message : null;
 }
 
 function gigabytes(bytes: number): number {

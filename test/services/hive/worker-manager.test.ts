@@ -98,7 +98,7 @@ async function spawned(f: Fixture, request: Parameters<WorkerManager['spawn']>[0
   if (!result.ok) throw new Error(`spawn failed: ${result.error.message}`);
   // A node process can take seconds to start on a loaded machine.
   await vi.waitFor(() => expect(f.lines.length).toBeGreaterThan(before), { timeout: 10_000 });
-  return result.worker;
+  return result.value;
 }
 
 describe('spawned-worker manager', () => {

@@ -204,7 +204,7 @@ describe('hive HTTP API: workers', () => {
       workers: {
         spawn: async (request) => {
           requests.push(request);
-          return { ok: true, worker: spawned };
+          return { ok: true, value: spawned };
         },
         list: () => [{ ...spawned, model: 'tiny', device: 'CPU-0', worker_type: 'cpu' }],
         stop: async () => true,
