@@ -5,6 +5,7 @@ import {
   lifecycleStateName,
   type SendRequest,
 } from '../machines/lifecycle.js';
+import { fail } from '../machines/result.js';
 import type { SendOutcome } from '../machines/send-outcome.js';
 import { defined } from './defined.js';
 import { describe } from './describe-error.js';
@@ -60,7 +61,7 @@ export function createSender<P>(options: SenderOptions<P>): Sender {
           return outcome;
         } catch (error) {
           // The machine only knows outcomes: a payload that cannot be built, or a throwing hook, is a failed send.
-          return { ok: false, failure: { kind: 'network', code: 'SEND_ACTOR_ERROR', message: describe(error) } };
+          return fail({ kind: 'network', code: 'SEND_ACTOR_ERROR', message: describe(error) });
         }
       }),
     },

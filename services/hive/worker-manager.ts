@@ -204,7 +204,7 @@ export function createWorkerManager(options: WorkerManagerOptions): WorkerManage
     const outcome = await options.report(worker.queenUrl, withSecret(heartbeat, options.identity?.secret()));
     const fields = { worker_id: worker.info.worker_id, exit_code: code, signal, queen_url: worker.queenUrl };
     if (outcome.ok) logger.warn('worker died; reported to the queen', fields);
-    else logger.warn('worker died; reporting it failed', { ...fields, failure: outcome.failure });
+    else logger.warn('worker died; reporting it failed', { ...fields, failure: outcome.error });
   };
 
   const launch = async (planned: Plan, port: number): Promise<SpawnResult> => {

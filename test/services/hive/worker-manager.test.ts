@@ -27,7 +27,7 @@ process.stderr.write(JSON.stringify({ msg: 'fake worker', argv, token: process.e
 setInterval(() => {}, 1000);
 `;
 
-const OK: SendOutcome = { ok: true, ack: { status: 'ok', queen_epoch: 'e1', resync: false } };
+const OK: SendOutcome = { ok: true, value: { status: 'ok', queen_epoch: 'e1', resync: false } };
 const QUEEN = 'http://127.0.0.1:7833';
 
 const CAPABILITIES: Capabilities = {
