@@ -51,12 +51,22 @@ const MONITOR_PERIOD_MS = 5_000;
 /** A metrics source slower than this keeps its last reading (CPU load alone needs half a second at first). */
 const MONITOR_SOURCE_TIMEOUT_MS = 2_000;
 
-export function startHive(options: HiveOptions, overrides: HiveOverrides = {}): Promise<HiveHandle> {
-  return startWithRollback((step) => startParts(options, overrides, step));
+/** Starts the hive; `signal` (SIGTERM while starting) stops what has started. */
+export function startHive(
+  options: HiveOptions,
+  overrides: HiveOverrides = {},
+  signal?: AbortSignal,
+): Promise<HiveHandle> {
+  const logger = (overrides.logger ?? createLogger({ level: options.logLevel })).child({ hive_id: options.hiveId });
+  return startWithRollback((step) => startParts(options, overrides, logger, step), { logger, signal });
 }
 
-async function startParts(options: HiveOptions, overrides: HiveOverrides, step: StartStep): Promise<HiveHandle> {
-  const logger = (overrides.logger ?? createLogger({ level: options.logLevel })).child({ hive_id: options.hiveId });
+async function startParts(
+  options: HiveOptions,
+  overrides: HiveOverrides,
+  logger: Logger,
+  step: StartStep,
+): Promise<HiveHandle> {
   const bootId = randomUUID();
 
   // Bound before anything talks to a queen: a hive that cannot listen must not register.
@@ -235,7 +245,7 @@ if (isEntryPoint(import.meta.url)) {
   void runRole({
     role: 'hive',
     command: 'apiary-hive',
-    start: () => startHive(options, { logger }),
+    start: (signal) => startHive(options, { logger }, signal),
     exitDeadlineMs: exitDeadlineMs(options),
     logger,
   });

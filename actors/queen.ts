@@ -66,16 +66,22 @@ const STALL_WARN_MS = 1_000;
 /** How long open connections may take to finish once the queen stops. */
 const CLOSE_GRACE_MS = 250;
 
-export function startQueen(options: QueenOptions, overrides: QueenOverrides = {}): Promise<QueenHandle> {
-  return startWithRollback((step) => assembleAndListen(options, overrides, step));
+/** Starts the queen; `signal` (SIGTERM while starting) stops what has started. */
+export function startQueen(
+  options: QueenOptions,
+  overrides: QueenOverrides = {},
+  signal?: AbortSignal,
+): Promise<QueenHandle> {
+  const logger = overrides.logger ?? createLogger({ level: options.logLevel });
+  return startWithRollback((step) => assembleAndListen(options, overrides, logger, step), { logger, signal });
 }
 
 async function assembleAndListen(
   options: QueenOptions,
   overrides: QueenOverrides,
+  logger: Logger,
   step: StartStep,
 ): Promise<QueenHandle> {
-  const logger = overrides.logger ?? createLogger({ level: options.logLevel });
   const settings: LivenessSettings = {
     suspectAfterMs: options.suspectAfter,
     offlineAfterMs: options.offlineAfter,
@@ -300,7 +306,7 @@ if (isEntryPoint(import.meta.url)) {
   void runRole({
     role: 'queen',
     command: 'apiary-queen',
-    start: () => startQueen(options, { logger }),
+    start: (signal) => startQueen(options, { logger }, signal),
     exitDeadlineMs: EXIT_DEADLINE_MS,
     logger,
   });

@@ -51,14 +51,24 @@ export interface WorkerHandle {
   stop(): Promise<void>;
 }
 
-export function startWorker(options: WorkerOptions, overrides: WorkerOverrides = {}): Promise<WorkerHandle> {
-  return startWithRollback((step) => startParts(options, overrides, step));
+/** Starts the worker; `signal` (SIGTERM while starting) stops what has started. */
+export function startWorker(
+  options: WorkerOptions,
+  overrides: WorkerOverrides = {},
+  signal?: AbortSignal,
+): Promise<WorkerHandle> {
+  const logger = overrides.logger ?? createLogger({ level: options.logLevel });
+  return startWithRollback((step) => startParts(options, overrides, logger, step), { logger, signal });
 }
 
-async function startParts(options: WorkerOptions, overrides: WorkerOverrides, step: StartStep): Promise<WorkerHandle> {
+async function startParts(
+  options: WorkerOptions,
+  overrides: WorkerOverrides,
+  baseLogger: Logger,
+  step: StartStep,
+): Promise<WorkerHandle> {
   const startedAt = Date.now();
   const engineSpec = options.engine === undefined ? null : parseEngineOption(options.engine);
-  const baseLogger = overrides.logger ?? createLogger({ level: options.logLevel });
   const inspector = await step(
     () => startInspector(options.inspect, baseLogger),
     (started) => started.stop(),
@@ -231,7 +241,7 @@ if (isEntryPoint(import.meta.url)) {
   void runRole({
     role: 'worker',
     command: 'apiary-worker',
-    start: () => startWorker(options, { logger }),
+    start: (signal) => startWorker(options, { logger }, signal),
     exitDeadlineMs: exitDeadlineMs(options),
     logger,
   });
