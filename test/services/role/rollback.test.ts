@@ -1,29 +1,30 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger, silentLogger } from '../../../services/logger.js';
-import { startWithRollback } from '../../../services/role/rollback.js';
+import { createLogger, type Logger, silentLogger } from '../../../services/logger.js';
+import { type StartStep, startWithRollback } from '../../../services/role/rollback.js';
+
+/** A server, then a monitor, then a tracker that fails to start; what is stopped lands in `stopped`. */
+function failingStart(stopped: string[], stopMonitor: (part: string) => unknown, logger: Logger = silentLogger) {
+  return startWithRollback(
+    async (step: StartStep) => {
+      await step(
+        () => 'server',
+        (part) => stopped.push(part),
+      );
+      await step(async () => 'monitor', stopMonitor);
+      await step(
+        () => Promise.reject(new Error('tracker failed')),
+        () => stopped.push('never started'),
+      );
+      return 'unreachable';
+    },
+    { logger },
+  );
+}
 
 describe('startWithRollback', () => {
   it('stops what started, last first, when a later part fails, and throws the failure on', async () => {
     const stopped: string[] = [];
-    const failing = startWithRollback(
-      async (step) => {
-        await step(
-          () => 'server',
-          (part) => stopped.push(part),
-        );
-        await step(
-          async () => 'monitor',
-          (part) => stopped.push(part),
-        );
-        await step(
-          () => Promise.reject(new Error('tracker failed')),
-          () => stopped.push('never started'),
-        );
-        return 'unreachable';
-      },
-      { logger: silentLogger },
-    );
-    await expect(failing).rejects.toThrow('tracker failed');
+    await expect(failingStart(stopped, (part) => stopped.push(part))).rejects.toThrow('tracker failed');
     expect(stopped).toEqual(['monitor', 'server']);
   });
 
@@ -47,26 +48,10 @@ describe('startWithRollback', () => {
     const stopped: string[] = [];
     const logs: Record<string, unknown>[] = [];
     const logger = createLogger({ write: (line) => logs.push(JSON.parse(line)), level: 'error' });
-    const failing = startWithRollback(
-      async (step) => {
-        await step(
-          () => 'server',
-          (part) => stopped.push(part),
-        );
-        await step(
-          () => 'monitor',
-          () => {
-            throw new Error('monitor stuck');
-          },
-        );
-        await step(
-          () => Promise.reject(new Error('tracker failed')),
-          () => stopped.push('never started'),
-        );
-      },
-      { logger },
-    );
-    await expect(failing).rejects.toThrow('tracker failed');
+    const stuck = () => {
+      throw new Error('monitor stuck');
+    };
+    await expect(failingStart(stopped, stuck, logger)).rejects.toThrow('tracker failed');
     expect(stopped).toEqual(['server']);
     expect(logs).toEqual([
       expect.objectContaining({ level: 'error', error: expect.objectContaining({ message: 'monitor stuck' }) }),
