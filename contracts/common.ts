@@ -36,6 +36,9 @@ export const LIMITS = {
   devices: 64,
   models: 10_000,
   workerTypes: 1_000,
+  /** A device's name and its compute capability, in characters: the hive cuts longer ones its tools report. */
+  deviceNameLength: 256,
+  computeCapabilityLength: 32,
   /** Request bodies above this are refused with 413. */
   bodyBytes: 256 * 1024,
   /**

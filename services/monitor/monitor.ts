@@ -1,7 +1,8 @@
 import os from 'node:os';
+import type { z } from 'zod';
 import type { Device } from '../../contracts/capabilities.js';
-import { LIMITS } from '../../contracts/common.js';
-import type { DeviceMonitorData, MonitorData } from '../../contracts/heartbeat.js';
+import { LIMITS, NonNegative, Percent } from '../../contracts/common.js';
+import { DeviceMonitorData, type MonitorData } from '../../contracts/heartbeat.js';
 import type { Logger } from '../logger.js';
 import { type GpuReader, type GpuReading, readProblem } from './gpu-reading.js';
 import { type MemoryReading, readCpuLoad, readCpuName, readMemory } from './host-metrics.js';
@@ -264,18 +265,25 @@ function deviceData(gpu: GpuReading): DeviceMonitorData {
   const { memoryUsedMiB: used, memoryTotalMiB: total, temperatureC: celsius, utilizationPercent: busy } = gpu;
   return {
     device_id: `GPU-${gpu.index}`,
-    ...(used !== undefined && used >= 0 ? { vram_used_gb: mebibytesToGigabytes(used) } : {}),
-    ...(total !== undefined && total >= 0 ? { vram_total_gb: mebibytesToGigabytes(total) } : {}),
-    ...(celsius !== undefined && celsius >= -100 && celsius <= 200 ? { temperature_celsius: celsius } : {}),
-    ...(busy !== undefined && busy >= 0 && busy <= 100 ? { utilization_percent: busy } : {}),
+    ...(takes(NonNegative, used) ? { vram_used_gb: mebibytesToGigabytes(used) } : {}),
+    ...(takes(NonNegative, total) ? { vram_total_gb: mebibytesToGigabytes(total) } : {}),
+    ...(takes(DeviceMonitorData.shape.temperature_celsius, celsius) ? { temperature_celsius: celsius } : {}),
+    ...(takes(Percent, busy) ? { utilization_percent: busy } : {}),
   };
+}
+
+/** Whether the contract's field takes a reading: one it would refuse (a sensor's garbage) is left out, not sent. */
+function takes(field: z.ZodType, value: number | undefined): value is number {
+  return value !== undefined && field.safeParse(value).success;
 }
 
 function gpuInfo(gpu: GpuReading): GpuInfo {
   return {
     index: gpu.index,
-    name: gpu.name.slice(0, 256),
+    name: gpu.name.slice(0, LIMITS.deviceNameLength),
     ...(gpu.memoryTotalMiB !== undefined ? { vram_gb: mebibytesToGigabytes(Math.max(0, gpu.memoryTotalMiB)) } : {}),
-    ...(gpu.computeCapability !== undefined ? { compute_capability: gpu.computeCapability.slice(0, 32) } : {}),
+    ...(gpu.computeCapability !== undefined
+      ? { compute_capability: gpu.computeCapability.slice(0, LIMITS.computeCapabilityLength) }
+      : {}),
   };
 }
