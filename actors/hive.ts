@@ -18,7 +18,7 @@ import { createAmdGpuReader, createAppleGpuReader, createMonitor } from '../serv
 import { hiveOptions, type ParsedOptions, parseCommandLine } from '../services/options/index.js';
 import { createQueenClient } from '../services/queen-client.js';
 import { type StartStep, startWithRollback } from '../services/role/rollback.js';
-import { isEntryPoint, runRole } from '../services/role/run-role.js';
+import { isEntryPoint, runCommand } from '../services/role/run-role.js';
 import { createSender } from '../services/sender.js';
 
 /** A hive process (docs/protocol.md: Roles, The sender lifecycle): monitor data and capabilities to the queen, and the workers it spawns. */
@@ -237,16 +237,12 @@ function exitDeadlineMs(options: HiveOptions): number {
 }
 
 if (isEntryPoint(import.meta.url)) {
-  const options = parseCommandLine(hiveOptions, {
-    command: 'apiary-hive',
-    summary: 'An Apiary hive: reports this machine and its models to the queen, and spawns workers.',
-  });
-  const logger = createLogger({ level: options.logLevel });
-  void runRole({
+  runCommand({
     role: 'hive',
     command: 'apiary-hive',
-    start: (signal) => startHive(options, { logger }, signal),
-    exitDeadlineMs: exitDeadlineMs(options),
-    logger,
+    summary: 'An Apiary hive: reports this machine and its models to the queen, and spawns workers.',
+    parse: (cli) => parseCommandLine(hiveOptions, cli),
+    start: (options, logger, signal) => startHive(options, { logger }, signal),
+    exitDeadlineMs,
   });
 }

@@ -17,7 +17,7 @@ import { type ParsedOptions, parseCommandLine, queenOptions } from '../services/
 import { createQueenClock } from '../services/queen/queen-clock.js';
 import type { QueenRegistry } from '../services/queen/registry.js';
 import { type StartStep, startWithRollback } from '../services/role/rollback.js';
-import { isEntryPoint, runRole } from '../services/role/run-role.js';
+import { isEntryPoint, runCommand } from '../services/role/run-role.js';
 import { openSqliteStore } from '../services/store/sqlite-store.js';
 import { type StateStore, StateStoreError, type StoredState } from '../services/store/state-store.js';
 import type { Timers } from '../services/timers.js';
@@ -298,16 +298,12 @@ function warnAboutTimings(options: QueenOptions, logger: Logger): void {
 const EXIT_DEADLINE_MS = 900;
 
 if (isEntryPoint(import.meta.url)) {
-  const options = parseCommandLine(queenOptions, {
-    command: 'apiary-queen',
-    summary: 'The Apiary queen: receives heartbeats, keeps the hive and worker registries, streams the live view.',
-  });
-  const logger = createLogger({ level: options.logLevel });
-  void runRole({
+  runCommand({
     role: 'queen',
     command: 'apiary-queen',
-    start: (signal) => startQueen(options, { logger }, signal),
-    exitDeadlineMs: EXIT_DEADLINE_MS,
-    logger,
+    summary: 'The Apiary queen: receives heartbeats, keeps the hive and worker registries, streams the live view.',
+    parse: (cli) => parseCommandLine(queenOptions, cli),
+    start: (options, logger, signal) => startQueen(options, { logger }, signal),
+    exitDeadlineMs: () => EXIT_DEADLINE_MS,
   });
 }

@@ -18,7 +18,7 @@ import { type ParsedOptions, parseCommandLine, workerOptions } from '../services
 import { freePort } from '../services/ports.js';
 import { createQueenClient } from '../services/queen-client.js';
 import { type StartStep, startWithRollback } from '../services/role/rollback.js';
-import { isEntryPoint, runRole } from '../services/role/run-role.js';
+import { isEntryPoint, runCommand } from '../services/role/run-role.js';
 import { createSender } from '../services/sender.js';
 import { createHealthPoller, type HealthPollerOptions } from '../services/worker/health-poller.js';
 import { createWorkerPayload } from '../services/worker/heartbeat-payload.js';
@@ -233,16 +233,12 @@ function exitDeadlineMs(options: WorkerOptions): number {
 if (isEntryPoint(import.meta.url)) {
   // A hive that spawned this worker may die (SIGKILL) and take stderr's reader with it: the worker serves on.
   process.stderr.on('error', () => {});
-  const options = parseCommandLine(workerOptions, {
-    command: 'apiary-worker',
-    summary: 'An Apiary worker: serves OpenAI-compatible inference and heartbeats its status to the queen.',
-  });
-  const logger = createLogger({ level: options.logLevel });
-  void runRole({
+  runCommand({
     role: 'worker',
     command: 'apiary-worker',
-    start: (signal) => startWorker(options, { logger }, signal),
-    exitDeadlineMs: exitDeadlineMs(options),
-    logger,
+    summary: 'An Apiary worker: serves OpenAI-compatible inference and heartbeats its status to the queen.',
+    parse: (cli) => parseCommandLine(workerOptions, cli),
+    start: (options, logger, signal) => startWorker(options, { logger }, signal),
+    exitDeadlineMs,
   });
 }

@@ -1,7 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import type { Logger } from '../logger.js';
-import { OptionError } from '../options/index.js';
+import { createLogger, type Logger, type LogLevel } from '../logger.js';
+import { type CliContext, OptionError } from '../options/index.js';
 import { StateStoreError } from '../store/state-store.js';
 
 /** What a role's entry point needs of its process; `process` itself, or a stand-in in tests. */
@@ -80,6 +80,31 @@ export async function runRole(run: RoleRun): Promise<void> {
   }
   role = started;
   if (stopping.signal.aborted) stop(started);
+}
+
+/** A role as its command runs it: how its options are read, and how it starts and how long it may take to stop. */
+export interface RoleCommand<O extends { logLevel: LogLevel }> {
+  role: string;
+  command: string;
+  /** The first line of `--help`. */
+  summary: string;
+  /** The role's options from the command line: `--help` exits 0, a bad flag exits 2 naming it. */
+  parse(cli: CliContext): O;
+  start(options: O, logger: Logger, signal: AbortSignal): Promise<{ stop(): Promise<void> }>;
+  exitDeadlineMs(options: O): number;
+}
+
+/** A role's entry point: its options, its logger at the chosen level, then the role from start to exit. */
+export function runCommand<O extends { logLevel: LogLevel }>(command: RoleCommand<O>): void {
+  const options = command.parse({ command: command.command, summary: command.summary });
+  const logger = createLogger({ level: options.logLevel });
+  void runRole({
+    role: command.role,
+    command: command.command,
+    start: (signal) => command.start(options, logger, signal),
+    exitDeadlineMs: command.exitDeadlineMs(options),
+    logger,
+  });
 }
 
 /** True when the module at `moduleUrl` is the script node was started with (not imported by a test or another role). */
