@@ -4,6 +4,7 @@ import type { InspectionEvent } from 'xstate';
 import { type LivenessSettings, orderedLiveness, sweepPeriodMs } from '../machines/liveness.js';
 import type { RegistryClock } from '../machines/registry-clock.js';
 import type { Alerts } from '../services/alerts/index.js';
+import { defined } from '../services/defined.js';
 import type { Leadership } from '../services/ha/leadership.js';
 import { createQueenApp } from '../services/http/queen-app.js';
 import type { Logger } from '../services/logger.js';
@@ -98,9 +99,7 @@ export function assembleQueen(parts: QueenParts): AssembledQueen {
     inspect: parts.inspect,
     batch: parts.batchHeartbeats ?? false,
     logger: parts.logger,
-    ...(parts.store ? { store: parts.store } : {}),
-    ...(parts.restored ? { restored: parts.restored } : {}),
-    ...(parts.capacity ? { capacity: parts.capacity } : {}),
+    ...defined({ store: parts.store, restored: parts.restored, capacity: parts.capacity }),
   });
   const stopPruning =
     parts.store && parts.historyRetentionMs !== undefined

@@ -18,7 +18,7 @@ import { createAmdGpuReader, createAppleGpuReader, createMonitor } from '../serv
 import { hiveOptions, type ParsedOptions, parseCommandLine } from '../services/options/index.js';
 import { createQueenClient } from '../services/queen-client.js';
 import { type StartStep, startWithRollback } from '../services/role/rollback.js';
-import { isEntryPoint, runRole } from '../services/role/run-role.js';
+import { isEntryPoint, runCommand } from '../services/role/run-role.js';
 import { createSender } from '../services/sender.js';
 
 /** A hive process (docs/protocol.md: Roles, The sender lifecycle): monitor data and capabilities to the queen, and the workers it spawns. */
@@ -51,12 +51,22 @@ const MONITOR_PERIOD_MS = 5_000;
 /** A metrics source slower than this keeps its last reading (CPU load alone needs half a second at first). */
 const MONITOR_SOURCE_TIMEOUT_MS = 2_000;
 
-export function startHive(options: HiveOptions, overrides: HiveOverrides = {}): Promise<HiveHandle> {
-  return startWithRollback((step) => startParts(options, overrides, step));
+/** Starts the hive; `signal` (SIGTERM while starting) stops what has started. */
+export function startHive(
+  options: HiveOptions,
+  overrides: HiveOverrides = {},
+  signal?: AbortSignal,
+): Promise<HiveHandle> {
+  const logger = (overrides.logger ?? createLogger({ level: options.logLevel })).child({ hive_id: options.hiveId });
+  return startWithRollback((step) => startParts(options, overrides, logger, step), { logger, signal });
 }
 
-async function startParts(options: HiveOptions, overrides: HiveOverrides, step: StartStep): Promise<HiveHandle> {
-  const logger = (overrides.logger ?? createLogger({ level: options.logLevel })).child({ hive_id: options.hiveId });
+async function startParts(
+  options: HiveOptions,
+  overrides: HiveOverrides,
+  logger: Logger,
+  step: StartStep,
+): Promise<HiveHandle> {
   const bootId = randomUUID();
 
   // Bound before anything talks to a queen: a hive that cannot listen must not register.
@@ -227,16 +237,12 @@ function exitDeadlineMs(options: HiveOptions): number {
 }
 
 if (isEntryPoint(import.meta.url)) {
-  const options = parseCommandLine(hiveOptions, {
-    command: 'apiary-hive',
-    summary: 'An Apiary hive: reports this machine and its models to the queen, and spawns workers.',
-  });
-  const logger = createLogger({ level: options.logLevel });
-  void runRole({
+  runCommand({
     role: 'hive',
     command: 'apiary-hive',
-    start: () => startHive(options, { logger }),
-    exitDeadlineMs: exitDeadlineMs(options),
-    logger,
+    summary: 'An Apiary hive: reports this machine and its models to the queen, and spawns workers.',
+    parse: (cli) => parseCommandLine(hiveOptions, cli),
+    start: (options, logger, signal) => startHive(options, { logger }, signal),
+    exitDeadlineMs,
   });
 }

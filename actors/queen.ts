@@ -3,6 +3,7 @@ import type { LivenessSettings } from '../machines/liveness.js';
 import type { RegistryClock } from '../machines/registry-clock.js';
 import { advertiseUrl } from '../services/advertise-url.js';
 import { createAlerts } from '../services/alerts/index.js';
+import { defined } from '../services/defined.js';
 import { type DiscoverySummary, runDiscovery } from '../services/discovery/run.js';
 import type { QueenElection } from '../services/ha/election.js';
 import { followElection } from '../services/ha/follow-election.js';
@@ -17,7 +18,7 @@ import { type ParsedOptions, parseCommandLine, queenOptions } from '../services/
 import { createQueenClock } from '../services/queen/queen-clock.js';
 import type { QueenRegistry } from '../services/queen/registry.js';
 import { type StartStep, startWithRollback } from '../services/role/rollback.js';
-import { isEntryPoint, runRole } from '../services/role/run-role.js';
+import { isEntryPoint, runCommand } from '../services/role/run-role.js';
 import { openSqliteStore } from '../services/store/sqlite-store.js';
 import { type StateStore, StateStoreError, type StoredState } from '../services/store/state-store.js';
 import type { Timers } from '../services/timers.js';
@@ -66,16 +67,22 @@ const STALL_WARN_MS = 1_000;
 /** How long open connections may take to finish once the queen stops. */
 const CLOSE_GRACE_MS = 250;
 
-export function startQueen(options: QueenOptions, overrides: QueenOverrides = {}): Promise<QueenHandle> {
-  return startWithRollback((step) => assembleAndListen(options, overrides, step));
+/** Starts the queen; `signal` (SIGTERM while starting) stops what has started. */
+export function startQueen(
+  options: QueenOptions,
+  overrides: QueenOverrides = {},
+  signal?: AbortSignal,
+): Promise<QueenHandle> {
+  const logger = overrides.logger ?? createLogger({ level: options.logLevel });
+  return startWithRollback((step) => assembleAndListen(options, overrides, logger, step), { logger, signal });
 }
 
 async function assembleAndListen(
   options: QueenOptions,
   overrides: QueenOverrides,
+  logger: Logger,
   step: StartStep,
 ): Promise<QueenHandle> {
-  const logger = overrides.logger ?? createLogger({ level: options.logLevel });
   const settings: LivenessSettings = {
     suspectAfterMs: options.suspectAfter,
     offlineAfterMs: options.offlineAfter,
@@ -161,7 +168,6 @@ async function assembleAndListen(
         metrics,
         leadership: late?.leadership,
         judging: () => judges,
-        ...(overrides.queenEpoch ? { queenEpoch: overrides.queenEpoch } : {}),
         clock:
           overrides.clock ??
           createQueenClock({
@@ -171,7 +177,7 @@ async function assembleAndListen(
                 stalled_ms: Math.round(ms),
               }),
           }),
-        ...(overrides.timers ? { timers: overrides.timers } : {}),
+        ...defined({ queenEpoch: overrides.queenEpoch, timers: overrides.timers }),
         ...(dashboard ? { dashboard } : {}),
       }),
     (assembled) => assembled.close(),
@@ -308,16 +314,12 @@ function warnAboutTimings(options: QueenOptions, logger: Logger): void {
 const EXIT_DEADLINE_MS = 900;
 
 if (isEntryPoint(import.meta.url)) {
-  const options = parseCommandLine(queenOptions, {
-    command: 'apiary-queen',
-    summary: 'The Apiary queen: receives heartbeats, keeps the hive and worker registries, streams the live view.',
-  });
-  const logger = createLogger({ level: options.logLevel });
-  void runRole({
+  runCommand({
     role: 'queen',
     command: 'apiary-queen',
-    start: () => startQueen(options, { logger }),
-    exitDeadlineMs: EXIT_DEADLINE_MS,
-    logger,
+    summary: 'The Apiary queen: receives heartbeats, keeps the hive and worker registries, streams the live view.',
+    parse: (cli) => parseCommandLine(queenOptions, cli),
+    start: (options, logger, signal) => startQueen(options, { logger }, signal),
+    exitDeadlineMs: () => EXIT_DEADLINE_MS,
   });
 }

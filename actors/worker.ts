@@ -18,7 +18,7 @@ import { type ParsedOptions, parseCommandLine, workerOptions } from '../services
 import { freePort } from '../services/ports.js';
 import { createQueenClient } from '../services/queen-client.js';
 import { type StartStep, startWithRollback } from '../services/role/rollback.js';
-import { isEntryPoint, runRole } from '../services/role/run-role.js';
+import { isEntryPoint, runCommand } from '../services/role/run-role.js';
 import { createSender } from '../services/sender.js';
 import { createBusySignal } from '../services/worker/busy-signal.js';
 import { createHealthPoller, type HealthPollerOptions } from '../services/worker/health-poller.js';
@@ -52,14 +52,24 @@ export interface WorkerHandle {
   stop(): Promise<void>;
 }
 
-export function startWorker(options: WorkerOptions, overrides: WorkerOverrides = {}): Promise<WorkerHandle> {
-  return startWithRollback((step) => startParts(options, overrides, step));
+/** Starts the worker; `signal` (SIGTERM while starting) stops what has started. */
+export function startWorker(
+  options: WorkerOptions,
+  overrides: WorkerOverrides = {},
+  signal?: AbortSignal,
+): Promise<WorkerHandle> {
+  const logger = overrides.logger ?? createLogger({ level: options.logLevel });
+  return startWithRollback((step) => startParts(options, overrides, logger, step), { logger, signal });
 }
 
-async function startParts(options: WorkerOptions, overrides: WorkerOverrides, step: StartStep): Promise<WorkerHandle> {
+async function startParts(
+  options: WorkerOptions,
+  overrides: WorkerOverrides,
+  baseLogger: Logger,
+  step: StartStep,
+): Promise<WorkerHandle> {
   const startedAt = Date.now();
   const engineSpec = options.engine === undefined ? null : parseEngineOption(options.engine);
-  const baseLogger = overrides.logger ?? createLogger({ level: options.logLevel });
   const inspector = await step(
     () => startInspector(options.inspect, baseLogger),
     (started) => started.stop(),
@@ -226,16 +236,12 @@ function exitDeadlineMs(options: WorkerOptions): number {
 if (isEntryPoint(import.meta.url)) {
   // A hive that spawned this worker may die (SIGKILL) and take stderr's reader with it: the worker serves on.
   process.stderr.on('error', () => {});
-  const options = parseCommandLine(workerOptions, {
-    command: 'apiary-worker',
-    summary: 'An Apiary worker: serves OpenAI-compatible inference and heartbeats its status to the queen.',
-  });
-  const logger = createLogger({ level: options.logLevel });
-  void runRole({
+  runCommand({
     role: 'worker',
     command: 'apiary-worker',
-    start: () => startWorker(options, { logger }),
-    exitDeadlineMs: exitDeadlineMs(options),
-    logger,
+    summary: 'An Apiary worker: serves OpenAI-compatible inference and heartbeats its status to the queen.',
+    parse: (cli) => parseCommandLine(workerOptions, cli),
+    start: (options, logger, signal) => startWorker(options, { logger }, signal),
+    exitDeadlineMs,
   });
 }

@@ -6,10 +6,10 @@ export type DeviceType = z.infer<typeof DeviceType>;
 
 export const Device = z.object({
   id: Id,
-  name: z.string().max(256),
+  name: z.string().max(LIMITS.deviceNameLength),
   device_type: DeviceType,
   vram_gb: NonNegative.optional(),
-  compute_capability: z.string().max(32).optional(),
+  compute_capability: z.string().max(LIMITS.computeCapabilityLength).optional(),
 });
 export type Device = z.infer<typeof Device>;
 

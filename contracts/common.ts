@@ -39,6 +39,11 @@ export const LIMITS = {
   devices: 64,
   models: 10_000,
   workerTypes: 1_000,
+  /** A device's name and its compute capability, in characters: the hive cuts longer ones its tools report. */
+  deviceNameLength: 256,
+  computeCapabilityLength: 32,
+  /** A worker's `last_error`, in characters: the worker cuts a longer one. */
+  lastErrorLength: 1024,
   /** Request bodies above this are refused with 413. */
   bodyBytes: 256 * 1024,
   /**

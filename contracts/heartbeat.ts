@@ -71,7 +71,7 @@ export const WorkerHeartbeat = z.object({
   slots_busy: NonNegativeInt.optional(),
   queue_depth: NonNegativeInt.optional(),
   kv_cache_usage: z.number().min(0).max(1).optional(),
-  last_error: z.string().max(1024).optional(),
+  last_error: z.string().max(LIMITS.lastErrorLength).optional(),
   restarts: NonNegativeInt.optional(),
 });
 export type WorkerHeartbeat = z.infer<typeof WorkerHeartbeat>;

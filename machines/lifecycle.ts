@@ -89,11 +89,11 @@ function sendRequest(context: LifecycleContext, reason: SendReason): SendRequest
   return { queenUrl: context.queenUrl ?? '', reason, full: reason === 'final' ? false : context.needFull };
 }
 
-const sendFailed = (outcome: SendOutcome): SendFailure | null => (outcome.ok ? null : outcome.failure);
+const sendFailed = (outcome: SendOutcome): SendFailure | null => (outcome.ok ? null : outcome.error);
 
 /** The leader a follower named, if this outcome is such a redirect. */
 const leaderOf = (outcome: SendOutcome): string | null =>
-  !outcome.ok && outcome.failure.kind === 'redirect' ? outcome.failure.leaderUrl : null;
+  !outcome.ok && outcome.error.kind === 'redirect' ? outcome.error.leaderUrl : null;
 
 /** The queen after the current one in the list (the first when the current one is not in it). */
 function nextQueenUrl(context: LifecycleContext): string | null {
@@ -186,7 +186,7 @@ export const lifecycleMachine = setup({
     markChanged: assign({ changed: true }),
     recordSuccess: assign(({ context }, params: { outcome: SendOutcome }) => {
       if (!params.outcome.ok) return {};
-      const ack: HeartbeatAck = params.outcome.ack;
+      const ack: HeartbeatAck = params.outcome.value;
       const newQueen = context.queenEpoch !== null && ack.queen_epoch !== context.queenEpoch;
       return {
         failures: 0,

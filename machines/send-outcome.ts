@@ -1,4 +1,5 @@
 import type { HeartbeatAck } from '../contracts/heartbeat.js';
+import type { Result } from './result.js';
 
 /** Why one heartbeat did not reach the queen, small enough to keep in a machine's context and a log line. */
 export type SendFailure =
@@ -12,4 +13,4 @@ export type SendFailure =
   | { kind: 'redirect'; leaderUrl: string; message: string };
 
 /** What the host's send actor resolves to: it never rejects for a failed send. */
-export type SendOutcome = { ok: true; ack: HeartbeatAck } | { ok: false; failure: SendFailure };
+export type SendOutcome = Result<HeartbeatAck, SendFailure>;

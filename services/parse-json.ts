@@ -1,21 +1,35 @@
 import type { z } from 'zod';
 import type { ErrorIssue } from '../contracts/heartbeat.js';
+import { fail, ok, type Result } from '../machines/result.js';
 import { describe } from './describe-error.js';
 
-/** A JSON text checked against a schema: the value, or why not (the parser's message at path `""`, or each issue). */
-export type ParsedJson<T> = { ok: true; value: T } | { ok: false; notJson: boolean; issues: ErrorIssue[] };
+/** Why a JSON text was refused: not JSON at all (the parser's message at path `""`), or each issue of the schema. */
+export interface JsonRefusal {
+  notJson: boolean;
+  issues: ErrorIssue[];
+}
+
+/** A JSON text checked against a schema: the value, or why not. */
+export type ParsedJson<T> = Result<T, JsonRefusal>;
 
 export function parseJson<S extends z.ZodType>(schema: S, text: string): ParsedJson<z.output<S>> {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    return { ok: false, notJson: true, issues: [{ path: '', message: describe(error) }] };
+    return fail({ notJson: true, issues: [{ path: '', message: describe(error) }] });
   }
   const parsed = schema.safeParse(json);
-  return parsed.success
-    ? { ok: true, value: parsed.data }
-    : { ok: false, notJson: false, issues: issuesOf(parsed.error) };
+  return parsed.success ? ok(parsed.data) : fail({ notJson: false, issues: issuesOf(parsed.error) });
+}
+
+/** The parsed JSON of a text, for answers read without trusting their shape; undefined when it is not JSON. */
+export function jsonOf(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Each zod issue at its dotted path (`""` for the whole value). */

@@ -8,8 +8,9 @@ import {
   type WorkerHeartbeat,
 } from '../contracts/heartbeat.js';
 import { QUEEN_PATHS } from '../contracts/paths.js';
+import { fail, ok } from '../machines/result.js';
 import type { SendFailure, SendOutcome } from '../machines/send-outcome.js';
-import { issueLine, parseJson } from './parse-json.js';
+import { issueLine, jsonOf, parseJson } from './parse-json.js';
 
 /**
  * The one implementation of "send a heartbeat" that hive and worker share (the design's Rule Zero): one POST,
@@ -54,15 +55,14 @@ export function createQueenClient(options: QueenClientOptions): QueenClient {
         const response = await http.post(url, { json: body, signal: combined });
         const text = await response.text();
         if (response.status === 307 || response.status === 308) return redirected(response, text);
-        if (!response.ok)
-          return failed({ kind: 'http', status: response.status, message: httpMessage(response, text) });
+        if (!response.ok) return fail({ kind: 'http', status: response.status, message: httpMessage(response, text) });
         return parseAck(text, ackSchema);
       } catch (error) {
-        if (signal?.aborted) return failed({ kind: 'aborted', message: 'send aborted' });
+        if (signal?.aborted) return fail({ kind: 'aborted', message: 'send aborted' });
         if (error instanceof TimeoutError || deadline.signal.aborted) {
-          return failed({ kind: 'timeout', message: `no answer from ${url} within ${options.timeoutMs} ms` });
+          return fail({ kind: 'timeout', message: `no answer from ${url} within ${options.timeoutMs} ms` });
         }
-        return failed(networkFailure(error, url));
+        return fail(networkFailure(error, url));
       } finally {
         clearTimeout(timer);
       }
@@ -75,10 +75,6 @@ export function createQueenClient(options: QueenClientOptions): QueenClient {
   };
 }
 
-function failed(failure: SendFailure): SendOutcome {
-  return { ok: false, failure };
-}
-
 /** The leader from the body's `leader_url`, else from `location` (less its path). */
 function redirected(response: Response, text: string): SendOutcome {
   const body = LeaderRedirect.safeParse(jsonOf(text));
@@ -88,24 +84,15 @@ function redirected(response: Response, text: string): SendOutcome {
     : location && URL.canParse(location)
       ? new URL(location).origin
       : null;
-  if (leaderUrl === null) return failed({ kind: 'bad-response', message: `${response.status} without a leader` });
-  return failed({ kind: 'redirect', leaderUrl, message: `${response.status}: the leader is ${leaderUrl}` });
-}
-
-/** The parsed JSON of an answer; undefined when it is not JSON. */
-function jsonOf(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+  if (leaderUrl === null) return fail({ kind: 'bad-response', message: `${response.status} without a leader` });
+  return fail({ kind: 'redirect', leaderUrl, message: `${response.status}: the leader is ${leaderUrl}` });
 }
 
 function parseAck(text: string, ackSchema: z.ZodType<HeartbeatAck>): SendOutcome {
   const ack = parseJson(ackSchema, text);
-  if (ack.ok) return { ok: true, ack: ack.value };
-  if (ack.notJson) return failed({ kind: 'bad-response', message: `answer is not JSON: ${quote(text)}` });
-  return failed({ kind: 'bad-response', message: `answer is not a heartbeat ack: ${issueLine(ack.issues)}` });
+  if (ack.ok) return ok(ack.value);
+  if (ack.error.notJson) return fail({ kind: 'bad-response', message: `answer is not JSON: ${quote(text)}` });
+  return fail({ kind: 'bad-response', message: `answer is not a heartbeat ack: ${issueLine(ack.error.issues)}` });
 }
 
 /** `401 Unauthorized: <the queen's error sentence>` when the answer is the protocol's error body. */

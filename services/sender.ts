@@ -5,7 +5,9 @@ import {
   lifecycleStateName,
   type SendRequest,
 } from '../machines/lifecycle.js';
+import { fail } from '../machines/result.js';
 import type { SendOutcome } from '../machines/send-outcome.js';
+import { defined } from './defined.js';
 import { describe } from './describe-error.js';
 import type { Logger } from './logger.js';
 import type { Timers } from './timers.js';
@@ -59,7 +61,7 @@ export function createSender<P>(options: SenderOptions<P>): Sender {
           return outcome;
         } catch (error) {
           // The machine only knows outcomes: a payload that cannot be built, or a throwing hook, is a failed send.
-          return { ok: false, failure: { kind: 'network', code: 'SEND_ACTOR_ERROR', message: describe(error) } };
+          return fail({ kind: 'network', code: 'SEND_ACTOR_ERROR', message: describe(error) });
         }
       }),
     },
@@ -69,11 +71,9 @@ export function createSender<P>(options: SenderOptions<P>): Sender {
     input: {
       ...options.settings,
       queenUrl: options.queenUrl,
-      ...(options.queenUrls ? { queenUrls: options.queenUrls } : {}),
-      ...(options.random ? { random: options.random } : {}),
+      ...defined({ queenUrls: options.queenUrls, random: options.random }),
     },
-    ...(options.inspect ? { inspect: options.inspect } : {}),
-    ...(options.clock ? { clock: options.clock } : {}),
+    ...defined({ inspect: options.inspect, clock: options.clock }),
   });
 
   let lastState = '';

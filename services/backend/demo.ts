@@ -41,7 +41,7 @@ export function createDemoBackend(options: DemoBackendOptions): AnsweringBackend
     answer: async ({ path, body, signal }) => {
       const parsed = parseInferenceRequest(path, body);
       if (!parsed.ok) return Response.json(parsed.error, { status: 400 });
-      const call = parsed.request;
+      const call = parsed.value;
       const chat = call.path === WORKER_PATHS.chatCompletions;
       const reply =
         call.path === WORKER_PATHS.chatCompletions

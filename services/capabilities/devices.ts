@@ -8,6 +8,10 @@ export function scanDevices(gpus: readonly GpuInfo[], cpuName: string): Device[]
     ({ index, ...gpu }): Device => ({ id: `GPU-${index}`, device_type: 'gpu', ...gpu }),
   );
   // Some virtual machines report no CPU brand.
-  const cpu: Device = { id: 'CPU-0', name: cpuName.trim().slice(0, 256) || 'CPU', device_type: 'cpu' };
+  const cpu: Device = {
+    id: 'CPU-0',
+    name: cpuName.trim().slice(0, LIMITS.deviceNameLength) || 'CPU',
+    device_type: 'cpu',
+  };
   return [...devices.slice(0, LIMITS.devices - 1), cpu];
 }

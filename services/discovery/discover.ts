@@ -2,6 +2,7 @@ import ky from 'ky';
 import { LIMITS } from '../../contracts/common.js';
 import { CapabilitiesResponse } from '../../contracts/hive-api.js';
 import { HIVE_PATHS } from '../../contracts/paths.js';
+import { fail, ok, type Result } from '../../machines/result.js';
 import { boundedText } from '../bounded-text.js';
 import { describe } from '../describe-error.js';
 import { isLoopbackHost } from '../options/index.js';
@@ -24,9 +25,13 @@ export interface DiscoveryOptions {
   fetch?: typeof fetch;
 }
 
-export type DiscoveryOutcome =
-  | { target: HiveTarget; hiveUrl: string; ok: true; response: CapabilitiesResponse }
-  | { target: HiveTarget; hiveUrl: string; ok: false; skipped: boolean; error: string };
+/** Why a target gave no capabilities: never asked (`skipped`), or asked without a valid answer (`failed`). */
+export interface DiscoveryFailure {
+  kind: 'skipped' | 'failed';
+  message: string;
+}
+
+export type DiscoveryOutcome = { target: HiveTarget; hiveUrl: string } & Result<CapabilitiesResponse, DiscoveryFailure>;
 
 export function discoverHives(options: DiscoveryOptions): Promise<DiscoveryOutcome[]> {
   const queenOnLoopback = isLoopbackHost(new URL(options.queenUrl).hostname);
@@ -34,25 +39,18 @@ export function discoverHives(options: DiscoveryOptions): Promise<DiscoveryOutco
     options.targets.map(async (target): Promise<DiscoveryOutcome> => {
       const hiveUrl = hiveUrlOf(target, options.hivePort);
       if (queenOnLoopback && !isLoopbackHost(target.hostName)) {
-        return {
-          target,
-          hiveUrl,
-          ok: false,
-          skipped: true,
-          error:
-            `the queen URL ${options.queenUrl} is loopback and ${target.hostName} is not: ` +
-            'give --advertise-url (or --host 0.0.0.0) so the hive can reach the queen',
-        };
+        const message =
+          `the queen URL ${options.queenUrl} is loopback and ${target.hostName} is not: ` +
+          'give --advertise-url (or --host 0.0.0.0) so the hive can reach the queen';
+        return { target, hiveUrl, ...fail({ kind: 'skipped', message }) };
       }
       const result = await probe(hiveUrl, options);
-      return result.ok
-        ? { target, hiveUrl, ok: true, response: result.response }
-        : { target, hiveUrl, ok: false, skipped: false, error: result.error };
+      return { target, hiveUrl, ...(result.ok ? result : fail({ kind: 'failed', message: result.error })) };
     }),
   );
 }
 
-type ProbeResult = { ok: true; response: CapabilitiesResponse } | { ok: false; error: string };
+type ProbeResult = Result<CapabilitiesResponse, string>;
 
 async function probe(hiveUrl: string, options: DiscoveryOptions): Promise<ProbeResult> {
   const url = `${hiveUrl}${HIVE_PATHS.capabilities}?queen_url=${encodeURIComponent(options.queenUrl)}`;
@@ -73,23 +71,20 @@ async function probe(hiveUrl: string, options: DiscoveryOptions): Promise<ProbeR
     });
     if (!response.ok) {
       await response.body?.cancel();
-      return { ok: false, error: `HTTP ${response.status} from ${url}` };
+      return fail(`HTTP ${response.status} from ${url}`);
     }
     // Read within the same deadline (a hive that sends headers and then stalls still times out), and no more than
     // a heartbeat may carry.
     const text = await boundedText(response, LIMITS.bodyBytes);
-    if (text === null) return { ok: false, error: `the answer of ${url} is larger than ${LIMITS.bodyBytes} bytes` };
+    if (text === null) return fail(`the answer of ${url} is larger than ${LIMITS.bodyBytes} bytes`);
     const parsed = parseJson(CapabilitiesResponse, text);
-    if (parsed.ok) return { ok: true, response: parsed.value };
-    if (parsed.notJson) return { ok: false, error: `the answer of ${url} is not JSON` };
-    return {
-      ok: false,
-      error: `the answer of ${url} is not valid capabilities: ${issueLine(parsed.issues.slice(0, 3))}`,
-    };
+    if (parsed.ok) return ok(parsed.value);
+    if (parsed.error.notJson) return fail(`the answer of ${url} is not JSON`);
+    return fail(`the answer of ${url} is not valid capabilities: ${issueLine(parsed.error.issues.slice(0, 3))}`);
   } catch (error) {
-    if (timeout.aborted) return { ok: false, error: `no answer from ${url} within ${options.timeoutMs} ms` };
-    if (options.signal?.aborted) return { ok: false, error: 'discovery stopped' };
-    return { ok: false, error: `${url}: ${describe(error)}` };
+    if (timeout.aborted) return fail(`no answer from ${url} within ${options.timeoutMs} ms`);
+    if (options.signal?.aborted) return fail('discovery stopped');
+    return fail(`${url}: ${describe(error)}`);
   }
 }
 

@@ -1,4 +1,5 @@
 import type { ExpectedHive } from '../../machines/hive-store.js';
+import { defined } from '../defined.js';
 import type { Logger } from '../logger.js';
 import type { QueenMetrics } from '../metrics.js';
 import type { QueenRegistry } from '../queen/registry.js';
@@ -52,17 +53,15 @@ export async function runDiscovery(options: DiscoveryRunOptions): Promise<Discov
     queenUrl: options.queenUrl,
     token: options.token,
     timeoutMs: options.timeoutMs,
-    ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...defined({ signal: options.signal, fetch: options.fetch }),
   });
   if (options.signal?.aborted) return summary;
   const expected: ExpectedHive[] = [];
-  const notDiscovered = (target: HiveTarget, hiveUrl: string, skipped: boolean, error: string): void => {
+  const notDiscovered = (target: HiveTarget, hiveUrl: string, kind: 'skipped' | 'failed', error: string): void => {
     expected.push({ hiveId: target.alias, hiveUrl });
-    metrics.discovery(skipped ? 'skipped' : 'failed');
-    if (skipped) summary.skipped++;
-    else summary.failed++;
-    log(skipped ? 'hive not discovered: skipped' : 'hive not discovered', {
+    metrics.discovery(kind);
+    summary[kind]++;
+    log(kind === 'skipped' ? 'hive not discovered: skipped' : 'hive not discovered', {
       host: target.alias,
       host_name: target.hostName,
       error,
@@ -70,10 +69,10 @@ export async function runDiscovery(options: DiscoveryRunOptions): Promise<Discov
   };
   for (const outcome of outcomes) {
     if (!outcome.ok) {
-      notDiscovered(outcome.target, outcome.hiveUrl, outcome.skipped, outcome.error);
+      notDiscovered(outcome.target, outcome.hiveUrl, outcome.error.kind, outcome.error.message);
       continue;
     }
-    const verdict = registry.discovered({ response: outcome.response, hiveUrl: outcome.hiveUrl });
+    const verdict = registry.discovered({ response: outcome.value, hiveUrl: outcome.hiveUrl });
     if (verdict === 'taken') {
       metrics.discovery('registered');
       summary.registered++;
@@ -82,10 +81,10 @@ export async function runDiscovery(options: DiscoveryRunOptions): Promise<Discov
       expected.push({ hiveId: outcome.target.alias, hiveUrl: outcome.hiveUrl });
       metrics.discovery('identified');
       summary.identified++;
-      logger.debug('hive discovered with an identity: left to its heartbeats', { hive_id: outcome.response.hive_id });
+      logger.debug('hive discovered with an identity: left to its heartbeats', { hive_id: outcome.value.hive_id });
     } else {
       // Its answer passes a bound a heartbeat would pass too: taken no more than that heartbeat would be.
-      notDiscovered(outcome.target, outcome.hiveUrl, false, verdict.error);
+      notDiscovered(outcome.target, outcome.hiveUrl, 'failed', verdict.error);
     }
   }
   if (expected.length > 0) registry.expect(expected);

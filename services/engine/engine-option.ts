@@ -6,8 +6,8 @@ import { issueLine, parseJson } from '../parse-json.js';
 export function parseEngineOption(text: string): EngineSpec {
   const parsed = parseJson(EngineSpec, text);
   if (parsed.ok) return parsed.value;
-  if (parsed.notJson) throw new OptionError('engine', 'is not JSON');
-  throw new OptionError('engine', `is not an engine spec (${issueLine(parsed.issues)})`);
+  if (parsed.error.notJson) throw new OptionError('engine', 'is not JSON');
+  throw new OptionError('engine', `is not an engine spec (${issueLine(parsed.error.issues)})`);
 }
 
 /** The placeholders' values for one engine of a worker. */

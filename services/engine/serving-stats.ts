@@ -1,6 +1,7 @@
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { z } from 'zod';
 import type { EngineKind } from '../../contracts/engine.js';
+import { defined } from '../defined.js';
 
 /** The serving numbers a worker heartbeat carries, as far as its engine reports them. */
 export interface ServingStats {
@@ -55,10 +56,6 @@ export function statsFromSlots(json: unknown): ServingStats {
   if (!parsed.success) return {};
   const busy = parsed.data.filter((slot) => slot.is_processing ?? slot.state === 1).length;
   return { slots_total: parsed.data.length, slots_busy: busy };
-}
-
-function defined(stats: ServingStats): ServingStats {
-  return Object.fromEntries(Object.entries(stats).filter(([, value]) => value !== undefined));
 }
 
 export interface ServingStatsReader {

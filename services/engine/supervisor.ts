@@ -1,7 +1,9 @@
 import { type Actor, createActor, fromCallback, type InspectionEvent } from 'xstate';
+import { LIMITS } from '../../contracts/common.js';
 import { type EnginePlaceholder, type EngineSpec, fillPlaceholders } from '../../contracts/engine.js';
 import { type EngineEmitted, type EngineEvent, engineMachine, type HealthWatchInput } from '../../machines/engine.js';
 import type { Watchdog } from '../cluster/watchdog-client.js';
+import { defined } from '../defined.js';
 import type { Logger } from '../logger.js';
 import type { Timers } from '../timers.js';
 import type { EngineReport } from '../worker/heartbeat-payload.js';
@@ -83,8 +85,7 @@ export function createEngineSupervisor(options: EngineSupervisorOptions): Engine
   const actor = createActor(machine, {
     systemId: 'engine',
     input: { readyTimeoutMs: spec.ready_timeout, backoffMs: options.backoffMs, maxFailures: options.maxFailures },
-    ...(options.inspect ? { inspect: options.inspect } : {}),
-    ...(options.clock ? { clock: options.clock } : {}),
+    ...defined({ inspect: options.inspect, clock: options.clock }),
   });
   actor.on('down', ({ lastError }) => {
     stats = {};
@@ -124,7 +125,7 @@ export function createEngineSupervisor(options: EngineSupervisorOptions): Engine
       return {
         engine: spec.engine,
         restarts,
-        ...(lastError ? { last_error: lastError.slice(0, 1024) } : {}),
+        ...(lastError ? { last_error: lastError.slice(0, LIMITS.lastErrorLength) } : {}),
         ...stats,
       };
     },

@@ -3,6 +3,7 @@ import { type Actor, createActor, fromCallback, type InspectionEvent } from 'xst
 import { LeaderValue } from '../../contracts/election.js';
 import { type ElectionEvent, electionMachine, electionRole, type QueenIdentity } from '../../machines/election.js';
 import type { Logger } from '../logger.js';
+import { parseJson } from '../parse-json.js';
 import { observeLeader } from './leader-observer.js';
 import type { Leadership } from './leadership.js';
 
@@ -160,14 +161,8 @@ function leaseLost(error: Error): boolean {
 /** The queen a campaign value names; a value no queen wrote counts as no leader. */
 function identityOf(value: string | undefined, logger: Logger): QueenIdentity | null {
   if (value === undefined) return null;
-  let json: unknown;
-  try {
-    json = JSON.parse(value);
-  } catch {
-    json = undefined;
-  }
-  const parsed = LeaderValue.safeParse(json);
-  if (parsed.success) return { url: parsed.data.queen_url, epoch: parsed.data.queen_epoch };
+  const parsed = parseJson(LeaderValue, value);
+  if (parsed.ok) return { url: parsed.value.queen_url, epoch: parsed.value.queen_epoch };
   logger.warn('election value is not a queen', { value });
   return null;
 }

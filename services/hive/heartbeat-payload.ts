@@ -55,7 +55,7 @@ export function createHivePayload(deps: HivePayloadDeps): HivePayload {
     sent(payload, outcome, request) {
       if (!outcome.ok) return;
       if (payload.capabilities_version !== undefined) deps.capabilities.acknowledge(payload.capabilities_version);
-      if (outcome.ack.hive_secret !== undefined) deps.identity.learn(outcome.ack.hive_secret, request.queenUrl);
+      if (outcome.value.hive_secret !== undefined) deps.identity.learn(outcome.value.hive_secret, request.queenUrl);
     },
   };
 }

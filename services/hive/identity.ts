@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { HiveSecret, HttpUrl, Id } from '../../contracts/common.js';
 import type { Logger } from '../logger.js';
+import { parseJson } from '../parse-json.js';
 
 /**
  * The hive's identity (docs/protocol.md: Identity): the secret its queen issued at its first registration, kept in
@@ -60,12 +61,12 @@ function readIdentity(file: string, hiveId: string, logger: Logger): StoredIdent
     logger.warn('identity file unreadable; registering anew', { file, error });
     return undefined;
   }
-  const parsed = StoredIdentity.safeParse(safeJson(text));
-  if (!parsed.success) {
+  const parsed = parseJson(StoredIdentity, text);
+  if (!parsed.ok) {
     logger.warn('identity file malformed; registering anew', { file });
     return undefined;
   }
-  return parsed.data.hive_id === hiveId ? parsed.data : undefined;
+  return parsed.value.hive_id === hiveId ? parsed.value : undefined;
 }
 
 /** Written aside, then renamed: a crash never leaves half a secret. */
@@ -77,13 +78,5 @@ function writeSecret(file: string, identity: StoredIdentity, logger: Logger): vo
     renameSync(aside, file);
   } catch (error) {
     logger.error('identity could not be kept: a restart of this hive will be refused by its queen', { file, error });
-  }
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
   }
 }

@@ -10,6 +10,7 @@ import {
   WorkerHealth,
 } from '../../contracts/hive-api.js';
 import type { WorkerRecord } from '../../contracts/worker-records.js';
+import { fail, ok, type Result } from '../../machines/result.js';
 import type { SendOutcome } from '../../machines/send-outcome.js';
 import { advertiseUrl } from '../advertise-url.js';
 import type { Logger } from '../logger.js';
@@ -75,9 +76,7 @@ export type SpawnErrorKind =
   | 'stopping'
   | 'spawn-failed';
 
-export type SpawnResult =
-  | { ok: true; worker: SpawnWorkerResponse }
-  | { ok: false; error: { kind: SpawnErrorKind; message: string } };
+export type SpawnResult = Result<SpawnWorkerResponse, { kind: SpawnErrorKind; message: string }>;
 
 export interface WorkerManager {
   spawn(request: SpawnWorkerRequest): Promise<SpawnResult>;
@@ -117,7 +116,7 @@ interface Plan {
   modelPath: string | null;
 }
 
-const fail = (kind: SpawnErrorKind, message: string): SpawnResult => ({ ok: false, error: { kind, message } });
+const refuse = (kind: SpawnErrorKind, message: string): SpawnResult => fail({ kind, message });
 
 export function createWorkerManager(options: WorkerManagerOptions): WorkerManager {
   const { logger } = options;
@@ -168,20 +167,20 @@ export function createWorkerManager(options: WorkerManagerOptions): WorkerManage
   const plan = (request: SpawnWorkerRequest): Plan | SpawnResult => {
     const capabilities = options.capabilities();
     if (!capabilities.models.some((m) => m.model_id === request.model)) {
-      return fail('unknown-model', `Model ${JSON.stringify(request.model)} is not among this hive's models.`);
+      return refuse('unknown-model', `Model ${JSON.stringify(request.model)} is not among this hive's models.`);
     }
     const gpu = capabilities.devices.find((d) => d.device_type === 'gpu');
     const deviceId = request.device ?? gpu?.id ?? 'CPU-0';
     const device = capabilities.devices.find((d) => d.id === deviceId);
-    if (!device) return fail('unknown-device', `Device ${JSON.stringify(deviceId)} is not on this hive.`);
+    if (!device) return refuse('unknown-device', `Device ${JSON.stringify(deviceId)} is not on this hive.`);
     const hasType = (type: string): boolean => capabilities.workers.some((w) => w.worker_type === type);
     const workerType = request.worker_type ?? (device.device_type === 'gpu' && hasType('cuda') ? 'cuda' : 'cpu');
     if (!hasType(workerType)) {
-      return fail('unknown-worker-type', `Worker type ${JSON.stringify(workerType)} is not on this hive.`);
+      return refuse('unknown-worker-type', `Worker type ${JSON.stringify(workerType)} is not on this hive.`);
     }
     const queenUrl = options.queenUrl();
     if (queenUrl === null) {
-      return fail('no-queen', 'No queen is known yet: start the hive with --queen-url, or let a queen discover it.');
+      return refuse('no-queen', 'No queen is known yet: start the hive with --queen-url, or let a queen discover it.');
     }
     const engine = options.engine(workerType);
     return {
@@ -205,7 +204,7 @@ export function createWorkerManager(options: WorkerManagerOptions): WorkerManage
     const outcome = await options.report(worker.queenUrl, withSecret(heartbeat, options.identity?.secret()));
     const fields = { worker_id: worker.info.worker_id, exit_code: code, signal, queen_url: worker.queenUrl };
     if (outcome.ok) logger.warn('worker died; reported to the queen', fields);
-    else logger.warn('worker died; reporting it failed', { ...fields, failure: outcome.failure });
+    else logger.warn('worker died; reporting it failed', { ...fields, failure: outcome.error });
   };
 
   const launch = async (planned: Plan, port: number): Promise<SpawnResult> => {
@@ -244,7 +243,7 @@ export function createWorkerManager(options: WorkerManagerOptions): WorkerManage
       child.once('error', (error) => resolve(error));
     });
     if (started !== null || child.pid === undefined) {
-      return fail('spawn-failed', `The worker could not be started: ${started?.message ?? 'no process id'}.`);
+      return refuse('spawn-failed', `The worker could not be started: ${started?.message ?? 'no process id'}.`);
     }
     child.on('error', (error) => logger.warn('worker process error', { worker_id: workerId, error }));
     if (child.stderr) readline.createInterface({ input: child.stderr }).on('line', forward);
@@ -270,7 +269,7 @@ export function createWorkerManager(options: WorkerManagerOptions): WorkerManage
       },
     );
     logger.info('worker spawned', { worker_id: workerId, pid: child.pid, port, model: planned.model });
-    return { ok: true, worker: { worker_id: workerId, port, pid: child.pid } };
+    return ok({ worker_id: workerId, port, pid: child.pid });
   };
 
   const saveRecords = (): void => {
@@ -344,10 +343,10 @@ export function createWorkerManager(options: WorkerManagerOptions): WorkerManage
 
   return {
     async spawn(request) {
-      if (closing) return fail('stopping', 'The hive is stopping.');
+      if (closing) return refuse('stopping', 'The hive is stopping.');
       // Spawns still starting count too: parallel requests never get past the cap.
       if (workers.size + starting >= options.maxWorkers) {
-        return fail('too-many', `This hive already runs its maximum of ${options.maxWorkers} workers.`);
+        return refuse('too-many', `This hive already runs its maximum of ${options.maxWorkers} workers.`);
       }
       const planned = plan(request);
       if ('ok' in planned) return planned;
@@ -355,8 +354,8 @@ export function createWorkerManager(options: WorkerManagerOptions): WorkerManage
       let port: number | null = null;
       try {
         port = await reservePort(request.port);
-        if (port === null) return fail('port-taken', `Port ${request.port} is already in use.`);
-        if (closing) return fail('stopping', 'The hive is stopping.');
+        if (port === null) return refuse('port-taken', `Port ${request.port} is already in use.`);
+        if (closing) return refuse('stopping', 'The hive is stopping.');
         return await launch(planned, port);
       } finally {
         starting -= 1;

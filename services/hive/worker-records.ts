@@ -35,7 +35,7 @@ export function createWorkerRecordStore(stateDir: string, hiveId: string, logger
       }
       const parsed = parseJson(WorkerRecords, text);
       if (parsed.ok) return parsed.value.hive_id === hiveId ? parsed.value.workers : [];
-      const problem = parsed.notJson ? 'worker records are not JSON' : 'worker records unreadable';
+      const problem = parsed.error.notJson ? 'worker records are not JSON' : 'worker records unreadable';
       logger.warn(`${problem}; adopting none`, { path: file });
       return [];
     },

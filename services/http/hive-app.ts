@@ -93,7 +93,7 @@ export function createHiveApp(deps: HiveAppDeps): Hono {
     async (c) => {
       const result = await deps.workers.spawn(c.get('body'));
       if (!result.ok) return c.json(errorBody(result.error.message), SPAWN_ERROR_STATUS[result.error.kind]);
-      return c.json(result.worker, 201);
+      return c.json(result.value, 201);
     },
   );
 

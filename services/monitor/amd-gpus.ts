@@ -1,8 +1,9 @@
+import { fail, ok } from '../../machines/result.js';
+import { jsonOf } from '../parse-json.js';
 import { AMD_SMI_METRIC_ARGS, AMD_SMI_STATIC_ARGS, parseAmdSmi } from './amd-smi.js';
 import type { GpuQueryResult, GpuReader, GpuReading } from './gpu-reading.js';
 import { parseRocmSmi, ROCM_SMI_ARGS } from './rocm-smi.js';
 import { runTool } from './run-tool.js';
-import { parseJson } from './tool-json.js';
 
 export interface AmdGpuReaderOptions {
   /** Names looked up on PATH, or paths. */
@@ -22,30 +23,28 @@ export function createAmdGpuReader(options: AmdGpuReaderOptions): GpuReader {
 
   async function readRocmSmi(signal?: AbortSignal): Promise<GpuQueryResult> {
     const result = await runTool(rocmSmi, ROCM_SMI_ARGS, timeoutMs, signal);
-    return result.kind === 'ok' ? json(result.stdout, 'rocm-smi', parseRocmSmi) : result;
+    return result.ok ? json(result.value, 'rocm-smi', parseRocmSmi) : result;
   }
 
   return {
     async read(signal) {
       if (useRocmSmi) return readRocmSmi(signal);
       const metric = await runTool(amdSmi, AMD_SMI_METRIC_ARGS, timeoutMs, signal);
-      if (metric.kind === 'missing') {
+      if (!metric.ok && metric.error.kind === 'missing') {
         useRocmSmi = true;
         return readRocmSmi(signal);
       }
-      if (metric.kind !== 'ok') return metric;
+      if (!metric.ok) return metric;
       if (staticInfo === undefined) {
         const found = await runTool(amdSmi, AMD_SMI_STATIC_ARGS, timeoutMs, signal);
-        if (found.kind === 'ok') staticInfo = parseJson(found.stdout);
+        if (found.ok) staticInfo = jsonOf(found.value);
       }
-      return json(metric.stdout, 'amd-smi', (parsed) => parseAmdSmi(parsed, staticInfo));
+      return json(metric.value, 'amd-smi', (parsed) => parseAmdSmi(parsed, staticInfo));
     },
   };
 }
 
 function json(stdout: string, tool: string, parse: (json: unknown) => GpuReading[]): GpuQueryResult {
-  const parsed = parseJson(stdout);
-  return parsed === undefined
-    ? { kind: 'failed', message: `${tool} printed no JSON` }
-    : { kind: 'ok', gpus: parse(parsed) };
+  const parsed = jsonOf(stdout);
+  return parsed === undefined ? fail({ kind: 'failed', message: `${tool} printed no JSON` }) : ok(parse(parsed));
 }

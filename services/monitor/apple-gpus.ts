@@ -1,6 +1,7 @@
 import si, { type Systeminformation } from 'systeminformation';
+import { fail, ok } from '../../machines/result.js';
 import type { GpuReader, GpuReading } from './gpu-reading.js';
-import { TIMED_OUT, timeBox } from './time-box.js';
+import { timeBox } from './time-box.js';
 
 export interface AppleGpuReaderOptions {
   timeoutMs: number;
@@ -31,10 +32,9 @@ export function createAppleGpuReader(options: AppleGpuReaderOptions): GpuReader 
   return {
     async read() {
       const result = await timeBox(graphics(), options.timeoutMs);
-      if (result === TIMED_OUT) return { kind: 'timeout' };
-      if (result instanceof Error) return { kind: 'failed', message: result.message };
-      const gpus = parseAppleGraphics(result);
-      return gpus.length > 0 ? { kind: 'ok', gpus } : { kind: 'missing' };
+      if (!result.ok) return result;
+      const gpus = parseAppleGraphics(result.value);
+      return gpus.length > 0 ? ok(gpus) : fail({ kind: 'missing' });
     },
   };
 }

@@ -1,3 +1,6 @@
+import type { Result } from '../../machines/result.js';
+import type { TimeBoxFailure } from './time-box.js';
+
 /** One GPU as its driver's tool reports it; a field the tool cannot give is undefined, never 0. */
 export interface GpuReading {
   index: number;
@@ -9,12 +12,15 @@ export interface GpuReading {
   computeCapability: string | undefined;
 }
 
-export type GpuQueryResult =
-  | { kind: 'ok'; gpus: GpuReading[] }
-  /** No such tool: this machine has no GPU of that kind. */
-  | { kind: 'missing' }
-  | { kind: 'timeout' }
-  | { kind: 'failed'; message: string };
+/** Why a source gave no reading; `missing`: no such tool, this machine has no GPU of that kind. */
+export type ReadFailure = TimeBoxFailure | { kind: 'missing' };
+
+export type GpuQueryResult = Result<GpuReading[], ReadFailure>;
+
+/** A failed reading as a monitor problem, in a log line. */
+export function readProblem(failure: ReadFailure): string {
+  return failure.kind === 'failed' ? failure.message : failure.kind === 'timeout' ? 'timed out' : 'not found';
+}
 
 /** One source of GPU readings (nvidia-smi, amd-smi or rocm-smi, macOS): the monitor's one interface to GPUs. */
 export interface GpuReader {

@@ -1,13 +1,14 @@
 import os from 'node:os';
+import type { z } from 'zod';
 import type { Device } from '../../contracts/capabilities.js';
-import { LIMITS } from '../../contracts/common.js';
-import type { DeviceMonitorData, MonitorData } from '../../contracts/heartbeat.js';
+import { LIMITS, NonNegative, Percent } from '../../contracts/common.js';
+import { DeviceMonitorData, type MonitorData } from '../../contracts/heartbeat.js';
 import type { Logger } from '../logger.js';
-import type { GpuReader, GpuReading } from './gpu-reading.js';
+import { type GpuReader, type GpuReading, readProblem } from './gpu-reading.js';
 import { type MemoryReading, readCpuLoad, readCpuName, readMemory } from './host-metrics.js';
 import { createNvidiaSmiReader } from './nvidia-smi.js';
 import { loopRetry, type NvidiaSmiLoop, startNvidiaSmiLoop } from './nvidia-smi-loop.js';
-import { TIMED_OUT, timeBox } from './time-box.js';
+import { timeBox } from './time-box.js';
 
 /** A GPU as capabilities describe it (`GPU-<index>`). */
 export type GpuInfo = { index: number } & Pick<Device, 'name' | 'vram_gb' | 'compute_capability'>;
@@ -97,26 +98,26 @@ export function createMonitor(options: MonitorOptions): Monitor {
 
   async function collectCpu(): Promise<void> {
     const result = await timeBox(readCpu(), cpu === null ? sourceTimeoutMs + FIRST_CPU_SAMPLE_MS : sourceTimeoutMs);
-    if (typeof result === 'number') cpu = { value: result, at: now() };
-    report('cpu', problemOf(result));
+    if (result.ok) cpu = { value: result.value, at: now() };
+    report('cpu', result.ok ? null : readProblem(result.error));
   }
 
   async function collectMemory(): Promise<void> {
     const result = await timeBox(readMem(), sourceTimeoutMs);
-    if (result !== TIMED_OUT && !(result instanceof Error)) memory = { value: result, at: now() };
-    report('memory', problemOf(result));
+    if (result.ok) memory = { value: result.value, at: now() };
+    report('memory', result.ok ? null : readProblem(result.error));
   }
 
   async function collectOtherGpus(reader: GpuReader): Promise<void> {
     const result = await reader.read(abort.signal);
     if (stopped) return;
-    if (result.kind === 'missing') {
+    if (!result.ok && result.error.kind === 'missing') {
       otherMissing = true;
       logger.info('no AMD or Apple GPU found either');
       return;
     }
-    if (result.kind === 'ok') gpuReadings = { value: result.gpus, at: now() };
-    report('gpus', result.kind === 'ok' ? null : result.kind === 'timeout' ? 'timed out' : result.message);
+    if (result.ok) gpuReadings = { value: result.value, at: now() };
+    report('gpus', result.ok ? null : readProblem(result.error));
   }
 
   async function collectGpus(): Promise<void> {
@@ -132,17 +133,17 @@ export function createMonitor(options: MonitorOptions): Monitor {
     }
     const result = await nvidiaSmi.read(abort.signal);
     if (stopped) return;
-    if (result.kind === 'missing') {
+    if (!result.ok && result.error.kind === 'missing') {
       gpuMissing = true;
       logger.info('nvidia-smi not found: no NVIDIA GPUs', { nvidia_smi: binary });
       if (options.otherGpus) await collectOtherGpus(options.otherGpus);
       return;
     }
-    if (result.kind === 'ok') {
-      gpuReadings = { value: result.gpus, at: now() };
-      startLoop(result.gpus);
+    if (result.ok) {
+      gpuReadings = { value: result.value, at: now() };
+      startLoop(result.value);
     }
-    report('nvidia-smi', result.kind === 'ok' ? null : result.kind === 'timeout' ? 'timed out' : result.message);
+    report('nvidia-smi', result.ok ? null : readProblem(result.error));
   }
 
   function startLoop(gpus: readonly GpuReading[]): void {
@@ -173,7 +174,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
 
   async function collectCpuName(): Promise<void> {
     const result = await timeBox(readCpuName(), sourceTimeoutMs);
-    if (typeof result === 'string') cpuBrand = result;
+    if (result.ok) cpuBrand = result.value;
   }
 
   async function collect(): Promise<void> {
@@ -251,11 +252,6 @@ function single<T>(read: () => Promise<T>): () => Promise<T> {
   };
 }
 
-function problemOf(result: unknown): string | null {
-  if (result === TIMED_OUT) return 'timed out';
-  return result instanceof Error ? result.message : null;
-}
-
 function gigabytes(bytes: number): number {
   return Math.round((bytes / GIB) * 1000) / 1000;
 }
@@ -269,18 +265,25 @@ function deviceData(gpu: GpuReading): DeviceMonitorData {
   const { memoryUsedMiB: used, memoryTotalMiB: total, temperatureC: celsius, utilizationPercent: busy } = gpu;
   return {
     device_id: `GPU-${gpu.index}`,
-    ...(used !== undefined && used >= 0 ? { vram_used_gb: mebibytesToGigabytes(used) } : {}),
-    ...(total !== undefined && total >= 0 ? { vram_total_gb: mebibytesToGigabytes(total) } : {}),
-    ...(celsius !== undefined && celsius >= -100 && celsius <= 200 ? { temperature_celsius: celsius } : {}),
-    ...(busy !== undefined && busy >= 0 && busy <= 100 ? { utilization_percent: busy } : {}),
+    ...(takes(NonNegative, used) ? { vram_used_gb: mebibytesToGigabytes(used) } : {}),
+    ...(takes(NonNegative, total) ? { vram_total_gb: mebibytesToGigabytes(total) } : {}),
+    ...(takes(DeviceMonitorData.shape.temperature_celsius, celsius) ? { temperature_celsius: celsius } : {}),
+    ...(takes(Percent, busy) ? { utilization_percent: busy } : {}),
   };
+}
+
+/** Whether the contract's field takes a reading: one it would refuse (a sensor's garbage) is left out, not sent. */
+function takes(field: z.ZodType, value: number | undefined): value is number {
+  return value !== undefined && field.safeParse(value).success;
 }
 
 function gpuInfo(gpu: GpuReading): GpuInfo {
   return {
     index: gpu.index,
-    name: gpu.name.slice(0, 256),
+    name: gpu.name.slice(0, LIMITS.deviceNameLength),
     ...(gpu.memoryTotalMiB !== undefined ? { vram_gb: mebibytesToGigabytes(Math.max(0, gpu.memoryTotalMiB)) } : {}),
-    ...(gpu.computeCapability !== undefined ? { compute_capability: gpu.computeCapability.slice(0, 32) } : {}),
+    ...(gpu.computeCapability !== undefined
+      ? { compute_capability: gpu.computeCapability.slice(0, LIMITS.computeCapabilityLength) }
+      : {}),
   };
 }

@@ -1,3 +1,4 @@
+import { ok } from '../../machines/result.js';
 import { type GpuReader, type GpuReading, reportedNumber, reportedText } from './gpu-reading.js';
 import { runTool } from './run-tool.js';
 
@@ -52,12 +53,12 @@ export function createNvidiaSmiReader(options: NvidiaSmiReaderOptions): NvidiaSm
   return {
     async read(signal) {
       const first = await runTool(options.binary, nvidiaSmiArgs(withComputeCap), options.timeoutMs, signal);
-      if (first.kind !== 'failed' || !withComputeCap || !first.message.includes('compute_cap')) {
-        return first.kind === 'ok' ? { kind: 'ok', gpus: parseNvidiaSmi(first.stdout, withComputeCap) } : first;
-      }
+      if (first.ok) return ok(parseNvidiaSmi(first.value, withComputeCap));
+      if (first.error.kind !== 'failed' || !withComputeCap || !first.error.message.includes('compute_cap'))
+        return first;
       withComputeCap = false;
       const second = await runTool(options.binary, nvidiaSmiArgs(false), options.timeoutMs, signal);
-      return second.kind === 'ok' ? { kind: 'ok', gpus: parseNvidiaSmi(second.stdout, false) } : second;
+      return second.ok ? ok(parseNvidiaSmi(second.value, false)) : second;
     },
     withComputeCap: () => withComputeCap,
   };

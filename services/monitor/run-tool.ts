@@ -1,9 +1,11 @@
 import { type ChildProcess, execFile } from 'node:child_process';
-import type { GpuQueryResult } from './gpu-reading.js';
+import { fail, ok, type Result } from '../../machines/result.js';
+import type { ReadFailure } from './gpu-reading.js';
 
 const MAX_OUTPUT_BYTES = 1024 * 1024;
 
-export type ToolResult = Exclude<GpuQueryResult, { kind: 'ok' }> | { kind: 'ok'; stdout: string };
+/** The tool's standard output, or why there is none. */
+export type ToolResult = Result<string, ReadFailure>;
 
 /** Runs a GPU tool once, killed when it outlives `timeoutMs` or `signal` aborts; never rejects. */
 export function runTool(binary: string, args: string[], timeoutMs: number, signal?: AbortSignal): Promise<ToolResult> {
@@ -21,15 +23,15 @@ export function runTool(binary: string, args: string[], timeoutMs: number, signa
       args,
       { encoding: 'utf8', maxBuffer: MAX_OUTPUT_BYTES, windowsHide: true },
       (error, stdout, stderr) => {
-        if (!error) return finish({ kind: 'ok', stdout });
-        if (error.code === 'ENOENT') return finish({ kind: 'missing' });
+        if (!error) return finish(ok(stdout));
+        if (error.code === 'ENOENT') return finish(fail({ kind: 'missing' }));
         const detail = `${stderr}\n${stdout}`.trim() || error.message;
-        finish({ kind: 'failed', message: detail.slice(0, 500) });
+        finish(fail({ kind: 'failed', message: detail.slice(0, 500) }));
       },
     );
     const abandon = (): void => {
       killTool(child);
-      finish({ kind: 'timeout' });
+      finish(fail({ kind: 'timeout' }));
     };
     const timer = setTimeout(abandon, timeoutMs);
     if (signal?.aborted) abandon();

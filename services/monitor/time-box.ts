@@ -1,18 +1,20 @@
-/** Marks a time-boxed call that did not finish in time. */
-export const TIMED_OUT: unique symbol = Symbol('timed out');
+import { fail, ok, type Result } from '../../machines/result.js';
 
-/** Resolves to the promise's value, or `TIMED_OUT` after `ms`; a rejection resolves to the error. */
-export function timeBox<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT | Error> {
+/** Why a time-boxed call gave no value: it did not finish in time, or it failed. */
+export type TimeBoxFailure = { kind: 'timeout' } | { kind: 'failed'; message: string };
+
+/** Resolves to the promise's value, or to a timeout after `ms`; a rejection resolves to a failure with its message. */
+export function timeBox<T>(promise: Promise<T>, ms: number): Promise<Result<T, TimeBoxFailure>> {
   return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(TIMED_OUT), ms);
+    const timer = setTimeout(() => resolve(fail({ kind: 'timeout' })), ms);
     promise.then(
       (value) => {
         clearTimeout(timer);
-        resolve(value);
+        resolve(ok(value));
       },
       (error: unknown) => {
         clearTimeout(timer);
-        resolve(error instanceof Error ? error : new Error(String(error)));
+        resolve(fail({ kind: 'failed', message: error instanceof Error ? error.message : String(error) }));
       },
     );
   });

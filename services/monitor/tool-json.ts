@@ -10,12 +10,3 @@ export function at(value: unknown, ...path: string[]): unknown {
   for (const key of path) current = isRecord(current) ? current[key] : undefined;
   return current;
 }
-
-/** Parsed JSON, or undefined for text that is not JSON. */
-export function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}

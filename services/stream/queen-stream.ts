@@ -1,6 +1,7 @@
 import type { HiveEvent, LivenessEvent, WorkerEvent } from '../../contracts/stream.js';
 import { STREAM_EVENT_NAME } from '../../contracts/stream.js';
 import type { RegistryChange, RegistryKind } from '../../machines/registry-changes.js';
+import { defined } from '../defined.js';
 import { jsonPieces } from '../json-pieces.js';
 import type { QueenRegistry } from '../queen/registry.js';
 import { hiveView, queenEvent, snapshotParts, workerView } from '../queen/views.js';
@@ -26,9 +27,7 @@ export function createQueenStream(options: QueenStreamOptions): QueenStream {
     eventName: STREAM_EVENT_NAME,
     snapshot: (rev) => jsonPieces(snapshotParts(registry, rev)),
     greeting: () => [queen()],
-    ...(options.keepAliveMs !== undefined ? { keepAliveMs: options.keepAliveMs } : {}),
-    ...(options.queueBytes !== undefined ? { queueBytes: options.queueBytes } : {}),
-    ...(options.onDropped ? { onDropped: options.onDropped } : {}),
+    ...defined({ keepAliveMs: options.keepAliveMs, queueBytes: options.queueBytes, onDropped: options.onDropped }),
   });
 
   const entryData = (kind: RegistryKind, id: string): string | null => {

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HiveWorkerList, SpawnWorkerResponse, WorkerHealth } from '../../contracts/hive-api.js';
 import type { WorkerView } from '../../contracts/registry.js';
+import { createHiveDirs } from '../support/hive-dirs.js';
 import { isRunning } from '../support/process-tree.js';
 import { QueenApi } from '../support/queen-api.js';
 import { eventually, killAll, type RoleProcess, startRole, track } from '../support/role-process.js';
@@ -56,11 +57,7 @@ function manifest(workerType: string, engine: 'llama.cpp' | 'vllm', extra: strin
 
 beforeAll(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'apiary-engines-'));
-  modelsDir = path.join(dir, 'models');
-  workersDir = path.join(dir, 'workers');
-  mkdirSync(modelsDir);
-  mkdirSync(workersDir);
-  writeFileSync(path.join(modelsDir, 'tiny.gguf'), Buffer.alloc(1024));
+  ({ modelsDir, workersDir } = createHiveDirs(dir, 'hive', ['tiny'], 1024));
   manifest('llama', 'llama.cpp', []);
   manifest('llama-loading', 'llama.cpp', ['--load-until-told']);
   manifest('vllm', 'vllm', []);

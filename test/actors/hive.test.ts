@@ -10,6 +10,7 @@ import type { HiveView, WorkerView } from '../../contracts/registry.js';
 import { StreamEvent } from '../../contracts/stream.js';
 import { freePort } from '../../services/ports.js';
 import { createFakeNvidiaSmi } from '../fixtures/fake-nvidia-smi.js';
+import { createHiveDirs } from '../support/hive-dirs.js';
 import { isRunning } from '../support/process-tree.js';
 import { authHeaders, QueenApi } from '../support/queen-api.js';
 import {
@@ -38,11 +39,7 @@ const streams: AbortController[] = [];
 
 beforeAll(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'apiary-hive-'));
-  modelsDir = path.join(dir, 'models');
-  workersDir = path.join(dir, 'workers');
-  mkdirSync(modelsDir);
-  mkdirSync(workersDir);
-  writeFileSync(path.join(modelsDir, 'tiny.gguf'), Buffer.alloc(MODEL_BYTES));
+  ({ modelsDir, workersDir } = createHiveDirs(dir, 'hive', ['tiny'], MODEL_BYTES));
   // A model whose id looks like an option of the worker, in a models directory of its own.
   optionModelsDir = path.join(dir, 'option-models');
   mkdirSync(optionModelsDir);

@@ -1,6 +1,7 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import type { HiveDirs } from '../support/hive-dirs.js';
 import { type RoleProcess, startRole } from '../support/role-process.js';
+
+export { createHiveDirs, type HiveDirs, MODEL_BYTES } from '../support/hive-dirs.js';
 
 /**
  * The roles of the end-to-end tests with short timings, and a hive crash that takes its workers with it (a machine
@@ -13,26 +14,6 @@ export const SUSPECT_MS = 1_000;
 export const OFFLINE_MS = 2_000;
 /** Between two discovery attempts and two probes of a waiting hive. */
 export const RETRY_MS = 300;
-/** Bytes of each model file a hive starts with. */
-export const MODEL_BYTES = 2 * 1024 * 1024;
-
-export interface HiveDirs {
-  modelsDir: string;
-  workersDir: string;
-  /** The hive's own state (its identity): a hive restarted with it is still itself. */
-  stateDir: string;
-}
-
-/** `<root>/<hiveId>/{models,workers,state}`, the models dir holding `<model>.gguf` for each model id. */
-export function createHiveDirs(root: string, hiveId: string, models: readonly string[] = ['tiny']): HiveDirs {
-  const modelsDir = path.join(root, hiveId, 'models');
-  const workersDir = path.join(root, hiveId, 'workers');
-  mkdirSync(modelsDir, { recursive: true });
-  mkdirSync(workersDir, { recursive: true });
-  for (const model of models) writeFileSync(path.join(modelsDir, `${model}.gguf`), Buffer.alloc(MODEL_BYTES));
-  return { modelsDir, workersDir, stateDir: path.join(root, hiveId, 'state') };
-}
-
 /** A queen on a free port (unless `extra` names one) judging liveness on the short timings, discovery off. */
 export function queenArgs(extra: readonly string[] = []): string[] {
   return [

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import type { HistoryEvent } from '../../contracts/events.js';
 import { HiveMetrics, type MetricsPoint } from '../../contracts/metrics-history.js';
 import { QUEEN_PATHS, withId } from '../../contracts/paths.js';
 import { freePort } from '../../services/ports.js';
+import { createHiveDirs } from '../support/hive-dirs.js';
 import { QueenApi } from '../support/queen-api.js';
 import { eventually, killAll, type RoleProcess, startRole } from '../support/role-process.js';
 
@@ -45,11 +46,7 @@ let workersDir = '';
 
 beforeAll(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'apiary-remembers-'));
-  modelsDir = path.join(dir, 'models');
-  workersDir = path.join(dir, 'workers');
-  mkdirSync(modelsDir);
-  mkdirSync(workersDir);
-  writeFileSync(path.join(modelsDir, 'tiny.gguf'), Buffer.alloc(1024));
+  ({ modelsDir, workersDir } = createHiveDirs(dir, 'hive', ['tiny'], 1024));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 afterEach(() => killAll());

@@ -130,20 +130,11 @@ describe('lifecycle: capability changes', () => {
 });
 
 describe('lifecycle: resync and queen epoch', () => {
-  it('answers resync: true with an immediate full heartbeat', async () => {
-    const h = startLifecycle({ script: (_request, index) => (index === 2 ? ok('epoch-1', true) : ok()) });
-    await h.clock.advanceTo(2 * BEAT);
-    expect(h.sends.map((s) => [s.at, s.request.full])).toEqual([
-      [0, true],
-      [0, false],
-      [BEAT, false],
-      [BEAT, true],
-      [2 * BEAT, false],
-    ]);
-  });
-
-  it('answers a changed queen_epoch with an immediate full heartbeat', async () => {
-    const h = startLifecycle({ script: (_request, index) => ok(index < 2 ? 'epoch-1' : 'epoch-2') });
+  it.each([
+    ['resync: true', (index: number) => (index === 2 ? ok('epoch-1', true) : ok())],
+    ['a changed queen_epoch', (index: number) => ok(index < 2 ? 'epoch-1' : 'epoch-2')],
+  ])('answers %s with an immediate full heartbeat', async (_what, answer) => {
+    const h = startLifecycle({ script: (_request, index) => answer(index) });
     await h.clock.advanceTo(2 * BEAT);
     expect(h.sends.map((s) => [s.at, s.request.full])).toEqual([
       [0, true],

@@ -1,14 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type AnyMachineSnapshot,
-  type AnyStateMachine,
-  createActor,
-  type EventObject,
-  fromCallback,
-  getStateNodes,
-  type InspectionEvent,
-} from 'xstate';
-import { getShortestPaths, type StatePath } from 'xstate/graph';
+import { type AnyMachineSnapshot, createActor, type EventObject, fromCallback, type InspectionEvent } from 'xstate';
 import {
   type ElectionContext,
   type ElectionEvent,
@@ -16,14 +7,9 @@ import {
   electionRole,
   type QueenIdentity,
 } from '../../machines/election.js';
+import { type ModelPath, modelPaths, timerEvents } from '../support/model-paths.js';
 import { SteppingClock, settle } from '../support/stepping-clock.js';
-import {
-  allStateNodes,
-  createCoverage,
-  declaredStateNodes,
-  declaredTransitions,
-  withoutPrefixPaths,
-} from '../support/transition-coverage.js';
+import { createCoverage, missedBy } from '../support/transition-coverage.js';
 
 /**
  * Model-based test of the election machine: xstate/graph walks the real machine over what etcd can tell it — the
@@ -47,12 +33,11 @@ const observerEvents: ElectionEvent[] = [
 ];
 const hostEvents: ElectionEvent[] = [{ type: 'STOP' }];
 
-const model: AnyStateMachine = electionMachine;
 const modelEvents: EventObject[] = [
   ...campaignEvents,
   ...observerEvents,
   ...hostEvents,
-  ...allStateNodes(electionMachine.root).flatMap((node) => node.after.map(({ eventType }) => ({ type: eventType }))),
+  ...timerEvents(electionMachine),
 ];
 
 function abstractState(snapshot: AnyMachineSnapshot): string {
@@ -60,18 +45,12 @@ function abstractState(snapshot: AnyMachineSnapshot): string {
   return JSON.stringify({ value: snapshot.value, status: snapshot.status, leader: context.leader });
 }
 
-function generatePaths(): Array<StatePath<AnyMachineSnapshot, EventObject>> {
-  const paths: Array<StatePath<AnyMachineSnapshot, EventObject>> = getShortestPaths(model, {
+function generatePaths(): ModelPath[] {
+  return modelPaths(electionMachine, {
     input: { self: SELF, retryMs: RETRY_MS },
-    events: (snapshot) => {
-      const listened = new Set(getStateNodes(snapshot.machine.root, snapshot.value).flatMap((node) => node.ownEvents));
-      return modelEvents.filter((event) => listened.has(event.type));
-    },
-    serializeState: (snapshot, event, previous) =>
-      `${JSON.stringify(snapshot.value)} via ${JSON.stringify(event ?? null)} from ${previous ? abstractState(previous) : '-'}`,
-    stopWhen: (snapshot) => snapshot.status !== 'active',
+    events: modelEvents,
+    abstractState,
   });
-  return withoutPrefixPaths(paths);
 }
 
 interface Live {
@@ -81,10 +60,7 @@ interface Live {
   bids: QueenIdentity[];
 }
 
-async function replay(
-  path: StatePath<AnyMachineSnapshot, EventObject>,
-  inspect: (event: InspectionEvent) => void,
-): Promise<void> {
+async function replay(path: ModelPath, inspect: (event: InspectionEvent) => void): Promise<void> {
   const clock = new SteppingClock();
   const live: Live = { campaigns: new Set(), observers: new Set(), bids: [] };
   const callback = (set: Set<(event: ElectionEvent) => void>, bids?: QueenIdentity[]) =>
@@ -153,8 +129,7 @@ describe('election machine, model-based', () => {
     expect(paths.length).toBeGreaterThan(10);
     expect(paths.length).toBeLessThan(1_000);
     for (const path of paths) await replay(path, coverage.inspect);
-    expect(declaredStateNodes(electionMachine).filter((id) => !coverage.stateNodes.has(id))).toEqual([]);
-    expect(declaredTransitions(electionMachine).filter((key) => !coverage.transitions.has(key))).toEqual([]);
+    expect(missedBy(coverage, electionMachine)).toEqual({ stateNodes: [], transitions: [] });
   });
 
   it('a leader that loses its lease stops judging in the same step, and bids again after the retry delay', async () => {

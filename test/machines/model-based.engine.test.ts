@@ -1,22 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type AnyMachineSnapshot,
-  type AnyStateMachine,
-  createActor,
-  type EventObject,
-  getStateNodes,
-  type InspectionEvent,
-} from 'xstate';
-import { getShortestPaths, type StatePath } from 'xstate/graph';
+import { type AnyMachineSnapshot, createActor, type EventObject, type InspectionEvent } from 'xstate';
 import { type EngineContext, type EngineEvent, engineMachine } from '../../machines/engine.js';
+import { type ModelPath, modelPaths, timerEvents } from '../support/model-paths.js';
 import { SteppingClock, settle } from '../support/stepping-clock.js';
-import {
-  allStateNodes,
-  createCoverage,
-  declaredStateNodes,
-  declaredTransitions,
-  withoutPrefixPaths,
-} from '../support/transition-coverage.js';
+import { createCoverage, missedBy } from '../support/transition-coverage.js';
 
 /**
  * Model-based test of the engine machine: xstate/graph walks it over what the process and health actors report, STOP,
@@ -33,11 +20,7 @@ const actorEvents: EngineEvent[] = [
   { type: 'STOP' },
 ];
 
-const model: AnyStateMachine = engineMachine;
-const modelEvents: EventObject[] = [
-  ...actorEvents,
-  ...allStateNodes(engineMachine.root).flatMap((node) => node.after.map(({ eventType }) => ({ type: eventType }))),
-];
+const modelEvents: EventObject[] = [...actorEvents, ...timerEvents(engineMachine)];
 
 /** Restarts grow without bound around the loop; what tells two model states apart is the state and the failures. */
 function abstractState(snapshot: AnyMachineSnapshot): string {
@@ -45,20 +28,15 @@ function abstractState(snapshot: AnyMachineSnapshot): string {
   return JSON.stringify({ value: snapshot.value, failures: context.failures, failed: context.lastError !== null });
 }
 
-function generatePaths(): Array<StatePath<AnyMachineSnapshot, EventObject>> {
-  const paths: Array<StatePath<AnyMachineSnapshot, EventObject>> = getShortestPaths(model, {
+function generatePaths(): ModelPath[] {
+  return modelPaths(engineMachine, {
     input: INPUT,
-    events: (snapshot) => {
-      const listened = new Set(getStateNodes(snapshot.machine.root, snapshot.value).flatMap((node) => node.ownEvents));
-      return modelEvents.filter((event) => listened.has(event.type));
-    },
-    serializeState: (snapshot, event, previous) =>
-      `${JSON.stringify(snapshot.value)} via ${JSON.stringify(event ?? null)} from ${previous ? abstractState(previous) : '-'}`,
+    events: modelEvents,
+    abstractState,
   });
-  return withoutPrefixPaths(paths);
 }
 
-async function replay(path: StatePath<AnyMachineSnapshot, EventObject>, inspect: (event: InspectionEvent) => void) {
+async function replay(path: ModelPath, inspect: (event: InspectionEvent) => void) {
   const clock = new SteppingClock();
   const actor = createActor(engineMachine, { clock, inspect, input: INPUT });
   const downs: string[] = [];
@@ -99,7 +77,6 @@ describe('engine machine, model-based', () => {
     expect(paths.length).toBeGreaterThan(5);
     expect(paths.length).toBeLessThan(1_000);
     for (const path of paths) await replay(path, coverage.inspect);
-    expect(declaredStateNodes(engineMachine).filter((id) => !coverage.stateNodes.has(id))).toEqual([]);
-    expect(declaredTransitions(engineMachine).filter((key) => !coverage.transitions.has(key))).toEqual([]);
+    expect(missedBy(coverage, engineMachine)).toEqual({ stateNodes: [], transitions: [] });
   });
 });

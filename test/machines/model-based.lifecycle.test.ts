@@ -1,14 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type AnyMachineSnapshot,
-  type AnyStateMachine,
-  createActor,
-  type EventObject,
-  fromPromise,
-  getStateNodes,
-  type InspectionEvent,
-} from 'xstate';
-import { getShortestPaths, type StatePath } from 'xstate/graph';
+import { type AnyMachineSnapshot, createActor, type EventObject, fromPromise, type InspectionEvent } from 'xstate';
 import {
   type LifecycleContext,
   type LifecycleEvent,
@@ -18,14 +9,9 @@ import {
 } from '../../machines/lifecycle.js';
 import type { SendOutcome } from '../../machines/send-outcome.js';
 import { type Deferred, deferred, ok, QUEEN_A, QUEEN_B, redirect, refused } from '../support/lifecycle-harness.js';
+import { type ModelPath, modelPaths } from '../support/model-paths.js';
 import { SteppingClock, settle } from '../support/stepping-clock.js';
-import {
-  allStateNodes,
-  createCoverage,
-  declaredStateNodes,
-  declaredTransitions,
-  withoutPrefixPaths,
-} from '../support/transition-coverage.js';
+import { allStateNodes, createCoverage, missedBy } from '../support/transition-coverage.js';
 
 /**
  * Model-based test of the lifecycle machine: xstate/graph walks the real machine, with the world's part modelled
@@ -44,8 +30,6 @@ const SETTINGS: Omit<LifecycleInput, 'queenUrl' | 'queenUrls'> = {
   probeIntervalMs: 60_000,
   jitter: 0,
 };
-
-const model: AnyStateMachine = lifecycleMachine;
 
 /** The events of the model, and how the replay answers each send. */
 const answers = new Map<EventObject, SendOutcome>();
@@ -111,20 +95,12 @@ function abstractState(snapshot: AnyMachineSnapshot): string {
   });
 }
 
-function generatePaths(world: World): Array<StatePath<AnyMachineSnapshot, EventObject>> {
-  const paths: Array<StatePath<AnyMachineSnapshot, EventObject>> = getShortestPaths(model, {
+function generatePaths(world: World): ModelPath[] {
+  return modelPaths(lifecycleMachine, {
     input: world.input,
-    // A custom `events` list replaces xstate/graph's own choice of events, so offer only what the state listens to.
-    events: (snapshot) => {
-      const listened = new Set(getStateNodes(snapshot.machine.root, snapshot.value).flatMap((node) => node.ownEvents));
-      return world.events.filter((event) => listened.has(event.type));
-    },
-    // A state is keyed by the edge that reached it, so that every (state, event) edge gets its own shortest path.
-    serializeState: (snapshot, event, previous) =>
-      `${JSON.stringify(snapshot.value)} via ${JSON.stringify(event ?? null)} from ${previous ? abstractState(previous) : '-'}`,
-    stopWhen: (snapshot) => snapshot.status !== 'active',
+    events: world.events,
+    abstractState,
   });
-  return withoutPrefixPaths(paths);
 }
 
 interface HeldSend {
@@ -135,7 +111,7 @@ interface HeldSend {
 }
 
 async function replay(
-  path: StatePath<AnyMachineSnapshot, EventObject>,
+  path: ModelPath,
   input: LifecycleInput,
   inspect: (event: InspectionEvent) => void,
 ): Promise<void> {
@@ -197,8 +173,7 @@ describe('lifecycle machine, model-based', () => {
     }
     // Sensible: about fifteen hundred short paths.
     expect(replayed).toBeLessThan(1_500);
-    expect(declaredStateNodes(lifecycleMachine).filter((id) => !coverage.stateNodes.has(id))).toEqual([]);
-    expect(declaredTransitions(lifecycleMachine).filter((key) => !coverage.transitions.has(key))).toEqual([]);
+    expect(missedBy(coverage, lifecycleMachine)).toEqual({ stateNodes: [], transitions: [] });
     // Walking three graphs is CPU-bound: tens of seconds on two cores shared with the rest of the suite.
   }, 90_000);
 });

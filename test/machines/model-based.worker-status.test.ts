@@ -1,22 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type AnyMachineSnapshot,
-  type AnyStateMachine,
-  createActor,
-  type EventObject,
-  getStateNodes,
-  type InspectionEvent,
-} from 'xstate';
-import { getShortestPaths, type StatePath } from 'xstate/graph';
+import { type AnyMachineSnapshot, createActor, type EventObject, type InspectionEvent } from 'xstate';
 import { type WorkerStatusContext, type WorkerStatusEvent, workerStatusMachine } from '../../machines/worker-status.js';
+import { type ModelPath, modelPaths, timerEvents } from '../support/model-paths.js';
 import { SteppingClock, settle } from '../support/stepping-clock.js';
-import {
-  allStateNodes,
-  createCoverage,
-  declaredStateNodes,
-  declaredTransitions,
-  withoutPrefixPaths,
-} from '../support/transition-coverage.js';
+import { createCoverage, missedBy } from '../support/transition-coverage.js';
 
 /**
  * Model-based test of the worker-status machine: xstate/graph walks the real machine over the host's events and the
@@ -34,13 +21,7 @@ const hostEvents: WorkerStatusEvent[] = [
   { type: 'STOP' },
 ];
 
-const model: AnyStateMachine = workerStatusMachine;
-const modelEvents: EventObject[] = [
-  ...hostEvents,
-  ...allStateNodes(workerStatusMachine.root).flatMap((node) =>
-    node.after.map(({ eventType }) => ({ type: eventType })),
-  ),
-];
+const modelEvents: EventObject[] = [...hostEvents, ...timerEvents(workerStatusMachine)];
 
 /** Two concurrent requests show everything; more would only make the graph infinite. */
 const MAX_IN_FLIGHT = 2;
@@ -56,27 +37,17 @@ function abstractState(snapshot: AnyMachineSnapshot): string {
   });
 }
 
-function generatePaths(): Array<StatePath<AnyMachineSnapshot, EventObject>> {
-  const paths: Array<StatePath<AnyMachineSnapshot, EventObject>> = getShortestPaths(model, {
+function generatePaths(): ModelPath[] {
+  return modelPaths(workerStatusMachine, {
     input: { coalesceMs: COALESCE_MS },
-    // A custom `events` list replaces xstate/graph's own choice of events, so offer only what the state listens to.
-    events: (snapshot) => {
-      const listened = new Set(getStateNodes(snapshot.machine.root, snapshot.value).flatMap((node) => node.ownEvents));
-      const full = snapshot.context.inFlight >= MAX_IN_FLIGHT;
-      return modelEvents.filter((event) => listened.has(event.type) && !(full && event.type === 'REQUEST_STARTED'));
-    },
-    // A state is keyed by the edge that reached it, so that every (state, event) edge gets its own shortest path.
-    serializeState: (snapshot, event, previous) =>
-      `${JSON.stringify(snapshot.value)} via ${JSON.stringify(event ?? null)} from ${previous ? abstractState(previous) : '-'}`,
+    events: modelEvents,
+    abstractState,
+    offers: (snapshot, event) => !(snapshot.context.inFlight >= MAX_IN_FLIGHT && event.type === 'REQUEST_STARTED'),
   });
-  return withoutPrefixPaths(paths);
 }
 
 /** Replays one path; returns the simulated times of the reports the actor emitted. */
-async function replay(
-  path: StatePath<AnyMachineSnapshot, EventObject>,
-  inspect: (event: InspectionEvent) => void,
-): Promise<number[]> {
+async function replay(path: ModelPath, inspect: (event: InspectionEvent) => void): Promise<number[]> {
   const clock = new SteppingClock();
   const actor = createActor(workerStatusMachine, { clock, inspect, input: { coalesceMs: COALESCE_MS } });
   const reports: number[] = [];
@@ -114,7 +85,6 @@ describe('worker-status machine, model-based', () => {
       const gaps = reports.slice(1).map((at, i) => at - (reports[i] ?? 0));
       expect(gaps.filter((gap) => gap < COALESCE_MS)).toEqual([]);
     }
-    expect(declaredStateNodes(workerStatusMachine).filter((id) => !coverage.stateNodes.has(id))).toEqual([]);
-    expect(declaredTransitions(workerStatusMachine).filter((key) => !coverage.transitions.has(key))).toEqual([]);
+    expect(missedBy(coverage, workerStatusMachine)).toEqual({ stateNodes: [], transitions: [] });
   });
 });

@@ -6,6 +6,7 @@ import os from 'node:os';
 import { createWebSocketReceiver, type StatelyInspectionEvent } from '@statelyai/inspect';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createActor, createMachine } from 'xstate';
+import { defined } from '../../services/defined.js';
 import { type Inspector, startInspector } from '../../services/inspector.js';
 import { createLogger, silentLogger } from '../../services/logger.js';
 import { freePort, portAvailable } from '../../services/ports.js';
@@ -121,7 +122,7 @@ describe('startInspector', () => {
       initial: 'idle',
       states: { idle: { on: { GO: 'busy' } }, busy: {} },
     });
-    const actor = createActor(machine, { inspect: inspector.inspect });
+    const actor = createActor(machine, defined({ inspect: inspector.inspect }));
     actor.start();
     actor.send({ type: 'GO' });
 

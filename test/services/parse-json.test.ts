@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { issueLine, issuesOf, parseJson } from '../../services/parse-json.js';
+import { issueLine, issuesOf, jsonOf, parseJson } from '../../services/parse-json.js';
 
 const Item = z.object({ items: z.array(z.object({ name: z.string() })) });
 
@@ -11,14 +11,23 @@ describe('parseJson', () => {
 
   it("says a text is not JSON, with the parser's message at the root", () => {
     const parsed = parseJson(Item, '{"items":');
-    expect(parsed).toMatchObject({ ok: false, notJson: true, issues: [{ path: '' }] });
-    expect(parsed.ok ? '' : parsed.issues[0]?.message).toMatch(/JSON/);
+    expect(parsed).toMatchObject({ ok: false, error: { notJson: true, issues: [{ path: '' }] } });
+    expect(parsed.ok ? '' : parsed.error.issues[0]?.message).toMatch(/JSON/);
   });
 
   it('puts each schema issue at its dotted path, array indexes included', () => {
     const parsed = parseJson(Item, '{"items":[{"name":1}]}');
-    expect(parsed).toMatchObject({ ok: false, notJson: false });
-    expect(parsed.ok ? [] : parsed.issues.map((issue) => issue.path)).toEqual(['items.0.name']);
+    expect(parsed).toMatchObject({ ok: false, error: { notJson: false } });
+    expect(parsed.ok ? [] : parsed.error.issues.map((issue) => issue.path)).toEqual(['items.0.name']);
+  });
+});
+
+describe('jsonOf', () => {
+  it('parses any JSON value, and gives undefined for a text that is not JSON', () => {
+    expect(jsonOf('{"a":[1,null]}')).toEqual({ a: [1, null] });
+    expect(jsonOf('null')).toBeNull();
+    expect(jsonOf('{"a":')).toBeUndefined();
+    expect(jsonOf('')).toBeUndefined();
   });
 });
 

@@ -65,7 +65,7 @@ describe('createQueenClient', () => {
     const queen = await startQueen(json(200, ack));
     const client = createQueenClient({ timeoutMs: 2_000 });
     const outcome = await client.sendHiveHeartbeat(queen.url, discoveryHeartbeat);
-    expect(outcome).toEqual({ ok: true, ack });
+    expect(outcome).toEqual({ ok: true, value: ack });
     expect(queen.received).toHaveLength(1);
     const [request] = queen.received;
     expect(request?.method).toBe('POST');
@@ -79,7 +79,7 @@ describe('createQueenClient', () => {
     const queen = await startQueen(json(200, { ...ack, resync: true }));
     const client = createQueenClient({ timeoutMs: 2_000 });
     const outcome = await client.sendWorkerHeartbeat(`${queen.url}/apiary/`, workerHeartbeat);
-    expect(outcome).toEqual({ ok: true, ack: { ...ack, resync: true } });
+    expect(outcome).toEqual({ ok: true, value: { ...ack, resync: true } });
     expect(queen.received[0]?.url).toBe(`/apiary${QUEEN_PATHS.workerHeartbeat}`);
     expect(JSON.parse(queen.received[0]?.body ?? '')).toEqual(workerHeartbeat);
   });
@@ -114,7 +114,7 @@ describe('createQueenClient', () => {
       const outcome = await client.sendHiveHeartbeat(follower.url, discoveryHeartbeat);
       expect(outcome).toEqual({
         ok: false,
-        failure: { kind: 'redirect', leaderUrl: leader.url, message: expect.stringContaining(leader.url) },
+        error: { kind: 'redirect', leaderUrl: leader.url, message: expect.stringContaining(leader.url) },
       });
     }
     expect(leader.received).toEqual([]);
@@ -123,7 +123,7 @@ describe('createQueenClient', () => {
       res.end();
     });
     const lost = await client.sendHiveHeartbeat(nowhere.url, discoveryHeartbeat);
-    expect(lost).toMatchObject({ ok: false, failure: { kind: 'bad-response' } });
+    expect(lost).toMatchObject({ ok: false, error: { kind: 'bad-response' } });
   });
 
   it('classifies a 500 as an http failure carrying the status', async () => {
@@ -134,7 +134,7 @@ describe('createQueenClient', () => {
     const outcome = await createQueenClient({ timeoutMs: 2_000 }).sendHiveHeartbeat(queen.url, discoveryHeartbeat);
     expect(outcome).toEqual({
       ok: false,
-      failure: { kind: 'http', status: 500, message: expect.stringContaining('internal trouble') },
+      error: { kind: 'http', status: 500, message: expect.stringContaining('internal trouble') },
     });
   });
 
@@ -143,7 +143,7 @@ describe('createQueenClient', () => {
     const outcome = await createQueenClient({ timeoutMs: 2_000 }).sendWorkerHeartbeat(queen.url, workerHeartbeat);
     expect(outcome).toEqual({
       ok: false,
-      failure: { kind: 'http', status: 401, message: '401 Unauthorized: missing or wrong token' },
+      error: { kind: 'http', status: 401, message: '401 Unauthorized: missing or wrong token' },
     });
   });
 
@@ -155,7 +155,7 @@ describe('createQueenClient', () => {
     const outcome = await createQueenClient({ timeoutMs: 2_000 }).sendHiveHeartbeat(queen.url, discoveryHeartbeat);
     expect(outcome).toEqual({
       ok: false,
-      failure: { kind: 'bad-response', message: expect.stringContaining('not JSON') },
+      error: { kind: 'bad-response', message: expect.stringContaining('not JSON') },
     });
   });
 
@@ -164,9 +164,9 @@ describe('createQueenClient', () => {
     const outcome = await createQueenClient({ timeoutMs: 2_000 }).sendHiveHeartbeat(queen.url, discoveryHeartbeat);
     expect(outcome.ok).toBe(false);
     if (outcome.ok) return;
-    expect(outcome.failure.kind).toBe('bad-response');
-    expect(outcome.failure.message).toContain('queen_epoch');
-    expect(outcome.failure.message).toContain('resync');
+    expect(outcome.error.kind).toBe('bad-response');
+    expect(outcome.error.message).toContain('queen_epoch');
+    expect(outcome.error.message).toContain('resync');
   });
 
   it('classifies a queen that never answers as a timeout after the request timeout', async () => {
@@ -174,7 +174,7 @@ describe('createQueenClient', () => {
     const started = performance.now();
     const outcome = await createQueenClient({ timeoutMs: 150 }).sendHiveHeartbeat(queen.url, discoveryHeartbeat);
     const elapsed = performance.now() - started;
-    expect(outcome).toEqual({ ok: false, failure: { kind: 'timeout', message: expect.stringContaining('150 ms') } });
+    expect(outcome).toEqual({ ok: false, error: { kind: 'timeout', message: expect.stringContaining('150 ms') } });
     expect(elapsed).toBeGreaterThanOrEqual(140);
     expect(elapsed).toBeLessThan(1_500);
   });
@@ -185,7 +185,7 @@ describe('createQueenClient', () => {
       res.write('{"status":');
     });
     const outcome = await createQueenClient({ timeoutMs: 150 }).sendHiveHeartbeat(queen.url, discoveryHeartbeat);
-    expect(outcome).toMatchObject({ ok: false, failure: { kind: 'timeout' } });
+    expect(outcome).toMatchObject({ ok: false, error: { kind: 'timeout' } });
   });
 
   it('classifies a closed port as refused', async () => {
@@ -194,7 +194,7 @@ describe('createQueenClient', () => {
       `http://127.0.0.1:${port}`,
       discoveryHeartbeat,
     );
-    expect(outcome).toEqual({ ok: false, failure: { kind: 'refused', message: expect.stringContaining(`${port}`) } });
+    expect(outcome).toEqual({ ok: false, error: { kind: 'refused', message: expect.stringContaining(`${port}`) } });
   });
 
   it('classifies an abort through the signal as aborted, not as a timeout', async () => {
@@ -206,13 +206,13 @@ describe('createQueenClient', () => {
       discoveryHeartbeat,
       stop.signal,
     );
-    expect(outcome).toEqual({ ok: false, failure: { kind: 'aborted', message: 'send aborted' } });
+    expect(outcome).toEqual({ ok: false, error: { kind: 'aborted', message: 'send aborted' } });
   });
 
   it('classifies other transport errors as network failures with their code', async () => {
     const queen = await startQueen((req) => req.socket.destroy());
     const outcome = await createQueenClient({ timeoutMs: 2_000 }).sendHiveHeartbeat(queen.url, discoveryHeartbeat);
-    expect(outcome).toMatchObject({ ok: false, failure: { kind: 'network', code: expect.stringMatching(/\S/) } });
+    expect(outcome).toMatchObject({ ok: false, error: { kind: 'network', code: expect.stringMatching(/\S/) } });
   });
 
   it('uses the injected fetch, and never throws even when it does', async () => {
@@ -230,7 +230,7 @@ describe('createQueenClient', () => {
     expect(calls).toEqual([`http://queen.invalid:7833${QUEEN_PATHS.hiveHeartbeat}`]);
     expect(outcome).toEqual({
       ok: false,
-      failure: { kind: 'network', code: 'ENOTFOUND', message: expect.stringContaining('ENOTFOUND') },
+      error: { kind: 'network', code: 'ENOTFOUND', message: expect.stringContaining('ENOTFOUND') },
     });
   });
 });

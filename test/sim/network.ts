@@ -1,5 +1,6 @@
 import type { HiveHeartbeat } from '../../contracts/heartbeat.js';
-import type { SendFailure, SendOutcome } from '../../machines/send-outcome.js';
+import { fail } from '../../machines/result.js';
+import type { SendOutcome } from '../../machines/send-outcome.js';
 import { between, type Random } from './random.js';
 import type { Scheduler } from './scheduler.js';
 
@@ -84,10 +85,10 @@ export class SimNetwork {
         resolve(outcome);
       };
       const deadline = this.scheduler.setTimeout(
-        () => finish('timeout', failed({ kind: 'timeout', message: 'no answer within the request timeout' })),
+        () => finish('timeout', fail({ kind: 'timeout', message: 'no answer within the request timeout' })),
         this.settings.requestTimeoutMs,
       );
-      const onAbort = (): void => finish('aborted', failed({ kind: 'aborted', message: 'send aborted' }));
+      const onAbort = (): void => finish('aborted', fail({ kind: 'aborted', message: 'send aborted' }));
       signal.addEventListener('abort', onAbort, { once: true });
 
       if (this.#cut.has(hiveId)) return this.note(hiveId, 'cut');
@@ -107,8 +108,4 @@ export class SimNetwork {
   private note(hiveId: string, kind: NetworkEventKind): void {
     this.events.push({ at: this.scheduler.now(), hiveId, kind });
   }
-}
-
-function failed(failure: SendFailure): SendOutcome {
-  return { ok: false, failure };
 }

@@ -155,7 +155,7 @@ export class SimQueen implements Receiver {
     });
     const body: unknown = await response.json();
     if (!response.ok) {
-      return { ok: false, failure: { kind: 'http', status: response.status, message: JSON.stringify(body) } };
+      return { ok: false, error: { kind: 'http', status: response.status, message: JSON.stringify(body) } };
     }
     const ack = HeartbeatAck.parse(body);
     if (this.scheduler.now() !== arrived) this.#straddled++;
@@ -167,7 +167,7 @@ export class SimQueen implements Receiver {
       changes: heartbeat.capability_changes !== undefined && heartbeat.capability_changes !== null,
       resync: ack.resync,
     });
-    return { ok: true, ack };
+    return { ok: true, value: ack };
   }
 
   private assemble(): AssembledQueen {

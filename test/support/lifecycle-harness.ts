@@ -34,16 +34,16 @@ export type SendScript = (request: SendRequest, index: number) => SendOutcome | 
 
 export function ok(queenEpoch = 'epoch-1', resync = false): SendOutcome {
   const ack: HeartbeatAck = { status: 'ok', queen_epoch: queenEpoch, resync };
-  return { ok: true, ack };
+  return { ok: true, value: ack };
 }
 
 export function refused(): SendOutcome {
-  return { ok: false, failure: { kind: 'refused', message: 'connect ECONNREFUSED' } };
+  return { ok: false, error: { kind: 'refused', message: 'connect ECONNREFUSED' } };
 }
 
 /** A follower's answer: the heartbeat belongs to `leaderUrl`. */
 export function redirect(leaderUrl: string): SendOutcome {
-  return { ok: false, failure: { kind: 'redirect', leaderUrl, message: `307: the leader is ${leaderUrl}` } };
+  return { ok: false, error: { kind: 'redirect', leaderUrl, message: `307: the leader is ${leaderUrl}` } };
 }
 
 /** A promise the test settles later: a send held in flight. */

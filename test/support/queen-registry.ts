@@ -84,7 +84,7 @@ export function workerBeat(
  */
 export function rememberingSecrets(registry: QueenRegistry): QueenRegistry {
   const secrets = new Map<string, string>();
-  const withSecret = <H extends { hive_id: string; hive_secret?: string }>(heartbeat: H): H => {
+  const withSecret = <H extends { hive_id: string; hive_secret?: string | undefined }>(heartbeat: H): H => {
     const secret = secrets.get(heartbeat.hive_id);
     return secret === undefined || 'hive_secret' in heartbeat ? heartbeat : { ...heartbeat, hive_secret: secret };
   };

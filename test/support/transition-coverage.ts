@@ -64,6 +64,17 @@ export function createCoverage(): Coverage {
   };
 }
 
+/** What the actors inspected by `coverage` never went through of `machine`: both empty after a full walk. */
+export function missedBy(
+  coverage: Coverage,
+  machine: AnyStateMachine,
+): { stateNodes: string[]; transitions: string[] } {
+  return {
+    stateNodes: declaredStateNodes(machine).filter((id) => !coverage.stateNodes.has(id)),
+    transitions: declaredTransitions(machine).filter((key) => !coverage.transitions.has(key)),
+  };
+}
+
 /** Drops every path whose events are a prefix of another path's: replaying the longer one covers it. */
 export function withoutPrefixPaths<P extends { steps: ReadonlyArray<{ event: unknown }> }>(
   paths: readonly P[],

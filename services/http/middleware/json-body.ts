@@ -22,8 +22,8 @@ export function jsonBody<S extends z.ZodType>(schema: S, what: string, options: 
     }
     const parsed = parseJson(compiled, await c.req.text());
     if (!parsed.ok) {
-      const sentence = parsed.notJson ? `The ${what} is not valid JSON.` : `The ${what} is not valid.`;
-      return c.json(errorBody(sentence, parsed.issues), 400);
+      const sentence = parsed.error.notJson ? `The ${what} is not valid JSON.` : `The ${what} is not valid.`;
+      return c.json(errorBody(sentence, parsed.error.issues), 400);
     }
     c.set('body', parsed.value);
     return next();

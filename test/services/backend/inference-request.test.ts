@@ -13,7 +13,7 @@ function issuePaths(parsed: ReturnType<typeof parseInferenceRequest>): string[] 
 describe('parseInferenceRequest', () => {
   it('accepts a chat request and keeps the fields it does not check', () => {
     const parsed = chat({ model: 'm', messages: [{ role: 'user', content: 'hi' }], temperature: 0.5, seed: 7 });
-    expect(parsed).toMatchObject({ ok: true, request: { path: '/v1/chat/completions', body: { temperature: 0.5 } } });
+    expect(parsed).toMatchObject({ ok: true, value: { path: '/v1/chat/completions', body: { temperature: 0.5 } } });
   });
 
   it('accepts text, text lists and token ids as a completion prompt', () => {

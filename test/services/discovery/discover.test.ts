@@ -14,9 +14,7 @@ afterEach(async () => {
 });
 
 function summary(outcomes: DiscoveryOutcome[]): Record<string, string> {
-  return Object.fromEntries(
-    outcomes.map((o) => [o.target.alias, o.ok ? `ok ${o.response.hive_id}` : `${o.skipped ? 'skipped' : 'failed'}`]),
-  );
+  return Object.fromEntries(outcomes.map((o) => [o.target.alias, o.ok ? `ok ${o.value.hive_id}` : o.error.kind]));
 }
 
 describe('pull discovery', () => {
@@ -54,9 +52,9 @@ Host hive-*
       'hive-gone': 'failed',
     });
     const answered = outcomes.find((o) => o.ok);
-    expect(answered?.ok && answered.response).toEqual(capabilitiesOf('gpu-a'));
+    expect(answered?.ok && answered.value).toEqual(capabilitiesOf('gpu-a'));
     expect(answered?.hiveUrl).toBe(`http://127.0.0.2:${servers.port}`);
-    const errors = Object.fromEntries(outcomes.map((o) => [o.target.alias, o.ok ? '' : o.error]));
+    const errors = Object.fromEntries(outcomes.map((o) => [o.target.alias, o.ok ? '' : o.error.message]));
     expect(errors['hive-b']).toContain('not valid capabilities');
     expect(errors['hive-c']).toContain('HTTP 401');
     expect(errors['hive-gone']).toContain('ECONNREFUSED');
@@ -75,7 +73,7 @@ Host hive-*
       timeoutMs: 20_000,
     });
     expect(outcome?.ok).toBe(false);
-    expect(outcome && !outcome.ok && outcome.error).toContain(`larger than ${LIMITS.bodyBytes} bytes`);
+    expect(outcome && !outcome.ok && outcome.error.message).toContain(`larger than ${LIMITS.bodyBytes} bytes`);
   });
 
   it('asks all hosts at once: hosts that never answer cost one timeout in total, not one each', async () => {
@@ -93,7 +91,7 @@ Host hive-*
     const outcomes = await discoverHives({ targets, hivePort: servers.port, queenUrl: QUEEN_URL, timeoutMs });
     const elapsed = performance.now() - started;
     expect(summary(outcomes)).toEqual({ h2: 'failed', h3: 'failed', h4: 'failed', h5: 'ok quick' });
-    expect(outcomes.find((o) => !o.ok && o.error.includes(`within ${timeoutMs} ms`))).toBeDefined();
+    expect(outcomes.find((o) => !o.ok && o.error.message.includes(`within ${timeoutMs} ms`))).toBeDefined();
     expect(elapsed).toBeGreaterThanOrEqual(timeoutMs - 10);
     expect(elapsed).toBeLessThan(2 * timeoutMs);
   });
@@ -113,6 +111,6 @@ Host hive-*
     expect(fetch).not.toHaveBeenCalled();
     expect(summary(outcomes)).toEqual({ remote: 'skipped', 'remote-ip': 'skipped' });
     const [first] = outcomes;
-    expect(first && !first.ok && first.error).toContain('--advertise-url');
+    expect(first && !first.ok && first.error.message).toContain('--advertise-url');
   });
 });

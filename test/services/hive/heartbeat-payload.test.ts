@@ -21,8 +21,8 @@ const CAPABILITIES: Capabilities = {
   workers: [{ worker_type: 'cpu', version: '0.1.0' }],
 };
 const CHANGES: CapabilityChanges = { models: [{ action: 'added', model_id: 'big', size_gb: 7 }], workers: [] };
-const OK: SendOutcome = { ok: true, ack: { status: 'ok', queen_epoch: 'e1', resync: false } };
-const FAILED: SendOutcome = { ok: false, failure: { kind: 'refused', message: 'refused' } };
+const OK: SendOutcome = { ok: true, value: { status: 'ok', queen_epoch: 'e1', resync: false } };
+const FAILED: SendOutcome = { ok: false, error: { kind: 'refused', message: 'refused' } };
 
 function tracker(pending: CapabilityChanges | null, version = 3): CapabilitySource & { acknowledged: number[] } {
   const acknowledged: number[] = [];
@@ -95,7 +95,7 @@ describe('hive heartbeat payload', () => {
     const payload = payloadWith(tracker(null), identity);
     const issued: SendOutcome = {
       ok: true,
-      ack: { status: 'ok', queen_epoch: 'e1', resync: false, hive_secret: 's1' },
+      value: { status: 'ok', queen_epoch: 'e1', resync: false, hive_secret: 's1' },
     };
     const sentTo = request('discovery', true);
     payload.sent(payload.build(sentTo), issued, sentTo);

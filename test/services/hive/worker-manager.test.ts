@@ -27,7 +27,7 @@ process.stderr.write(JSON.stringify({ msg: 'fake worker', argv, token: process.e
 setInterval(() => {}, 1000);
 `;
 
-const OK: SendOutcome = { ok: true, ack: { status: 'ok', queen_epoch: 'e1', resync: false } };
+const OK: SendOutcome = { ok: true, value: { status: 'ok', queen_epoch: 'e1', resync: false } };
 const QUEEN = 'http://127.0.0.1:7833';
 
 const CAPABILITIES: Capabilities = {
@@ -98,7 +98,7 @@ async function spawned(f: Fixture, request: Parameters<WorkerManager['spawn']>[0
   if (!result.ok) throw new Error(`spawn failed: ${result.error.message}`);
   // A node process can take seconds to start on a loaded machine.
   await vi.waitFor(() => expect(f.lines.length).toBeGreaterThan(before), { timeout: 10_000 });
-  return result.worker;
+  return result.value;
 }
 
 describe('spawned-worker manager', () => {

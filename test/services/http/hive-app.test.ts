@@ -19,7 +19,7 @@ const CAPABILITIES: Capabilities = {
   models: [{ model_id: 'tiny', size_gb: 0.1 }],
   workers: [{ worker_type: 'cpu', version: '0.1.0' }],
 };
-const ACK: SendOutcome = { ok: true, ack: { status: 'ok', queen_epoch: 'e1', resync: false } };
+const ACK: SendOutcome = { ok: true, value: { status: 'ok', queen_epoch: 'e1', resync: false } };
 
 interface Fixture {
   sender: Sender;
@@ -204,7 +204,7 @@ describe('hive HTTP API: workers', () => {
       workers: {
         spawn: async (request) => {
           requests.push(request);
-          return { ok: true, worker: spawned };
+          return { ok: true, value: spawned };
         },
         list: () => [{ ...spawned, model: 'tiny', device: 'CPU-0', worker_type: 'cpu' }],
         stop: async () => true,

@@ -28,7 +28,7 @@ describe('createAmdGpuReader', () => {
     await answers();
     const reader = createAmdGpuReader({ amdSmi: fake.path, rocmSmi: path.join(fake.dir, 'absent'), timeoutMs: 5_000 });
     const first = await reader.read();
-    expect(first).toMatchObject({ kind: 'ok', gpus: [{ name: 'AMD Instinct MI300X', utilizationPercent: 42 }, {}] });
+    expect(first).toMatchObject({ ok: true, value: [{ name: 'AMD Instinct MI300X', utilizationPercent: 42 }, {}] });
     await reader.read();
     expect(await fake.calls()).toEqual(
       [AMD_SMI_METRIC_ARGS, AMD_SMI_STATIC_ARGS, AMD_SMI_METRIC_ARGS].map((args) => args.join(' ')),
@@ -38,21 +38,24 @@ describe('createAmdGpuReader', () => {
   it('falls back to rocm-smi when amd-smi is not installed, and says missing when neither is', async () => {
     await answers();
     const reader = createAmdGpuReader({ amdSmi: path.join(fake.dir, 'absent'), rocmSmi: fake.path, timeoutMs: 5_000 });
-    expect(await reader.read()).toMatchObject({ kind: 'ok', gpus: [{ name: 'Radeon RX 7900 XT' }, { index: 1 }] });
+    expect(await reader.read()).toMatchObject({ ok: true, value: [{ name: 'Radeon RX 7900 XT' }, { index: 1 }] });
     expect(await fake.calls()).toEqual([ROCM_SMI_ARGS.join(' ')]);
     const none = createAmdGpuReader({
       amdSmi: path.join(fake.dir, 'a'),
       rocmSmi: path.join(fake.dir, 'b'),
       timeoutMs: 5_000,
     });
-    expect(await none.read()).toEqual({ kind: 'missing' });
+    expect(await none.read()).toEqual({ ok: false, error: { kind: 'missing' } });
   });
 
   it('reports output that is not JSON as a failure, and a hung tool as a timeout', async () => {
     await fake.script("echo 'amd-smi: driver not loaded'");
     const reader = createAmdGpuReader({ amdSmi: fake.path, timeoutMs: 5_000 });
-    expect(await reader.read()).toEqual({ kind: 'failed', message: 'amd-smi printed no JSON' });
+    expect(await reader.read()).toEqual({ ok: false, error: { kind: 'failed', message: 'amd-smi printed no JSON' } });
     await fake.hang();
-    expect(await createAmdGpuReader({ amdSmi: fake.path, timeoutMs: 100 }).read()).toEqual({ kind: 'timeout' });
+    expect(await createAmdGpuReader({ amdSmi: fake.path, timeoutMs: 100 }).read()).toEqual({
+      ok: false,
+      error: { kind: 'timeout' },
+    });
   });
 });

@@ -29,11 +29,11 @@ describe('Apple GPUs', () => {
       timeoutMs: 1_000,
       graphics: () => Promise.resolve({ controllers: [], displays: [] }),
     });
-    expect(await none.read()).toEqual({ kind: 'missing' });
+    expect(await none.read()).toEqual({ ok: false, error: { kind: 'missing' } });
     expect(parseAppleGraphics({ ...MACOS_GRAPHICS, controllers: [intel] })).toEqual([]);
     const hung = createAppleGpuReader({ timeoutMs: 20, graphics: () => new Promise(() => {}) });
-    expect(await hung.read()).toEqual({ kind: 'timeout' });
+    expect(await hung.read()).toEqual({ ok: false, error: { kind: 'timeout' } });
     const recorded = createAppleGpuReader({ timeoutMs: 1_000, graphics: () => Promise.resolve(MACOS_GRAPHICS) });
-    expect(await recorded.read()).toMatchObject({ kind: 'ok', gpus: [{ index: 0, name: 'Apple M2 Max' }] });
+    expect(await recorded.read()).toMatchObject({ ok: true, value: [{ index: 0, name: 'Apple M2 Max' }] });
   });
 });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
+import { LIMITS } from '../../../contracts/common.js';
 import { MonitorData } from '../../../contracts/heartbeat.js';
 import { createLogger, type Logger } from '../../../services/logger.js';
 import { createAmdGpuReader } from '../../../services/monitor/amd-gpus.js';
@@ -172,6 +173,24 @@ describe('monitor', () => {
     expect(started().gpus()).toEqual([
       { index: 0, name: 'NVIDIA GH200' },
       { index: 1, name: 'Tesla T4', vram_gb: 15, compute_capability: '7.5' },
+    ]);
+  });
+
+  it("leaves out a reading the contract would refuse, and cuts names to the contract's lengths", async () => {
+    const name = 'N'.repeat(300);
+    const computeCap = '8.9'.repeat(20);
+    await fake.answer(`0, ${name}, -5, 23034, 250, 140, ${computeCap}`);
+    await start({ nvidiaSmi: fake.path });
+    const data = started().latest();
+    expect(MonitorData.safeParse(data).success).toBe(true);
+    expect(data.devices).toEqual([{ device_id: 'GPU-0', vram_total_gb: 22.494 }]);
+    expect(started().gpus()).toEqual([
+      {
+        index: 0,
+        name: name.slice(0, LIMITS.deviceNameLength),
+        vram_gb: 22.494,
+        compute_capability: computeCap.slice(0, LIMITS.computeCapabilityLength),
+      },
     ]);
   });
 

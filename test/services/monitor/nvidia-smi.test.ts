@@ -93,7 +93,7 @@ describe('createNvidiaSmiReader', () => {
   it('asks for the fields the monitor needs, without units', async () => {
     await fake.answer('0, NVIDIA L4, 100, 23034, 40, 5, 8.9');
     const result = await createNvidiaSmiReader({ binary: fake.path, timeoutMs: 2_000 }).read();
-    expect(result).toMatchObject({ kind: 'ok', gpus: [{ index: 0, name: 'NVIDIA L4', memoryTotalMiB: 23034 }] });
+    expect(result).toMatchObject({ ok: true, value: [{ index: 0, name: 'NVIDIA L4', memoryTotalMiB: 23034 }] });
     expect(await fake.calls()).toEqual([nvidiaSmiArgs(true).join(' ')]);
     expect(nvidiaSmiArgs(true)).toEqual([
       '--query-gpu=index,name,memory.used,memory.total,temperature.gpu,utilization.gpu,compute_cap',
@@ -103,15 +103,18 @@ describe('createNvidiaSmiReader', () => {
 
   it('reports a missing binary as missing', async () => {
     const reader = createNvidiaSmiReader({ binary: path.join(fake.dir, 'absent'), timeoutMs: 2_000 });
-    expect(await reader.read()).toEqual({ kind: 'missing' });
+    expect(await reader.read()).toEqual({ ok: false, error: { kind: 'missing' } });
   });
 
   it('reports a failing binary with its message', async () => {
     await fake.script("echo 'NVIDIA-SMI has failed because it could not communicate with the NVIDIA driver.'\nexit 9");
     const result = await createNvidiaSmiReader({ binary: fake.path, timeoutMs: 2_000 }).read();
     expect(result).toEqual({
-      kind: 'failed',
-      message: 'NVIDIA-SMI has failed because it could not communicate with the NVIDIA driver.',
+      ok: false,
+      error: {
+        kind: 'failed',
+        message: 'NVIDIA-SMI has failed because it could not communicate with the NVIDIA driver.',
+      },
     });
   });
 
@@ -123,7 +126,7 @@ describe('createNvidiaSmiReader', () => {
       ].join('\n'),
     );
     const reader = createNvidiaSmiReader({ binary: fake.path, timeoutMs: 2_000 });
-    const expected = { kind: 'ok', gpus: [{ index: 0, name: 'Tesla P100', computeCapability: undefined }] };
+    const expected = { ok: true, value: [{ index: 0, name: 'Tesla P100', computeCapability: undefined }] };
     expect(await reader.read()).toMatchObject(expected);
     expect(await reader.read()).toMatchObject(expected);
     expect(await fake.calls()).toEqual([
@@ -137,7 +140,7 @@ describe('createNvidiaSmiReader', () => {
     await fake.hang();
     const started = performance.now();
     const result = await createNvidiaSmiReader({ binary: fake.path, timeoutMs: 150 }).read();
-    expect(result).toEqual({ kind: 'timeout' });
+    expect(result).toEqual({ ok: false, error: { kind: 'timeout' } });
     expect(performance.now() - started).toBeLessThan(1_000);
     expect(await fake.hangs()).toBe(1);
   });
@@ -148,6 +151,6 @@ describe('createNvidiaSmiReader', () => {
     const reading = createNvidiaSmiReader({ binary: fake.path, timeoutMs: 10_000 }).read(abort.signal);
     await expect.poll(() => fake.hangs(), { timeout: 2_000, interval: 20 }).toBe(1);
     abort.abort();
-    expect(await reading).toEqual({ kind: 'timeout' });
+    expect(await reading).toEqual({ ok: false, error: { kind: 'timeout' } });
   });
 });

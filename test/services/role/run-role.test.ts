@@ -12,12 +12,13 @@ function fakeProcess() {
   const logs: Record<string, unknown>[] = [];
   const host: RoleProcess = {
     once: (signal, listener) => listeners.set(signal, listener),
+    off: (signal, listener) => listeners.get(signal) === listener && listeners.delete(signal),
     exit: (code) => exits.push(code),
     stderr: { write: (text) => stderr.push(text) },
   };
   const logger = createLogger({ write: (line) => logs.push(JSON.parse(line)), level: 'info' });
   const signal = (name: string) => listeners.get(name)?.();
-  const run = (role: string, start: () => Promise<{ stop(): Promise<void> }>) =>
+  const run = (role: string, start: (signal: AbortSignal) => Promise<{ stop(): Promise<void> }>) =>
     runRole({ role, command: `apiary-${role}`, start, exitDeadlineMs: DEADLINE_MS, logger, process: host });
   return { run, exits, stderr, logs, signal };
 }
@@ -83,6 +84,48 @@ describe('runRole', () => {
     expect(fake.exits).toEqual([1]);
     expect(fake.logs).toContainEqual(expect.objectContaining({ level: 'error', msg: 'hive failed to start' }));
     fake.signal('SIGTERM');
+    expect(fake.exits).toEqual([1]);
+  });
+
+  it('on a signal while starting, aborts the start (which rolls back) and exits 0 without a start failure', async () => {
+    const fake = fakeProcess();
+    let aborted = false;
+    const start = (signal: AbortSignal) =>
+      new Promise<never>((_, reject) =>
+        signal.addEventListener('abort', () => {
+          aborted = true;
+          reject(signal.reason);
+        }),
+      );
+    const running = fake.run('hive', start);
+    fake.signal('SIGTERM');
+    await running;
+    expect(aborted).toBe(true);
+    expect(fake.exits).toEqual([0]);
+    expect(fake.logs.map((line) => line.msg)).toEqual(['hive stopping', 'hive stopped while starting']);
+  });
+
+  it('stops a role that finished starting after the signal came, once, and exits 0', async () => {
+    const fake = fakeProcess();
+    let stopped = 0;
+    let finish: (role: { stop(): Promise<void> }) => void = () => {};
+    const running = fake.run('worker', () => new Promise((resolve) => (finish = resolve)));
+    fake.signal('SIGTERM');
+    fake.signal('SIGINT');
+    finish({ stop: async () => void stopped++ });
+    await running;
+    await vi.advanceTimersByTimeAsync(0);
+    expect(stopped).toBe(1);
+    expect(fake.exits).toEqual([0]);
+  });
+
+  it('exits 1 at the deadline when a start interrupted by a signal hangs', async () => {
+    const fake = fakeProcess();
+    void fake.run('queen', () => new Promise(() => {}));
+    fake.signal('SIGINT');
+    await vi.advanceTimersByTimeAsync(DEADLINE_MS - 1);
+    expect(fake.exits).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
     expect(fake.exits).toEqual([1]);
   });
 });

@@ -119,7 +119,7 @@ describe('GET /v1/heartbeats/stream', () => {
       type: 'hive',
       hive_id: discoveryHeartbeat.hive_id,
       liveness: 'online',
-      capabilities: discoveryHeartbeat.capabilities,
+      capabilities: discoveryHeartbeat.capabilities ?? null,
     } satisfies Partial<HiveEvent>);
   });
 
