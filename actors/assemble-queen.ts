@@ -96,6 +96,7 @@ export function assembleQueen(parts: QueenParts): AssembledQueen {
     inspect: parts.inspect,
     batch: parts.batchHeartbeats ?? false,
     logger: parts.logger,
+    onHistoryDropped: (count) => metrics.historyDropped(count),
     ...(parts.store ? { store: parts.store } : {}),
     ...(parts.restored ? { restored: parts.restored } : {}),
     ...(parts.capacity ? { capacity: parts.capacity } : {}),

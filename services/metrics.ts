@@ -41,6 +41,8 @@ export interface QueenMetrics {
   sweep(ms: number): void;
   resync(reason: ResyncReason): void;
   streamDropped(count: number): void;
+  /** History events the state store could not take in time, dropped oldest first. */
+  historyDropped(count: number): void;
   discovery(result: 'registered' | 'identified' | 'failed' | 'skipped'): void;
   /** Where the gauges read their values at scrape time. */
   watch(sources: MetricSources): void;
@@ -105,6 +107,11 @@ export function createQueenMetrics(): QueenMetrics {
     help: 'Stream messages a slow client lost (it got a fresh snapshot instead)',
     registers,
   });
+  const historyDropped = new Counter({
+    name: 'apiary_history_dropped_events_total',
+    help: 'History events dropped, oldest first, while the state store could not take them (a slow or unavailable store)',
+    registers,
+  });
   const discoveries = new Counter({
     name: 'apiary_discovery_hives_total',
     help: 'Hives of the hives config by discovery result',
@@ -167,6 +174,7 @@ export function createQueenMetrics(): QueenMetrics {
     sweep: (ms) => sweeps.observe(ms / 1000),
     resync: (reason) => resyncs.inc({ reason }),
     streamDropped: (count) => dropped.inc(count),
+    historyDropped: (count) => historyDropped.inc(count),
     discovery: (result) => discoveries.inc({ result }),
     watch: (next) => {
       sources = next;

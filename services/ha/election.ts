@@ -1,10 +1,11 @@
 import { Election, Etcd3, EtcdLeaseInvalidError } from 'etcd3';
 import { type Actor, createActor, fromCallback, type InspectionEvent } from 'xstate';
+import type { QueenRole } from '../../contracts/election.js';
 import { LeaderValue } from '../../contracts/election.js';
 import { type ElectionEvent, electionMachine, electionRole, type QueenIdentity } from '../../machines/election.js';
 import type { Logger } from '../logger.js';
-import { observeLeader } from './leader-observer.js';
-import type { Leadership } from './leadership.js';
+import type { LeaderKey, WriteFence } from '../store/etcd-writer.js';
+import { type LeaderBid, observeLeader } from './leader-observer.js';
 
 /**
  * Hosts the election machine on etcd (`--etcd`): its `campaign` actor is etcd3's Election campaign under
@@ -26,10 +27,15 @@ export interface QueenElectionOptions {
   retryMs?: number;
 }
 
-export interface QueenElection extends Leadership {
+export interface QueenElection {
   readonly actor: Actor<typeof electionMachine>;
+  role(): QueenRole;
+  /** The leader etcd last showed, or null. */
+  leaderUrl(): string | null;
   /** Only the leader judges liveness; false from the moment it loses its lease. */
   judging(): boolean;
+  /** What the state store fences its writes with: this queen's campaign key while it judges. */
+  readonly fence: WriteFence;
   /** Called on every change of role or leader; returns the unsubscribe. */
   onChange(listener: () => void): () => void;
   /** Resigns (a leader's successor is elected at once) and closes the etcd client. */
@@ -55,6 +61,12 @@ export function startQueenElection(options: QueenElectionOptions): QueenElection
   const bids = scope.namespace(`${Election.prefix}/${ELECTION}/`);
   // Resignations under way: `stop` waits for them before it closes the client.
   const resignations = new Set<Promise<void>>();
+  // The key of the bid the observer last named leader, relative to the cluster's prefix.
+  let leaderKey: LeaderKey | null = null;
+  const named = (bid: LeaderBid | undefined): QueenIdentity | null => {
+    leaderKey = bid ? { key: `${Election.prefix}/${ELECTION}/${bid.key}`, createRevision: bid.createRevision } : null;
+    return identityOf(bid?.value, logger);
+  };
   const machine = electionMachine.provide({
     actors: {
       campaign: fromCallback<ElectionEvent, QueenIdentity>(({ sendBack, input }) =>
@@ -65,7 +77,7 @@ export function startQueenElection(options: QueenElectionOptions): QueenElection
           bids,
           retryMs,
           logger,
-          onLeader: (value) => sendBack({ type: 'LEADER', leader: identityOf(value, logger) }),
+          onLeader: (bid) => sendBack({ type: 'LEADER', leader: named(bid) }),
         }),
       ),
     },
@@ -97,9 +109,12 @@ export function startQueenElection(options: QueenElectionOptions): QueenElection
     role: () => electionRole(actor.getSnapshot()),
     judging,
     leaderUrl,
-    redirectTo: () => {
-      const leader = leaderUrl();
-      return judging() || leader === options.self.url ? null : leader;
+    fence: {
+      current: () => {
+        const { leader } = actor.getSnapshot().context;
+        return judging() && leader?.url === options.self.url && leader.epoch === options.self.epoch ? leaderKey : null;
+      },
+      lost: () => actor.send({ type: 'DEPOSED' }),
     },
     onChange: (listener) => {
       listeners.add(listener);

@@ -53,6 +53,8 @@ export interface QueenRegistryOptions {
   restored?: StoredState;
   /** The longest a change waits to be written (default 500 ms). */
   flushMs?: number;
+  /** Told how many history events gave way while the store was behind. */
+  onHistoryDropped?: ((count: number) => void) | undefined;
   /** Most entries held: a heartbeat that would register one more is refused (known entries keep working). */
   capacity?: RegistryCapacity;
   logger?: Logger;
@@ -149,6 +151,7 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
         workers: workerStore,
         logger: options.logger ?? silentLogger,
         flushMs: options.flushMs ?? DEFAULT_FLUSH_MS,
+        onDropped: options.onHistoryDropped,
       })
     : null;
   // The restart's own transitions (`queen restart`) belong to the history, the hives' at least: their workers follow

@@ -63,15 +63,16 @@ async function revokeLeaseOf(cluster: EtcdCluster, prefix: string, url: string):
 }
 
 describe('queen election on etcd', () => {
-  it('three queens on one etcd member elect exactly one leader, which the others follow and redirect to', async () => {
+  it('three queens on one etcd member elect exactly one leader, the only one that may write', async () => {
     const cluster = await startEtcd(1);
     const queens = startQueens(cluster);
     const leader = await settledLeader(queens);
     expect(leader.judging()).toBe(true);
-    expect(leader.redirectTo()).toBeNull();
+    expect(leader.fence.current()?.key).toMatch(/^election\/queen\//);
     for (const follower of queens.filter((queen) => queen !== leader)) {
       expect(follower.judging()).toBe(false);
-      expect(follower.redirectTo()).toBe(leader.leaderUrl());
+      expect(follower.leaderUrl()).toBe(leader.leaderUrl());
+      expect(follower.fence.current()).toBeNull();
     }
   }, 120_000);
 
