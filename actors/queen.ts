@@ -204,7 +204,7 @@ async function assembleAndListen(
     followed = followElection({
       election,
       selfUrl: queenUrl,
-      registry: queen.registry,
+      queen,
       store,
       logger,
       retryMs: LOAD_RETRY_MS,

@@ -1,6 +1,5 @@
 import type { Logger } from '../logger.js';
-import type { QueenRegistry } from '../queen/registry.js';
-import type { StateStore } from '../store/state-store.js';
+import type { StateStore, StoredState } from '../store/state-store.js';
 import type { QueenElection } from './election.js';
 import type { Leadership } from './leadership.js';
 
@@ -20,7 +19,8 @@ export interface FollowOptions {
   election: Pick<QueenElection, 'role' | 'leaderUrl' | 'judging' | 'onChange'>;
   /** This queen's URL, as it campaigns with it. */
   selfUrl: string;
-  registry: QueenRegistry;
+  /** Takes the loaded state (the registries, the open alert problems). */
+  queen: { lead(loaded: StoredState): void };
   store: StateStore;
   logger: Logger;
   /** Wait before a failed load is tried again. */
@@ -28,7 +28,7 @@ export interface FollowOptions {
 }
 
 export function followElection(options: FollowOptions): FollowedElection {
-  const { election, registry, store, logger } = options;
+  const { election, queen, store, logger } = options;
   /** Counts the times this queen became leader: a load finished in an earlier term is not this term's state. */
   let term = 0;
   let leading = false;
@@ -45,7 +45,7 @@ export function followElection(options: FollowOptions): FollowedElection {
       (state) => {
         loading = false;
         if (started !== term || !leading) return load();
-        registry.lead(state);
+        queen.lead(state);
         loaded = true;
         failing = false;
         logger.info('leading: state loaded', { hives: state.hives.length, workers: state.workers.length });

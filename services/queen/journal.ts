@@ -1,3 +1,4 @@
+import type { WebhookAlert } from '../../contracts/alert.js';
 import type { HistoryEvent } from '../../contracts/events.js';
 import type { HiveRegistryReader } from '../../machines/hive-store.js';
 import type { RegistryChange, RegistryKind } from '../../machines/registry-changes.js';
@@ -26,6 +27,8 @@ export interface JournalOptions {
 export interface Journal {
   /** Queues the history events of `changes`, and their entries for the next write unless `written` already. */
   note(kind: RegistryKind, changes: readonly RegistryChange[], options?: { written: boolean }): void;
+  /** Queues the open alert problems, all of them, for the next write. */
+  noteProblems(open: WebhookAlert[]): void;
   /** Writes what is pending now. */
   flush(): Promise<void>;
   stop(): Promise<void>;
@@ -39,12 +42,14 @@ export function createJournal(options: JournalOptions): Journal {
   const maxEvents = options.maxEvents ?? MAX_BUFFERED_EVENTS;
   const dirty: Record<RegistryKind, Set<string>> = { hive: new Set(), worker: new Set() };
   let events: NewEvent[] = [];
+  let problems: WebhookAlert[] | null = null;
   let failing = false;
   let dropping = false;
   let timer: NodeJS.Timeout | undefined;
 
   const batch = (): StateBatch => {
-    const taken: StateBatch = { hives: [], workers: [], removedHives: [], removedWorkers: [], events };
+    const taken: StateBatch = { hives: [], workers: [], removedHives: [], removedWorkers: [], events, problems };
+    problems = null;
     for (const id of dirty.hive) {
       const entry = hives.get(id);
       if (entry) taken.hives.push(hiveRecord(entry));
@@ -86,6 +91,7 @@ export function createJournal(options: JournalOptions): Journal {
       for (const record of unwritten.workers) dirty.worker.add(record.id);
       for (const id of unwritten.removedWorkers) dirty.worker.add(id);
       events = [...unwritten.events, ...events];
+      problems ??= unwritten.problems;
       bound();
       // Logged once per run of failures: a full disk must not flood the log every flush.
       if (!failing) logger.error('state write failed; the queen keeps running from memory', { error });
@@ -105,6 +111,12 @@ export function createJournal(options: JournalOptions): Journal {
     await writing;
   };
 
+  const schedule = (): void => {
+    if (timer !== undefined) return;
+    timer = setTimeout(() => void flush(), options.flushMs);
+    timer.unref();
+  };
+
   return {
     note(kind, changes, { written } = { written: false }) {
       for (const change of changes) {
@@ -113,10 +125,11 @@ export function createJournal(options: JournalOptions): Journal {
         if (event) events.push(event);
       }
       bound();
-      if (timer === undefined) {
-        timer = setTimeout(() => void flush(), options.flushMs);
-        timer.unref();
-      }
+      schedule();
+    },
+    noteProblems(open) {
+      problems = open;
+      schedule();
     },
     flush,
     async stop() {

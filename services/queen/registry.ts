@@ -1,4 +1,5 @@
 import { type Actor, createActor, type InspectionEvent } from 'xstate';
+import type { WebhookAlert } from '../../contracts/alert.js';
 import type { Capabilities } from '../../contracts/capabilities.js';
 import type { EventPage, EventQuery } from '../../contracts/events.js';
 import type { HiveHeartbeat, WorkerHeartbeat, WorkerReport } from '../../contracts/heartbeat.js';
@@ -118,6 +119,8 @@ export interface QueenRegistry {
    * heartbeat of each entry winning, replaces its registries, every entry given the restart grace.
    */
   lead(loaded: StoredState): void;
+  /** Keeps the open alert problems with the state, for a successor to resolve. */
+  noteProblems(open: WebhookAlert[]): void;
   /** Applies what was submitted, writes it, then stops the actors and closes the store. */
   stop(): Promise<void>;
 }
@@ -412,6 +415,7 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
       hives.send({ type: 'HIVES_RELOADED', entries: hiveRecords.map((record) => hiveEntryOf(record, clock)) });
       workers.send({ type: 'WORKERS_RELOADED', entries: workerRecords.map((record) => workerEntryOf(record, clock)) });
     },
+    noteProblems: (open) => journal?.noteProblems(open),
     onChanges: (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);

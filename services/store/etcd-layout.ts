@@ -13,6 +13,8 @@ export const CAPABILITIES = `${STATE}capabilities/`;
 export const WORKERS = `${STATE}workers/`;
 export const EVENTS = `${STATE}events/`;
 export const EVENT_TIMES = `${STATE}event-times/`;
+/** The open alert problems, all in one value. */
+export const PROBLEMS = `${STATE}problems`;
 /** The number the next event takes. */
 export const SEQ = `${STATE}seq`;
 

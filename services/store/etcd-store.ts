@@ -1,4 +1,6 @@
 import { Etcd3, type Namespace, Range } from 'etcd3';
+import { z } from 'zod';
+import { WebhookAlert } from '../../contracts/alert.js';
 import { LIMITS } from '../../contracts/common.js';
 import type { EventPage, EventQuery, HistoryEvent } from '../../contracts/events.js';
 import {
@@ -11,6 +13,7 @@ import {
   HIVES,
   type HiveValue,
   joinHive,
+  PROBLEMS,
   STATE,
   seqOfEventKey,
   seqOfEventTimeKey,
@@ -62,14 +65,16 @@ export function openEtcdStore(options: EtcdStoreOptions): StateStore {
   return {
     describe: () => ({ path: `etcd ${options.endpoints.join(',')} ${prefix}${STATE}`, bytes: 0 }),
     load: async (): Promise<StoredState> => {
-      const [hives, capabilities, workers] = await Promise.all([
+      const [hives, capabilities, workers, problems] = await Promise.all([
         collect(scan, HIVES, (text): HiveValue => JSON.parse(text)),
         collect(scan, CAPABILITIES, (text): CapabilitiesValue => JSON.parse(text)),
         collect(scan, WORKERS, (text): WorkerRecord => JSON.parse(text)),
+        root.get(PROBLEMS).string(),
       ]);
       const loaded = {
         hives: [...hives].map(([id, hive]) => joinHive(hive, capabilities.get(id))),
         workers: [...workers.values()],
+        problems: problems === null ? [] : z.array(WebhookAlert).parse(JSON.parse(problems)),
       };
       writer.remember(loaded.hives);
       return loaded;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IOperation, Namespace } from 'etcd3';
-import { CAPABILITIES, eventKey, eventTimeKey, HIVES, SEQ, splitHive, WORKERS } from './etcd-layout.js';
+import type { WebhookAlert } from '../../contracts/alert.js';
+import { CAPABILITIES, eventKey, eventTimeKey, HIVES, PROBLEMS, SEQ, splitHive, WORKERS } from './etcd-layout.js';
 import { type HiveRecord, type NewEvent, type StateBatch, StateWriteError, type WorkerRecord } from './state-store.js';
 
 /**
@@ -55,7 +56,8 @@ type Item =
   | { of: 'worker'; record: WorkerRecord; ops: Op[] }
   | { of: 'removed-hive'; id: string; ops: Op[] }
   | { of: 'removed-worker'; id: string; ops: Op[] }
-  | { of: 'event'; event: NewEvent; json: string };
+  | { of: 'event'; event: NewEvent; json: string }
+  | { of: 'problems'; open: WebhookAlert[]; ops: Op[] };
 
 const itemBytes = (item: Item): number =>
   item.of === 'event'
@@ -101,6 +103,7 @@ export function createEtcdWriter(root: Namespace, options: EtcdWriterOptions): E
       (id): Item => ({ of: 'removed-worker', id, ops: [{ key: `${WORKERS}${id}`, remove: true }] }),
     ),
     ...batch.events.map((event): Item => ({ of: 'event', event, json: JSON.stringify(event) })),
+    ...(batch.problems === null ? [] : [problemsItem(batch.problems)]),
   ];
 
   /**
@@ -197,6 +200,10 @@ export function createEtcdWriter(root: Namespace, options: EtcdWriterOptions): E
   };
 }
 
+function problemsItem(open: WebhookAlert[]): Item {
+  return { of: 'problems', open, ops: [{ key: PROBLEMS, value: JSON.stringify(open) }] };
+}
+
 function operation(root: Namespace, op: Op): IOperation {
   return 'value' in op ? root.put(op.key).value(op.value) : root.delete().key(op.key);
 }
@@ -209,6 +216,8 @@ function describe(item: Item): string {
       return `worker ${item.record.id}`;
     case 'event':
       return `an event of ${item.event.kind} ${item.event.id}`;
+    case 'problems':
+      return `${item.open.length} open alert problems`;
     default:
       return `the removal of ${item.id}`;
   }
@@ -216,12 +225,20 @@ function describe(item: Item): string {
 
 /** The batch that writes `items`. */
 function batchOf(items: readonly Item[]): StateBatch {
-  const batch: StateBatch = { hives: [], workers: [], removedHives: [], removedWorkers: [], events: [] };
+  const batch: StateBatch = {
+    hives: [],
+    workers: [],
+    removedHives: [],
+    removedWorkers: [],
+    events: [],
+    problems: null,
+  };
   for (const item of items) {
     if (item.of === 'hive') batch.hives.push(item.record);
     else if (item.of === 'worker') batch.workers.push(item.record);
     else if (item.of === 'removed-hive') batch.removedHives.push(item.id);
     else if (item.of === 'removed-worker') batch.removedWorkers.push(item.id);
+    else if (item.of === 'problems') batch.problems = item.open;
     else batch.events.push(item.event);
   }
   return batch;

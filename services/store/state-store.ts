@@ -1,3 +1,4 @@
+import type { WebhookAlert } from '../../contracts/alert.js';
 import type { Capabilities } from '../../contracts/capabilities.js';
 import type { EventPage, EventQuery, HistoryEvent } from '../../contracts/events.js';
 import type { HiveReport, WorkerReport } from '../../contracts/heartbeat.js';
@@ -45,11 +46,15 @@ export interface StateBatch {
   removedHives: string[];
   removedWorkers: string[];
   events: NewEvent[];
+  /** The open alert problems, all of them, when they changed since the last batch; null when they did not. */
+  problems: WebhookAlert[] | null;
 }
 
 export interface StoredState {
   hives: HiveRecord[];
   workers: WorkerRecord[];
+  /** The alert problems the leader had open, for its successor to resolve; absent where the store keeps none. */
+  problems?: WebhookAlert[] | undefined;
 }
 
 export interface StateStore {

@@ -39,5 +39,13 @@ export function livenessEvent(id: string, at: number, kind: NewEvent['kind'] = '
 }
 
 export function batchOf(parts: Partial<StateBatch>): StateBatch {
-  return { hives: [], workers: [], removedHives: [], removedWorkers: [], events: [], ...parts };
+  return {
+    hives: [],
+    workers: [],
+    removedHives: [],
+    removedWorkers: [],
+    events: [],
+    ...parts,
+    problems: parts.problems ?? null,
+  };
 }

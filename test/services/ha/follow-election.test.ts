@@ -95,7 +95,7 @@ describe('following the election', () => {
     const followed = followElection({
       election,
       selfUrl: SELF,
-      registry: started.registry,
+      queen: started,
       store,
       logger: silentLogger,
       retryMs: 10,

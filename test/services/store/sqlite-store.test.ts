@@ -17,6 +17,7 @@ describe('the queen database in memory (--state-dir none)', () => {
       removedHives: [],
       removedWorkers: [],
       events: [{ time: new Date(0).toISOString(), kind: 'hive', id: 'gpu-a', type: 'registered', to: 'online' }],
+      problems: null,
     };
     await store.write(batch);
     expect((await store.load()).hives).toEqual([]);
