@@ -2,7 +2,13 @@ import { Election, Etcd3, EtcdLeaseInvalidError } from 'etcd3';
 import { type Actor, createActor, fromCallback, type InspectionEvent } from 'xstate';
 import type { QueenRole } from '../../contracts/election.js';
 import { LeaderValue } from '../../contracts/election.js';
-import { type ElectionEvent, electionMachine, electionRole, type QueenIdentity } from '../../machines/election.js';
+import {
+  type ElectionEvent,
+  electionMachine,
+  electionRole,
+  type QueenIdentity,
+  sameQueen,
+} from '../../machines/election.js';
 import type { Logger } from '../logger.js';
 import type { LeaderKey, WriteFence } from '../store/etcd-writer.js';
 import { type LeaderBid, observeLeader } from './leader-observer.js';
@@ -61,11 +67,15 @@ export function startQueenElection(options: QueenElectionOptions): QueenElection
   const bids = scope.namespace(`${Election.prefix}/${ELECTION}/`);
   // Resignations under way: `stop` waits for them before it closes the client.
   const resignations = new Set<Promise<void>>();
-  // The key of the bid the observer last named leader, relative to the cluster's prefix.
-  let leaderKey: LeaderKey | null = null;
+  // This queen's bid when the observer last named it leader (relative to the cluster's prefix): kept when the observer
+  // names nobody, so that a write finds out whether it is gone.
+  let ownKey: LeaderKey | null = null;
   const named = (bid: LeaderBid | undefined): QueenIdentity | null => {
-    leaderKey = bid ? { key: `${Election.prefix}/${ELECTION}/${bid.key}`, createRevision: bid.createRevision } : null;
-    return identityOf(bid?.value, logger);
+    const leader = identityOf(bid?.value, logger);
+    if (bid && sameQueen(leader, options.self)) {
+      ownKey = { key: `${Election.prefix}/${ELECTION}/${bid.key}`, createRevision: bid.createRevision };
+    } else if (bid) ownKey = null;
+    return leader;
   };
   const machine = electionMachine.provide({
     actors: {
@@ -110,10 +120,7 @@ export function startQueenElection(options: QueenElectionOptions): QueenElection
     judging,
     leaderUrl,
     fence: {
-      current: () => {
-        const { leader } = actor.getSnapshot().context;
-        return judging() && leader?.url === options.self.url && leader.epoch === options.self.epoch ? leaderKey : null;
-      },
+      current: () => (judging() ? ownKey : null),
       lost: () => actor.send({ type: 'DEPOSED' }),
     },
     onChange: (listener) => {
