@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { WebhookAlert } from '../../contracts/alert.js';
 import { LIMITS } from '../../contracts/common.js';
 import type { EventPage, EventQuery, HistoryEvent } from '../../contracts/events.js';
+import { parseJson } from '../parse-json.js';
 import {
   CAPABILITIES,
   type CapabilitiesValue,
@@ -74,7 +75,7 @@ export function openEtcdStore(options: EtcdStoreOptions): StateStore {
       const loaded = {
         hives: [...hives].map(([id, hive]) => joinHive(hive, capabilities.get(id))),
         workers: [...workers.values()],
-        problems: problems === null ? [] : z.array(WebhookAlert).parse(JSON.parse(problems)),
+        problems: openProblems(problems),
       };
       writer.remember(loaded.hives);
       return loaded;
@@ -102,6 +103,12 @@ export function openEtcdStore(options: EtcdStoreOptions): StateStore {
       client.close();
     },
   };
+}
+
+/** The open problems as kept; none when unreadable: a lost alert must not keep a leader from leading. */
+function openProblems(text: string | null): WebhookAlert[] {
+  const parsed = text === null ? null : parseJson(z.array(WebhookAlert), text);
+  return parsed?.ok ? parsed.value : [];
 }
 
 /** Every key in [from, end), in key order, one page of `pageKeys` a request. */
