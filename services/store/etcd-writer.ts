@@ -155,29 +155,15 @@ export function createEtcdWriter(root: Namespace, options: EtcdWriterOptions): E
 
   return {
     write: async (batch) => {
-      const all = items(batch);
-      const tooLarge = all.filter((item) => itemBytes(item) > options.maxTxnBytes);
-      const kept = all.filter((item) => !tooLarge.includes(item));
-      let start = 0;
-      while (start < kept.length) {
-        let end = start;
-        let bytes = 0;
-        let count = 0;
-        for (; end < kept.length; end++) {
-          const item = kept[end];
-          if (!item) break;
-          if (end > start && (bytes + itemBytes(item) > options.maxTxnBytes || count + itemOps(item) > TXN_OPS)) break;
-          bytes += itemBytes(item);
-          count += itemOps(item);
-        }
+      const { transactions, tooLarge } = cut(items(batch), options.maxTxnBytes);
+      for (const [index, txn] of transactions.entries()) {
         try {
-          await commit(kept.slice(start, end));
+          await commit(txn);
         } catch (error) {
-          throw new StateWriteError(`etcd write failed: ${String(error)}`, batchOf(kept.slice(start)), {
+          throw new StateWriteError(`etcd write failed: ${String(error)}`, batchOf(transactions.slice(index).flat()), {
             cause: error,
           });
         }
-        start = end;
       }
       if (tooLarge.length > 0) {
         // Never given back: it would fail again at every write.
@@ -198,6 +184,33 @@ export function createEtcdWriter(root: Namespace, options: EtcdWriterOptions): E
       for (const record of hives) written.set(record.id, digestOf(JSON.stringify(splitHive(record).capabilities)));
     },
   };
+}
+
+/** Items in order, in transactions of at most `maxBytes` and `TXN_OPS` operations; those larger alone apart. */
+function cut(all: readonly Item[], maxBytes: number): { transactions: Item[][]; tooLarge: Item[] } {
+  const transactions: Item[][] = [];
+  const tooLarge: Item[] = [];
+  let txn: Item[] = [];
+  let bytes = 0;
+  let ops = 0;
+  for (const item of all) {
+    const size = itemBytes(item);
+    if (size > maxBytes) {
+      tooLarge.push(item);
+      continue;
+    }
+    if (txn.length > 0 && (bytes + size > maxBytes || ops + itemOps(item) > TXN_OPS)) {
+      transactions.push(txn);
+      txn = [];
+      bytes = 0;
+      ops = 0;
+    }
+    txn.push(item);
+    bytes += size;
+    ops += itemOps(item);
+  }
+  if (txn.length > 0) transactions.push(txn);
+  return { transactions, tooLarge };
 }
 
 function problemsItem(open: WebhookAlert[]): Item {
