@@ -70,6 +70,8 @@ export interface AssembledQueen {
   stream: QueenStream;
   metrics: QueenMetrics;
   queenEpoch: string;
+  /** This queen leads now: takes the state a former leader kept, its open alert problems included. */
+  lead(loaded: StoredState): void;
   /** Ends the streams, stops the registries and writes what is pending. */
   close(): Promise<void>;
 }
@@ -99,6 +101,7 @@ export function assembleQueen(parts: QueenParts): AssembledQueen {
     inspect: parts.inspect,
     batch: parts.batchHeartbeats ?? false,
     logger: parts.logger,
+    onHistoryDropped: (count) => metrics.historyDropped(count),
     ...defined({ store: parts.store, restored: parts.restored, capacity: parts.capacity }),
   });
   const stopPruning =
@@ -112,7 +115,9 @@ export function assembleQueen(parts: QueenParts): AssembledQueen {
         })
       : () => {};
   const unobserve = observeRegistry(registry, parts.logger, metrics);
-  const unwatchAlerts = parts.alerts ? watchAlerts(registry, parts.alerts, queenEpoch, judging) : () => {};
+  const alertWatch = parts.alerts ? watchAlerts(registry, parts.alerts, queenEpoch, judging) : undefined;
+  // The open problems go with the state: a successor resolves them.
+  const unkeepProblems = parts.alerts?.onOpenChange((open) => registry.noteProblems(open));
   const history = new MetricsHistory({
     archive: parts.metricsStore
       ? createStoredMetricsArchive({
@@ -154,11 +159,16 @@ export function assembleQueen(parts: QueenParts): AssembledQueen {
     stream,
     metrics,
     queenEpoch,
+    lead(loaded) {
+      registry.lead(loaded);
+      alertWatch?.adopt(loaded.problems ?? []);
+    },
     async close() {
       stream.closeAll();
       unobserve();
       stopPruning();
-      unwatchAlerts();
+      alertWatch?.stop();
+      unkeepProblems?.();
       parts.alerts?.stop();
       unfeed();
       await history.close();

@@ -6,7 +6,7 @@ import { createAlerts } from '../services/alerts/index.js';
 import { defined } from '../services/defined.js';
 import { type DiscoverySummary, runDiscovery } from '../services/discovery/run.js';
 import type { QueenElection } from '../services/ha/election.js';
-import { followElection } from '../services/ha/follow-election.js';
+import { type FollowedElection, followElection } from '../services/ha/follow-election.js';
 import { lateLeadership } from '../services/ha/leadership.js';
 import { createDashboardApp } from '../services/http/dashboard/index.js';
 import { listen } from '../services/http/listen.js';
@@ -64,6 +64,9 @@ const WEBHOOK_TIMEOUT_MS = 5_000;
 /** A stall this long is worth a warning; shorter ones (a GC pause) only a debug line. */
 const STALL_WARN_MS = 1_000;
 
+/** Wait before a new leader tries again to load a state it could not read. */
+const LOAD_RETRY_MS = 1_000;
+
 /** How long open connections may take to finish once the queen stops. */
 const CLOSE_GRACE_MS = 250;
 
@@ -107,6 +110,8 @@ async function assembleAndListen(
         ).openEtcdStore({
           endpoints: options.etcd,
           prefix: options.etcdPrefix,
+          // The election starts once the queen listens: until then this queen leads nothing, and writes nothing.
+          fence: { current: () => election?.fence.current() ?? null, lost: () => election?.fence.lost() },
         }),
       (opened) => opened.close(),
     ));
@@ -131,7 +136,9 @@ async function assembleAndListen(
     (started) => started.stop(),
   );
   // With several queens only the leader judges, from the moment it has loaded the state.
-  let judges = late === undefined;
+  let election: QueenElection | undefined;
+  let followed: FollowedElection | undefined;
+  const judging = (): boolean => late === undefined || followed?.judging() === true;
   const dashboard = overrides.dashboard === undefined ? createDashboardApp() : overrides.dashboard;
   const metrics = createQueenMetrics();
   const queen = await step(
@@ -167,7 +174,7 @@ async function assembleAndListen(
           : {}),
         metrics,
         leadership: late?.leadership,
-        judging: () => judges,
+        judging,
         clock:
           overrides.clock ??
           createQueenClock({
@@ -205,7 +212,6 @@ async function assembleAndListen(
     });
   }
   // Without --etcd nothing of etcd is loaded.
-  let election: QueenElection | undefined;
   if (late) {
     const { startQueenElection } = await import('../services/ha/election.js');
     election = startQueenElection({
@@ -216,34 +222,42 @@ async function assembleAndListen(
       logger,
       inspect: inspector.inspect,
     });
-    late.attach(election);
-    followElection(election, queen.registry, store, logger, (now) => {
-      judges = now;
+    followed = followElection({
+      election,
+      selfUrl: queenUrl,
+      queen,
+      store,
+      logger,
+      retryMs: LOAD_RETRY_MS,
     });
+    late.attach(followed);
   }
 
   const stopDiscovery = new AbortController();
   let timer: NodeJS.Timeout | undefined;
+  // Only the queen that judges discovers: a follower's findings would be its own, never the cluster's.
   const discoverOnce = (repeat: boolean): Promise<DiscoverySummary | null> =>
-    runDiscovery({
-      hivesConfig: options.hivesConfig,
-      hivePort: options.hivePort,
-      queenUrl,
-      token: options.token,
-      timeoutMs: options.discoveryTimeout,
-      registry: queen.registry,
-      metrics: queen.metrics,
-      logger,
-      signal: stopDiscovery.signal,
-      repeat,
-      ...(overrides.fetch ? { fetch: overrides.fetch } : {}),
-    }).then(
-      (summary) => (stopDiscovery.signal.aborted ? null : summary),
-      (error: unknown) => {
-        logger.error('discovery failed', { hives_config: options.hivesConfig, error });
-        return null;
-      },
-    );
+    !judging()
+      ? Promise.resolve(null)
+      : runDiscovery({
+          hivesConfig: options.hivesConfig,
+          hivePort: options.hivePort,
+          queenUrl,
+          token: options.token,
+          timeoutMs: options.discoveryTimeout,
+          registry: queen.registry,
+          metrics: queen.metrics,
+          logger,
+          signal: stopDiscovery.signal,
+          repeat,
+          ...(overrides.fetch ? { fetch: overrides.fetch } : {}),
+        }).then(
+          (summary) => (stopDiscovery.signal.aborted ? null : summary),
+          (error: unknown) => {
+            logger.error('discovery failed', { hives_config: options.hivesConfig, error });
+            return null;
+          },
+        );
   // Every interval after the first run, the expected hives not online are probed again.
   const repeatDiscovery = (): void => {
     if (options.discoveryInterval === 0 || stopDiscovery.signal.aborted) return;

@@ -34,9 +34,11 @@ export type ElectionEvent =
   | { type: 'ETCD_UNREACHABLE' }
   /** The observer's view of the election changed. */
   | { type: 'LEADER'; leader: QueenIdentity | null }
+  /** A write found this queen's campaign key gone from etcd: another queen leads, whatever the observer saw yet. */
+  | { type: 'DEPOSED' }
   | { type: 'STOP' };
 
-const sameQueen = (a: QueenIdentity | null, b: QueenIdentity | null): boolean =>
+export const sameQueen = (a: QueenIdentity | null, b: QueenIdentity | null): boolean =>
   a !== null && b !== null && a.url === b.url && a.epoch === b.epoch;
 
 export const electionMachine = setup({
@@ -113,6 +115,7 @@ export const electionMachine = setup({
           on: {
             // Another queen holds the key: stop judging now. "No leader" may be an observer behind our own key: kept.
             LEADER: { guard: 'otherLeader', target: '#election.waiting', actions: 'recordLeader' },
+            DEPOSED: '#election.waiting',
             ETCD_UNREACHABLE: '#election.isolated',
           },
         },
@@ -125,7 +128,11 @@ export const electionMachine = setup({
     /** A leader whose campaign lost etcd: nobody can be elected without etcd, so it keeps judging from memory. */
     isolated: {
       tags: 'judging',
-      on: { LEADER: { guard: 'otherLeader', target: 'waiting', actions: 'recordLeader' } },
+      on: {
+        LEADER: { guard: 'otherLeader', target: 'waiting', actions: 'recordLeader' },
+        // Its lease expired while it could not reach etcd: the first word from etcd ends its judging.
+        DEPOSED: 'waiting',
+      },
       after: { retry: 'campaigning.leader' },
     },
     stopped: { type: 'final' },

@@ -44,6 +44,8 @@ export interface QueenMetrics {
   sweep(ms: number): void;
   resync(reason: ResyncReason): void;
   streamDropped(count: number): void;
+  /** History events the state store could not take in time, dropped oldest first. */
+  historyDropped(count: number): void;
   discovery(result: 'registered' | 'identified' | 'failed' | 'skipped'): void;
   /** Items a full bounded queue dropped, or stream connections refused at its limit. */
   overflow(queue: OverflowQueue, count: number): void;
@@ -116,6 +118,11 @@ export function createQueenMetrics(): QueenMetrics {
     labelNames: ['queue'] as const,
     registers,
   });
+  const historyDropped = new Counter({
+    name: 'apiary_history_dropped_events_total',
+    help: 'History events dropped, oldest first, while the state store could not take them (a slow or unavailable store)',
+    registers,
+  });
   const discoveries = new Counter({
     name: 'apiary_discovery_hives_total',
     help: 'Hives of the hives config by discovery result',
@@ -178,6 +185,7 @@ export function createQueenMetrics(): QueenMetrics {
     sweep: (ms) => sweeps.observe(ms / 1000),
     resync: (reason) => resyncs.inc({ reason }),
     streamDropped: (count) => dropped.inc(count),
+    historyDropped: (count) => historyDropped.inc(count),
     discovery: (result) => discoveries.inc({ result }),
     overflow: (queue, count) => overflows.inc({ queue }, count),
     watch: (next) => {

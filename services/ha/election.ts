@@ -1,11 +1,18 @@
 import { Election, Etcd3, EtcdLeaseInvalidError } from 'etcd3';
 import { type Actor, createActor, fromCallback, type InspectionEvent } from 'xstate';
+import type { QueenRole } from '../../contracts/election.js';
 import { LeaderValue } from '../../contracts/election.js';
-import { type ElectionEvent, electionMachine, electionRole, type QueenIdentity } from '../../machines/election.js';
+import {
+  type ElectionEvent,
+  electionMachine,
+  electionRole,
+  type QueenIdentity,
+  sameQueen,
+} from '../../machines/election.js';
 import type { Logger } from '../logger.js';
 import { parseJson } from '../parse-json.js';
-import { observeLeader } from './leader-observer.js';
-import type { Leadership } from './leadership.js';
+import type { LeaderKey, WriteFence } from '../store/etcd-writer.js';
+import { type LeaderBid, observeLeader } from './leader-observer.js';
 
 /**
  * Hosts the election machine on etcd (`--etcd`): its `campaign` actor is etcd3's Election campaign under
@@ -27,10 +34,15 @@ export interface QueenElectionOptions {
   retryMs?: number;
 }
 
-export interface QueenElection extends Leadership {
+export interface QueenElection {
   readonly actor: Actor<typeof electionMachine>;
+  role(): QueenRole;
+  /** The leader etcd last showed, or null. */
+  leaderUrl(): string | null;
   /** Only the leader judges liveness; false from the moment it loses its lease. */
   judging(): boolean;
+  /** What the state store fences its writes with: this queen's campaign key while it judges. */
+  readonly fence: WriteFence;
   /** Called on every change of role or leader; returns the unsubscribe. */
   onChange(listener: () => void): () => void;
   /** Resigns (a leader's successor is elected at once) and closes the etcd client. */
@@ -56,6 +68,16 @@ export function startQueenElection(options: QueenElectionOptions): QueenElection
   const bids = scope.namespace(`${Election.prefix}/${ELECTION}/`);
   // Resignations under way: `stop` waits for them before it closes the client.
   const resignations = new Set<Promise<void>>();
+  // This queen's bid when the observer last named it leader (relative to the cluster's prefix): kept when the observer
+  // names nobody, so that a write finds out whether it is gone.
+  let ownKey: LeaderKey | null = null;
+  const named = (bid: LeaderBid | undefined): QueenIdentity | null => {
+    const leader = identityOf(bid?.value, logger);
+    if (bid && sameQueen(leader, options.self)) {
+      ownKey = { key: `${Election.prefix}/${ELECTION}/${bid.key}`, createRevision: bid.createRevision };
+    } else if (bid) ownKey = null;
+    return leader;
+  };
   const machine = electionMachine.provide({
     actors: {
       campaign: fromCallback<ElectionEvent, QueenIdentity>(({ sendBack, input }) =>
@@ -66,7 +88,7 @@ export function startQueenElection(options: QueenElectionOptions): QueenElection
           bids,
           retryMs,
           logger,
-          onLeader: (value) => sendBack({ type: 'LEADER', leader: identityOf(value, logger) }),
+          onLeader: (bid) => sendBack({ type: 'LEADER', leader: named(bid) }),
         }),
       ),
     },
@@ -98,9 +120,9 @@ export function startQueenElection(options: QueenElectionOptions): QueenElection
     role: () => electionRole(actor.getSnapshot()),
     judging,
     leaderUrl,
-    redirectTo: () => {
-      const leader = leaderUrl();
-      return judging() || leader === options.self.url ? null : leader;
+    fence: {
+      current: () => (judging() ? ownKey : null),
+      lost: () => actor.send({ type: 'DEPOSED' }),
     },
     onChange: (listener) => {
       listeners.add(listener);

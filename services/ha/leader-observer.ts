@@ -12,9 +12,16 @@ export interface LeaderObserverOptions {
   bids: Namespace;
   /** Wait before a failed read or a failed watch is tried again. */
   retryMs: number;
-  /** The leader's value, or undefined for none: at start, then on every change. */
-  onLeader(value: string | undefined): void;
+  /** The leader's bid, or undefined for none: at start, then on every change. */
+  onLeader(bid: LeaderBid | undefined): void;
   logger: Logger;
+}
+
+/** The earliest bid: its value, and its key (in the election's keys) as etcd created it. */
+export interface LeaderBid {
+  value: string;
+  key: string;
+  createRevision: string;
 }
 
 /** Observes until the returned function is called. */
@@ -45,13 +52,15 @@ export function observeLeader(options: LeaderObserverOptions): () => void {
     try {
       do {
         again = false;
-        const first = await bids.getAll().sort('Create', 'Ascend').limit(1).exec();
-        const value = first.kvs[0]?.value.toString();
+        const [kv] = (await bids.getAll().sort('Create', 'Ascend').limit(1).exec()).kvs;
+        const bid = kv && { value: kv.value.toString(), key: kv.key.toString(), createRevision: kv.create_revision };
         failing = false;
-        if (stopped || (reported && value === last)) continue;
+        // The same queen bidding again has a new key: a change, which writes must be fenced with.
+        const seen = bid && `${bid.key} ${bid.createRevision} ${bid.value}`;
+        if (stopped || (reported && seen === last)) continue;
         reported = true;
-        last = value;
-        onLeader(value);
+        last = seen;
+        onLeader(bid);
       } while (again && !stopped);
     } catch (error) {
       failed(error);

@@ -20,7 +20,7 @@ export interface HivePayloadDeps {
   hiveUrl: string;
   monitor: { latest(): MonitorData };
   capabilities: CapabilitySource;
-  identity: Pick<HiveIdentity, 'secret' | 'learn'>;
+  identity: Pick<HiveIdentity, 'secret' | 'learn' | 'accepted'>;
   now?: () => Date;
 }
 
@@ -56,6 +56,7 @@ export function createHivePayload(deps: HivePayloadDeps): HivePayload {
       if (!outcome.ok) return;
       if (payload.capabilities_version !== undefined) deps.capabilities.acknowledge(payload.capabilities_version);
       if (outcome.value.hive_secret !== undefined) deps.identity.learn(outcome.value.hive_secret, request.queenUrl);
+      else if (payload.hive_secret !== undefined) deps.identity.accepted(request.queenUrl);
     },
   };
 }

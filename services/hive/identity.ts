@@ -23,6 +23,10 @@ export interface HiveIdentity {
   issuer(): string | undefined;
   /** A queen issued a secret: kept with that queen's URL, written, and told to the listeners. */
   learn(secret: string, queenUrl: string): void;
+  /** A queen took a heartbeat carrying the secret as proof: it holds this hive's identity (a leader of its queens). */
+  accepted(queenUrl: string): void;
+  /** The queens that took the secret since this hive started. */
+  holders(): ReadonlySet<string>;
   /** Called with every new secret; returns the unsubscribe. */
   onChange(listener: (secret: string) => void): () => void;
 }
@@ -34,13 +38,17 @@ export function loadHiveIdentity(stateDir: string | null, hiveId: string, logger
   let current = kept?.hive_secret;
   let issuer = kept?.queen_url;
   const listeners = new Set<(secret: string) => void>();
+  const holders = new Set<string>();
   return {
     secret: () => current,
     issuer: () => issuer,
+    accepted: (queenUrl) => holders.add(queenUrl),
+    holders: () => holders,
     learn(secret, queenUrl) {
       if (secret === current) return;
       current = secret;
       issuer = queenUrl;
+      holders.clear();
       if (file !== null) writeSecret(file, { hive_id: hiveId, hive_secret: secret, queen_url: queenUrl }, logger);
       logger.info('identity issued by the queen', { kept_in: file });
       for (const listener of listeners) listener(secret);

@@ -2,8 +2,9 @@ import type { HiveIdentity } from './identity.js';
 
 /**
  * Which queen a hive may be pointed at by discovery (`GET /capabilities?queen_url=`). A hive with no identity yet
- * follows any queen that asks. Once it holds a secret, it sends it only to queens it was given (`--queen-url`) or to
- * the one that issued it: a token holder must not steer it to a queen that would take its secret or issue another.
+ * follows any queen that asks. Once it holds a secret, it sends it only to queens it was given (`--queen-url`), to the
+ * one that issued it, or to one that has taken it (with several queens, the leader it was redirected to): a token
+ * holder must not steer it to a queen that would take its secret or issue another.
  */
 export interface QueenTrust {
   /** Null when the hive may follow `queenUrl`; else why not, in one sentence for the caller. */
@@ -16,7 +17,7 @@ export function normalizeQueenUrl(url: string): string {
 }
 
 export function queenTrust(
-  identity: Pick<HiveIdentity, 'secret' | 'issuer'>,
+  identity: Pick<HiveIdentity, 'secret' | 'issuer' | 'holders'>,
   configured: readonly string[],
 ): QueenTrust {
   const given = new Set(configured.map(normalizeQueenUrl));
@@ -24,6 +25,7 @@ export function queenTrust(
     refusal(queenUrl) {
       const url = normalizeQueenUrl(queenUrl);
       if (identity.secret() === undefined || given.has(url)) return null;
+      if ([...identity.holders()].some((holder) => normalizeQueenUrl(holder) === url)) return null;
       const issuer = identity.issuer();
       if (issuer !== undefined && normalizeQueenUrl(issuer) === url) return null;
       return (

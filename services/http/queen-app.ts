@@ -39,7 +39,7 @@ export interface QueenAppDeps {
   /** Mounted at `/`: the dashboard page and its modules. */
   dashboard?: Hono;
   logger?: Logger;
-  /** With several queens on etcd: a follower sends heartbeats on to the leader; `/health` shows the role. */
+  /** With several queens on etcd: a follower sends changes on to the leader; `/health` shows the role. */
   leadership?: Leadership | undefined;
 }
 
@@ -53,6 +53,9 @@ const JSON_TYPE = { 'content-type': 'application/json' };
 
 /** How long a sender refused for a full registry should wait before it tries again. */
 const FULL_RETRY_AFTER_S = 60;
+
+/** How long a sender should wait while no queen can take its heartbeat (an election, a new leader loading the state). */
+const ELECTION_RETRY_AFTER_S = 1;
 
 const REFUSAL_STATUS = { identity: 403, 'too-large': 413, 'unknown-hive': 409 } as const;
 
@@ -105,10 +108,12 @@ export function createQueenApp(deps: QueenAppDeps): Hono {
 
   const { leadership } = deps;
   if (leadership) {
-    // After auth, before any parsing: only heartbeats move; views, stream and dashboard are served by every queen.
-    const redirect = leaderRedirect(() => leadership.redirectTo());
+    // After auth, before any parsing: only what changes the state moves; views, stream and dashboard are every queen's.
+    const redirect = leaderRedirect(() => leadership.route(), ELECTION_RETRY_AFTER_S);
     app.use(QUEEN_PATHS.hiveHeartbeat, redirect);
     app.use(QUEEN_PATHS.workerHeartbeat, redirect);
+    app.delete(QUEEN_PATHS.hive, redirect);
+    app.delete(QUEEN_PATHS.worker, redirect);
   }
 
   app.post(QUEEN_PATHS.hiveHeartbeat, limit, jsonBody(HiveHeartbeat, 'hive heartbeat'), async (c) => {

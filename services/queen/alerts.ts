@@ -1,5 +1,15 @@
+import type { WebhookAlert } from '../../contracts/alert.js';
 import type { Alerts } from '../alerts/index.js';
 import type { QueenRegistry } from './registry.js';
+
+export interface AlertWatch {
+  /**
+   * Takes over the problems a former leader had open: each is resolved when its condition clears, the cluster's
+   * degraded health under the id it was opened with.
+   */
+  adopt(open: readonly WebhookAlert[]): void;
+  stop(): void;
+}
 
 /**
  * Feeds the alerts from the registries' changes: liveness, worker statuses, refused identities, the queen's health.
@@ -10,9 +20,10 @@ export function watchAlerts(
   alerts: Alerts,
   queenEpoch: string,
   judging: () => boolean = () => true,
-): () => void {
+): AlertWatch {
   let degraded = false;
-  return registry.onChanges((kind, changes) => {
+  let degradedId = queenEpoch;
+  const stop = registry.onChanges((kind, changes) => {
     if (!judging()) return;
     for (const change of changes) {
       if (change.type === 'liveness') {
@@ -35,6 +46,16 @@ export function watchAlerts(
     if (now === degraded) return;
     degraded = now;
     const reason = `${expectedOnline} of ${expectedCount} expected hives online`;
-    alerts.observe({ type: 'queen-health', id: queenEpoch, degraded, reason });
+    alerts.observe({ type: 'queen-health', id: degradedId, degraded, reason });
+    if (!degraded) degradedId = queenEpoch;
   });
+  return {
+    adopt(open) {
+      alerts.adopt(open);
+      const health = open.find((alert) => alert.event === 'queen_degraded');
+      degraded = health !== undefined;
+      degradedId = health?.id ?? queenEpoch;
+    },
+    stop,
+  };
 }

@@ -1,9 +1,10 @@
+import type { WebhookAlert } from '../../contracts/alert.js';
 import type { HistoryEvent } from '../../contracts/events.js';
 import type { HiveRegistryReader } from '../../machines/hive-store.js';
 import type { RegistryChange, RegistryKind } from '../../machines/registry-changes.js';
 import type { WorkerRegistryReader } from '../../machines/worker-store.js';
 import type { Logger } from '../logger.js';
-import type { NewEvent, StateBatch, StateStore } from '../store/state-store.js';
+import { type NewEvent, type StateBatch, type StateStore, StateWriteError } from '../store/state-store.js';
 import { hiveRecord, workerRecord } from './records.js';
 
 /**
@@ -17,11 +18,17 @@ export interface JournalOptions {
   logger: Logger;
   /** The longest a change waits for its write. */
   flushMs: number;
+  /** History events held for a store that is slow or unavailable; the oldest give way past it. */
+  maxEvents?: number;
+  /** Told how many events gave way. */
+  onDropped?: ((count: number) => void) | undefined;
 }
 
 export interface Journal {
   /** Queues the history events of `changes`, and their entries for the next write unless `written` already. */
   note(kind: RegistryKind, changes: readonly RegistryChange[], options?: { written: boolean }): void;
+  /** Queues the open alert problems, all of them, for the next write. */
+  noteProblems(open: WebhookAlert[]): void;
   /** Writes what is pending now. */
   flush(): Promise<void>;
   /**
@@ -37,8 +44,10 @@ export const MAX_BUFFERED_EVENTS = 100_000;
 
 export function createJournal(options: JournalOptions): Journal {
   const { store, hives, workers, logger } = options;
+  const maxEvents = options.maxEvents ?? MAX_BUFFERED_EVENTS;
   const dirty: Record<RegistryKind, Set<string>> = { hive: new Set(), worker: new Set() };
   let events: NewEvent[] = [];
+  let problems: WebhookAlert[] | null = null;
   let failing = false;
   let dropping = false;
   let timer: NodeJS.Timeout | undefined;
@@ -46,7 +55,8 @@ export function createJournal(options: JournalOptions): Journal {
 
   const batch = (): StateBatch => {
     batchesTaken += 1;
-    const taken: StateBatch = { hives: [], workers: [], removedHives: [], removedWorkers: [], events };
+    const taken: StateBatch = { hives: [], workers: [], removedHives: [], removedWorkers: [], events, problems };
+    problems = null;
     for (const id of dirty.hive) {
       const entry = hives.get(id);
       if (entry) taken.hives.push(hiveRecord(entry));
@@ -63,6 +73,16 @@ export function createJournal(options: JournalOptions): Journal {
     return taken;
   };
 
+  /** While the store is slow or unavailable the history waits in memory, bounded: the oldest events give way. */
+  const bound = (): void => {
+    const over = events.length - maxEvents;
+    if (over <= 0) return;
+    events = events.slice(over);
+    options.onDropped?.(over);
+    if (!dropping) logger.warn('state store behind: oldest history events dropped', { dropped: over, kept: maxEvents });
+    dropping = true;
+  };
+
   const writeBatch = async (): Promise<void> => {
     const taken = batch();
     try {
@@ -71,19 +91,15 @@ export function createJournal(options: JournalOptions): Journal {
       failing = false;
       dropping = false;
     } catch (error) {
-      // Kept for the next flush: a forget or an event must not be lost to one failed write.
-      for (const record of taken.hives) dirty.hive.add(record.id);
-      for (const id of taken.removedHives) dirty.hive.add(id);
-      for (const record of taken.workers) dirty.worker.add(record.id);
-      for (const id of taken.removedWorkers) dirty.worker.add(id);
-      events = [...taken.events, ...events];
-      // While the store is unavailable the history waits in memory, bounded: the oldest events give way.
-      const over = events.length - MAX_BUFFERED_EVENTS;
-      if (over > 0) {
-        events = events.slice(over);
-        if (!dropping) logger.warn('state store unavailable: oldest history events dropped', { dropped: over });
-        dropping = true;
-      }
+      // Kept for the next flush: a forget or an event must not be lost to one failed write, nor written twice.
+      const unwritten = error instanceof StateWriteError ? error.unwritten : taken;
+      for (const record of unwritten.hives) dirty.hive.add(record.id);
+      for (const id of unwritten.removedHives) dirty.hive.add(id);
+      for (const record of unwritten.workers) dirty.worker.add(record.id);
+      for (const id of unwritten.removedWorkers) dirty.worker.add(id);
+      events = [...unwritten.events, ...events];
+      problems ??= unwritten.problems;
+      bound();
       // Logged once per run of failures: a full disk must not flood the log every flush.
       if (!failing) logger.error('state write failed; the queen keeps running from memory', { error });
       failing = true;
@@ -105,6 +121,12 @@ export function createJournal(options: JournalOptions): Journal {
     await writing;
   };
 
+  const schedule = (): void => {
+    if (timer !== undefined) return;
+    timer = setTimeout(() => void flush(), options.flushMs);
+    timer.unref();
+  };
+
   return {
     note(kind, changes, { written } = { written: false }) {
       for (const change of changes) {
@@ -112,10 +134,12 @@ export function createJournal(options: JournalOptions): Journal {
         const event = historyEvent(kind, change);
         if (event) events.push(event);
       }
-      if (timer === undefined) {
-        timer = setTimeout(() => void flush(), options.flushMs);
-        timer.unref();
-      }
+      bound();
+      schedule();
+    },
+    noteProblems(open) {
+      problems = open;
+      schedule();
     },
     flush,
     written() {

@@ -1,4 +1,5 @@
 import { type Actor, createActor, type InspectionEvent } from 'xstate';
+import type { WebhookAlert } from '../../contracts/alert.js';
 import type { Capabilities } from '../../contracts/capabilities.js';
 import type { EventPage, EventQuery } from '../../contracts/events.js';
 import type { HiveHeartbeat, WorkerHeartbeat, WorkerReport } from '../../contracts/heartbeat.js';
@@ -57,6 +58,8 @@ export interface QueenRegistryOptions {
   restored?: StoredState;
   /** The longest a change waits to be written (default 500 ms). */
   flushMs?: number;
+  /** Told how many history events gave way while the store was behind. */
+  onHistoryDropped?: ((count: number) => void) | undefined;
   /** Most entries held: a heartbeat that would register one more is refused (known entries keep working). */
   capacity?: RegistryCapacity;
   logger?: Logger;
@@ -123,6 +126,8 @@ export interface QueenRegistry {
    * heartbeat of each entry winning, replaces its registries, every entry given the restart grace.
    */
   lead(loaded: StoredState): void;
+  /** Keeps the open alert problems with the state, for a successor to resolve. */
+  noteProblems(open: WebhookAlert[]): void;
   /** Applies what was submitted, writes it, then stops the actors and closes the store. */
   stop(): Promise<void>;
 }
@@ -156,6 +161,7 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
         workers: workerStore,
         logger: options.logger ?? silentLogger,
         flushMs: options.flushMs ?? DEFAULT_FLUSH_MS,
+        onDropped: options.onHistoryDropped,
       })
     : null;
   // The restart's own transitions (`queen restart`) belong to the history, the hives' at least: their workers follow
@@ -436,6 +442,7 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
       hives.send({ type: 'HIVES_RELOADED', entries: hiveRecords.map((record) => hiveEntryOf(record, clock)) });
       workers.send({ type: 'WORKERS_RELOADED', entries: workerRecords.map((record) => workerEntryOf(record, clock)) });
     },
+    noteProblems: (open) => journal?.noteProblems(open),
     onChanges: (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);

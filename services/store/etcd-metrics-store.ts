@@ -32,7 +32,10 @@ const minuteKey = (hiveId: string, minute: number): string =>
   `${hivePart(hiveId)}${String(minute).padStart(MINUTE_DIGITS, '0')}`;
 const hiveKey = (hiveId: string): string => `${HIVES}${encodeURIComponent(hiveId)}`;
 
-export function openEtcdMetricsStore(options: EtcdStoreOptions): MetricsStore & { close(): Promise<void> } {
+/** Only the leader takes heartbeats, so only the leader has minutes to archive: these writes need no fence. */
+export type EtcdMetricsStoreOptions = Pick<EtcdStoreOptions, 'endpoints' | 'prefix' | 'timeoutMs'>;
+
+export function openEtcdMetricsStore(options: EtcdMetricsStoreOptions): MetricsStore & { close(): Promise<void> } {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const client = new Etcd3({
     hosts: [...options.endpoints],

@@ -1,150 +1,154 @@
 import { Etcd3, type Namespace, Range } from 'etcd3';
+import { z } from 'zod';
+import { WebhookAlert } from '../../contracts/alert.js';
+import { LIMITS } from '../../contracts/common.js';
 import type { EventPage, EventQuery, HistoryEvent } from '../../contracts/events.js';
+import { parseJson } from '../parse-json.js';
+import {
+  CAPABILITIES,
+  type CapabilitiesValue,
+  EVENT_TIMES,
+  EVENTS,
+  eventKey,
+  eventTimesBefore,
+  HIVES,
+  type HiveValue,
+  joinHive,
+  PROBLEMS,
+  STATE,
+  seqOfEventKey,
+  seqOfEventTimeKey,
+  WORKERS,
+} from './etcd-layout.js';
+import { createEtcdWriter, MAX_TXN_BYTES, TXN_OPS, type WriteFence } from './etcd-writer.js';
 import { matchesFilter, pageOf } from './event-query.js';
-import type { HiveRecord, NewEvent, StateBatch, StateStore, StoredState, WorkerRecord } from './state-store.js';
+import type { NewEvent, StateStore, StoredState, WorkerRecord } from './state-store.js';
 
 /**
- * The queen's state in etcd (`--etcd`), under `<prefix>/state/`: one key per hive and per worker, the history as
- * numbered event keys and the next number in `seq`. Every queen reads it (the new leader loads it); the leader
- * writes it, one batch at a time as the journal hands them over. A batch goes out as transactions of at most
- * `TXN_OPS` operations, one after the other, each guarded by the number it continues from, so two writers never
- * number two events alike. A write that fails (etcd unavailable) rejects: the journal keeps the batch and writes it
- * with the next one.
+ * The queen's state in etcd (`--etcd`), under `<prefix>/state/` (see etcd-layout). Every queen reads it (the new
+ * leader loads it); only the leader writes it, through the fenced writer (etcd-writer), one batch at a time as the
+ * journal hands them over. Reads go page by page: one answer of etcd is bounded (gRPC's 4 MiB by default), whatever
+ * the cluster's size.
  */
 
 export interface EtcdStoreOptions {
   endpoints: readonly string[];
   /** `--etcd-prefix`: this cluster's keys. */
   prefix: string;
+  /** Whether this queen leads, by its campaign key: no write is taken without it. */
+  fence: WriteFence;
   /** Bound on one request to etcd. */
   timeoutMs?: number;
+  /** Keys read per request. */
+  pageKeys?: number;
+  /** Bound on the bytes of one transaction. */
+  maxTxnBytes?: number;
 }
 
-/** etcd refuses a transaction of more than 128 operations by default; one is the sequence number. */
-const TXN_OPS = 120;
-/** Keys read per request when scanning the history. */
-const PAGE = 500;
+const DEFAULT_PAGE_KEYS = 100;
 const DEFAULT_TIMEOUT_MS = 5_000;
-/** Event numbers as fixed-width keys, so that key order is number order. */
-const SEQ_DIGITS = 16;
-
-const HIVES = 'hives/';
-const WORKERS = 'workers/';
-const EVENTS = 'events/';
-const SEQ = 'seq';
-
-type Op = { put: string; value: string } | { remove: string };
-
-const eventKey = (seq: number): string => `${EVENTS}${String(seq).padStart(SEQ_DIGITS, '0')}`;
+/** A page of the largest records (a heartbeat and its capabilities each) must fit in one answer. */
+const MAX_ANSWER_BYTES = DEFAULT_PAGE_KEYS * 2 * LIMITS.bodyBytes + 1024 * 1024;
 
 export function openEtcdStore(options: EtcdStoreOptions): StateStore {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const pageKeys = Math.min(options.pageKeys ?? DEFAULT_PAGE_KEYS, DEFAULT_PAGE_KEYS);
   const client = new Etcd3({
     hosts: [...options.endpoints],
     defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + timeoutMs }),
+    grpcOptions: { 'grpc.max_receive_message_length': MAX_ANSWER_BYTES },
   });
-  const root = `${options.prefix.replace(/\/+$/, '')}/state/`;
-  const state = client.namespace(root);
-
-  const write = async (batch: StateBatch): Promise<void> => {
-    const ops: Op[] = [
-      ...batch.hives.map((hive): Op => ({ put: `${HIVES}${hive.id}`, value: JSON.stringify(hive) })),
-      ...batch.workers.map((worker): Op => ({ put: `${WORKERS}${worker.id}`, value: JSON.stringify(worker) })),
-      ...batch.removedHives.map((id): Op => ({ remove: `${HIVES}${id}` })),
-      ...batch.removedWorkers.map((id): Op => ({ remove: `${WORKERS}${id}` })),
-    ];
-    let events = batch.events;
-    for (let start = 0; start < ops.length || events.length > 0; start += TXN_OPS) {
-      const records = ops.slice(start, start + TXN_OPS);
-      const numbered = events.slice(0, TXN_OPS - records.length);
-      await commit(state, records, numbered);
-      events = events.slice(numbered.length);
-    }
-  };
+  const prefix = `${options.prefix.replace(/\/+$/, '')}/`;
+  const root = client.namespace(prefix);
+  const writer = createEtcdWriter(root, { fence: options.fence, maxTxnBytes: options.maxTxnBytes ?? MAX_TXN_BYTES });
+  const scan: Scan = (from, end, order = 'Ascend') => scanRange(root, { from, end, order }, pageKeys);
 
   return {
-    describe: () => ({ path: `etcd ${options.endpoints.join(',')} ${root}`, bytes: 0 }),
+    describe: () => ({ path: `etcd ${options.endpoints.join(',')} ${prefix}${STATE}`, bytes: 0 }),
     load: async (): Promise<StoredState> => {
-      const [hives, workers] = await Promise.all([
-        state.getAll().prefix(HIVES).strings(),
-        state.getAll().prefix(WORKERS).strings(),
+      const [hives, capabilities, workers, problems] = await Promise.all([
+        collect(scan, HIVES, (text): HiveValue => JSON.parse(text)),
+        collect(scan, CAPABILITIES, (text): CapabilitiesValue => JSON.parse(text)),
+        collect(scan, WORKERS, (text): WorkerRecord => JSON.parse(text)),
+        root.get(PROBLEMS).string(),
       ]);
-      return {
-        hives: Object.values(hives).map((text): HiveRecord => JSON.parse(text)),
-        workers: Object.values(workers).map((text): WorkerRecord => JSON.parse(text)),
+      const loaded = {
+        hives: [...hives].map(([id, hive]) => joinHive(hive, capabilities.get(id))),
+        workers: [...workers.values()],
+        problems: openProblems(problems),
       };
+      writer.remember(loaded.hives);
+      return loaded;
     },
-    write,
-    events: (query) => readEvents(state, query),
-    prune: (before) => pruneEvents(state, before),
+    write: (batch) => writer.write(batch),
+    events: (query) => readEvents(scan, query),
+    prune: async (before) => {
+      if (options.fence.current() === null) return 0;
+      let pruned = 0;
+      let keys: string[] = [];
+      const remove = async (): Promise<void> => {
+        await writer.remove(keys);
+        pruned += keys.length / 2;
+        keys = [];
+      };
+      // Walked in time order, whatever order the events were numbered in: a younger event is never taken.
+      for await (const { key } of scan(EVENT_TIMES, eventTimesBefore(new Date(before).toISOString()))) {
+        keys.push(key, eventKey(seqOfEventTimeKey(key)));
+        if (keys.length >= TXN_OPS) await remove();
+      }
+      await remove();
+      return pruned;
+    },
     close: async () => {
       client.close();
     },
   };
 }
 
-/** One transaction: the records, and the events numbered on from `seq`, if `seq` is still what was read. */
-async function commit(state: Namespace, records: readonly Op[], events: readonly NewEvent[]): Promise<void> {
+/** The open problems as kept; none when unreadable: a lost alert must not keep a leader from leading. */
+function openProblems(text: string | null): WebhookAlert[] {
+  const parsed = text === null ? null : parseJson(z.array(WebhookAlert), text);
+  return parsed?.ok ? parsed.value : [];
+}
+
+type Scan = (from: string, end: string, order?: 'Ascend' | 'Descend') => AsyncGenerator<{ key: string; value: string }>;
+
+/** Every key in [from, end), in key order (or its reverse), one page of `pageKeys` a request. */
+async function* scanRange(
+  root: Namespace,
+  range: { from: string; end: string; order: 'Ascend' | 'Descend' },
+  pageKeys: number,
+): AsyncGenerator<{ key: string; value: string }> {
+  let { from: start, end: stop } = range;
   for (;;) {
-    const current = await state.get(SEQ).exec();
-    const held = current.kvs[0];
-    const next = held ? Number(held.value.toString()) : 1;
-    const puts = [
-      ...records.map((op) => ('put' in op ? state.put(op.put).value(op.value) : state.delete().key(op.remove))),
-      ...events.map((event, index) => state.put(eventKey(next + index)).value(JSON.stringify(event))),
-      ...(events.length > 0 ? [state.put(SEQ).value(String(next + events.length))] : []),
-    ];
-    const result = await state
-      .if(SEQ, 'Mod', '==', held?.mod_revision ?? 0)
-      .then(...puts)
-      .commit();
-    if (result.succeeded) return;
+    const page = await root.getAll().inRange(new Range(start, stop)).sort('Key', range.order).limit(pageKeys).exec();
+    for (const kv of page.kvs) yield { key: kv.key.toString(), value: kv.value.toString() };
+    const last = page.kvs.at(-1);
+    if (!last || !page.more) return;
+    if (range.order === 'Ascend') start = `${last.key.toString()}\0`;
+    else stop = last.key.toString();
   }
+}
+
+/** Every key under `under`, by the rest of its key. */
+async function collect<T>(scan: Scan, under: string, parse: (text: string) => T): Promise<Map<string, T>> {
+  const found = new Map<string, T>();
+  for await (const { key, value } of scan(under, Range.prefix(under).end.toString())) {
+    found.set(key.slice(under.length), parse(value));
+  }
+  return found;
 }
 
 /** Reads the window's keys in the query's order, a scan page at a time, until one more than a page is taken. */
-async function readEvents(state: Namespace, query: EventQuery): Promise<EventPage> {
+async function readEvents(scan: Scan, query: EventQuery): Promise<EventPage> {
   const found: HistoryEvent[] = [];
-  const newest = query.order === 'newest';
-  let from: string | Buffer = eventKey(query.after + 1);
-  let end: string | Buffer = query.before === undefined ? Range.prefix(EVENTS).end : eventKey(query.before);
-  while (found.length <= query.limit) {
-    const page = await state
-      .getAll()
-      .inRange(new Range(from, end))
-      .sort('Key', newest ? 'Descend' : 'Ascend')
-      .limit(PAGE)
-      .exec();
-    for (const kv of page.kvs) {
-      const event = { seq: Number(kv.key.toString().slice(EVENTS.length)), ...parseEvent(kv.value.toString()) };
-      if (matchesFilter(event, query)) found.push(event);
-    }
-    const last = page.kvs.at(-1);
-    if (!last || page.kvs.length < PAGE) break;
-    const seq = Number(last.key.toString().slice(EVENTS.length));
-    if (newest) end = eventKey(seq);
-    else from = eventKey(seq + 1);
+  const end = query.before === undefined ? Range.prefix(EVENTS).end.toString() : eventKey(query.before);
+  const order = query.order === 'newest' ? 'Descend' : 'Ascend';
+  for await (const { key, value } of scan(eventKey(query.after + 1), end, order)) {
+    const stored: NewEvent = JSON.parse(value);
+    const event: HistoryEvent = { seq: seqOfEventKey(key), ...stored };
+    if (matchesFilter(event, query)) found.push(event);
+    if (found.length > query.limit) break;
   }
   return pageOf(found, query.limit);
-}
-
-/** Events are numbered in time order: the scan stops at the first one young enough to keep. */
-async function pruneEvents(state: Namespace, before: number): Promise<number> {
-  let pruned = 0;
-  for (;;) {
-    const page = await state.getAll().prefix(EVENTS).sort('Key', 'Ascend').limit(PAGE).exec();
-    const old = page.kvs.filter((kv) => Date.parse(parseEvent(kv.value.toString()).time) < before);
-    const last = old.at(-1);
-    if (!last) return pruned;
-    await state
-      .delete()
-      .inRange(new Range(EVENTS, `${last.key.toString()}\0`))
-      .exec();
-    pruned += old.length;
-    if (old.length < page.kvs.length || page.kvs.length < PAGE) return pruned;
-  }
-}
-
-function parseEvent(text: string): NewEvent {
-  return JSON.parse(text);
 }

@@ -1,3 +1,4 @@
+import type { WebhookAlert } from '../../contracts/alert.js';
 import type { Capabilities } from '../../contracts/capabilities.js';
 import type { EventPage, EventQuery, HistoryEvent } from '../../contracts/events.js';
 import type { HiveReport, WorkerReport } from '../../contracts/heartbeat.js';
@@ -45,20 +46,28 @@ export interface StateBatch {
   removedHives: string[];
   removedWorkers: string[];
   events: NewEvent[];
+  /** The open alert problems, all of them, when they changed since the last batch; null when they did not. */
+  problems: WebhookAlert[] | null;
 }
 
 export interface StoredState {
   hives: HiveRecord[];
   workers: WorkerRecord[];
+  /** The alert problems the leader had open, for its successor to resolve; absent where the store keeps none. */
+  problems?: WebhookAlert[] | undefined;
 }
 
 export interface StateStore {
   /** Where the state lives (null: nowhere that outlives the process) and its size in bytes. */
   describe(): { path: string | null; bytes: number };
   load(): Promise<StoredState>;
+  /**
+   * Rejects when not everything was written; with a `StateWriteError` its `unwritten` part is what to hand over again
+   * (what was written must not be: its events would be numbered twice), else the whole batch.
+   */
   write(batch: StateBatch): Promise<void>;
   events(query: EventQuery): Promise<EventPage>;
-  /** Drops the events older than `before` (epoch ms); resolves to how many. */
+  /** Drops the events older than `before` (epoch ms); resolves to how many (none where this queen may not write). */
   prune(before: number): Promise<number>;
   close(): Promise<void>;
 }
@@ -66,4 +75,16 @@ export interface StateStore {
 /** The state cannot be used (corrupt, held by another queen, not writable): the queen must not start. */
 export class StateStoreError extends Error {
   override name = 'StateStoreError';
+}
+
+/** A batch written in part, or not at all: what is left to write. */
+export class StateWriteError extends Error {
+  override name = 'StateWriteError';
+  constructor(
+    message: string,
+    readonly unwritten: StateBatch,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
 }

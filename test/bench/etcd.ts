@@ -1,6 +1,7 @@
 import { createQueenRegistry } from '../../services/queen/registry.js';
 import { openEtcdStore } from '../../services/store/etcd-store.js';
 import { startEtcd, stopAllEtcd } from '../support/etcd.js';
+import { leaderFence } from '../support/etcd-fence.js';
 import { fullHiveHeartbeat, periodicHiveHeartbeat, workerHeartbeatOf } from './support/payloads.js';
 import { parsePrometheus, type Scrape } from './support/prometheus.js';
 import { fixed, note, printTable, printVerdict, type Verdict } from './support/report.js';
@@ -28,7 +29,8 @@ export async function etcd(): Promise<Verdict> {
   const cluster = await startEtcd(1);
   const [endpoint] = cluster.endpoints;
   if (!endpoint) throw new Error('etcd did not start');
-  const store = openEtcdStore({ endpoints: cluster.endpoints, prefix: '/apiary-bench' });
+  const leader = await leaderFence(cluster.endpoints, '/apiary-bench');
+  const store = openEtcdStore({ endpoints: cluster.endpoints, prefix: '/apiary-bench', fence: leader.fence });
   const registry = createQueenRegistry({
     settings: { suspectAfterMs: 45_000, offlineAfterMs: 90_000, forgetAfterMs: 600_000 },
     store,
@@ -66,6 +68,7 @@ export async function etcd(): Promise<Verdict> {
     const after = await etcdCounters(endpoint);
     const delta = (name: string): number => after.require(name) - before.require(name);
     const puts = delta('etcd_mvcc_put_total');
+    const received = delta('etcd_network_client_grpc_received_bytes_total');
     const txns = delta('etcd_mvcc_txn_total');
     const heartbeats = sent * (1 + WORKERS_PER_HIVE);
     const ratio = puts / heartbeats;
@@ -76,6 +79,7 @@ export async function etcd(): Promise<Verdict> {
       [
         ['heartbeats received', `${fixed(heartbeats / seconds, 0)} /s`],
         ['keys written to etcd', `${fixed(puts / seconds, 0)} /s`],
+        ['bytes sent to etcd', `${fixed(received / seconds / 1024, 1)} KiB/s`],
         ['transactions', `${fixed(txns / seconds, 1)} /s`],
         ['keys per heartbeat (ratio)', fixed(ratio, 2)],
         ['etcd database after registration and one interval', `${fixed(bytes / 1024 ** 2, 1)} MB`],
@@ -84,10 +88,11 @@ export async function etcd(): Promise<Verdict> {
     return printVerdict({
       bench: 'etcd',
       pass: ratio <= TARGET_RATIO,
-      text: `${fixed(puts / seconds, 0)} keys/s in ${fixed(txns / seconds, 1)} transactions/s for ${fixed(heartbeats / seconds, 0)} heartbeats/s: ratio ${fixed(ratio, 2)} (target ≤ ${TARGET_RATIO})`,
+      text: `${fixed(puts / seconds, 0)} keys/s (${fixed(received / seconds / 1024, 1)} KiB/s) in ${fixed(txns / seconds, 1)} transactions/s for ${fixed(heartbeats / seconds, 0)} heartbeats/s: ratio ${fixed(ratio, 2)} (target ≤ ${TARGET_RATIO})`,
     });
   } finally {
     await registry.stop();
+    leader.close();
     await stopAllEtcd();
   }
 }

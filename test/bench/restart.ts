@@ -54,7 +54,7 @@ export async function restart(): Promise<Verdict> {
         });
       }
     }
-    await store.write({ hives, workers, removedHives: [], removedWorkers: [], events: [] });
+    await store.write({ hives, workers, removedHives: [], removedWorkers: [], events: [], problems: null });
     const bytes = store.describe().bytes;
     await store.close();
 

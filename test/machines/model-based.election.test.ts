@@ -31,7 +31,7 @@ const observerEvents: ElectionEvent[] = [
   { type: 'LEADER', leader: FORMER_SELF },
   { type: 'LEADER', leader: null },
 ];
-const hostEvents: ElectionEvent[] = [{ type: 'STOP' }];
+const hostEvents: ElectionEvent[] = [{ type: 'STOP' }, { type: 'DEPOSED' }];
 
 const modelEvents: EventObject[] = [
   ...campaignEvents,
@@ -108,6 +108,8 @@ async function replay(path: ModelPath, inspect: (event: InspectionEvent) => void
     // Safety: judging only once elected, and never while etcd shows another queen as leader.
     if (judging) expect(elected, `${where}: judging without having been elected`).toBe(true);
     if (judging && leader !== null) expect(leader, `${where}: judging under another leader`).toEqual(SELF);
+    // A write that found its campaign key gone ends judging at once, isolated or not.
+    if (event.type === 'DEPOSED') expect(judging, `${where}: judging once deposed`).toBe(false);
     // Nothing runs once stopped; otherwise one observer always, and at most one campaign.
     const active = snapshot.status === 'active';
     expect(live.observers.size, where).toBe(active ? 1 : 0);

@@ -1,14 +1,23 @@
 import type { MiddlewareHandler } from 'hono';
 import type { LeaderRedirect } from '../../../contracts/heartbeat.js';
+import type { Route } from '../../ha/leadership.js';
+import { errorBody } from '../error-body.js';
 
 /**
- * While this queen follows another, heartbeats belong to the leader: 307 (the sender posts the same body there) with
- * the leader in `location` and in the body's `leader_url`. Nothing is parsed or judged here.
+ * While several queens share the state, only the leader that has loaded it changes it. Elsewhere a change (a
+ * heartbeat, a DELETE) is sent on to the leader: 307 (the client sends the same request there) with the leader in
+ * `location` and in the body's `leader_url`; with no leader able to take it, 503 and `retry-after` (a sender counts it
+ * a failed send and tries again). Nothing is parsed or judged here.
  */
-export function leaderRedirect(redirectTo: () => string | null): MiddlewareHandler {
+export function leaderRedirect(route: () => Route, retryAfterSeconds: number): MiddlewareHandler {
   return async (c, next) => {
-    const leader = redirectTo();
-    if (leader === null) return next();
-    return c.json({ leader_url: leader } satisfies LeaderRedirect, 307, { location: `${leader}${c.req.path}` });
+    const to = route();
+    if (to.to === 'self') return next();
+    if (to.to === 'none') {
+      return c.json(errorBody(`Not taken now: ${to.why}. Try again shortly.`), 503, {
+        'retry-after': String(retryAfterSeconds),
+      });
+    }
+    return c.json({ leader_url: to.url } satisfies LeaderRedirect, 307, { location: `${to.url}${c.req.path}` });
   };
 }

@@ -90,4 +90,28 @@ describe('createProblemTracker', () => {
     await vi.advanceTimersByTimeAsync(10 * DEBOUNCE);
     expect(sent).toEqual([]);
   });
+
+  it('tells every change of the problems whose open alert went out, and resolves the ones it adopted', async () => {
+    const told: string[][] = [];
+    const keeper = createProblemTracker({
+      debounceMs: DEBOUNCE,
+      onAlert: (alert) => sent.push(alert),
+      onOpenChange: (open) => told.push(open.map((alert) => alert.id)),
+    });
+    keeper.change(offline(true, 'gpu-a'));
+    expect(keeper.open()).toEqual([]);
+    await vi.advanceTimersByTimeAsync(DEBOUNCE);
+    expect(told).toEqual([['gpu-a']]);
+    const [opened] = keeper.open();
+    keeper.stop();
+    // Its successor takes over what went out, and resolves it when the hive is back.
+    const successor = createProblemTracker({ debounceMs: DEBOUNCE, onAlert: (alert) => sent.push(alert) });
+    successor.adopt(opened ? [opened] : []);
+    expect(successor.open()).toEqual([opened]);
+    successor.change(offline(false, 'gpu-a'));
+    await vi.advanceTimersByTimeAsync(DEBOUNCE);
+    expect(sent.at(-1)).toMatchObject({ event: 'hive_offline', state: 'resolved', id: 'gpu-a' });
+    expect(successor.open()).toEqual([]);
+    successor.stop();
+  });
 });

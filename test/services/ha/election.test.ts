@@ -2,6 +2,7 @@ import { Etcd3 } from 'etcd3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type QueenElection, startQueenElection } from '../../../services/ha/election.js';
 import { silentLogger } from '../../../services/logger.js';
+import { openEtcdStore } from '../../../services/store/etcd-store.js';
 import { type EtcdCluster, startEtcd, stopAllEtcd } from '../../support/etcd.js';
 import { eventually } from '../../support/role-process.js';
 
@@ -18,8 +19,8 @@ afterEach(async () => {
   await stopAllEtcd();
 });
 
-function startQueens(cluster: EtcdCluster, prefix = '/apiary-test'): QueenElection[] {
-  const started = ['a', 'b', 'c'].map((name) =>
+function startQueens(cluster: EtcdCluster, prefix = '/apiary-test', names = ['a', 'b', 'c']): QueenElection[] {
+  const started = names.map((name) =>
     startQueenElection({
       endpoints: cluster.endpoints,
       prefix,
@@ -63,15 +64,16 @@ async function revokeLeaseOf(cluster: EtcdCluster, prefix: string, url: string):
 }
 
 describe('queen election on etcd', () => {
-  it('three queens on one etcd member elect exactly one leader, which the others follow and redirect to', async () => {
+  it('three queens on one etcd member elect exactly one leader, the only one that may write', async () => {
     const cluster = await startEtcd(1);
     const queens = startQueens(cluster);
     const leader = await settledLeader(queens);
     expect(leader.judging()).toBe(true);
-    expect(leader.redirectTo()).toBeNull();
+    expect(leader.fence.current()?.key).toMatch(/^election\/queen\//);
     for (const follower of queens.filter((queen) => queen !== leader)) {
       expect(follower.judging()).toBe(false);
-      expect(follower.redirectTo()).toBe(leader.leaderUrl());
+      expect(follower.leaderUrl()).toBe(leader.leaderUrl());
+      expect(follower.fence.current()).toBeNull();
     }
   }, 120_000);
 
@@ -93,6 +95,29 @@ describe('queen election on etcd', () => {
     // The revoked queen campaigns again, and all end up under one leader.
     const after = await settledLeader(queens);
     expect(queens.filter((queen) => queen.judging())).toEqual([after]);
+  }, 120_000);
+
+  it('a leader whose campaign key is gone is deposed by its next write, and stops judging at once', async () => {
+    const cluster = await startEtcd(1);
+    const prefix = '/apiary-deposed';
+    // One queen: nobody else's bid shows it another leader, so only the fenced write can tell it.
+    const [queen] = startQueens(cluster, prefix, ['a']);
+    if (!queen) throw new Error('no queen');
+    await eventually(() => (queen.judging() ? true : undefined), 'the queen leading', 45_000);
+    const store = openEtcdStore({ endpoints: cluster.endpoints, prefix, fence: queen.fence });
+    const write = () =>
+      store.write({ hives: [], workers: [], removedHives: [], removedWorkers: [], events: [], problems: [] });
+    await write();
+    const admin = new Etcd3({ hosts: cluster.endpoints });
+    // Its key goes while its lease lives on: as if etcd had expired it while the queen was cut off.
+    await admin.delete().key(`${prefix}/${queen.fence.current()?.key}`);
+    admin.close();
+    // Its observer sees no leader: that alone does not end its judging (it may be behind the queen's own bid).
+    await eventually(() => (queen.leaderUrl() === null ? true : undefined), 'no leader observed', 10_000);
+    expect(queen.judging()).toBe(true);
+    await expect(write()).rejects.toThrow(/campaign key .* is gone/);
+    expect(queen.judging()).toBe(false);
+    await store.close();
   }, 120_000);
 
   it('with etcd quorum lost no second leader appears and the leader keeps judging; quorum back, still one', async () => {

@@ -29,7 +29,7 @@ describe('leader observer', () => {
         bids: observing.namespace(prefix),
         retryMs: 100,
         logger: silentLogger,
-        onLeader: (value) => seen.push(value),
+        onLeader: (bid) => seen.push(bid?.value),
       });
       stops.push(stop);
       const bids = admin.namespace(prefix);

@@ -102,4 +102,15 @@ describe('hive heartbeat payload', () => {
     expect(identity.secret()).toBe('s1');
     expect(identity.issuer()).toBe(sentTo.queenUrl);
   });
+
+  it('counts a queen that took the secret among those that hold the identity (a leader it was redirected to)', () => {
+    const identity = loadHiveIdentity(null, 'hive-a', silentLogger);
+    identity.learn('s1', 'http://queen-a.test:7833');
+    const payload = payloadWith(tracker(null), identity);
+    const leader: SendRequest = { queenUrl: 'http://queen-b.test:7833', reason: 'heartbeat', full: false };
+    payload.sent(payload.build(leader), FAILED, leader);
+    expect([...identity.holders()]).toEqual([]);
+    payload.sent(payload.build(leader), OK, leader);
+    expect([...identity.holders()]).toEqual([leader.queenUrl]);
+  });
 });

@@ -47,4 +47,15 @@ describe('which queen discovery may point a hive at', () => {
     expect(queenTrust(identity, []).refusal(QUEEN)).toContain('from another queen');
     expect(queenTrust(identity, [QUEEN]).refusal(QUEEN)).toBeNull();
   });
+
+  it('a queen that took its secret since the hive started: with several queens, the leader after a failover', () => {
+    const identity = loadHiveIdentity(null, 'gpu-a', silentLogger);
+    identity.learn('s1', QUEEN);
+    const successor = 'http://10.0.0.2:7833';
+    const trust = queenTrust(identity, [QUEEN]);
+    expect(trust.refusal(successor)).not.toBeNull();
+    identity.accepted(`${successor}/`);
+    expect(trust.refusal(successor)).toBeNull();
+    expect(trust.refusal(ROGUE)).not.toBeNull();
+  });
 });

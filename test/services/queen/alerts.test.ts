@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AlertInput } from '../../../services/alerts/alert-input.js';
-import type { Alerts } from '../../../services/alerts/index.js';
 import { watchAlerts } from '../../../services/queen/alerts.js';
 import { createQueenRegistry, type QueenRegistry } from '../../../services/queen/registry.js';
 import { DEFAULT_LIVENESS, hiveBeat, steppedClocks, workerBeat } from '../../support/queen-registry.js';
+import { recordingAlerts } from '../../support/recording-alerts.js';
 
 let registry: QueenRegistry | undefined;
 afterEach(async () => {
@@ -17,8 +17,7 @@ function watched() {
   const r = createQueenRegistry({ settings: DEFAULT_LIVENESS, clock, timers });
   registry = r;
   const seen: AlertInput[] = [];
-  const alerts: Alerts = { observe: (input) => seen.push(input), stop: () => {} };
-  watchAlerts(r, alerts, 'q-test');
+  watchAlerts(r, recordingAlerts(seen), 'q-test');
   return { registry: r, seen };
 }
 

@@ -1,9 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { HiveStore } from '../../../machines/hive-store.js';
 import { WorkerStore } from '../../../machines/worker-store.js';
-import { silentLogger } from '../../../services/logger.js';
-import { createJournal, type Journal, MAX_BUFFERED_EVENTS } from '../../../services/queen/journal.js';
-import type { StateBatch, StateStore } from '../../../services/store/state-store.js';
+import { createLogger, silentLogger } from '../../../services/logger.js';
+import {
+  createJournal,
+  type Journal,
+  type JournalOptions,
+  MAX_BUFFERED_EVENTS,
+} from '../../../services/queen/journal.js';
+import { type StateBatch, type StateStore, StateWriteError } from '../../../services/store/state-store.js';
 import { DEFAULT_LIVENESS, steppedClocks } from '../../support/queen-registry.js';
 
 /** A store whose first write fails (a full disk), recording every batch it was handed. */
@@ -24,7 +29,7 @@ function failingOnce(): { store: StateStore; batches: StateBatch[] } {
 }
 
 /** A journal on empty registries that flushes only when told. */
-function journalOn(store: StateStore): Journal {
+function journalOn(store: StateStore, options: Partial<JournalOptions> = {}): Journal {
   const { clock } = steppedClocks();
   return createJournal({
     store,
@@ -32,7 +37,21 @@ function journalOn(store: StateStore): Journal {
     workers: new WorkerStore(DEFAULT_LIVENESS, clock),
     logger: silentLogger,
     flushMs: 60_000,
+    ...options,
   });
+}
+
+/** A worker's history events, `count` of them from `from` on. */
+function forgottenWorkers(from: number, count: number) {
+  return Array.from({ length: count }, (_, i) => ({
+    type: 'liveness' as const,
+    kind: 'worker' as const,
+    id: `w${from + i}`,
+    from: 'offline' as const,
+    to: 'forgotten' as const,
+    reason: 'forgotten' as const,
+    at: from + i,
+  }));
 }
 
 describe('state journal', () => {
@@ -140,5 +159,56 @@ describe('state journal', () => {
     ]);
     await journal.written();
     expect(batches).toHaveLength(2);
+  });
+
+  it('gives back only what the store did not write: events of a batch written in part are never written twice', async () => {
+    const batches: StateBatch[] = [];
+    const store: StateStore = {
+      ...failingOnce().store,
+      write: async (batch) => {
+        batches.push(structuredClone(batch));
+        // The first transaction of the first batch landed: its first two events are in the store.
+        if (batches.length === 1)
+          throw new StateWriteError('second transaction failed', { ...batch, events: batch.events.slice(2) });
+      },
+    };
+    const journal = journalOn(store);
+    journal.note('worker', forgottenWorkers(0, 5));
+    await journal.flush();
+    journal.note('worker', forgottenWorkers(5, 1));
+    await journal.stop();
+    const written = [...(batches[0]?.events.slice(0, 2) ?? []), ...(batches[1]?.events ?? [])];
+    expect(written.map((event) => event.id)).toEqual(['w0', 'w1', 'w2', 'w3', 'w4', 'w5']);
+  });
+
+  it('bounds the history while a write is slow: the oldest events give way, counted, with one warning', async () => {
+    const batches: StateBatch[] = [];
+    let finishFirst: () => void = () => {};
+    const store: StateStore = {
+      ...failingOnce().store,
+      write: (batch) => {
+        batches.push(structuredClone(batch));
+        return batches.length === 1 ? new Promise((resolve) => (finishFirst = resolve)) : Promise.resolve();
+      },
+    };
+    const lines: string[] = [];
+    let dropped = 0;
+    const journal = journalOn(store, {
+      maxEvents: 5,
+      onDropped: (count) => {
+        dropped += count;
+      },
+      logger: createLogger({ level: 'warn', write: (line) => lines.push(line) }),
+    });
+    journal.note('worker', forgottenWorkers(0, 1));
+    const slow = journal.flush();
+    // The write hangs; changes keep coming meanwhile.
+    for (const from of [1, 5, 9]) journal.note('worker', forgottenWorkers(from, 4));
+    expect(dropped).toBe(13 - 1 - 5);
+    expect(lines.filter((line) => line.includes('oldest history events dropped'))).toHaveLength(1);
+    finishFirst();
+    await slow;
+    await journal.flush();
+    expect(batches[1]?.events.map((event) => event.id)).toEqual(['w8', 'w9', 'w10', 'w11', 'w12']);
   });
 });

@@ -1,13 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { assembleQueen } from '../../../actors/assemble-queen.js';
+import { assembleQueen, type QueenParts } from '../../../actors/assemble-queen.js';
+import { WebhookAlert } from '../../../contracts/alert.js';
 import { capabilityBytes } from '../../../machines/capability-set.js';
-import type { AlertInput } from '../../../services/alerts/index.js';
+import { type AlertInput, type Alerts, createAlerts } from '../../../services/alerts/index.js';
 import { silentLogger } from '../../../services/logger.js';
 import { hiveRecord, workerRecord } from '../../../services/queen/records.js';
 import type { RegistryCapacity } from '../../../services/queen/registry.js';
 import { openSqliteStore } from '../../../services/store/sqlite-store.js';
-import type { StoredState } from '../../../services/store/state-store.js';
+import type { HiveRecord, StateStore, StoredState, WorkerRecord } from '../../../services/store/state-store.js';
 import { DEFAULT_LIVENESS, hiveBeat, steppedClocks, workerBeat } from '../../support/queen-registry.js';
+import { recordingAlerts } from '../../support/recording-alerts.js';
+import { eventually } from '../../support/role-process.js';
 
 /**
  * A queen among several on simulated clocks: while it does not judge it sweeps nothing and alerts nothing; once it
@@ -16,15 +19,22 @@ import { DEFAULT_LIVENESS, hiveBeat, steppedClocks, workerBeat } from '../../sup
 
 const { offlineAfterMs } = DEFAULT_LIVENESS;
 
-/** What a former leader kept: two hives and a worker, all online when it died. */
-function formerLeaderState(): StoredState {
-  const former = steppedClocks();
+/** A queen on its own stepped clocks, with the test's other parts. */
+function queenWith(parts: Partial<QueenParts> = {}) {
+  const clocks = steppedClocks();
   const queen = assembleQueen({
     settings: DEFAULT_LIVENESS,
     streamIntervalMs: 2_500,
     logger: silentLogger,
-    ...former,
+    ...clocks,
+    ...parts,
   });
+  return { queen, timers: clocks.timers };
+}
+
+/** What a former leader kept: two hives and a worker, all online when it died. */
+function formerLeaderState(): StoredState {
+  const { queen } = queenWith();
   queen.registry.receiveHive(hiveBeat('kept'));
   queen.registry.receiveHive(hiveBeat('silent'));
   queen.registry.receiveWorker(workerBeat('w-kept', 'kept'));
@@ -47,7 +57,7 @@ function startFollower(capacity?: RegistryCapacity) {
     clock,
     timers,
     store: openSqliteStore(null),
-    alerts: { observe: (input) => alerts.push(input), stop: () => {} },
+    alerts: recordingAlerts(alerts),
     judging: () => judging,
     ...(capacity ? { capacity } : {}),
   });
@@ -114,4 +124,66 @@ describe('a queen that does not lead', () => {
     expect(queen.registry.receiveHive(hiveBeat('one-too-many')).ok).toBe(false);
     void queen.close();
   });
+
+  it('resolves, once their condition clears, the alert problems its predecessor opened: they are kept with the state', async () => {
+    const kept = keptState();
+    const sent: WebhookAlert[] = [];
+    const { queen: predecessor, timers } = queenWith({ store: kept.store, alerts: webhookAlerts(sent) });
+    predecessor.registry.receiveHive(hiveBeat('lost'));
+    await timers.advanceTo(offlineAfterMs + 1_000);
+    await eventually(
+      () => sent.find((alert) => alert.id === 'lost' && alert.state === 'open'),
+      'the open alert',
+      5_000,
+    );
+    // It dies; what it wrote last holds the open problem.
+    await predecessor.close();
+    const { queen: successor } = queenWith({ store: openSqliteStore(null), alerts: webhookAlerts(sent) });
+    successor.lead(await kept.store.load());
+    successor.registry.receiveHive(hiveBeat('lost'));
+    const resolved = await eventually(
+      () => sent.find((alert) => alert.id === 'lost' && alert.state === 'resolved'),
+      'the resolution sent by the successor',
+      5_000,
+    );
+    expect(resolved).toMatchObject({ event: 'hive_offline', kind: 'hive' });
+    await successor.close();
+  });
 });
+
+/** Alerts POSTed, at once (no debounce), to a receiver that records them. */
+function webhookAlerts(sent: WebhookAlert[]): Alerts {
+  return createAlerts({
+    webhooks: ['http://alerts.test/hook'],
+    debounceMs: 0,
+    backoffMs: [0],
+    timeoutMs: 5_000,
+    logger: silentLogger,
+    fetch: async (input) => {
+      if (input instanceof Request) sent.push(WebhookAlert.parse(await input.json()));
+      return new Response(null, { status: 204 });
+    },
+  });
+}
+
+/** A state store in memory that keeps what a leader wrote last, for its successor to load. */
+function keptState(): { store: StateStore } {
+  const hives = new Map<string, HiveRecord>();
+  const workers = new Map<string, WorkerRecord>();
+  let problems: WebhookAlert[] = [];
+  const store: StateStore = {
+    describe: () => ({ path: null, bytes: 0 }),
+    load: async () => ({ hives: [...hives.values()], workers: [...workers.values()], problems }),
+    write: async (batch) => {
+      for (const hive of batch.hives) hives.set(hive.id, hive);
+      for (const worker of batch.workers) workers.set(worker.id, worker);
+      for (const id of batch.removedHives) hives.delete(id);
+      for (const id of batch.removedWorkers) workers.delete(id);
+      problems = batch.problems ?? problems;
+    },
+    events: async () => ({ events: [], next: null }),
+    prune: async () => 0,
+    close: async () => {},
+  };
+  return { store };
+}

@@ -38,6 +38,7 @@ describe('history retention', () => {
       events: [
         { time: new Date(NOW - 25 * HOUR).toISOString(), kind: 'hive', id: 'a', type: 'registered', to: 'online' },
       ],
+      problems: null,
     });
     const stop = startPruning({
       store,

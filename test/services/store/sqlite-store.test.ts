@@ -18,6 +18,7 @@ describe('the queen database in memory (--state-dir none)', () => {
       removedHives: [],
       removedWorkers: [],
       events: [{ time: new Date(0).toISOString(), kind: 'hive', id: 'gpu-a', type: 'registered', to: 'online' }],
+      problems: null,
     };
     await store.write(batch);
     expect((await store.load()).hives).toEqual([]);
@@ -30,7 +31,14 @@ describe('the queen database in memory (--state-dir none)', () => {
 
   it('numbers the history on from the last process’s numbers, though it kept none of them', async () => {
     const event: NewEvent = { time: new Date(0).toISOString(), kind: 'hive', id: 'gpu-a', type: 'registered' };
-    const batch: StateBatch = { hives: [], workers: [], removedHives: [], removedWorkers: [], events: [event, event] };
+    const batch: StateBatch = {
+      hives: [],
+      workers: [],
+      removedHives: [],
+      removedWorkers: [],
+      events: [event, event],
+      problems: null,
+    };
     const seqs: number[] = [];
     for (let run = 0; run < 2; run += 1) {
       const store = openSqliteStore(null);

@@ -3,18 +3,24 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventQuery } from '../../../contracts/events.js';
-import { openEtcdStore } from '../../../services/store/etcd-store.js';
+import { type EtcdStoreOptions, openEtcdStore } from '../../../services/store/etcd-store.js';
 import { openSqliteStore } from '../../../services/store/sqlite-store.js';
-import type {
-  HiveRecord,
-  NewEvent,
-  StateBatch,
-  StateStore,
-  WorkerRecord,
+import {
+  type NewEvent,
+  type StateBatch,
+  type StateStore,
+  StateWriteError,
 } from '../../../services/store/state-store.js';
-import { capabilities, periodicHeartbeat, workerHeartbeat } from '../../fixtures/examples.js';
 import { type EtcdCluster, startEtcd, stopAllEtcd } from '../../support/etcd.js';
+import { leaderFence, type TestFence } from '../../support/etcd-fence.js';
 import { eventually } from '../../support/role-process.js';
+import {
+  batchOf as batch,
+  livenessEvent as event,
+  storedHive as hive,
+  WALL,
+  storedWorker as worker,
+} from '../../support/stored-records.js';
 
 /** The one contract of the queen's durable state, held by both stores: SQLite (one queen) and etcd (several). */
 
@@ -29,63 +35,43 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const WALL = Date.parse('2026-01-01T00:00:00.000Z');
-
-function hive(id: string, lastSeen = WALL): HiveRecord {
-  return {
-    id,
-    liveness: 'online',
-    expected: false,
-    lastSeen,
-    clockOffsetMs: 0,
-    hiveUrl: `http://${id}.lan:7835`,
-    report: { ...periodicHeartbeat, hive_id: id },
-    capabilities,
-    capabilitiesVersion: 3,
-    secretHash: `hash-of-${id}`,
-    secretProven: true,
-  };
+function cluster(): EtcdCluster {
+  if (!etcd) throw new Error('etcd did not start');
+  return etcd;
 }
 
-function worker(id: string, hiveId: string): WorkerRecord {
-  return { id, liveness: 'online', lastSeen: WALL, heartbeat: { ...workerHeartbeat, worker_id: id, hive_id: hiveId } };
+const fences: TestFence[] = [];
+afterAll(() => {
+  for (const fence of fences.splice(0)) fence.close();
+});
+
+/** An etcd store on a prefix of its own, writing as the leader of that prefix unless given another fence. */
+async function etcdStore(
+  options: Partial<EtcdStoreOptions> = {},
+): Promise<{ store: StateStore; leader: TestFence; prefix: string }> {
+  prefixes += 1;
+  const prefix = options.prefix ?? `/contract-${prefixes}`;
+  const leader = await leaderFence(cluster().endpoints, prefix);
+  fences.push(leader);
+  const store = openEtcdStore({ endpoints: cluster().endpoints, prefix, fence: leader.fence, ...options });
+  return { store, leader, prefix };
 }
 
-function event(id: string, at: number, kind: NewEvent['kind'] = 'hive'): NewEvent {
-  return {
-    time: new Date(at).toISOString(),
-    kind,
-    id,
-    type: 'liveness',
-    from: 'online',
-    to: 'suspect',
-    reason: 'missed heartbeats',
-  };
-}
-
-function batch(parts: Partial<StateBatch>): StateBatch {
-  return { hives: [], workers: [], removedHives: [], removedWorkers: [], events: [], ...parts };
-}
-
-const stores: Record<string, () => StateStore> = {
+const stores: Record<string, () => Promise<StateStore>> = {
   // A database file: in memory (`--state-dir none`) SQLite keeps only the history.
-  sqlite: () => openSqliteStore(mkdtempSync(path.join(root, 'sqlite-'))),
-  etcd: () => {
-    if (!etcd) throw new Error('etcd did not start');
-    prefixes += 1;
-    return openEtcdStore({ endpoints: etcd.endpoints, prefix: `/contract-${prefixes}` });
-  },
+  sqlite: async () => openSqliteStore(mkdtempSync(path.join(root, 'sqlite-'))),
+  etcd: async () => (await etcdStore()).store,
 };
 
 describe.each(Object.keys(stores))('state store: %s', (name) => {
-  const open = (): StateStore => {
+  const open = (): Promise<StateStore> => {
     const opener = stores[name];
     if (!opener) throw new Error(`no store ${name}`);
     return opener();
   };
 
   it('loads what was written, records replaced by id and removed ones gone, identities included', async () => {
-    const store = open();
+    const store = await open();
     await store.write(batch({ hives: [hive('a'), hive('b')], workers: [worker('w1', 'a'), worker('w2', 'b')] }));
     await store.write(batch({ hives: [hive('a', WALL + 5)], removedHives: ['b'], removedWorkers: ['w2'] }));
     const loaded = await store.load();
@@ -95,7 +81,7 @@ describe.each(Object.keys(stores))('state store: %s', (name) => {
   });
 
   it('numbers events in order across batches larger than one transaction, filters them and pages them', async () => {
-    const store = open();
+    const store = await open();
     const many = Array.from({ length: 150 }, (_, i) => hive(`h${i}`));
     const first = Array.from({ length: 130 }, (_, i) => event(`h${i % 3}`, WALL + i));
     await store.write(batch({ hives: many, events: first }));
@@ -117,7 +103,7 @@ describe.each(Object.keys(stores))('state store: %s', (name) => {
   });
 
   it('takes a hive’s workers’ events with its own under `hive`, and reads newest first back from `before`', async () => {
-    const store = open();
+    const store = await open();
     const ofWorker = (id: string, hiveId: string, at: number): NewEvent => ({
       ...event(id, at, 'worker'),
       hive_id: hiveId,
@@ -151,23 +137,45 @@ describe.each(Object.keys(stores))('state store: %s', (name) => {
   });
 
   it('prunes the events older than a time and keeps the rest', async () => {
-    const store = open();
+    const store = await open();
     await store.write(batch({ events: [event('a', WALL), event('a', WALL + 10), event('a', WALL + 20)] }));
     expect(await store.prune(WALL + 15)).toBe(2);
     const left = await store.events({ order: 'oldest', after: 0, limit: 10 });
     expect(left.events.map((e) => e.time)).toEqual([new Date(WALL + 20).toISOString()]);
     await store.close();
   });
+
+  it('prunes by time, not by number: an event numbered after a younger one (it waited in memory) goes alone', async () => {
+    const store = await open();
+    // A younger event numbered first, then two older ones that waited while the store was away.
+    await store.write(batch({ events: [event('young', WALL + 30)] }));
+    await store.write(batch({ events: [event('old', WALL), event('old', WALL + 10)] }));
+    expect(await store.prune(WALL + 20)).toBe(2);
+    const left = await store.events({ order: 'oldest', after: 0, limit: 10 });
+    expect(left.events.map((e) => e.id)).toEqual(['young']);
+    await store.close();
+  });
 });
 
 describe('state store: etcd, several queens', () => {
-  it('two writers at once never give two events the same number', async () => {
-    if (!etcd) throw new Error('etcd did not start');
-    const options = { endpoints: etcd.endpoints, prefix: '/contract-writers' };
-    const [one, two] = [openEtcdStore(options), openEtcdStore(options)];
+  it('two writers at once never give two events the same number; one that keeps losing gives its batch back', async () => {
+    const { store: one, leader } = await etcdStore({ prefix: '/contract-writers' });
+    const two = openEtcdStore({ endpoints: cluster().endpoints, prefix: '/contract-writers', fence: leader.fence });
+    // As the journal does: what a write gives back goes out again, and nothing it wrote does.
+    const writeAll = async (store: StateStore, pending: StateBatch): Promise<void> => {
+      let left = pending;
+      for (;;) {
+        const given = await store.write(left).then(
+          () => null,
+          (error: unknown) => (error instanceof StateWriteError ? error.unwritten : left),
+        );
+        if (given === null || given.events.length === 0) return;
+        left = given;
+      }
+    };
     await Promise.all(
       [one, two].flatMap((store, s) =>
-        [0, 1, 2, 3, 4].map((i) => store.write(batch({ events: [event(`s${s}-${i}`, WALL + i)] }))),
+        [0, 1, 2, 3, 4].map((i) => writeAll(store, batch({ events: [event(`s${s}-${i}`, WALL + i)] }))),
       ),
     );
     const { events } = await one.events({ order: 'oldest', after: 0, limit: 100 });
@@ -179,8 +187,8 @@ describe('state store: etcd, several queens', () => {
   });
 
   it('rejects a write while etcd is down, and takes the same batch once it is back', async () => {
-    if (!etcd) throw new Error('etcd did not start');
-    const store = openEtcdStore({ endpoints: etcd.endpoints, prefix: '/contract-down', timeoutMs: 1_000 });
+    const etcd = cluster();
+    const { store } = await etcdStore({ prefix: '/contract-down', timeoutMs: 1_000 });
     const [member] = etcd.members;
     await member?.kill();
     const pending = batch({ hives: [hive('kept')], events: [event('kept', WALL)] });

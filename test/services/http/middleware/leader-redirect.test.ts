@@ -3,7 +3,7 @@ import type { QueenRole } from '../../../../contracts/election.js';
 import { HeartbeatAck, LeaderRedirect } from '../../../../contracts/heartbeat.js';
 import { QUEEN_PATHS } from '../../../../contracts/paths.js';
 import { HiveList, QueenHealth } from '../../../../contracts/registry.js';
-import type { Leadership } from '../../../../services/ha/leadership.js';
+import type { Leadership, Route } from '../../../../services/ha/leadership.js';
 import { discoveryHeartbeat, workerHeartbeat } from '../../../fixtures/examples.js';
 import { type QueenAppHarness, startQueenApp } from '../../../support/queen-app.js';
 
@@ -11,18 +11,23 @@ import { type QueenAppHarness, startQueenApp } from '../../../support/queen-app.
 
 const LEADER = 'http://queen-b.test:7833';
 
+const HEARTBEATS = [
+  [QUEEN_PATHS.hiveHeartbeat, discoveryHeartbeat],
+  [QUEEN_PATHS.workerHeartbeat, workerHeartbeat],
+] as const;
+
 let queen: QueenAppHarness | undefined;
 afterEach(() => {
   queen?.close();
   queen = undefined;
 });
 
-/** A queen whose role and known leader the test sets. */
-function queenIn(role: QueenRole, leaderUrl: string | null): QueenAppHarness {
+/** A queen whose role, known leader and route the test sets: a follower sends on to the leader it knows. */
+function queenIn(role: QueenRole, leaderUrl: string | null, route?: Route): QueenAppHarness {
   const leadership: Leadership = {
     role: () => role,
     leaderUrl: () => leaderUrl,
-    redirectTo: () => (role === 'leader' ? null : leaderUrl),
+    route: () => route ?? (role === 'leader' || leaderUrl === null ? { to: 'self' } : { to: 'leader', url: leaderUrl }),
   };
   queen = startQueenApp({ leadership });
   return queen;
@@ -32,10 +37,7 @@ describe('leader redirect', () => {
   it('a follower answers both heartbeats with 307 to the leader, location and leader_url, and changes nothing', async () => {
     const q = queenIn('follower', LEADER);
     const before = q.state();
-    for (const [path, body] of [
-      [QUEEN_PATHS.hiveHeartbeat, discoveryHeartbeat],
-      [QUEEN_PATHS.workerHeartbeat, workerHeartbeat],
-    ] as const) {
+    for (const [path, body] of HEARTBEATS) {
       const response = await q.post(path, body);
       expect(response.status).toBe(307);
       expect(response.headers.get('location')).toBe(`${LEADER}${path}`);
@@ -44,6 +46,28 @@ describe('leader redirect', () => {
     expect(q.state()).toBe(before);
     const metrics = await (await q.request(QUEEN_PATHS.metrics)).text();
     expect(metrics).toContain('apiary_heartbeats_received_total{kind="hive",result="redirected"} 1');
+  });
+
+  it('a follower sends a DELETE on to the leader: only the leader changes the state', async () => {
+    const q = queenIn('follower', LEADER);
+    for (const path of ['/v1/hives/gpu-a', '/v1/workers/w-1']) {
+      const response = await q.request(path, { method: 'DELETE' });
+      expect(response.status).toBe(307);
+      expect(response.headers.get('location')).toBe(`${LEADER}${path}`);
+    }
+  });
+
+  it('with nobody able to take them (a new leader loading the state), heartbeats get 503 and retry-after', async () => {
+    const q = queenIn('leader', 'http://queen-a.test:7833', { to: 'none', why: 'loading the state' });
+    const before = q.state();
+    for (const [path, body] of HEARTBEATS) {
+      const response = await q.post(path, body);
+      expect(response.status).toBe(503);
+      expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(await response.json()).toMatchObject({ error: expect.stringContaining('loading the state') });
+    }
+    expect((await q.request('/v1/hives/gpu-a', { method: 'DELETE' })).status).toBe(503);
+    expect(q.state()).toBe(before);
   });
 
   it('checks the token before redirecting', async () => {
@@ -58,19 +82,14 @@ describe('leader redirect', () => {
     expect(health).toMatchObject({ role: 'follower', leader_url: LEADER });
   });
 
-  it('the leader, and a candidate that knows no leader, take heartbeats themselves', async () => {
-    for (const [role, leader] of [
-      ['leader', 'http://queen-a.test:7833'],
-      ['candidate', null],
-    ] as const) {
-      const q = queenIn(role, leader);
-      expect(HeartbeatAck.parse(await (await q.post(QUEEN_PATHS.hiveHeartbeat, discoveryHeartbeat)).json())).toEqual(
-        expect.objectContaining({ status: 'ok' }),
-      );
-      const health = QueenHealth.parse(await (await q.request(QUEEN_PATHS.health)).json());
-      expect(health).toMatchObject({ role, leader_url: leader });
-      q.close();
-    }
+  it('the leader that has loaded the state takes heartbeats itself', async () => {
+    const leader = 'http://queen-a.test:7833';
+    const q = queenIn('leader', leader);
+    expect(HeartbeatAck.parse(await (await q.post(QUEEN_PATHS.hiveHeartbeat, discoveryHeartbeat)).json())).toEqual(
+      expect.objectContaining({ status: 'ok' }),
+    );
+    const health = QueenHealth.parse(await (await q.request(QUEEN_PATHS.health)).json());
+    expect(health).toMatchObject({ role: 'leader', leader_url: leader });
   });
 
   it('a queen without an election shows no role', async () => {
