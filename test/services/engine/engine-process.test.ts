@@ -14,37 +14,23 @@ afterEach(() => killAll());
 
 const STOP_TIMEOUT_MS = 300;
 
-/** Ignores SIGTERM, starts a child that ignores it too, then writes both pids to `file`: only SIGKILL ends them. */
-function stubbornEngine(file: string): string[] {
-  const ignoring = "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000);";
-  const script = [
-    "const { spawn } = require('node:child_process');",
-    "const { writeFileSync } = require('node:fs');",
-    ignoring,
-    `const child = spawn(process.execPath, ['-e', ${JSON.stringify(ignoring)}], { stdio: 'ignore' });`,
-    // The child's handler is in place once it has run a moment; its pid is written only then.
-    `setTimeout(() => writeFileSync(${JSON.stringify(file)}, JSON.stringify([process.pid, child.pid])), 300);`,
-  ].join('\n');
-  return [process.execPath, '-e', script];
-}
-
 /**
- * A leader that starts a child ignoring SIGTERM and writes both pids to `file`, then leaves — on SIGTERM (exit 0), or
- * at once (exit 7, a crash) — while the child stays in its group.
+ * A leader with a child that ignores SIGTERM. Once the child says its handler is in place (a timer would not do on a
+ * loaded machine, where a node process may take seconds to start), the leader writes both pids to `file`. The leader
+ * itself ignores SIGTERM (`stubborn`: only SIGKILL ends them), leaves on it (exit 0), or crashes at once (exit 7).
  */
-function orphaningEngine(file: string, leaves: 'on SIGTERM' | 'at once'): string[] {
-  const ignoring = "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000);";
+function engineWithChild(file: string, leader: 'stubborn' | 'leaves on SIGTERM' | 'crashes'): string[] {
+  const child = "process.on('SIGTERM', () => {}); console.log('ready'); setInterval(() => {}, 1000);";
   const script = [
     "const { spawn } = require('node:child_process');",
     "const { writeFileSync } = require('node:fs');",
-    "process.on('SIGTERM', () => process.exit(0));",
+    `process.on('SIGTERM', () => ${leader === 'stubborn' ? '{}' : 'process.exit(0)'});`,
     'setInterval(() => {}, 1000);',
-    `const child = spawn(process.execPath, ['-e', ${JSON.stringify(ignoring)}], { stdio: 'ignore' });`,
-    // The child's handler is in place once it has run a moment; the pids are written only then.
-    'setTimeout(() => {',
+    `const child = spawn(process.execPath, ['-e', ${JSON.stringify(child)}], { stdio: ['ignore', 'pipe', 'ignore'] });`,
+    'child.stdout.once("data", () => {',
     `  writeFileSync(${JSON.stringify(file)}, JSON.stringify([process.pid, child.pid]));`,
-    leaves === 'at once' ? '  process.exit(7);' : '',
-    '}, 300);',
+    leader === 'crashes' ? '  process.exit(7);' : '',
+    '});',
   ].join('\n');
   return [process.execPath, '-e', script];
 }
@@ -108,7 +94,7 @@ describe('engine process', () => {
   });
 
   it('is killed with SIGKILL after the stop timeout when it ignores SIGTERM, its own children with it', async () => {
-    const { engine, exit } = started(stubbornEngine(path.join(dir, 'stubborn.json')));
+    const { engine, exit } = started(engineWithChild(path.join(dir, 'stubborn.json'), 'stubborn'));
     const [pid = 0, childPid = 0] = await pidsIn(path.join(dir, 'stubborn.json'));
     track(pid);
     track(childPid);
@@ -123,7 +109,7 @@ describe('engine process', () => {
 
   it('kills a child that ignores SIGTERM after the grace though its leader left at once, then forgets the group', async () => {
     const file = path.join(dir, 'orphaning.json');
-    const { engine, exit, forgotten } = started(orphaningEngine(file, 'on SIGTERM'));
+    const { engine, exit, forgotten } = started(engineWithChild(file, 'leaves on SIGTERM'));
     const [pid = 0, childPid = 0] = await pidsIn(file);
     track(pid);
     track(childPid);
@@ -139,7 +125,7 @@ describe('engine process', () => {
 
   it('takes down what a dead leader left of its group after the grace, then forgets the group', async () => {
     const file = path.join(dir, 'crashing.json');
-    const { exit, forgotten } = started(orphaningEngine(file, 'at once'));
+    const { exit, forgotten } = started(engineWithChild(file, 'crashes'));
     const [pid = 0, childPid = 0] = await pidsIn(file);
     track(childPid);
     expect((await exit).code).toBe(7);
