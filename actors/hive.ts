@@ -20,6 +20,7 @@ import { createQueenClient } from '../services/queen-client.js';
 import { type StartStep, startWithRollback } from '../services/role/rollback.js';
 import { isEntryPoint, runCommand } from '../services/role/run-role.js';
 import { createSender } from '../services/sender.js';
+import { workerStopWindowMs } from '../services/worker/stop-window.js';
 
 /** A hive process (docs/protocol.md: Roles, The sender lifecycle): monitor data and capabilities to the queen, and the workers it spawns. */
 
@@ -173,8 +174,8 @@ async function startParts(
       ? {}
       : { records: createWorkerRecordStore(options.stateDir, options.hiveId, logger) }),
     report: (queenUrl, heartbeat) => client.sendWorkerHeartbeat(queenUrl, heartbeat),
-    // A worker's final heartbeat and its server's close each take up to one request timeout.
-    stopTimeoutMs: 2 * options.requestTimeout + 1_000,
+    // A worker stops its engine before its final heartbeat: killed sooner, a slow engine would be cut short.
+    stopTimeoutMs: workerStopWindowMs(options.requestTimeout),
     logger,
     ...(overrides.forwardWorkerLog ? { forward: overrides.forwardWorkerLog } : {}),
   });
@@ -231,9 +232,9 @@ function notYet(): Response {
   });
 }
 
-/** A last resort: stopping (the workers, the final heartbeat, the server: about four request timeouts) has ample room on a loaded machine. */
+/** A last resort: stopping (the workers, then the final heartbeat and the server) has ample room on a loaded machine. */
 function exitDeadlineMs(options: HiveOptions): number {
-  return 4 * options.requestTimeout + 30_000;
+  return workerStopWindowMs(options.requestTimeout) + 2 * options.requestTimeout + 30_000;
 }
 
 if (isEntryPoint(import.meta.url)) {

@@ -24,6 +24,7 @@ import { createBusySignal } from '../services/worker/busy-signal.js';
 import { createHealthPoller, type HealthPollerOptions } from '../services/worker/health-poller.js';
 import { createWorkerPayload } from '../services/worker/heartbeat-payload.js';
 import { watchHiveSecret } from '../services/worker/hive-secret.js';
+import { ENGINE_STOP_TIMEOUT_MS } from '../services/worker/stop-window.js';
 
 /** A worker process (docs/protocol.md: Roles, The sender lifecycle): an inference backend behind HTTP, reporting its status to the queen. */
 
@@ -37,8 +38,6 @@ export interface WorkerOverrides {
   hiveSecret?: () => string | undefined;
 }
 
-/** An engine's stop: SIGTERM, then SIGKILL after this long. */
-const ENGINE_STOP_TIMEOUT_MS = 10_000;
 /** Health polls of a loading engine: `ready` follows its first 200 within this. */
 const ENGINE_STARTING_POLL_MS = 200;
 /** Health polls and serving numbers of a serving engine. */

@@ -62,6 +62,7 @@ beforeAll(() => {
   manifest('llama-loading', 'llama.cpp', ['--load-until-told']);
   manifest('vllm', 'vllm', []);
   manifest('broken', 'llama.cpp', ['--never-ready'], '1s');
+  manifest('llama-slow-stop', 'llama.cpp', ['--stop-ms', '3000']);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 afterEach(() => killAll());
@@ -278,6 +279,24 @@ describe('hive: workers with a real engine', { timeout: 180_000 }, () => {
         () => (isRunning(spawned.pid) || isRunning(engine.pid) ? undefined : true),
         'worker and engine gone',
       );
+      expect((await api.worker(spawned.worker_id))?.status).toBe('stopped');
+    },
+    PROCESS_TEST_MS,
+  );
+
+  it(
+    'SIGTERM of the hive waits for an engine that takes 3 s to stop: the worker stops, it is not killed as failed',
+    async () => {
+      const { hive, api } = await cluster();
+      const spawned = await spawnWorker(hive, { model: 'tiny', worker_type: 'llama-slow-stop' });
+      await viewWhere(api, spawned.worker_id, (v) => v.status === 'ready', 'ready');
+      const engine = await engineOf(spawned.port);
+      await hive.stop(60_000);
+      await eventually(
+        () => (isRunning(spawned.pid) || isRunning(engine.pid) ? undefined : true),
+        'worker and engine gone',
+      );
+      expect(hive.logs.filter((line) => line.msg === 'worker did not stop in time; killing it')).toEqual([]);
       expect((await api.worker(spawned.worker_id))?.status).toBe('stopped');
     },
     PROCESS_TEST_MS,
