@@ -101,7 +101,7 @@ export function assembleQueen(parts: QueenParts): AssembledQueen {
     inspect: parts.inspect,
     batch: parts.batchHeartbeats ?? false,
     logger: parts.logger,
-    onHistoryDropped: (count) => metrics.historyDropped(count),
+    onHistoryDropped: (count) => metrics.overflow('history', count),
     ...defined({ store: parts.store, restored: parts.restored, capacity: parts.capacity }),
   });
   const stopPruning =

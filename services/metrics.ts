@@ -25,7 +25,7 @@ export type HeartbeatResult =
   | 'error';
 
 /** The queen's bounded queues that drop what does not fit. */
-export type OverflowQueue = 'metrics_archive' | 'webhook' | 'stream_clients';
+export type OverflowQueue = 'history' | 'metrics_archive' | 'webhook' | 'stream_clients';
 
 export interface MetricSources {
   count: (kind: RegistryKind, liveness: Liveness) => number;
@@ -44,8 +44,6 @@ export interface QueenMetrics {
   sweep(ms: number): void;
   resync(reason: ResyncReason): void;
   streamDropped(count: number): void;
-  /** History events the state store could not take in time, dropped oldest first. */
-  historyDropped(count: number): void;
   discovery(result: 'registered' | 'identified' | 'failed' | 'skipped'): void;
   /** Items a full bounded queue dropped, or stream connections refused at its limit. */
   overflow(queue: OverflowQueue, count: number): void;
@@ -114,13 +112,8 @@ export function createQueenMetrics(): QueenMetrics {
   });
   const overflows = new Counter({
     name: 'apiary_overflow_dropped_total',
-    help: 'Items a full bounded queue dropped (archive rows, webhook alerts) or stream connections refused at the limit',
+    help: 'Items a full bounded queue dropped (history events, archive rows, webhook alerts) or stream connections refused at the limit',
     labelNames: ['queue'] as const,
-    registers,
-  });
-  const historyDropped = new Counter({
-    name: 'apiary_history_dropped_events_total',
-    help: 'History events dropped, oldest first, while the state store could not take them (a slow or unavailable store)',
     registers,
   });
   const discoveries = new Counter({
@@ -185,7 +178,6 @@ export function createQueenMetrics(): QueenMetrics {
     sweep: (ms) => sweeps.observe(ms / 1000),
     resync: (reason) => resyncs.inc({ reason }),
     streamDropped: (count) => dropped.inc(count),
-    historyDropped: (count) => historyDropped.inc(count),
     discovery: (result) => discoveries.inc({ result }),
     overflow: (queue, count) => overflows.inc({ queue }, count),
     watch: (next) => {
