@@ -137,7 +137,8 @@ describe('the queen remembers', () => {
       expect(view).toMatchObject({ liveness: 'offline', last_seen: offline.last_seen });
       const events = await history(again, hiveId);
       expect(events[0]).toMatchObject({ type: 'registered', to: 'online' });
-      expect(transitions(events)).toEqual([
+      // Its death, last; a loaded machine may have starved it into suspect and back before.
+      expect(transitions(events).slice(-2)).toEqual([
         'online→suspect (missed heartbeats)',
         'suspect→offline (missed heartbeats)',
       ]);
@@ -194,14 +195,12 @@ describe('the queen remembers', () => {
       expect((await restarted.hive(hiveId))?.liveness).toBe('online');
       const after = transitions(await history(again, hiveId));
       expect(after).toContain('online→suspect (queen restart)');
-      expect(after.slice(after.indexOf('online→suspect (queen restart)'))).toEqual([
-        'online→suspect (queen restart)',
-        'suspect→online (heartbeat)',
-      ]);
-      const grace = (await history(again, hiveId)).filter(
-        (event) => event.reason === 'queen restart' || event.to === 'online',
-      );
-      const [restart, online] = grace.slice(-2).map((event) => Date.parse(event.time));
+      const sinceRestart = after.slice(after.indexOf('online→suspect (queen restart)'));
+      expect(sinceRestart.slice(0, 2)).toEqual(['online→suspect (queen restart)', 'suspect→online (heartbeat)']);
+      expect(sinceRestart.filter((transition) => transition.includes('→offline'))).toEqual([]);
+      const events = (await history(again, hiveId)).filter((event) => event.type === 'liveness');
+      const restartAt = events.findIndex((event) => event.reason === 'queen restart');
+      const [restart, online] = events.slice(restartAt, restartAt + 2).map((event) => Date.parse(event.time));
       // Back well inside the window the restart gave it.
       expect((online ?? Number.POSITIVE_INFINITY) - (restart ?? 0)).toBeLessThan(OFFLINE_AFTER_MS);
     },
@@ -268,7 +267,13 @@ describe('the queen remembers', () => {
         'the real hive online',
         WAIT_MS,
       );
-      const impostor = await startHive(hiveId, stateDir('impostor'), ['--queen-url', queen.url]);
+      // A patient impostor: its first failure is the queen's answer, not a timeout of a loaded machine.
+      const impostor = await startHive(hiveId, stateDir('impostor'), [
+        '--queen-url',
+        queen.url,
+        '--request-timeout',
+        '5s',
+      ]);
       await eventually(
         () => (impostor.logs.some((line) => line.msg === 'heartbeat failed') ? true : undefined),
         'the impostor refused',
