@@ -1,6 +1,5 @@
 import os from 'node:os';
 import path from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { LIMITS } from '../../../contracts/common.js';
@@ -273,7 +272,8 @@ describe('monitor', () => {
     await fake.hang();
     const before = performance.now();
     await start({ sourceTimeoutMs: 300, nvidiaSmi: fake.path });
-    expect(performance.now() - before).toBeLessThan(1_000);
+    // Bounded by the source's timeout, not by the 30 s hang: with room for a loaded machine's stall.
+    expect(performance.now() - before).toBeLessThan(3_000);
     expect(started().gpus()).toEqual([]);
     expect(started().latest().devices).toEqual([]);
     expect(logged('nvidia-smi reading failed')).toBe(1);
@@ -286,8 +286,14 @@ describe('monitor', () => {
     expect(healthy.devices).toHaveLength(2);
 
     await fake.hang();
-    const delay = monitorEventLoopDelay({ resolution: 10 });
-    delay.enable();
+    // The loop's stalls: the gaps between the ticks of a 10 ms timer.
+    const stalls: number[] = [];
+    let tickedAt = performance.now();
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      if (now - tickedAt >= HANG_MS * 0.9) stalls.push(now - tickedAt);
+      tickedAt = now;
+    }, 10);
     let slowest = 0;
     await vi.waitFor(
       async () => {
@@ -298,7 +304,7 @@ describe('monitor', () => {
       },
       { timeout: 10 * HANG_MS, interval: 10 },
     );
-    delay.disable();
+    clearInterval(ticker);
 
     const stale = started().latest();
     expect(stale.devices).toEqual(healthy.devices);
@@ -306,8 +312,8 @@ describe('monitor', () => {
     // Its oldest part, the last GPU reading, is from before at least two hangs.
     expect(Date.now() - Date.parse(stale.collected_at ?? '')).toBeGreaterThanOrEqual(2 * HANG_MS);
     expect(slowest).toBeLessThan(5);
-    // Waiting on a hung query in the loop would block it for a whole hang; a busy machine's scheduling, less.
-    expect(delay.max / 1e6).toBeLessThan(HANG_MS * 0.9);
+    // Waiting on a hung query would stall the loop for a whole hang at each of them; a busy machine, once at most.
+    expect(stalls.length).toBeLessThan(2);
     expect(logged('nvidia-smi reading failed')).toBe(1);
     expect(logged('nvidia-smi loop ended')).toBe(1);
 
