@@ -324,8 +324,8 @@ function warnAboutTimings(options: QueenOptions, logger: Logger): void {
   }
 }
 
-/** Exit deadline after a signal, should closing hang. */
-const EXIT_DEADLINE_MS = 900;
+/** Exit deadline after a signal, should closing hang: room for the last state write on a loaded machine. */
+const EXIT_DEADLINE_MS = 5_000;
 
 if (isEntryPoint(import.meta.url)) {
   runCommand({

@@ -57,7 +57,7 @@ describe('queen process', () => {
     expect(result.stderr).toContain('--suspect-after');
   });
 
-  it('starts, answers /health, takes heartbeats, and exits 0 within a second of SIGTERM with a stream open', async () => {
+  it('starts, answers /health, takes heartbeats, and exits 0 on SIGTERM with a stream open, well before its deadline', async () => {
     const queen = await startRole('queen', ['--port', '0', '--no-discovery', '--token', TOKEN]);
     const health = QueenHealth.parse(await (await fetch(`${queen.url}${QUEEN_PATHS.health}`)).json());
     expect(health).toMatchObject({ status: 'ok', hives: { expected: 0, online: 0 } });
@@ -74,7 +74,8 @@ describe('queen process', () => {
     queen.child.kill('SIGTERM');
     const exit = await queen.exited;
     expect(exit).toEqual({ code: 0, signal: null });
-    expect(performance.now() - stoppedAt).toBeLessThan(1_000);
+    // An open stream that held the exit up would reach the deadline (exit 1): this is far below it, with room for a stall.
+    expect(performance.now() - stoppedAt).toBeLessThan(2_500);
     await stream.ended;
     expect(queen.logs.some((line) => line.msg === 'liveness' && line.id === discoveryHeartbeat.hive_id)).toBe(true);
     expect(JSON.stringify(queen.logs)).not.toContain(TOKEN);

@@ -141,7 +141,8 @@ describe('createNvidiaSmiReader', () => {
     const started = performance.now();
     const result = await createNvidiaSmiReader({ binary: fake.path, timeoutMs: 150 }).read();
     expect(result).toEqual({ ok: false, error: { kind: 'timeout' } });
-    expect(performance.now() - started).toBeLessThan(1_000);
+    // The hang lasts 30 s: this bound tells the time box from it, with room for a loaded machine's stall.
+    expect(performance.now() - started).toBeLessThan(3_000);
     expect(await fake.hangs()).toBe(1);
   });
 
