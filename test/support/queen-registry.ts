@@ -65,6 +65,12 @@ export function startServedRegistry(capacity?: RegistryCapacity): QueenRegistry 
   );
 }
 
+/** The secret a hive heartbeat's verdict issued; throws when it issued none, so that no test goes on without one. */
+export function issuedSecret(verdict: HiveVerdict): string {
+  if (!verdict.ok || verdict.value.secret === null) throw new Error(`no secret issued: ${JSON.stringify(verdict)}`);
+  return verdict.value.secret;
+}
+
 /** A hive heartbeat of the examples for `hiveId`, full capabilities included unless `periodic`. */
 export function hiveBeat(hiveId: string, overrides: Partial<HiveHeartbeat> = {}, periodic = false): HiveHeartbeat {
   return { ...structuredClone(periodic ? periodicHeartbeat : discoveryHeartbeat), hive_id: hiveId, ...overrides };
@@ -89,7 +95,7 @@ export function rememberingSecrets(registry: QueenRegistry): QueenRegistry {
     return secret === undefined || 'hive_secret' in heartbeat ? heartbeat : { ...heartbeat, hive_secret: secret };
   };
   const remember = (hiveId: string, verdict: HiveVerdict): HiveVerdict => {
-    if (verdict.ok && verdict.secret !== null) secrets.set(hiveId, verdict.secret);
+    if (verdict.ok && verdict.value.secret !== null) secrets.set(hiveId, verdict.value.secret);
     return verdict;
   };
   return {

@@ -9,7 +9,7 @@ import { hiveRecord, workerRecord } from '../../../services/queen/records.js';
 import type { StateStore, StoredState } from '../../../services/store/state-store.js';
 import { discoveryHeartbeat, HIVE_ID } from '../../fixtures/examples.js';
 import { type QueenAppHarness, startQueenApp } from '../../support/queen-app.js';
-import { DEFAULT_LIVENESS, steppedClocks } from '../../support/queen-registry.js';
+import { DEFAULT_LIVENESS, issuedSecret, steppedClocks } from '../../support/queen-registry.js';
 import { eventually } from '../../support/role-process.js';
 
 /**
@@ -34,10 +34,9 @@ function formerLeaderState(): StoredState {
     logger: silentLogger,
     ...steppedClocks(),
   });
-  const verdict = former.registry.receiveHive(discoveryHeartbeat);
-  if (!verdict.ok || verdict.secret === null) throw new Error('the former leader issued no secret');
+  const secret = issuedSecret(former.registry.receiveHive(discoveryHeartbeat));
   // The hive kept it and sent it back: its identity is proven.
-  former.registry.receiveHive({ ...discoveryHeartbeat, hive_secret: verdict.secret });
+  former.registry.receiveHive({ ...discoveryHeartbeat, hive_secret: secret });
   const state = {
     hives: [...former.registry.hives.entries()].map(hiveRecord),
     workers: [...former.registry.workers.entries()].map(workerRecord),

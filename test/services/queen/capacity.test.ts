@@ -147,7 +147,7 @@ describe('capability bytes (one hive, and --max-capability-bytes over all)', () 
       ),
     ]);
     expect(full.ok).toBe(true);
-    expect(delta).toMatchObject({ ok: false, refused: 'too-large' });
+    expect(delta).toMatchObject({ ok: false, error: { kind: 'too-large' } });
     expect(registry.hives.get('h1')?.capabilities?.bytes).toBeLessThanOrEqual(LIMITS.capabilityBytes);
     expect(registry.hives.get('h1')?.capabilitiesVersion).toBe(5);
     await registry.stop();
@@ -160,14 +160,17 @@ describe('capability bytes (one hive, and --max-capability-bytes over all)', () 
       const response = { hive_id: hiveId, monitor_data: monitorData, devices: [], models, workers: [] };
       return registry.discovered({ response, hiveUrl: `http://${hiveId}.lan:7835` });
     };
-    expect(answer('too-large', 1_000)).toMatchObject({ refused: 'too-large' });
-    expect(answer('a', 300)).toBe('taken');
+    expect(answer('too-large', 1_000)).toMatchObject({ ok: false, error: { kind: 'too-large' } });
+    expect(answer('a', 300)).toEqual({ ok: true, value: 'taken' });
     expect(answer('b', 300)).toMatchObject({
-      refused: 'capacity',
-      error: expect.stringContaining('--max-capability-bytes'),
+      ok: false,
+      error: { kind: 'capacity', message: expect.stringContaining('--max-capability-bytes') },
     });
-    expect(answer('b', 10)).toBe('taken');
-    expect(answer('c', 10)).toMatchObject({ refused: 'capacity', error: expect.stringContaining('--max-hives') });
+    expect(answer('b', 10)).toEqual({ ok: true, value: 'taken' });
+    expect(answer('c', 10)).toMatchObject({
+      ok: false,
+      error: { kind: 'capacity', message: expect.stringContaining('--max-hives') },
+    });
     expect([...registry.hives.entries()].map((entry) => entry.id).sort()).toEqual(['a', 'b']);
     // The answer is held as capabilities alone: its monitor data is not counted among them.
     expect(registry.hives.get('b')?.capabilities?.toJSON()).toEqual({

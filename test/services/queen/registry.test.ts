@@ -42,9 +42,9 @@ describe('queen registry host', () => {
     ]);
     expect(registry.hives.get('h3')).toBeUndefined();
     const [h2, impostor, h3] = await answers;
-    expect(h2).toMatchObject({ ok: true, resync: 'unknown' });
+    expect(h2).toMatchObject({ ok: true, value: { resync: 'unknown' } });
     expect(impostor?.ok).toBe(false);
-    expect(h3).toMatchObject({ ok: true, resync: null });
+    expect(h3).toMatchObject({ ok: true, value: { resync: null } });
     expect(events).toEqual(['HIVE_HEARTBEATS', 'WORKER_HEARTBEATS']);
     expect(registry.workers.size).toBe(2);
   });
