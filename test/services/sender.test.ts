@@ -4,7 +4,8 @@ import type { SendRequest } from '../../machines/lifecycle.js';
 import type { SendOutcome } from '../../machines/send-outcome.js';
 import { createLogger, LOG_LEVELS } from '../../services/logger.js';
 import { createSender, type Sender } from '../../services/sender.js';
-import { DEFAULT_SETTINGS, deferred, ok, QUEEN_A, refused } from '../support/lifecycle-harness.js';
+import { deferred } from '../support/deferred.js';
+import { DEFAULT_SETTINGS, ok, QUEEN_A, refused } from '../support/lifecycle-harness.js';
 import { SteppingClock } from '../support/stepping-clock.js';
 
 const LogLine = z.looseObject({ level: z.enum(LOG_LEVELS), msg: z.string() });

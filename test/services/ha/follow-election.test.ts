@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { assembleQueen } from '../../../actors/assemble-queen.js';
 import type { QueenRole } from '../../../contracts/election.js';
 import { QUEEN_PATHS } from '../../../contracts/paths.js';
@@ -8,7 +8,7 @@ import { silentLogger } from '../../../services/logger.js';
 import { hiveRecord, workerRecord } from '../../../services/queen/records.js';
 import type { StateStore, StoredState } from '../../../services/store/state-store.js';
 import { discoveryHeartbeat, HIVE_ID } from '../../fixtures/examples.js';
-import { type QueenAppHarness, startQueenApp } from '../../support/queen-app.js';
+import { startQueenApp } from '../../support/queen-app.js';
 import { DEFAULT_LIVENESS, issuedSecret, steppedClocks } from '../../support/queen-registry.js';
 import { eventually } from '../../support/role-process.js';
 
@@ -19,12 +19,6 @@ import { eventually } from '../../support/role-process.js';
  */
 
 const SELF = 'http://queen-a.test:7833';
-
-let queen: QueenAppHarness | undefined;
-afterEach(async () => {
-  await queen?.close();
-  queen = undefined;
-});
 
 /** What the former leader kept: the hive registered, with the hash of the secret it proved. */
 function formerLeaderState(): StoredState {
@@ -89,7 +83,6 @@ describe('following the election', () => {
     const { store, loads } = failingFirstLoad(formerLeaderState());
     const late = lateLeadership();
     const started = startQueenApp({ leadership: late.leadership });
-    queen = started;
     const { election, lead } = drivenElection();
     const followed = followElection({
       election,

@@ -1,24 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AlertInput } from '../../../services/alerts/alert-input.js';
 import { watchAlerts } from '../../../services/queen/alerts.js';
-import { createQueenRegistry, type QueenRegistry } from '../../../services/queen/registry.js';
-import { DEFAULT_LIVENESS, hiveBeat, issuedSecret, steppedClocks, workerBeat } from '../../support/queen-registry.js';
+import { hiveBeat, issuedSecret, startQueenRegistry, workerBeat } from '../../support/queen-registry.js';
 import { recordingAlerts } from '../../support/recording-alerts.js';
-
-let registry: QueenRegistry | undefined;
-afterEach(async () => {
-  await registry?.stop();
-  registry = undefined;
-});
 
 /** A registry whose changes feed a recording stand-in for the alerts. */
 function watched() {
-  const { timers, clock } = steppedClocks();
-  const r = createQueenRegistry({ settings: DEFAULT_LIVENESS, clock, timers });
-  registry = r;
+  const { registry } = startQueenRegistry();
   const seen: AlertInput[] = [];
-  watchAlerts(r, recordingAlerts(seen), 'q-test');
-  return { registry: r, seen };
+  watchAlerts(registry, recordingAlerts(seen), 'q-test');
+  return { registry, seen };
 }
 
 describe('alerts fed by the registries', () => {

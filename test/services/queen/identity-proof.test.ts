@@ -1,22 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createQueenRegistry, type QueenRegistry } from '../../../services/queen/registry.js';
-import { DEFAULT_LIVENESS, hiveBeat, issuedSecret, steppedClocks, workerBeat } from '../../support/queen-registry.js';
-
-let registry: QueenRegistry | undefined;
-afterEach(async () => {
-  await registry?.stop();
-  registry = undefined;
-});
-
-function start(): QueenRegistry {
-  const { clock, timers } = steppedClocks();
-  registry = createQueenRegistry({ settings: DEFAULT_LIVENESS, clock, timers });
-  return registry;
-}
+import { describe, expect, it } from 'vitest';
+import { hiveBeat, issuedSecret, startQueenRegistry, workerBeat } from '../../support/queen-registry.js';
 
 describe('hive identity, proven by use', () => {
   it('issues a new secret to a hive that lost its first one before sending it back; refuses once it has', () => {
-    const r = start();
+    const r = startQueenRegistry().registry;
     const first = issuedSecret(r.receiveHive(hiveBeat('h1')));
     // The hive crashed before it kept `first`: it comes back with no secret, and registers again.
     const second = issuedSecret(r.receiveHive(hiveBeat('h1', {}, true)));
@@ -35,7 +22,7 @@ describe('hive identity, proven by use', () => {
   });
 
   it('never lets a wrong secret register again, proven or not', () => {
-    const r = start();
+    const r = startQueenRegistry().registry;
     issuedSecret(r.receiveHive(hiveBeat('h1')));
     expect(r.receiveHive(hiveBeat('h1', { hive_secret: 'guessed-secret-guessed-secret' }, true))).toMatchObject({
       ok: false,

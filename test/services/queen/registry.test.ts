@@ -1,24 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createQueenRegistry, type QueenRegistry } from '../../../services/queen/registry.js';
+import { describe, expect, it } from 'vitest';
 import {
-  DEFAULT_LIVENESS,
   hiveBeat,
   rememberingSecrets,
-  steppedClocks,
+  startQueenRegistry,
   WALL_BASE,
   workerBeat,
 } from '../../support/queen-registry.js';
 
-let registry: QueenRegistry | undefined;
-afterEach(() => {
-  registry?.stop();
-  registry = undefined;
-});
-
 function start(batch: boolean) {
-  const { timers, clock } = steppedClocks();
-  const r = rememberingSecrets(createQueenRegistry({ settings: DEFAULT_LIVENESS, clock, timers, batch }));
-  registry = r;
+  const { registry, timers } = startQueenRegistry({ batch });
+  const r = rememberingSecrets(registry);
   const events: string[] = [];
   r.actor.system.inspect({
     next: (event) => {
