@@ -19,7 +19,8 @@ import { hiveOptions, type ParsedOptions, parseCommandLine } from '../services/o
 import { createQueenClient } from '../services/queen-client.js';
 import { type StartStep, startWithRollback } from '../services/role/rollback.js';
 import { isEntryPoint, runCommand } from '../services/role/run-role.js';
-import { createSender } from '../services/sender.js';
+import { runOnce } from '../services/run-once.js';
+import { createSender, senderSetup } from '../services/sender.js';
 import { workerStopWindowMs } from '../services/worker/stop-window.js';
 
 /** A hive process (docs/protocol.md: Roles, The sender lifecycle): monitor data and capabilities to the queen, and the workers it spawns. */
@@ -132,15 +133,7 @@ async function startParts(
   });
   const sender = createSender({
     systemId: 'hive-lifecycle',
-    settings: {
-      heartbeatIntervalMs: options.heartbeatInterval,
-      backoffMs: options.backoff,
-      maxFailures: options.maxFailures,
-      probeIntervalMs: options.probeInterval,
-      jitter: options.jitter,
-    },
-    queenUrl: options.queenUrl[0] ?? null,
-    queenUrls: options.queenUrl,
+    ...senderSetup(options, options.probeInterval),
     buildPayload: payload.build,
     post: (queenUrl, body, signal) => client.sendHiveHeartbeat(queenUrl, body, signal),
     onSent: payload.sent,
@@ -212,16 +205,12 @@ async function startParts(
     monitor.stop();
     await inspector.stop();
   };
-  let stopped: Promise<void> | undefined;
   return {
     url,
     hiveId: options.hiveId,
     bootId,
     lifecycle: () => sender.state(),
-    stop: () => {
-      stopped ??= stop();
-      return stopped;
-    },
+    stop: runOnce(stop),
   };
 }
 

@@ -19,6 +19,7 @@ import { createQueenClock } from '../services/queen/queen-clock.js';
 import type { QueenRegistry } from '../services/queen/registry.js';
 import { type StartStep, startWithRollback } from '../services/role/rollback.js';
 import { isEntryPoint, runCommand } from '../services/role/run-role.js';
+import { runOnce } from '../services/run-once.js';
 import { openSqliteStore } from '../services/store/sqlite-store.js';
 import { type StateStore, StateStoreError, type StoredState } from '../services/store/state-store.js';
 import type { Timers } from '../services/timers.js';
@@ -280,7 +281,6 @@ async function assembleAndListen(
       })
     : Promise.resolve(null);
 
-  let stopping: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
     stopDiscovery.abort();
     // A leader resigns first, so that another queen takes over at once.
@@ -301,10 +301,7 @@ async function assembleAndListen(
     registry: queen.registry,
     app: queen.app,
     discovery,
-    stop: () => {
-      stopping ??= stop();
-      return stopping;
-    },
+    stop: runOnce(stop),
   };
 }
 

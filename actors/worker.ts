@@ -19,7 +19,8 @@ import { freePort } from '../services/ports.js';
 import { createQueenClient } from '../services/queen-client.js';
 import { type StartStep, startWithRollback } from '../services/role/rollback.js';
 import { isEntryPoint, runCommand } from '../services/role/run-role.js';
-import { createSender } from '../services/sender.js';
+import { runOnce } from '../services/run-once.js';
+import { createSender, senderSetup } from '../services/sender.js';
 import { createBusySignal } from '../services/worker/busy-signal.js';
 import { createHealthPoller, type HealthPollerOptions } from '../services/worker/health-poller.js';
 import { createWorkerPayload } from '../services/worker/heartbeat-payload.js';
@@ -120,16 +121,8 @@ async function startParts(
   let registered = false;
   const sender = createSender({
     systemId: 'worker-lifecycle',
-    settings: {
-      heartbeatIntervalMs: options.heartbeatInterval,
-      backoffMs: options.backoff,
-      maxFailures: options.maxFailures,
-      // A worker always knows its queen: while it is unreachable, keep trying at the heartbeat pace.
-      probeIntervalMs: options.heartbeatInterval,
-      jitter: options.jitter,
-    },
-    queenUrl: options.queenUrl[0] ?? null,
-    queenUrls: options.queenUrl,
+    // A worker always knows its queen: while it is unreachable, keep trying at the heartbeat pace.
+    ...senderSetup(options, options.heartbeatInterval),
     buildPayload: createWorkerPayload({
       identity: {
         workerId,
@@ -172,7 +165,6 @@ async function startParts(
   } else poller.start();
   logger.info('worker listening', { url, backend: backend.kind, model: options.model, queen_url: options.queenUrl });
 
-  let stopped: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
     stopping = true;
     poller.stop();
@@ -188,10 +180,7 @@ async function startParts(
     url,
     workerId,
     status: currentStatus,
-    stop: () => {
-      stopped ??= stop();
-      return stopped;
-    },
+    stop: runOnce(stop),
   };
 }
 

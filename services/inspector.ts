@@ -4,6 +4,7 @@ import net from 'node:net';
 import type { InspectionEvent } from 'xstate';
 import type { Logger } from './logger.js';
 import { portAvailable } from './ports.js';
+import { runOnce } from './run-once.js';
 
 /**
  * `--inspect[=PORT]` (docs/protocol.md: Inspection): the Stately Inspector relay of `@statelyai/inspect` on loopback, and the
@@ -50,16 +51,12 @@ export async function startInspector(port: number | undefined, logger: Logger): 
   const closed = new Promise((resolve) => server.once('close', resolve));
   const client = createWebSocketInspector({ url: `ws://${LOOPBACK}:${port}`, autoStart: false });
 
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      client.stop();
-      relay.stop();
-      for (const socket of sockets) socket.destroy();
-      await closed;
-    })();
-    return stopping;
-  };
+  const stop = runOnce(async (): Promise<void> => {
+    client.stop();
+    relay.stop();
+    for (const socket of sockets) socket.destroy();
+    await closed;
+  });
 
   try {
     if (!server.listening) await once(server, 'listening', { signal: AbortSignal.timeout(CONNECT_TIMEOUT_MS) });

@@ -36,6 +36,33 @@ export interface SenderOptions<P> {
   random?: () => number;
 }
 
+/** What hive and worker read alike from their command line for their sender. */
+export interface SenderCommandLine {
+  heartbeatInterval: number;
+  backoff: readonly number[];
+  maxFailures: number;
+  jitter: number;
+  queenUrl: readonly string[];
+}
+
+/** A sender's settings and queens from its role's command line; how often it re-probes a known queen is the role's. */
+export function senderSetup(
+  options: SenderCommandLine,
+  probeIntervalMs: number,
+): Pick<SenderOptions<unknown>, 'settings' | 'queenUrl' | 'queenUrls'> {
+  return {
+    settings: {
+      heartbeatIntervalMs: options.heartbeatInterval,
+      backoffMs: options.backoff,
+      maxFailures: options.maxFailures,
+      probeIntervalMs,
+      jitter: options.jitter,
+    },
+    queenUrl: options.queenUrl[0] ?? null,
+    queenUrls: options.queenUrl,
+  };
+}
+
 export interface Sender {
   readonly actor: Actor<typeof lifecycleMachine>;
   /** The top-level lifecycle state, as `/health` shows it. */

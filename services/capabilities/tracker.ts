@@ -2,6 +2,7 @@ import type { Capabilities, CapabilityChanges, Device, Model, WorkerType } from 
 import { LIMITS } from '../../contracts/common.js';
 import type { EngineSpec } from '../../contracts/engine.js';
 import type { Logger } from '../logger.js';
+import { runOnce } from '../run-once.js';
 import { diffCapabilities, hasChanges } from './capability-diff.js';
 import { createChangeLog } from './change-log.js';
 import { type ScannedFile, type ScanProblem, scanDirectory } from './directory-scan.js';
@@ -74,7 +75,6 @@ export function createCapabilityTracker(options: CapabilityTrackerOptions): Capa
   let scanning = false;
   let again = false;
   let stopped = false;
-  let started: Promise<void> | undefined;
 
   function schedule(delayMs = debounceMs): void {
     if (stopped) return;
@@ -184,10 +184,7 @@ export function createCapabilityTracker(options: CapabilityTrackerOptions): Capa
   }
 
   return {
-    start() {
-      started ??= run(true);
-      return started;
-    },
+    start: runOnce(() => run(true)),
     stop() {
       stopped = true;
       clearTimeout(timer);

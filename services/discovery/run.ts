@@ -73,18 +73,18 @@ export async function runDiscovery(options: DiscoveryRunOptions): Promise<Discov
       continue;
     }
     const verdict = registry.discovered({ response: outcome.value, hiveUrl: outcome.hiveUrl });
-    if (verdict === 'taken') {
+    if (!verdict.ok) {
+      // Its answer passes a bound a heartbeat would pass too: taken no more than that heartbeat would be.
+      notDiscovered(outcome.target, outcome.hiveUrl, 'failed', verdict.error.message);
+    } else if (verdict.value === 'taken') {
       metrics.discovery('registered');
       summary.registered++;
-    } else if (verdict === 'identified') {
+    } else {
       // Its heartbeats, which carry its secret, will tell the queen about it; the host is expected all the same.
       expected.push({ hiveId: outcome.target.alias, hiveUrl: outcome.hiveUrl });
       metrics.discovery('identified');
       summary.identified++;
       logger.debug('hive discovered with an identity: left to its heartbeats', { hive_id: outcome.value.hive_id });
-    } else {
-      // Its answer passes a bound a heartbeat would pass too: taken no more than that heartbeat would be.
-      notDiscovered(outcome.target, outcome.hiveUrl, 'failed', verdict.error);
     }
   }
   if (expected.length > 0) registry.expect(expected);

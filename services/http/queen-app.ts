@@ -61,10 +61,10 @@ const REFUSAL_STATUS = { identity: 403, 'too-large': 413, 'unknown-hive': 409 } 
 
 /** 403 for an identity not proven, 413 for capabilities past a hive's bound, 409 for a worker of an unknown hive; 503 with `retry-after` for a queen at its capacity. */
 function refused(refusal: Refusal): Response {
-  if (refusal.refused !== 'capacity') {
-    return Response.json(errorBody(refusal.error), { status: REFUSAL_STATUS[refusal.refused] });
+  if (refusal.kind !== 'capacity') {
+    return Response.json(errorBody(refusal.message), { status: REFUSAL_STATUS[refusal.kind] });
   }
-  return Response.json(errorBody(refusal.error), {
+  return Response.json(errorBody(refusal.message), {
     status: 503,
     headers: { 'retry-after': String(FULL_RETRY_AFTER_S) },
   });
@@ -118,22 +118,23 @@ export function createQueenApp(deps: QueenAppDeps): Hono {
 
   app.post(QUEEN_PATHS.hiveHeartbeat, limit, jsonBody(HiveHeartbeat, 'hive heartbeat'), async (c) => {
     const verdict = await registry.submitHive(c.get('body'), sourceOf(c));
-    if (!verdict.ok) return refused(verdict);
-    if (verdict.resync !== null) metrics.resync(verdict.resync);
-    if (verdict.secret !== null) {
+    if (!verdict.ok) return refused(verdict.error);
+    const { resync, secret } = verdict.value;
+    if (resync !== null) metrics.resync(resync);
+    if (secret !== null) {
       return c.json({
         status: 'ok',
         queen_epoch: queenEpoch,
-        resync: verdict.resync !== null,
-        hive_secret: verdict.secret,
+        resync: resync !== null,
+        hive_secret: secret,
       } satisfies HeartbeatAck);
     }
-    return c.body(verdict.resync === null ? ack : resyncAck, 200, JSON_TYPE);
+    return c.body(resync === null ? ack : resyncAck, 200, JSON_TYPE);
   });
 
   app.post(QUEEN_PATHS.workerHeartbeat, limit, jsonBody(WorkerHeartbeat, 'worker heartbeat'), async (c) => {
     const verdict = await registry.submitWorker(c.get('body'), sourceOf(c));
-    if (!verdict.ok) return refused(verdict);
+    if (!verdict.ok) return refused(verdict.error);
     return c.body(ack, 200, JSON_TYPE);
   });
 
@@ -179,8 +180,8 @@ export function createQueenApp(deps: QueenAppDeps): Hono {
     // Each stream holds up to its own queue: their number bounds what slow readers can make the queen hold.
     if (deps.stream.clients >= LIMITS.streamClients) {
       metrics.overflow('stream_clients', 1);
-      const error = `the queen serves its maximum of ${LIMITS.streamClients} streams at once: try again later`;
-      return refused({ ok: false, refused: 'capacity', error });
+      const message = `the queen serves its maximum of ${LIMITS.streamClients} streams at once: try again later`;
+      return refused({ kind: 'capacity', message });
     }
     return new Response(deps.stream.connect(), { headers: STREAM_HEADERS });
   });

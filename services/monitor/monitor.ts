@@ -4,6 +4,7 @@ import type { Device } from '../../contracts/capabilities.js';
 import { LIMITS, NonNegative, Percent } from '../../contracts/common.js';
 import { DeviceMonitorData, type MonitorData } from '../../contracts/heartbeat.js';
 import type { Logger } from '../logger.js';
+import { runOnce } from '../run-once.js';
 import { type GpuReader, type GpuReading, readProblem } from './gpu-reading.js';
 import { type MemoryReading, readCpuLoad, readCpuName, readMemory } from './host-metrics.js';
 import { createNvidiaSmiReader } from './nvidia-smi.js';
@@ -72,7 +73,6 @@ export function createMonitor(options: MonitorOptions): Monitor {
   let otherMissing = options.otherGpus === undefined;
   let cpuBrand = '';
   let snapshot: MonitorData = build();
-  let started: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   let loop: NvidiaSmiLoop | null = null;
@@ -219,10 +219,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
   }
 
   return {
-    start() {
-      started ??= Promise.all([collect(), collectCpuName()]).then(schedule);
-      return started;
-    },
+    start: runOnce(() => Promise.all([collect(), collectCpuName()]).then(schedule)),
     stop() {
       stopped = true;
       clearTimeout(timer);

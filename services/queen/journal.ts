@@ -6,6 +6,7 @@ import type { WorkerRegistryReader } from '../../machines/worker-store.js';
 import type { Logger } from '../logger.js';
 import { type NewEvent, type StateBatch, type StateStore, StateWriteError } from '../store/state-store.js';
 import { hiveRecord, workerRecord } from './records.js';
+import { writeBehind } from './write-behind.js';
 
 /**
  * Writes the registries to the state store off the heartbeat path: a change only marks its entry dirty and queues
@@ -50,7 +51,6 @@ export function createJournal(options: JournalOptions): Journal {
   let problems: WebhookAlert[] | null = null;
   let failing = false;
   let dropping = false;
-  let timer: NodeJS.Timeout | undefined;
   let batchesTaken = 0;
 
   const batch = (): StateBatch => {
@@ -112,8 +112,7 @@ export function createJournal(options: JournalOptions): Journal {
   // far can wait for that flush.
   let joinable: { taken: number; done: Promise<void> } | undefined;
   const flush = async (): Promise<void> => {
-    clearTimeout(timer);
-    timer = undefined;
+    writes.flushing();
     while (writing) await writing;
     writing = writeBatch().finally(() => {
       writing = undefined;
@@ -121,11 +120,7 @@ export function createJournal(options: JournalOptions): Journal {
     await writing;
   };
 
-  const schedule = (): void => {
-    if (timer !== undefined) return;
-    timer = setTimeout(() => void flush(), options.flushMs);
-    timer.unref();
-  };
+  const writes = writeBehind(flush, options.flushMs);
 
   return {
     note(kind, changes, { written } = { written: false }) {
@@ -135,11 +130,11 @@ export function createJournal(options: JournalOptions): Journal {
         if (event) events.push(event);
       }
       bound();
-      schedule();
+      writes.changed();
     },
     noteProblems(open) {
       problems = open;
-      schedule();
+      writes.changed();
     },
     flush,
     written() {

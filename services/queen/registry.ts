@@ -25,6 +25,7 @@ import { type LivenessSettings, orderedLiveness, sweepPeriodMs } from '../../mac
 import { registryMachine } from '../../machines/registry.js';
 import type { RegistryChange, RegistryKind } from '../../machines/registry-changes.js';
 import { type Received, type RegistryClock, received, systemClock } from '../../machines/registry-clock.js';
+import { type Failure, fail, ok, type Result } from '../../machines/result.js';
 import { type WorkerRegistryReader, WorkerStore } from '../../machines/worker-store.js';
 import { type Logger, silentLogger } from '../logger.js';
 import type { StateStore, StoredState } from '../store/state-store.js';
@@ -73,27 +74,30 @@ export interface RegistryCapacity {
 }
 
 /**
- * Why a heartbeat changed nothing: an identity it could not prove, a registry already full, capabilities past what one
- * hive may hold, or a worker of a hive the queen does not know.
+ * Why a heartbeat (or a discovery answer) changed nothing: an identity it could not prove, a registry already full,
+ * capabilities past what one hive may hold, or a worker of a hive the queen does not know.
  */
-export type Refusal = {
-  ok: false;
-  refused: 'identity' | 'capacity' | 'too-large' | 'unknown-hive';
-  error: string;
-};
+export interface Refusal {
+  kind: 'identity' | 'capacity' | 'too-large' | 'unknown-hive';
+  message: string;
+}
 
-export type HiveVerdict =
-  | {
-      ok: true;
-      resync: ResyncReason | null /** Issued with this ack: the hive id's first heartbeat. */;
-      secret: string | null;
-    }
-  | Refusal;
+/** What an admitted hive heartbeat is acknowledged with. */
+export interface HiveAdmission {
+  /** Why the ack asks for the full capabilities; null when it does not. */
+  resync: ResyncReason | null;
+  /** Issued with this ack: the hive id's first heartbeat. */
+  secret: string | null;
+}
 
-export type WorkerVerdict = { ok: true } | Refusal;
+export type HiveVerdict = Result<HiveAdmission, Refusal>;
 
-/** What became of a discovery answer: taken, left to the hive's own heartbeats (it has an identity), or refused. */
-export type DiscoveryVerdict = 'taken' | 'identified' | Refusal;
+export type WorkerVerdict = Result<null, Refusal>;
+
+/** What became of a discovery answer: taken, or left to the hive's own heartbeats (it has an identity). */
+export type DiscoveryAdmission = 'taken' | 'identified';
+
+export type DiscoveryVerdict = Result<DiscoveryAdmission, Refusal>;
 
 export type ChangeListener = (kind: RegistryKind, changes: readonly RegistryChange[]) => void;
 
@@ -200,7 +204,13 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
   // Secrets issued for heartbeats not applied yet: a second heartbeat in the same batch is judged against them.
   const issuing = new Map<string, string>();
   const refusals = new Set<string>();
-  const refuse = (kind: RegistryKind, id: string, source: string, error: string, hiveId: string): Refusal => {
+  const refuse = (
+    kind: RegistryKind,
+    id: string,
+    source: string,
+    message: string,
+    hiveId: string,
+  ): Failure<Refusal> => {
     // Keyed by the hive claimed: random worker ids under one hive must not each add an event.
     const key = `${source}\u0000${kind}\u0000${hiveId}`;
     if (!refusals.has(key)) {
@@ -208,7 +218,7 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
       refusals.add(key);
       publish(kind, [{ type: 'identity_refused', kind, id, source, at: clock.wallNow(), hiveId }]);
     }
-    return { ok: false, refused: 'identity', error };
+    return fail({ kind: 'identity', message });
   };
   const capacity = options.capacity ?? { hives: Number.POSITIVE_INFINITY, workers: Number.POSITIVE_INFINITY };
   const maxCapabilityBytes = capacity.capabilityBytes ?? Number.POSITIVE_INFINITY;
@@ -219,11 +229,11 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
   /** Hives with a heartbeat in the batch: a second one is judged on what the first leaves, so the batch goes first. */
   const arrivingHives = new Set<string>();
   const fullSets = new WeakMap<Capabilities, string>();
-  const full = (kind: RegistryKind, max: number): Refusal => ({
-    ok: false,
-    refused: 'capacity',
-    error: `the queen holds its maximum of ${max} ${kind}s (--max-${kind}s): known ${kind}s keep working`,
-  });
+  const full = (kind: RegistryKind, max: number): Failure<Refusal> =>
+    fail({
+      kind: 'capacity',
+      message: `the queen holds its maximum of ${max} ${kind}s (--max-${kind}s): known ${kind}s keep working`,
+    });
   const secretHashOf = (hiveId: string): string | null =>
     issuing.get(hiveId) ?? hiveStore.get(hiveId)?.secretHash ?? null;
   /**
@@ -237,22 +247,25 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
    * The bounds of what a hive would hold after a change, however it came: its own (413) and the queen's total (503),
    * the bytes it held released first. Within them, the bytes it would grow by.
    */
-  const boundCapabilities = (id: string, held: HiveEntry | undefined, after: CapabilityMeasure): number | Refusal => {
+  const boundCapabilities = (
+    id: string,
+    held: HiveEntry | undefined,
+    after: CapabilityMeasure,
+  ): Result<number, Refusal> => {
     const excess = capabilityExcess(after);
     if (excess !== null) {
-      return { ok: false, refused: 'too-large', error: `hive ${id} would hold ${excess}: nothing was changed` };
+      return fail({ kind: 'too-large', message: `hive ${id} would hold ${excess}: nothing was changed` });
     }
     const growth = Math.max(after.bytes - (held?.capabilities?.bytes ?? 0), 0);
     if (growth > 0 && hiveStore.capabilityBytes + arrivingBytes + growth > maxCapabilityBytes) {
-      return {
-        ok: false,
-        refused: 'capacity',
-        error:
+      return fail({
+        kind: 'capacity',
+        message:
           `the queen holds its maximum of ${maxCapabilityBytes} bytes of capabilities (--max-capability-bytes): ` +
           'hives that keep theirs keep working',
-      };
+      });
     }
-    return growth;
+    return ok(growth);
   };
 
   const judgeHive = (heartbeat: HiveHeartbeat, source: string): HiveVerdict => {
@@ -278,27 +291,28 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
     const json = plan.action === 'replace' && capabilities ? JSON.stringify(capabilities) : undefined;
     if (capabilities && json !== undefined) fullSets.set(capabilities, json);
     const after = measureAfter(held?.capabilities ?? null, heartbeat, plan.action, json);
-    const growth = after === null ? 0 : boundCapabilities(id, held, after);
-    if (typeof growth !== 'number') return growth;
-    arrivingBytes += growth;
+    if (after !== null) {
+      const bound = boundCapabilities(id, held, after);
+      if (!bound.ok) return bound;
+      arrivingBytes += bound.value;
+    }
     const { resync } = plan;
-    if (proves) return { ok: true, resync, secret: null };
+    if (proves) return ok({ resync, secret: null });
     const secret = issueSecret();
     issuing.set(id, hashSecret(secret));
-    return { ok: true, resync, secret };
+    return ok({ resync, secret });
   };
 
   const judgeWorker = (heartbeat: WorkerHeartbeat, source: string): WorkerVerdict => {
     const id = heartbeat.worker_id;
     // A hive is known once heard from (a placeholder of the hives config is not): its workers follow it, never lead.
     if (!issuing.has(heartbeat.hive_id) && !hiveStore.get(heartbeat.hive_id)?.report) {
-      return {
-        ok: false,
-        refused: 'unknown-hive',
-        error:
+      return fail({
+        kind: 'unknown-hive',
+        message:
           `worker ${id} claims hive ${heartbeat.hive_id}, which this queen does not know: a hive registers with its ` +
           'own heartbeat first, and its workers are taken from then on',
-      };
+      });
     }
     const held = workerStore.get(id)?.heartbeat.hive_id;
     if (held === undefined && !arrivingWorkers.has(id)) {
@@ -317,13 +331,13 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
         );
       }
     }
-    return { ok: true };
+    return ok(null);
   };
 
-  const admitHive = (heartbeat: HiveHeartbeat, verdict: HiveVerdict): AdmittedHive => {
+  const admitHive = (heartbeat: HiveHeartbeat, admission: HiveAdmission): AdmittedHive => {
     const { hive_secret: _secret, ...kept } = heartbeat;
-    const issuedHash = verdict.ok && verdict.secret !== null ? hashSecret(verdict.secret) : null;
-    const proven = verdict.ok && verdict.secret === null && heartbeat.hive_secret !== undefined;
+    const issuedHash = admission.secret !== null ? hashSecret(admission.secret) : null;
+    const proven = admission.secret === null && heartbeat.hive_secret !== undefined;
     const json = kept.capabilities ? (fullSets.get(kept.capabilities) ?? null) : null;
     // The set outlives its admission (the hive holds it): its JSON must not, or the queen holds every set twice.
     if (kept.capabilities) fullSets.delete(kept.capabilities);
@@ -378,7 +392,7 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
     receiveHive: (heartbeat, source = 'local') => {
       flush();
       const verdict = judgeHive(heartbeat, source);
-      if (verdict.ok) applyHives([admitHive(heartbeat, verdict)]);
+      if (verdict.ok) applyHives([admitHive(heartbeat, verdict.value)]);
       return verdict;
     },
     receiveWorker: (heartbeat, source = 'local') => {
@@ -392,7 +406,7 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
       const verdict = judgeHive(heartbeat, source);
       if (!verdict.ok) return Promise.resolve(verdict);
       return new Promise((resolve) => {
-        hivePending.heartbeats.push(admitHive(heartbeat, verdict));
+        hivePending.heartbeats.push(admitHive(heartbeat, verdict.value));
         hivePending.settle.push(() => resolve(verdict));
         schedule();
       });
@@ -409,13 +423,13 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
     discovered: (hive) => {
       flush();
       const id = hive.response.hive_id;
-      if (secretHashOf(id) !== null) return 'identified';
+      if (secretHashOf(id) !== null) return ok('identified');
       const held = hiveStore.get(id);
       if (!held && hiveStore.size >= capacity.hives) return full('hive', capacity.hives);
       const bound = boundCapabilities(id, held, measureSet(capabilitiesOf(hive.response)));
-      if (typeof bound !== 'number') return bound;
+      if (!bound.ok) return bound;
       hives.send({ type: 'HIVE_DISCOVERED', hive });
-      return 'taken';
+      return ok('taken');
     },
     expect: (expected) => hives.send({ type: 'EXPECT_HIVES', hives: expected }),
     forgetHive: (id) => {

@@ -3,6 +3,7 @@ import type { Logger } from '../logger.js';
 import type { MetricsStore, MinuteRow } from '../store/metrics-store.js';
 import type { MetricsArchive } from './metrics-archive.js';
 import type { Sample } from './sample-ring.js';
+import { writeBehind } from './write-behind.js';
 
 export interface StoredMetricsArchiveOptions {
   store: MetricsStore;
@@ -27,7 +28,6 @@ export function createStoredMetricsArchive(options: StoredMetricsArchiveOptions)
   let forgotten = new Set<string>();
   let failing = false;
   let dropping = false;
-  let timer: NodeJS.Timeout | undefined;
 
   const bound = (): void => {
     const excess = rows.length + forgotten.size - maxQueued;
@@ -45,8 +45,7 @@ export function createStoredMetricsArchive(options: StoredMetricsArchiveOptions)
   };
 
   const flush = async (): Promise<void> => {
-    clearTimeout(timer);
-    timer = undefined;
+    writes.flushing();
     if (rows.length === 0 && forgotten.size === 0) return;
     const batch = { rows, forgotten: [...forgotten] };
     rows = [];
@@ -67,17 +66,13 @@ export function createStoredMetricsArchive(options: StoredMetricsArchiveOptions)
     }
   };
 
-  const schedule = (): void => {
-    if (timer !== undefined) return;
-    timer = setTimeout(() => void flush(), options.flushMs);
-    timer.unref();
-  };
+  const writes = writeBehind(flush, options.flushMs);
 
   return {
     append(added) {
       rows.push(...added);
       bound();
-      schedule();
+      writes.changed();
     },
     async range(hiveId, from, before) {
       await flush();
@@ -89,7 +84,7 @@ export function createStoredMetricsArchive(options: StoredMetricsArchiveOptions)
       rows = rows.filter((row) => row.hiveId !== hiveId);
       forgotten.add(hiveId);
       bound();
-      schedule();
+      writes.changed();
     },
     flush,
   };

@@ -122,6 +122,19 @@ async function engineOf(port: number): Promise<{ base: string; pid: number }> {
   return { base, pid };
 }
 
+/** A hive with one worker of `workerType`, ready at the queen, and that worker's engine. */
+async function readyWorker(workerType: string) {
+  const started = await cluster();
+  const spawned = await spawnWorker(started.hive, { model: 'tiny', worker_type: workerType });
+  await viewWhere(started.api, spawned.worker_id, (v) => v.status === 'ready', 'ready');
+  return { ...started, spawned, engine: await engineOf(spawned.port) };
+}
+
+/** Waits until none of `pids` runs any more. */
+function allGone(pids: number[], what: string, timeoutMs?: number) {
+  return eventually(() => (pids.some(isRunning) ? undefined : true), what, timeoutMs);
+}
+
 const chat = (port: number, content: string, headers: Record<string, string> = {}) =>
   fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
     method: 'POST',
@@ -180,10 +193,7 @@ describe('hive: workers with a real engine', { timeout: 180_000 }, () => {
 
       const deleted = await fetch(`${hive.url}/v1/workers/${spawned.worker_id}`, { method: 'DELETE' });
       expect(deleted.status).toBe(204);
-      await eventually(
-        () => (isRunning(restarted.pid) || isRunning(spawned.pid) ? undefined : true),
-        'worker and engine gone',
-      );
+      await allGone([restarted.pid, spawned.pid], 'worker and engine gone');
     },
     PROCESS_TEST_MS,
   );
@@ -217,10 +227,7 @@ describe('hive: workers with a real engine', { timeout: 180_000 }, () => {
   it(
     "reads vLLM's /metrics",
     async () => {
-      const { hive, api } = await cluster();
-      const spawned = await spawnWorker(hive, { model: 'tiny', worker_type: 'vllm' });
-      await viewWhere(api, spawned.worker_id, (v) => v.status === 'ready', 'ready');
-      const engine = await engineOf(spawned.port);
+      const { api, spawned, engine } = await readyWorker('vllm');
       const held = chat(spawned.port, 'hold');
       const busy = await viewWhere(api, spawned.worker_id, (v) => v.slots_busy === 1, 'one request running');
       expect(busy).toMatchObject({ engine: 'vllm', queue_depth: 0, kv_cache_usage: 0.25 });
@@ -233,9 +240,7 @@ describe('hive: workers with a real engine', { timeout: 180_000 }, () => {
   it(
     'a worker outlives its SIGKILLed hive, serving; the hive restarted adopts it and reports its death; its engine dies with it',
     async () => {
-      const { queen, hive, api, hiveId } = await cluster();
-      const spawned = await spawnWorker(hive, { model: 'tiny', worker_type: 'llama' });
-      await viewWhere(api, spawned.worker_id, (v) => v.status === 'ready', 'ready');
+      const { queen, hive, api, hiveId, spawned, engine } = await readyWorker('llama');
 
       hive.child.kill('SIGKILL');
       await hive.exited;
@@ -251,16 +256,11 @@ describe('hive: workers with a real engine', { timeout: 180_000 }, () => {
           engine: 'llama.cpp',
         }),
       ]);
-      const engine = await engineOf(spawned.port);
 
       process.kill(spawned.pid, 'SIGKILL');
       await viewWhere(api, spawned.worker_id, (v) => v.status === 'error', 'the adopted worker error at the queen');
       // The worker could not stop its engine: its watchdog did.
-      await eventually(
-        () => (isRunning(engine.pid) ? undefined : true),
-        'the engine of the killed worker gone',
-        15_000,
-      );
+      await allGone([engine.pid], 'the engine of the killed worker gone', 15_000);
       const after = HiveWorkerList.parse(await (await fetch(`${restarted.url}/v1/workers`)).json());
       expect(after.workers).toEqual([]);
     },
@@ -270,15 +270,9 @@ describe('hive: workers with a real engine', { timeout: 180_000 }, () => {
   it(
     'SIGTERM of the hive stops its workers and their engines',
     async () => {
-      const { hive, api } = await cluster();
-      const spawned = await spawnWorker(hive, { model: 'tiny', worker_type: 'llama' });
-      await viewWhere(api, spawned.worker_id, (v) => v.status === 'ready', 'ready');
-      const engine = await engineOf(spawned.port);
+      const { hive, api, spawned, engine } = await readyWorker('llama');
       await hive.stop();
-      await eventually(
-        () => (isRunning(spawned.pid) || isRunning(engine.pid) ? undefined : true),
-        'worker and engine gone',
-      );
+      await allGone([spawned.pid, engine.pid], 'worker and engine gone');
       expect((await api.worker(spawned.worker_id))?.status).toBe('stopped');
     },
     PROCESS_TEST_MS,
@@ -287,15 +281,9 @@ describe('hive: workers with a real engine', { timeout: 180_000 }, () => {
   it(
     'SIGTERM of the hive waits for an engine that takes 3 s to stop: the worker stops, it is not killed as failed',
     async () => {
-      const { hive, api } = await cluster();
-      const spawned = await spawnWorker(hive, { model: 'tiny', worker_type: 'llama-slow-stop' });
-      await viewWhere(api, spawned.worker_id, (v) => v.status === 'ready', 'ready');
-      const engine = await engineOf(spawned.port);
+      const { hive, api, spawned, engine } = await readyWorker('llama-slow-stop');
       await hive.stop(60_000);
-      await eventually(
-        () => (isRunning(spawned.pid) || isRunning(engine.pid) ? undefined : true),
-        'worker and engine gone',
-      );
+      await allGone([spawned.pid, engine.pid], 'worker and engine gone');
       expect(hive.logs.filter((line) => line.msg === 'worker did not stop in time; killing it')).toEqual([]);
       expect((await api.worker(spawned.worker_id))?.status).toBe('stopped');
     },

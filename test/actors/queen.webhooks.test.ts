@@ -18,7 +18,6 @@ const QUEEN_TIMINGS = [
 const HIVE_TIMINGS = ['--heartbeat-interval', '200ms', '--request-timeout', '500ms', '--jitter', '0'];
 
 let dir = '';
-const receivers: WebhookReceiver[] = [];
 
 beforeEach(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'apiary-webhooks-'));
@@ -26,15 +25,8 @@ beforeEach(async () => {
 
 afterEach(async () => {
   killAll();
-  await Promise.all(receivers.splice(0).map((receiver) => receiver.close()));
   await rm(dir, { recursive: true, force: true });
 });
-
-async function receiver(): Promise<WebhookReceiver> {
-  const started = await startWebhookReceiver();
-  receivers.push(started);
-  return started;
-}
 
 function startHive(queen: RoleProcess, hiveId: string): Promise<RoleProcess> {
   return startRole('hive', [
@@ -55,7 +47,7 @@ const states = (hook: WebhookReceiver, id: string) =>
 
 describe('queen webhooks', () => {
   it('posts one open and one resolved, signed, for a hive killed and restarted; a dead or hung receiver slows nothing', async () => {
-    const [hook, hung] = [await receiver(), await receiver()];
+    const [hook, hung] = [await startWebhookReceiver(), await startWebhookReceiver()];
     hung.behave('hang');
     const refused = `http://127.0.0.1:1/hook`;
     const queen = await startRole('queen', [
@@ -95,7 +87,7 @@ describe('queen webhooks', () => {
   });
 
   it('posts nothing for a hive that is offline for less than the debounce', async () => {
-    const hook = await receiver();
+    const hook = await startWebhookReceiver();
     const queen = await startRole('queen', [
       ...['--port', '0', ...QUEEN_TIMINGS, '--webhook-debounce', '4s', '--webhook', hook.url],
     ]);

@@ -18,17 +18,7 @@ const FAST = [
   '0',
 ];
 
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  killAll();
-  await Promise.all(closers.splice(0).map((close) => close()));
-});
-
-async function fakeQueen(): Promise<FakeQueen> {
-  const queen = await startFakeQueen();
-  closers.push(queen.close);
-  return queen;
-}
+afterEach(() => killAll());
 
 /** Distinct statuses in the order the queen heard them. */
 function statusRuns(queen: FakeQueen): WorkerStatus[] {
@@ -70,8 +60,7 @@ describe('worker process', () => {
         res.end();
       });
     });
-    closers.push(upstream.close);
-    const queen = await fakeQueen();
+    const queen = await startFakeQueen();
     const port = await freePort('127.0.0.1');
     const worker = await startRole('worker', [
       ...['--queen-url', queen.url, '--port', String(port), '--hive-id', 'hive-t', '--model', 'llama-tiny'],
@@ -115,7 +104,7 @@ describe('worker process', () => {
   });
 
   it('takes its token from the environment, shows the inspector, and on SIGTERM sends a final stopped heartbeat', async () => {
-    const queen = await fakeQueen();
+    const queen = await startFakeQueen();
     const [port, inspectPort] = [await freePort('127.0.0.1'), await freePort('127.0.0.1')];
     const worker = await startRole(
       'worker',

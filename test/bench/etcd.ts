@@ -41,7 +41,7 @@ export async function etcd(): Promise<Verdict> {
     const secret = secrets.get(index);
     const heartbeat = full ? fullHiveHeartbeat(index) : periodicHiveHeartbeat(index);
     const verdict = registry.receiveHive(secret === undefined ? heartbeat : { ...heartbeat, hive_secret: secret });
-    if (verdict.ok && verdict.secret !== null) secrets.set(index, verdict.secret);
+    if (verdict.ok && verdict.value.secret !== null) secrets.set(index, verdict.value.secret);
     for (let slot = 0; slot < WORKERS_PER_HIVE; slot++) {
       const worker = workerHeartbeatOf(index, slot);
       registry.receiveWorker({ ...worker, hive_secret: secrets.get(index) ?? '' });

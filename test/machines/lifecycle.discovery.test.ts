@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SendOutcome } from '../../machines/send-outcome.js';
-import {
-  DEFAULT_SETTINGS,
-  deferred,
-  ok,
-  QUEEN_A,
-  QUEEN_B,
-  refused,
-  startLifecycle,
-} from '../support/lifecycle-harness.js';
+import { deferred } from '../support/deferred.js';
+import { DEFAULT_SETTINGS, ok, QUEEN_A, QUEEN_B, refused, startLifecycle } from '../support/lifecycle-harness.js';
 
 const MINUTE = 60_000;
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { SendRequest } from '../../machines/lifecycle.js';
 import type { SendOutcome } from '../../machines/send-outcome.js';
-import { deferred, ok, QUEEN_A, refused, startLifecycle } from '../support/lifecycle-harness.js';
+import { deferred } from '../support/deferred.js';
+import { ok, QUEEN_A, refused, startLifecycle } from '../support/lifecycle-harness.js';
 import { SteppingClock } from '../support/stepping-clock.js';
 
 /** Sends 0 and 1 (discovery, then the first heartbeat) both go out at 0 s; heartbeat n > 0 at n × 30 s. */

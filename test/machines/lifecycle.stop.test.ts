@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SendOutcome } from '../../machines/send-outcome.js';
-import { deferred, ok, QUEEN_A, refused, startLifecycle } from '../support/lifecycle-harness.js';
+import { deferred } from '../support/deferred.js';
+import { ok, QUEEN_A, refused, startLifecycle } from '../support/lifecycle-harness.js';
 
 describe('lifecycle: STOP', () => {
   it('sends exactly one final heartbeat, then is done', async () => {

@@ -8,7 +8,8 @@ import {
   type SendRequest,
 } from '../../machines/lifecycle.js';
 import type { SendOutcome } from '../../machines/send-outcome.js';
-import { type Deferred, deferred, ok, QUEEN_A, QUEEN_B, redirect, refused } from '../support/lifecycle-harness.js';
+import { type Deferred, deferred } from '../support/deferred.js';
+import { ok, QUEEN_A, QUEEN_B, redirect, refused } from '../support/lifecycle-harness.js';
 import { type ModelPath, modelPaths } from '../support/model-paths.js';
 import { SteppingClock, settle } from '../support/stepping-clock.js';
 import { allStateNodes, createCoverage, missedBy } from '../support/transition-coverage.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CapabilityChanges, Device } from '../../contracts/capabilities.js';
 import { capabilityChanges } from '../fixtures/examples.js';
-import { hiveBeat, startRegistry, WALL_BASE, workerBeat } from '../support/queen-registry.js';
+import { hiveBeat, issuedSecret, startRegistry, WALL_BASE, workerBeat } from '../support/queen-registry.js';
 
 const HOUR = 3_600_000;
 
@@ -168,18 +168,18 @@ describe('registry liveness on the queen clock', () => {
 describe('registry capabilities and resync', () => {
   it('asks an unknown hive for its capabilities, and takes the full set without asking again', () => {
     const h = startRegistry();
-    expect(h.registry.receiveHive(hiveBeat('h1', {}, true))).toMatchObject({ ok: true, resync: 'unknown' });
+    expect(h.registry.receiveHive(hiveBeat('h1', {}, true))).toMatchObject({ ok: true, value: { resync: 'unknown' } });
     expect(h.registry.hives.get('h1')?.capabilities).toBeNull();
-    expect(h.registry.receiveHive(hiveBeat('h1'))).toMatchObject({ ok: true, resync: null });
+    expect(h.registry.receiveHive(hiveBeat('h1'))).toMatchObject({ ok: true, value: { resync: null } });
     expect(h.registry.hives.get('h1')?.capabilities?.toJSON().models).toHaveLength(3);
-    expect(h.registry.receiveHive(hiveBeat('h1', {}, true))).toMatchObject({ ok: true, resync: null });
+    expect(h.registry.receiveHive(hiveBeat('h1', {}, true))).toMatchObject({ ok: true, value: { resync: null } });
   });
 
   it('applies the next version of the changes and refuses a gap', () => {
     const h = startRegistry();
     h.registry.receiveHive(hiveBeat('h1'));
     const delta = { capability_changes: capabilityChanges, capabilities_version: 1 };
-    expect(h.registry.receiveHive(hiveBeat('h1', delta, true))).toMatchObject({ ok: true, resync: null });
+    expect(h.registry.receiveHive(hiveBeat('h1', delta, true))).toMatchObject({ ok: true, value: { resync: null } });
     const held = h.registry.hives.get('h1');
     expect(held?.capabilitiesVersion).toBe(1);
     expect(held?.capabilities?.toJSON().models.map((m) => m.model_id)).toEqual([
@@ -189,11 +189,11 @@ describe('registry capabilities and resync', () => {
     ]);
     expect(held?.capabilities?.toJSON().workers.map((w) => w.worker_type)).toEqual(['cpu', 'cuda', 'vllm']);
     const gap = { capability_changes: { models: [], workers: [] }, capabilities_version: 3 };
-    expect(h.registry.receiveHive(hiveBeat('h1', gap, true))).toMatchObject({ ok: true, resync: 'gap' });
+    expect(h.registry.receiveHive(hiveBeat('h1', gap, true))).toMatchObject({ ok: true, value: { resync: 'gap' } });
     expect(h.registry.hives.get('h1')?.capabilitiesVersion).toBe(1);
     expect(h.registry.receiveHive(hiveBeat('h1', { capabilities_version: 2 }, true))).toMatchObject({
       ok: true,
-      resync: 'gap',
+      value: { resync: 'gap' },
     });
   });
 
@@ -209,7 +209,7 @@ describe('registry capabilities and resync', () => {
     const gone: CapabilityChanges = { models: [], workers: [], devices: [{ action: 'removed', ...gpu1 }] };
     expect(
       h.registry.receiveHive(hiveBeat('h1', { capability_changes: gone, capabilities_version: 1 }, true)),
-    ).toMatchObject({ ok: true, resync: null });
+    ).toMatchObject({ ok: true, value: { resync: null } });
     expect(ids()).toEqual(['GPU-0', 'CPU-0']);
     const back: CapabilityChanges = { models: [], workers: [], devices: [{ action: 'added', ...gpu1 }] };
     h.registry.receiveHive(hiveBeat('h1', { capability_changes: back, capabilities_version: 2 }, true));
@@ -251,7 +251,7 @@ describe('registry capabilities and resync', () => {
     h.registry.receiveHive(hiveBeat('h1', { status: 'stopping' }, true));
     expect(h.registry.receiveHive(hiveBeat('h1', { boot_id: 'b-new' }, true))).toMatchObject({
       ok: true,
-      resync: 'restart',
+      value: { resync: 'restart' },
     });
     expect(h.registry.hives.get('h1')?.report?.boot_id).toBe('b-new');
     expect(h.registry.hives.get('h1')?.liveness).toBe('online');
@@ -294,13 +294,12 @@ describe('registry identities', () => {
 
   it('keeps only the hash of the secret it issues, once per hive id', () => {
     const h = startRegistry();
-    const first = h.registry.receiveHive(hiveBeat('h1'));
-    const second = h.registry.receiveHive(hiveBeat('h1', {}, true));
-    expect(first.ok && first.secret?.length).toBeGreaterThanOrEqual(43);
-    expect(second.ok && second.secret).toBeNull();
+    const first = issuedSecret(h.registry.receiveHive(hiveBeat('h1')));
+    expect(first.length).toBeGreaterThanOrEqual(43);
+    expect(h.registry.receiveHive(hiveBeat('h1', {}, true))).toMatchObject({ ok: true, value: { secret: null } });
     const hash = h.registry.hives.get('h1')?.secretHash;
     expect(hash).toMatch(/^[0-9a-f]{64}$/);
-    expect(hash).not.toContain(first.ok ? first.secret : 'no secret');
+    expect(hash).not.toContain(first);
   });
 });
 
@@ -359,7 +358,7 @@ describe('registry expected hives', () => {
       response: { hive_id: 'h1', monitor_data, devices: [], models: [{ model_id: 'rogue', size_gb: 1 }], workers: [] },
       hiveUrl: 'http://10.6.6.6:7835',
     });
-    expect(taken).toBe('identified');
+    expect(taken).toEqual({ ok: true, value: 'identified' });
     expect(JSON.stringify([...h.registry.hives.entries()])).toBe(before);
     expect(h.registry.hives.get('h1')?.liveness).toBe('suspect');
   });

@@ -1,8 +1,9 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { describe, expect, it } from 'vitest';
 import { QUEEN_PATHS } from '../../contracts/paths.js';
 import { createQueenClient } from '../../services/queen-client.js';
 import { ack, discoveryHeartbeat, workerHeartbeat } from '../fixtures/examples.js';
+import { listenOnLoopback, onBody, refusedUrl } from '../support/loopback-server.js';
 
 interface Received {
   method: string | undefined;
@@ -11,24 +12,18 @@ interface Received {
   body: string;
 }
 
-const servers: Server[] = [];
-
 /** A loopback queen whose answer the test decides; it records every request it receives. */
 async function startQueen(
   answer: (req: IncomingMessage, res: ServerResponse) => void,
 ): Promise<{ url: string; received: Received[] }> {
   const received: Received[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      received.push({ method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString() });
+  const server = createServer((req, res) =>
+    onBody(req, (body) => {
+      received.push({ method: req.method, url: req.url, headers: req.headers, body });
       answer(req, res);
-    });
-  });
-  servers.push(server);
-  const port = await listen(server);
-  return { url: `http://127.0.0.1:${port}`, received };
+    }),
+  );
+  return { url: (await listenOnLoopback(server)).url, received };
 }
 
 function json(status: number, body: unknown): (req: IncomingMessage, res: ServerResponse) => void {
@@ -37,28 +32,6 @@ function json(status: number, body: unknown): (req: IncomingMessage, res: Server
     res.end(JSON.stringify(body));
   };
 }
-
-/** A port nothing listens on: bound by the OS, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  const port = await listen(server);
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function listen(server: Server): Promise<number> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('expected a TCP address');
-  return address.port;
-}
-
-afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-});
 
 describe('createQueenClient', () => {
   it('posts the hive heartbeat as JSON to the hive path and returns the validated ack', async () => {
@@ -189,12 +162,9 @@ describe('createQueenClient', () => {
   });
 
   it('classifies a closed port as refused', async () => {
-    const port = await closedPort();
-    const outcome = await createQueenClient({ timeoutMs: 2_000 }).sendHiveHeartbeat(
-      `http://127.0.0.1:${port}`,
-      discoveryHeartbeat,
-    );
-    expect(outcome).toEqual({ ok: false, error: { kind: 'refused', message: expect.stringContaining(`${port}`) } });
+    const url = await refusedUrl();
+    const outcome = await createQueenClient({ timeoutMs: 2_000 }).sendHiveHeartbeat(url, discoveryHeartbeat);
+    expect(outcome).toEqual({ ok: false, error: { kind: 'refused', message: expect.stringContaining(url) } });
   });
 
   it('classifies an abort through the signal as aborted, not as a timeout', async () => {

@@ -3,8 +3,9 @@ import { z } from 'zod';
 import type { SendRequest } from '../../machines/lifecycle.js';
 import type { SendOutcome } from '../../machines/send-outcome.js';
 import { createLogger, LOG_LEVELS } from '../../services/logger.js';
-import { createSender, type Sender } from '../../services/sender.js';
-import { DEFAULT_SETTINGS, deferred, ok, QUEEN_A, refused } from '../support/lifecycle-harness.js';
+import { createSender, type Sender, senderSetup } from '../../services/sender.js';
+import { deferred } from '../support/deferred.js';
+import { DEFAULT_SETTINGS, ok, QUEEN_A, QUEEN_B, refused } from '../support/lifecycle-harness.js';
 import { SteppingClock } from '../support/stepping-clock.js';
 
 const LogLine = z.looseObject({ level: z.enum(LOG_LEVELS), msg: z.string() });
@@ -153,5 +154,23 @@ describe('createSender', () => {
     held.resolve(refused());
     await stopped;
     expect(h.posted.map((p) => p.payload.request.reason)).toEqual(['discovery', 'heartbeat', 'heartbeat', 'final']);
+  });
+});
+
+describe('senderSetup', () => {
+  it("takes a role's options as its lifecycle settings, the first queen first, with the role's probe interval", () => {
+    const options = { heartbeatInterval: 30_000, backoff: [0, 2_000], maxFailures: 5, jitter: 0.1 };
+    expect(senderSetup({ ...options, queenUrl: [QUEEN_A, QUEEN_B] }, 60_000)).toEqual({
+      settings: {
+        heartbeatIntervalMs: 30_000,
+        backoffMs: [0, 2_000],
+        maxFailures: 5,
+        probeIntervalMs: 60_000,
+        jitter: 0.1,
+      },
+      queenUrl: QUEEN_A,
+      queenUrls: [QUEEN_A, QUEEN_B],
+    });
+    expect(senderSetup({ ...options, queenUrl: [] }, 0)).toMatchObject({ queenUrl: null, queenUrls: [] });
   });
 });

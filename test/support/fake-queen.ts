@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { type HeartbeatAck, HiveHeartbeat, WorkerHeartbeat } from '../../contracts/heartbeat.js';
 import { QUEEN_PATHS } from '../../contracts/paths.js';
+import { type LoopbackServer, listenOnLoopback, onBody } from './loopback-server.js';
 
 /** A queen-shaped server that records every heartbeat exactly as sent, for assertions on the sequence itself. */
 
@@ -9,21 +9,17 @@ export type Received =
   | { kind: 'hive'; at: number; authorization: string | undefined; body: HiveHeartbeat }
   | { kind: 'worker'; at: number; authorization: string | undefined; body: WorkerHeartbeat };
 
-export interface FakeQueen {
-  url: string;
+/** Closed when the test that started it finishes. */
+export interface FakeQueen extends LoopbackServer {
   received: Received[];
   workerHeartbeats(): WorkerHeartbeat[];
   hiveHeartbeats(): HiveHeartbeat[];
-  close(): Promise<void>;
 }
 
 export async function startFakeQueen(epoch = 'fake-queen-epoch'): Promise<FakeQueen> {
   const received: Received[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
+  const server = createServer((req, res) =>
+    onBody(req, (text) => {
       const common = { at: Date.now(), authorization: req.headers.authorization };
       try {
         if (req.method === 'POST' && req.url === QUEEN_PATHS.workerHeartbeat) {
@@ -40,21 +36,12 @@ export async function startFakeQueen(epoch = 'fake-queen-epoch'): Promise<FakeQu
       }
       const ack: HeartbeatAck = { status: 'ok', queen_epoch: epoch, resync: false };
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(ack));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const { port } =
-    typeof address === 'object' && address !== null ? address : ({ port: 0 } satisfies Partial<AddressInfo>);
+    }),
+  );
   return {
-    url: `http://127.0.0.1:${port}`,
+    ...(await listenOnLoopback(server)),
     received,
     workerHeartbeats: () => received.flatMap((r) => (r.kind === 'worker' ? [r.body] : [])),
     hiveHeartbeats: () => received.flatMap((r) => (r.kind === 'hive' ? [r.body] : [])),
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
   };
 }

@@ -46,23 +46,6 @@ export function redirect(leaderUrl: string): SendOutcome {
   return { ok: false, error: { kind: 'redirect', leaderUrl, message: `307: the leader is ${leaderUrl}` } };
 }
 
-/** A promise the test settles later: a send held in flight. */
-export interface Deferred<T> {
-  promise: Promise<T>;
-  resolve: (value: T) => void;
-  reject: (error: unknown) => void;
-}
-
-export function deferred<T>(): Deferred<T> {
-  let resolve: (value: T) => void = () => {};
-  let reject: (error: unknown) => void = () => {};
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
 export interface LifecycleHarnessOptions {
   input?: Partial<LifecycleInput>;
   script?: SendScript;

@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { onTestFinished } from 'vitest';
 import { z } from 'zod';
 import { type AssembledQueen, assembleQueen } from '../../actors/assemble-queen.js';
 import { HeartbeatAck } from '../../contracts/heartbeat.js';
@@ -35,7 +36,7 @@ export interface QueenAppOptions {
   capacity?: RegistryCapacity;
 }
 
-/** A whole queen but its socket, on simulated clocks, with a stand-in dashboard. */
+/** A whole queen but its socket, on simulated clocks, with a stand-in dashboard; closed when its test finishes. */
 export function startQueenApp(options: QueenAppOptions = {}): QueenAppHarness {
   const { timers, clock } = steppedClocks();
   const dashboard = new Hono();
@@ -65,6 +66,7 @@ export function startQueenApp(options: QueenAppOptions = {}): QueenAppHarness {
     if (bearer !== null && bearer !== undefined) headers.set('authorization', `Bearer ${bearer}`);
     return Promise.resolve(queen.app.request(path, { ...rest, headers }));
   };
+  onTestFinished(() => queen.close());
   return {
     ...queen,
     timers,

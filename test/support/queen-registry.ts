@@ -1,11 +1,14 @@
+import { onTestFinished } from 'vitest';
 import type { HiveHeartbeat, WorkerHeartbeat } from '../../contracts/heartbeat.js';
 import type { LivenessSettings } from '../../machines/liveness.js';
 import type { LivenessChange, RegistryChange, RegistryKind } from '../../machines/registry-changes.js';
 import type { RegistryClock } from '../../machines/registry-clock.js';
+import { defined } from '../../services/defined.js';
 import {
   createQueenRegistry,
   type HiveVerdict,
   type QueenRegistry,
+  type QueenRegistryOptions,
   type RegistryCapacity,
 } from '../../services/queen/registry.js';
 import { discoveryHeartbeat, periodicHeartbeat, workerHeartbeat } from '../fixtures/examples.js';
@@ -27,10 +30,21 @@ export function steppedClocks(): { timers: SteppingClock; clock: RegistryClock }
   return { timers, clock: { now: () => timers.now(), wallNow: () => WALL_BASE + timers.now() } };
 }
 
-export interface RegistryHarness {
+export interface SteppedRegistry {
   registry: QueenRegistry;
   timers: SteppingClock;
   clock: RegistryClock;
+}
+
+/** A registry on stepped clocks with the default thresholds, stopped when the test that started it finishes. */
+export function startQueenRegistry(options: Partial<QueenRegistryOptions> = {}): SteppedRegistry {
+  const { timers, clock } = steppedClocks();
+  const registry = createQueenRegistry({ settings: DEFAULT_LIVENESS, clock, timers, ...options });
+  onTestFinished(() => registry.stop());
+  return { registry, timers, clock };
+}
+
+export interface RegistryHarness extends SteppedRegistry {
   /** Every change published so far, in order. */
   changes: Array<{ kind: RegistryKind; change: RegistryChange }>;
   /** The liveness changes so far, as `kind id from→to (reason) @ms`. */
@@ -38,8 +52,9 @@ export interface RegistryHarness {
 }
 
 export function startRegistry(settings: LivenessSettings = DEFAULT_LIVENESS): RegistryHarness {
-  const { timers, clock } = steppedClocks();
-  const registry = rememberingSecrets(createQueenRegistry({ settings, clock, timers }));
+  const started = startQueenRegistry({ settings });
+  const { timers, clock } = started;
+  const registry = rememberingSecrets(started.registry);
   const changes: RegistryHarness['changes'] = [];
   registry.onChanges((kind, batch) => {
     for (const change of batch) changes.push({ kind, change });
@@ -59,10 +74,13 @@ export function startRegistry(settings: LivenessSettings = DEFAULT_LIVENESS): Re
 
 /** A registry as a served queen runs it: heartbeats batched per event-loop turn, with a capacity, senders' secrets kept. */
 export function startServedRegistry(capacity?: RegistryCapacity): QueenRegistry {
-  const { timers, clock } = steppedClocks();
-  return rememberingSecrets(
-    createQueenRegistry({ settings: DEFAULT_LIVENESS, clock, timers, batch: true, ...(capacity ? { capacity } : {}) }),
-  );
+  return rememberingSecrets(startQueenRegistry({ batch: true, ...defined({ capacity }) }).registry);
+}
+
+/** The secret a hive heartbeat's verdict issued; throws when it issued none, so that no test goes on without one. */
+export function issuedSecret(verdict: HiveVerdict): string {
+  if (!verdict.ok || verdict.value.secret === null) throw new Error(`no secret issued: ${JSON.stringify(verdict)}`);
+  return verdict.value.secret;
 }
 
 /** A hive heartbeat of the examples for `hiveId`, full capabilities included unless `periodic`. */
@@ -89,7 +107,7 @@ export function rememberingSecrets(registry: QueenRegistry): QueenRegistry {
     return secret === undefined || 'hive_secret' in heartbeat ? heartbeat : { ...heartbeat, hive_secret: secret };
   };
   const remember = (hiveId: string, verdict: HiveVerdict): HiveVerdict => {
-    if (verdict.ok && verdict.secret !== null) secrets.set(hiveId, verdict.secret);
+    if (verdict.ok && verdict.value.secret !== null) secrets.set(hiveId, verdict.value.secret);
     return verdict;
   };
   return {

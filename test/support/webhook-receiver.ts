@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { type WebhookAlert, WebhookAlert as WebhookAlertSchema } from '../../contracts/alert.js';
+import { type LoopbackServer, listenOnLoopback, onBody } from './loopback-server.js';
 
 /** What a loopback webhook receiver got: the parsed alert, its raw body and its signature header. */
 export interface ReceivedAlert {
@@ -8,8 +9,8 @@ export interface ReceivedAlert {
   signature: string | undefined;
 }
 
-export interface WebhookReceiver {
-  url: string;
+/** Closed when the test that started it finishes, requests held open by `hang` included. */
+export interface WebhookReceiver extends LoopbackServer {
   received: ReceivedAlert[];
   /** `ok` answers 204, `fail` 500, `hang` never answers (the request stays open). */
   behave(mode: 'ok' | 'fail' | 'hang'): void;
@@ -19,7 +20,6 @@ export interface WebhookReceiver {
   release(): void;
   /** Every request so far, answered or not. */
   requests(): number;
-  close(): Promise<void>;
 }
 
 /** A webhook receiver on 127.0.0.1 and a free port. */
@@ -30,16 +30,13 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
   let requests = 0;
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     requests += 1;
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
+    onBody(request, (body) => {
       if (mode === 'hang') {
         held.add(response);
         response.on('close', () => held.delete(response));
         return;
       }
       if (mode === 'ok') {
-        const body = Buffer.concat(chunks).toString('utf8');
         const signature = request.headers['x-apiary-signature'];
         received.push({
           alert: WebhookAlertSchema.parse(JSON.parse(body)),
@@ -50,11 +47,10 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       response.writeHead(mode === 'ok' ? 204 : 500).end();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  const listening = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${port}/hook`,
+    ...listening,
+    url: `${listening.url}/hook`,
     received,
     behave: (next) => {
       mode = next;
@@ -64,11 +60,5 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       for (const response of held) response.writeHead(500).end();
     },
     requests: () => requests,
-    close: () =>
-      new Promise((resolve) => {
-        for (const response of held) response.destroy();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
   };
 }

@@ -1,10 +1,10 @@
 import { createHmac } from 'node:crypto';
-import { createServer } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import type { WebhookAlert } from '../../../contracts/alert.js';
 import { createWebhookSender, type WebhookSender } from '../../../services/alerts/webhook-sender.js';
 import { createLogger, type Logger } from '../../../services/logger.js';
+import { refusedUrl } from '../../support/loopback-server.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../support/webhook-receiver.js';
 
 const WAIT = { timeout: 15_000, interval: 10 };
@@ -21,10 +21,9 @@ beforeEach(async () => {
   logger = createLogger({ level: 'debug', write: (line) => logs.push(LogLine.parse(JSON.parse(line))) });
 });
 
-afterEach(async () => {
+afterEach(() => {
   sender?.stop();
   sender = undefined;
-  await receiver.close();
 });
 
 function alert(id: string, state: 'open' | 'resolved' = 'open'): WebhookAlert {
@@ -50,16 +49,6 @@ function start(
 ) {
   sender = createWebhookSender({ urls, backoffMs: [0, 20, 40], timeoutMs: 5_000, logger, ...extra });
   return sender;
-}
-
-/** A port nothing listens on: bound, then closed again. */
-async function refusedUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  await new Promise((resolve) => server.close(resolve));
-  return `http://127.0.0.1:${port}/hook`;
 }
 
 describe('createWebhookSender', () => {
@@ -92,7 +81,7 @@ describe('createWebhookSender', () => {
   });
 
   it('gives up after the last attempt with one warning, then says when the receiver is back', async () => {
-    const down = await refusedUrl();
+    const down = `${await refusedUrl()}/hook`;
     start([down]);
     for (const id of ['a', 'b', 'c']) sender?.send(alert(id));
     await vi.waitFor(
@@ -107,28 +96,24 @@ describe('createWebhookSender', () => {
 
   it('keeps a hanging receiver from holding up another, and drops its oldest alerts beyond the bound', async () => {
     const hanging = await startWebhookReceiver();
-    try {
-      hanging.behave('hang');
-      let dropped = 0;
-      const onDropped = (count: number): void => {
-        dropped += count;
-      };
-      // The hanging request is released by the test, never by the timeout, whatever the load.
-      start([hanging.url, receiver.url], { queueLimit: 2, backoffMs: [0], timeoutMs: 600_000, onDropped });
-      for (const id of ['a', 'b', 'c', 'd', 'e']) sender?.send(alert(id));
-      await vi.waitFor(() => expect(receiver.received).toHaveLength(3), WAIT);
-      expect(hanging.hanging()).toBe(1);
-      // Each queue: `a` taken at once, `b` and `c` dropped for `d` and `e`, logged once per receiver.
-      expect(receiver.received.map((r) => r.alert.id)).toEqual(['a', 'd', 'e']);
-      expect(logs.filter((line) => line.msg.includes('webhook queue full'))).toHaveLength(2);
-      expect(dropped).toBe(4);
-      hanging.behave('ok');
-      hanging.release();
-      await vi.waitFor(() => expect(hanging.received.map((r) => r.alert.id)).toEqual(['d', 'e']), WAIT);
-      const drained = () => logs.filter((line) => line.msg.includes('webhook queue drained'));
-      await vi.waitFor(() => expect(drained().map((line) => line.dropped)).toEqual([2, 2]), WAIT);
-    } finally {
-      await hanging.close();
-    }
+    hanging.behave('hang');
+    let dropped = 0;
+    const onDropped = (count: number): void => {
+      dropped += count;
+    };
+    // The hanging request is released by the test, never by the timeout, whatever the load.
+    start([hanging.url, receiver.url], { queueLimit: 2, backoffMs: [0], timeoutMs: 600_000, onDropped });
+    for (const id of ['a', 'b', 'c', 'd', 'e']) sender?.send(alert(id));
+    await vi.waitFor(() => expect(receiver.received).toHaveLength(3), WAIT);
+    expect(hanging.hanging()).toBe(1);
+    // Each queue: `a` taken at once, `b` and `c` dropped for `d` and `e`, logged once per receiver.
+    expect(receiver.received.map((r) => r.alert.id)).toEqual(['a', 'd', 'e']);
+    expect(logs.filter((line) => line.msg.includes('webhook queue full'))).toHaveLength(2);
+    expect(dropped).toBe(4);
+    hanging.behave('ok');
+    hanging.release();
+    await vi.waitFor(() => expect(hanging.received.map((r) => r.alert.id)).toEqual(['d', 'e']), WAIT);
+    const drained = () => logs.filter((line) => line.msg.includes('webhook queue drained'));
+    await vi.waitFor(() => expect(drained().map((line) => line.dropped)).toEqual([2, 2]), WAIT);
   });
 });

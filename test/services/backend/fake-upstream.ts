@@ -1,11 +1,5 @@
-import {
-  createServer,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { type LoopbackServer, listenOnLoopback, onBody } from '../../support/loopback-server.js';
 
 /** A request the fake upstream received. */
 export interface UpstreamRequest {
@@ -16,13 +10,6 @@ export interface UpstreamRequest {
 }
 
 export type UpstreamHandler = (request: UpstreamRequest, res: ServerResponse, req: IncomingMessage) => void;
-
-/** A test server on a free loopback port. */
-export interface LoopbackServer {
-  url: string;
-  /** Cuts its open connections and stops it. */
-  close(): Promise<void>;
-}
 
 export interface FakeUpstream extends LoopbackServer {
   requests: UpstreamRequest[];
@@ -39,41 +26,6 @@ export async function startFakeUpstream(handler: UpstreamHandler): Promise<FakeU
     }),
   );
   return { ...(await listenOnLoopback(server)), requests };
-}
-
-/** Calls `then` with a request's whole body as text. */
-export function onBody(req: IncomingMessage, then: (body: string) => void): void {
-  const chunks: Buffer[] = [];
-  req.on('data', (chunk: Buffer) => chunks.push(chunk));
-  req.on('end', () => then(Buffer.concat(chunks).toString('utf8')));
-}
-
-/** `server` listening on a free loopback port. */
-export async function listenOnLoopback(server: Server): Promise<LoopbackServer> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = addressOf(server.address());
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-/** A loopback URL nothing listens on: connecting to it is refused. */
-export async function refusedUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = addressOf(server.address());
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
-}
-
-function addressOf(address: string | AddressInfo | null): AddressInfo {
-  if (address === null || typeof address === 'string') throw new Error('server is not listening on a TCP port');
-  return address;
 }
 
 /** One SSE event as OpenAI-compatible servers send it. */

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import { WORKER_PATHS } from '../../../contracts/paths.js';
 import type { RelayingBackend, RelayOutcome } from '../../../services/backend/backend.js';
-import { type LoopbackServer, listenOnLoopback, onBody } from './fake-upstream.js';
+import { type LoopbackServer, listenOnLoopback, onBody } from '../../support/loopback-server.js';
 
 export interface RelayHost extends LoopbackServer {
   /** How each relayed request ended, in the order they ended. */

@@ -1,55 +1,27 @@
 import http, { type IncomingHttpHeaders } from 'node:http';
 import { gzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OpenAIError } from '../../../contracts/inference.js';
 import { WORKER_PATHS } from '../../../contracts/paths.js';
 import type { RelayingBackend, RelayOutcome } from '../../../services/backend/backend.js';
 import { createRelayAgent, RELAY_MAX_SOCKETS } from '../../../services/backend/relay.js';
 import { createUpstreamBackend } from '../../../services/backend/upstream.js';
+import { deferred } from '../../support/deferred.js';
+import { listenOnLoopback, refusedUrl } from '../../support/loopback-server.js';
 import { eventually } from '../../support/role-process.js';
-import {
-  type FakeUpstream,
-  listenOnLoopback,
-  refusedUrl,
-  sseEvent,
-  startFakeUpstream,
-  type UpstreamHandler,
-} from './fake-upstream.js';
-import { type RelayHost, startRelayHost } from './relay-host.js';
-
-let upstream: FakeUpstream | undefined;
-let host: RelayHost | undefined;
-
-afterEach(async () => {
-  await host?.close();
-  await upstream?.close();
-  upstream = undefined;
-  host = undefined;
-});
-
-async function start(handler: UpstreamHandler): Promise<FakeUpstream> {
-  upstream = await startFakeUpstream(handler);
-  return upstream;
-}
-
-function deferred<T = void>() {
-  let resolve: (value: T) => void = () => {};
-  const promise = new Promise<T>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
-}
+import { sseEvent, startFakeUpstream, type UpstreamHandler } from './fake-upstream.js';
+import { startRelayHost } from './relay-host.js';
 
 interface PostInit {
   signal?: AbortSignal;
   headers?: Record<string, string>;
 }
 
-/** The backend behind a Node server as the worker hosts it; `post` is a client calling that server. */
+/** The backend behind a Node server as the worker hosts it (at `url`); `post` is a client calling that server. */
 async function relayed(backend: RelayingBackend) {
   const started = await startRelayHost(backend);
-  host = started;
   return {
+    url: started.url,
     outcomes: started.outcomes,
     post: (path: string, body: unknown, init: PostInit = {}) =>
       fetch(`${started.url}${path}`, {
@@ -84,7 +56,7 @@ const CHAT = WORKER_PATHS.chatCompletions;
 describe('upstream backend: proxying', () => {
   it('forwards a non-streaming request with its body and headers, and passes the answer back', async () => {
     const answer = { id: 'chatcmpl-1', object: 'chat.completion', choices: [{ index: 0, message: { content: 'hi' } }] };
-    const server = await start((_request, res) => {
+    const server = await startFakeUpstream((_request, res) => {
       res.writeHead(200, { 'content-type': 'application/json', 'x-upstream': 'llama' });
       res.end(JSON.stringify(answer));
     });
@@ -112,7 +84,7 @@ describe('upstream backend: proxying', () => {
   it('sends a sized answer whole, with its length, and keeps one connection for requests in a row', async () => {
     const ports: number[] = [];
     const answer = JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', choices: [] });
-    const server = await start((_request, res, req) => {
+    const server = await startFakeUpstream((_request, res, req) => {
       ports.push(req.socket.remotePort ?? 0);
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) });
       res.end(answer);
@@ -128,7 +100,7 @@ describe('upstream backend: proxying', () => {
   });
 
   it('passes an upstream error status through unchanged', async () => {
-    const server = await start((_request, res) => {
+    const server = await startFakeUpstream((_request, res) => {
       res.writeHead(400, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { message: 'bad prompt' } }));
     });
@@ -141,7 +113,7 @@ describe('upstream backend: proxying', () => {
 
   it('passes a body-less status through, and answers 502 for a status outside 200–599', async () => {
     const statuses = [204, 205, 600];
-    const server = await start((_request, res) => {
+    const server = await startFakeUpstream((_request, res) => {
       const status = statuses.shift() ?? 500;
       res.writeHead(status, status === 205 ? { 'content-length': '0' } : {});
       res.end();
@@ -164,7 +136,7 @@ describe('upstream backend: proxying', () => {
     const clientGotFirst = deferred();
     let releasedByClient = false;
     let upstreamEnded = false;
-    const server = await start((_request, res) => {
+    const server = await startFakeUpstream((_request, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write(sseEvent({ choices: [{ delta: { content: 'one' } }] }));
       // Holds the rest until the client has the first chunk; the fallback turns a buffering proxy into a failure.
@@ -198,7 +170,7 @@ describe('upstream backend: proxying', () => {
 
   it('aborts the upstream request when the client goes away mid-stream, and the answer is not complete', async () => {
     const upstreamClosed = deferred();
-    const server = await start((_request, res) => {
+    const server = await startFakeUpstream((_request, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write(sseEvent({ choices: [{ delta: { content: 'one' } }] }));
       res.on('close', () => upstreamClosed.resolve());
@@ -218,7 +190,7 @@ describe('upstream backend: proxying', () => {
 
   it('aborts an upstream request still waiting for its answer when the client goes away', async () => {
     const upstreamClosed = deferred();
-    const server = await start((_request, res) => {
+    const server = await startFakeUpstream((_request, res) => {
       res.on('close', () => upstreamClosed.resolve());
     });
     const worker = await relayed(createUpstreamBackend({ url: server.url }));
@@ -234,7 +206,7 @@ describe('upstream backend: proxying', () => {
   });
 
   it('sends nothing on for a client gone before the relay starts, and settles at once as not complete', async () => {
-    const server = await start((_request, res) => res.end('{}'));
+    const server = await startFakeUpstream((_request, res) => res.end('{}'));
     const backend = createUpstreamBackend({ url: server.url });
     const outcomes: RelayOutcome[] = [];
     const gone = await listenOnLoopback(
@@ -246,13 +218,9 @@ describe('upstream backend: proxying', () => {
         res.destroy();
       }),
     );
-    try {
-      await expect(fetch(`${gone.url}${CHAT}`, { method: 'POST', body: '{}' })).rejects.toThrow();
-      expect(await eventually(() => outcomes[0], 'the relay settled')).toMatchObject({ complete: false });
-      expect(server.requests).toHaveLength(0);
-    } finally {
-      await gone.close();
-    }
+    await expect(fetch(`${gone.url}${CHAT}`, { method: 'POST', body: '{}' })).rejects.toThrow();
+    expect(await eventually(() => outcomes[0], 'the relay settled')).toMatchObject({ complete: false });
+    expect(server.requests).toHaveLength(0);
   });
 
   it('answers 502 naming the cause when the upstream is unreachable', async () => {
@@ -268,7 +236,7 @@ describe('upstream backend: proxying', () => {
 
 describe('upstream backend: hop-by-hop headers and encodings', () => {
   it("drops the answer's hop-by-hop headers and those its Connection names, and keeps the rest", async () => {
-    const server = await start((_request, res) => {
+    const server = await startFakeUpstream((_request, res) => {
       res.writeHead(200, {
         'content-type': 'application/json',
         connection: 'x-hop-private',
@@ -283,7 +251,7 @@ describe('upstream backend: hop-by-hop headers and encodings', () => {
       res.end('{}');
     });
     const worker = await relayed(createUpstreamBackend({ url: server.url }));
-    const answer = await rawPost(`${host?.url}${CHAT}`, {});
+    const answer = await rawPost(`${worker.url}${CHAT}`, {});
     expect(answer.headers['x-kept']).toBe('yes');
     for (const name of ['x-hop-private', 'proxy-authenticate', 'proxy-connection', 'trailer', 'upgrade']) {
       expect(answer.headers[name]).toBeUndefined();
@@ -295,12 +263,12 @@ describe('upstream backend: hop-by-hop headers and encodings', () => {
   });
 
   it("passes none of the client's hop-by-hop headers on, nor a header its Connection names", async () => {
-    const server = await start((_request, res) => {
+    const server = await startFakeUpstream((_request, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end('{}');
     });
-    await relayed(createUpstreamBackend({ url: server.url }));
-    await rawPost(`${host?.url}${CHAT}`, {
+    const worker = await relayed(createUpstreamBackend({ url: server.url }));
+    await rawPost(`${worker.url}${CHAT}`, {
       connection: 'keep-alive, x-request-id',
       'x-request-id': 'r-1',
       te: 'trailers',
@@ -319,7 +287,7 @@ describe('upstream backend: hop-by-hop headers and encodings', () => {
   it('passes a gzip answer through as it was compressed: decoded once, by the client', async () => {
     const answer = JSON.stringify({ id: 'chatcmpl-z', object: 'chat.completion', choices: [], pad: 'x'.repeat(2_000) });
     const compressed = gzipSync(answer);
-    const server = await start((request, res) => {
+    const server = await startFakeUpstream((request, res) => {
       const gzip = (request.headers['accept-encoding'] ?? '').includes('gzip');
       res.writeHead(200, {
         'content-type': 'application/json',
@@ -330,7 +298,7 @@ describe('upstream backend: hop-by-hop headers and encodings', () => {
     });
     const worker = await relayed(createUpstreamBackend({ url: server.url }));
 
-    const raw = await rawPost(`${host?.url}${CHAT}`, { 'accept-encoding': 'gzip' });
+    const raw = await rawPost(`${worker.url}${CHAT}`, { 'accept-encoding': 'gzip' });
     expect(raw.headers['content-encoding']).toBe('gzip');
     expect(raw.headers['content-length']).toBe(String(compressed.byteLength));
     expect(raw.body.equals(compressed)).toBe(true);
@@ -338,7 +306,7 @@ describe('upstream backend: hop-by-hop headers and encodings', () => {
     const decoded = await worker.post(CHAT, chatBody, { headers: { 'accept-encoding': 'gzip' } });
     expect(await decoded.text()).toBe(answer);
 
-    const plain = await rawPost(`${host?.url}${CHAT}`, {});
+    const plain = await rawPost(`${worker.url}${CHAT}`, {});
     expect(plain.headers['content-encoding']).toBeUndefined();
     expect(plain.body.toString()).toBe(answer);
     expect(server.requests.map((r) => r.headers['accept-encoding'])).toEqual(['gzip', 'gzip', undefined]);
@@ -349,7 +317,7 @@ describe('upstream backend: bounded', () => {
   it(`opens at most ${RELAY_MAX_SOCKETS} connections to the upstream; the requests past them wait their turn`, async () => {
     const held: (() => void)[] = [];
     let holding = true;
-    const server = await start((_request, res) => {
+    const server = await startFakeUpstream((_request, res) => {
       const answer = () => {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end('{}');
@@ -384,7 +352,7 @@ describe('upstream backend: bounded', () => {
   });
 
   it('answers 504 in OpenAI error shape when the answer does not start within the first-byte timeout', async () => {
-    const server = await start(() => {});
+    const server = await startFakeUpstream(() => {});
     const worker = await relayed(createUpstreamBackend({ url: server.url, firstByteTimeoutMs: 100 }));
     const response = await worker.post(CHAT, chatBody);
     expect(response.status).toBe(504);
@@ -392,7 +360,7 @@ describe('upstream backend: bounded', () => {
   });
 
   it('answers 504 when the whole request timeout passes before the answer starts', async () => {
-    const server = await start(() => {});
+    const server = await startFakeUpstream(() => {});
     const worker = await relayed(createUpstreamBackend({ url: server.url, requestTimeoutMs: 100 }));
     const response = await worker.post(CHAT, chatBody);
     expect(response.status).toBe(504);
@@ -400,7 +368,7 @@ describe('upstream backend: bounded', () => {
   });
 
   it('cuts a streamed answer that outlives the request timeout', async () => {
-    const server = await start((_request, res) => {
+    const server = await startFakeUpstream((_request, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write(sseEvent({ n: 1 }));
     });
@@ -425,29 +393,29 @@ describe('upstream backend: health', () => {
     };
 
   it('is ready when /health answers 200', async () => {
-    const server = await start(answering({ '/health': 200 }));
+    const server = await startFakeUpstream(answering({ '/health': 200 }));
     expect(await createUpstreamBackend({ url: server.url }).health()).toBe('ready');
     expect(server.requests.map((r) => r.path)).toEqual(['/health']);
   });
 
   it('is starting while /health answers 503 (llama-server loading the model)', async () => {
-    const server = await start(answering({ '/health': 503 }));
+    const server = await startFakeUpstream(answering({ '/health': 503 }));
     expect(await createUpstreamBackend({ url: server.url }).health()).toBe('starting');
   });
 
   it('falls back to /v1/models when /health is 404', async () => {
-    const server = await start(answering({ '/v1/models': 200 }));
+    const server = await startFakeUpstream(answering({ '/v1/models': 200 }));
     expect(await createUpstreamBackend({ url: server.url }).health()).toBe('ready');
     expect(server.requests.map((r) => r.path)).toEqual(['/health', '/v1/models']);
   });
 
   it('is error when neither /health nor /v1/models answers', async () => {
-    const server = await start(answering({}));
+    const server = await startFakeUpstream(answering({}));
     expect(await createUpstreamBackend({ url: server.url }).health()).toBe('error');
   });
 
   it('is error on a 500', async () => {
-    const server = await start(answering({ '/health': 500 }));
+    const server = await startFakeUpstream(answering({ '/health': 500 }));
     expect(await createUpstreamBackend({ url: server.url }).health()).toBe('error');
   });
 
@@ -456,14 +424,14 @@ describe('upstream backend: health', () => {
   });
 
   it('is error when the upstream does not answer within the timeout', async () => {
-    const server = await start(() => {});
+    const server = await startFakeUpstream(() => {});
     const started = performance.now();
     expect(await createUpstreamBackend({ url: server.url, healthTimeoutMs: 100 }).health()).toBe('error');
     expect(performance.now() - started).toBeLessThan(1_500);
   });
 
   it('is error when the caller aborts the check', async () => {
-    const server = await start(() => {});
+    const server = await startFakeUpstream(() => {});
     const caller = new AbortController();
     const check = createUpstreamBackend({ url: server.url }).health(caller.signal);
     caller.abort();

@@ -6,19 +6,16 @@ import { runDiscovery } from '../../../services/discovery/run.js';
 import { createLogger } from '../../../services/logger.js';
 import { createQueenMetrics } from '../../../services/metrics.js';
 import { queenHealth } from '../../../services/queen/views.js';
-import { type RegistryHarness, startRegistry, startServedRegistry } from '../../support/queen-registry.js';
+import { startRegistry, startServedRegistry } from '../../support/queen-registry.js';
 import { type HiveServers, startHiveServers } from './hive-servers.js';
 
 let servers: HiveServers | undefined;
 let dir: string | undefined;
-let harness: RegistryHarness | undefined;
 afterEach(async () => {
   await servers?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
-  harness?.registry.stop();
   servers = undefined;
   dir = undefined;
-  harness = undefined;
 });
 
 describe('a discovery run', () => {
@@ -27,7 +24,7 @@ describe('a discovery run', () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'apiary-discovery-'));
     const config = path.join(dir, 'config');
     await writeFile(config, 'Host hive-a\n  HostName 127.0.0.2\nHost hive-b\n  HostName 127.0.0.9\n');
-    harness = startRegistry();
+    const harness = startRegistry();
     const lines: Array<Record<string, unknown>> = [];
     const logger = createLogger({ write: (line) => lines.push(JSON.parse(line)) });
     const metrics = createQueenMetrics();
@@ -84,7 +81,7 @@ describe('a discovery run', () => {
   });
 
   it('does nothing without a hives config', async () => {
-    harness = startRegistry();
+    const harness = startRegistry();
     const summary = await runDiscovery({
       hivesConfig: path.join(os.tmpdir(), `apiary-no-config-${process.pid}`),
       hivePort: 7835,

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { assembleQueen } from '../../../actors/assemble-queen.js';
 import type { QueenRole } from '../../../contracts/election.js';
 import { QUEEN_PATHS } from '../../../contracts/paths.js';
@@ -8,8 +8,8 @@ import { silentLogger } from '../../../services/logger.js';
 import { hiveRecord, workerRecord } from '../../../services/queen/records.js';
 import type { StateStore, StoredState } from '../../../services/store/state-store.js';
 import { discoveryHeartbeat, HIVE_ID } from '../../fixtures/examples.js';
-import { type QueenAppHarness, startQueenApp } from '../../support/queen-app.js';
-import { DEFAULT_LIVENESS, steppedClocks } from '../../support/queen-registry.js';
+import { startQueenApp } from '../../support/queen-app.js';
+import { DEFAULT_LIVENESS, issuedSecret, steppedClocks } from '../../support/queen-registry.js';
 import { eventually } from '../../support/role-process.js';
 
 /**
@@ -20,12 +20,6 @@ import { eventually } from '../../support/role-process.js';
 
 const SELF = 'http://queen-a.test:7833';
 
-let queen: QueenAppHarness | undefined;
-afterEach(async () => {
-  await queen?.close();
-  queen = undefined;
-});
-
 /** What the former leader kept: the hive registered, with the hash of the secret it proved. */
 function formerLeaderState(): StoredState {
   const former = assembleQueen({
@@ -34,10 +28,9 @@ function formerLeaderState(): StoredState {
     logger: silentLogger,
     ...steppedClocks(),
   });
-  const verdict = former.registry.receiveHive(discoveryHeartbeat);
-  if (!verdict.ok || verdict.secret === null) throw new Error('the former leader issued no secret');
+  const secret = issuedSecret(former.registry.receiveHive(discoveryHeartbeat));
   // The hive kept it and sent it back: its identity is proven.
-  former.registry.receiveHive({ ...discoveryHeartbeat, hive_secret: verdict.secret });
+  former.registry.receiveHive({ ...discoveryHeartbeat, hive_secret: secret });
   const state = {
     hives: [...former.registry.hives.entries()].map(hiveRecord),
     workers: [...former.registry.workers.entries()].map(workerRecord),
@@ -90,7 +83,6 @@ describe('following the election', () => {
     const { store, loads } = failingFirstLoad(formerLeaderState());
     const late = lateLeadership();
     const started = startQueenApp({ leadership: late.leadership });
-    queen = started;
     const { election, lead } = drivenElection();
     const followed = followElection({
       election,

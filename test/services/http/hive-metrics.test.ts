@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorBody } from '../../../contracts/heartbeat.js';
 import { HiveMetrics } from '../../../contracts/metrics-history.js';
 import { QUEEN_PATHS, withId } from '../../../contracts/paths.js';
@@ -6,17 +6,11 @@ import { type QueenAppHarness, startQueenApp } from '../../support/queen-app.js'
 import { DEFAULT_LIVENESS, hiveBeat, WALL_BASE } from '../../support/queen-registry.js';
 import { settle } from '../../support/stepping-clock.js';
 
-let queen: QueenAppHarness | undefined;
-afterEach(() => {
-  queen?.close();
-  queen = undefined;
-});
-
 const metricsPath = (id: string, query = ''): string => `${withId(QUEEN_PATHS.hiveMetrics, id)}${query}`;
 
 /** A queen that received `cpus.length` heartbeats of hive `a`, 30 s apart, the second without a GPU utilisation. */
 async function queenWithHistory(cpus: number[]): Promise<QueenAppHarness> {
-  queen = startQueenApp();
+  const queen = startQueenApp();
   for (const [index, cpu] of cpus.entries()) {
     await queen.timers.advanceTo(index * 30_000);
     const beat = hiveBeat('a', {}, index > 0);

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LIMITS } from '../../../contracts/common.js';
 import { EventPage, type HistoryEvent } from '../../../contracts/events.js';
 import { ErrorBody, HeartbeatAck } from '../../../contracts/heartbeat.js';
@@ -18,17 +18,6 @@ import {
 import { type QueenAppHarness, startQueenApp, TOKEN } from '../../support/queen-app.js';
 import { hiveBeat, workerBeat } from '../../support/queen-registry.js';
 
-let queen: QueenAppHarness | undefined;
-afterEach(() => {
-  queen?.close();
-  queen = undefined;
-});
-
-function start(options?: Parameters<typeof startQueenApp>[0]): QueenAppHarness {
-  queen = startQueenApp(options);
-  return queen;
-}
-
 async function ack(response: Response): Promise<HeartbeatAck> {
   expect(response.status).toBe(200);
   return HeartbeatAck.parse(await response.json());
@@ -46,7 +35,7 @@ function heartbeatOfSize(kib: number): string {
 
 describe('POST /v1/hive-heartbeat and /v1/worker-heartbeat', () => {
   it("accepts the design's example payloads and acks with this queen's epoch", async () => {
-    const q = start();
+    const q = startQueenApp();
     expect(await ack(await q.post(QUEEN_PATHS.hiveHeartbeat, discoveryHeartbeat))).toEqual({
       status: 'ok',
       queen_epoch: QUEEN_EPOCH,
@@ -66,7 +55,7 @@ describe('POST /v1/hive-heartbeat and /v1/worker-heartbeat', () => {
   });
 
   it('asks an unknown hive to resync, and a hive whose capabilities version shows a gap', async () => {
-    const q = start();
+    const q = startQueenApp();
     expect((await ack(await q.post(QUEEN_PATHS.hiveHeartbeat, periodicHeartbeat))).resync).toBe(true);
     expect((await ack(await q.post(QUEEN_PATHS.hiveHeartbeat, discoveryHeartbeat))).resync).toBe(false);
     const gap = { ...changesHeartbeat, capabilities_version: 5 };
@@ -169,7 +158,7 @@ describe('POST /v1/hive-heartbeat and /v1/worker-heartbeat', () => {
 
   for (const { name, path, body, status, issues } of bad) {
     it(`answers ${status} to ${name} on ${path} and changes nothing`, async () => {
-      const q = start();
+      const q = startQueenApp();
       await q.post(QUEEN_PATHS.hiveHeartbeat, hiveBeat('other'));
       await q.post(QUEEN_PATHS.workerHeartbeat, workerBeat('w-other', 'other'));
       const before = q.state();
@@ -186,7 +175,9 @@ describe('POST /v1/hive-heartbeat and /v1/worker-heartbeat', () => {
 
   it('logs an upload the client aborted at debug, not as a queen failure', async () => {
     const lines: Array<Record<string, unknown>> = [];
-    const q = start({ logger: createLogger({ level: 'debug', write: (line) => lines.push(JSON.parse(line)) }) });
+    const q = startQueenApp({
+      logger: createLogger({ level: 'debug', write: (line) => lines.push(JSON.parse(line)) }),
+    });
     const client = new AbortController();
     const body = new ReadableStream<Uint8Array>({
       start(controller) {
@@ -210,7 +201,7 @@ describe('POST /v1/hive-heartbeat and /v1/worker-heartbeat', () => {
   });
 
   it('refuses a body over 256 KiB on its Content-Length before reading it', async () => {
-    const q = start();
+    const q = startQueenApp();
     const before = q.state();
     const body = heartbeatOfSize(300);
     const response = await q.request(QUEEN_PATHS.hiveHeartbeat, {
@@ -223,14 +214,14 @@ describe('POST /v1/hive-heartbeat and /v1/worker-heartbeat', () => {
   });
 
   it('accepts a body just under 256 KiB', async () => {
-    const q = start();
+    const q = startQueenApp();
     const response = await q.post(QUEEN_PATHS.hiveHeartbeat, heartbeatOfSize(250));
     expect(response.status).toBe(200);
   });
 
   for (const contentType of ['text/plain', 'application/x-www-form-urlencoded', null]) {
     it(`answers 415 to a body sent as ${contentType ?? 'no content type'} and changes nothing`, async () => {
-      const q = start();
+      const q = startQueenApp();
       const before = q.state();
       const response = await q.post(QUEEN_PATHS.workerHeartbeat, workerHeartbeat, { contentType });
       expect(response.status).toBe(415);
@@ -240,7 +231,7 @@ describe('POST /v1/hive-heartbeat and /v1/worker-heartbeat', () => {
   }
 
   it('takes a JSON content type with a charset', async () => {
-    const q = start();
+    const q = startQueenApp();
     await q.post(QUEEN_PATHS.hiveHeartbeat, discoveryHeartbeat);
     const response = await q.post(QUEEN_PATHS.workerHeartbeat, workerHeartbeat, {
       contentType: 'application/json; charset=utf-8',
@@ -254,7 +245,7 @@ describe('POST /v1/hive-heartbeat and /v1/worker-heartbeat', () => {
     ['a longer wrong token', `${TOKEN}x`],
   ] as const) {
     it(`answers 401 to a heartbeat with ${name} and changes nothing`, async () => {
-      const q = start();
+      const q = startQueenApp();
       const before = q.state();
       const response = await q.post(QUEEN_PATHS.hiveHeartbeat, discoveryHeartbeat, { token });
       expect(response.status).toBe(401);
@@ -265,13 +256,13 @@ describe('POST /v1/hive-heartbeat and /v1/worker-heartbeat', () => {
   }
 
   it('does not take the token from the query string of a heartbeat', async () => {
-    const q = start();
+    const q = startQueenApp();
     const response = await q.post(`${QUEEN_PATHS.hiveHeartbeat}?token=${TOKEN}`, discoveryHeartbeat, { token: null });
     expect(response.status).toBe(401);
   });
 
   it('issues a secret in the first ack only, and answers 403 to a heartbeat without it, changing nothing', async () => {
-    const q = start();
+    const q = startQueenApp();
     const first = HeartbeatAck.parse(await (await q.post(QUEEN_PATHS.hiveHeartbeat, discoveryHeartbeat)).json());
     expect(first.hive_secret?.length).toBeGreaterThanOrEqual(22);
     const second = HeartbeatAck.parse(await (await q.post(QUEEN_PATHS.hiveHeartbeat, periodicHeartbeat)).json());
@@ -304,7 +295,7 @@ describe('POST /v1/hive-heartbeat and /v1/worker-heartbeat', () => {
   });
 
   it('forgets a hive with its workers and its identity on DELETE, then registers it anew with a new secret', async () => {
-    const q = start();
+    const q = startQueenApp();
     const first = HeartbeatAck.parse(await (await q.post(QUEEN_PATHS.hiveHeartbeat, discoveryHeartbeat)).json());
     await q.post(QUEEN_PATHS.workerHeartbeat, workerHeartbeat);
     const hivePath = withId(QUEEN_PATHS.hive, discoveryHeartbeat.hive_id);
@@ -328,7 +319,7 @@ describe('POST /v1/hive-heartbeat and /v1/worker-heartbeat', () => {
   });
 
   it('pages the history with after, limit and next, filtered by kind and id', async () => {
-    const q = start();
+    const q = startQueenApp();
     await q.post(QUEEN_PATHS.hiveHeartbeat, discoveryHeartbeat);
     await q.post(QUEEN_PATHS.hiveHeartbeat, changesHeartbeat);
     await q.post(QUEEN_PATHS.workerHeartbeat, workerHeartbeat);
@@ -357,7 +348,7 @@ describe('POST /v1/hive-heartbeat and /v1/worker-heartbeat', () => {
   });
 
   it('reads a hive’s history with its workers’, newest first back from a cursor', async () => {
-    const q = start();
+    const q = startQueenApp();
     await q.post(QUEEN_PATHS.hiveHeartbeat, discoveryHeartbeat);
     await q.post(QUEEN_PATHS.hiveHeartbeat, { ...discoveryHeartbeat, hive_id: 'gpu-node-2' });
     await q.post(QUEEN_PATHS.workerHeartbeat, workerHeartbeat);
@@ -377,7 +368,7 @@ describe('POST /v1/hive-heartbeat and /v1/worker-heartbeat', () => {
   });
 
   it('counts heartbeats by kind and result', async () => {
-    const q = start();
+    const q = startQueenApp();
     await q.post(QUEEN_PATHS.hiveHeartbeat, discoveryHeartbeat);
     await q.post(QUEEN_PATHS.hiveHeartbeat, '{', {});
     await q.post(QUEEN_PATHS.workerHeartbeat, workerHeartbeat, { token: null });
@@ -394,7 +385,7 @@ describe('POST /v1/hive-heartbeat and /v1/worker-heartbeat', () => {
 
 describe('GET /v1/hives and /v1/workers', () => {
   it('lists hives with liveness, age on the queen clock, clock offset and capabilities', async () => {
-    const q = start();
+    const q = startQueenApp();
     await q.post(QUEEN_PATHS.hiveHeartbeat, discoveryHeartbeat);
     await q.timers.advanceTo(2_000);
     const list = HiveList.parse(await (await q.request(QUEEN_PATHS.hives)).json());
@@ -414,7 +405,7 @@ describe('GET /v1/hives and /v1/workers', () => {
   });
 
   it('answers 404 for an unknown hive or worker', async () => {
-    const q = start();
+    const q = startQueenApp();
     for (const path of [withId(QUEEN_PATHS.hive, 'nope'), withId(QUEEN_PATHS.worker, 'nope')]) {
       const response = await q.request(path);
       expect(response.status).toBe(404);
@@ -423,7 +414,7 @@ describe('GET /v1/hives and /v1/workers', () => {
   });
 
   it('filters workers by hive and by model', async () => {
-    const q = start();
+    const q = startQueenApp();
     for (const hiveId of ['h1', 'h2']) await q.post(QUEEN_PATHS.hiveHeartbeat, hiveBeat(hiveId));
     await q.post(QUEEN_PATHS.workerHeartbeat, workerBeat('w1', 'h1', { model: 'llama' }));
     await q.post(QUEEN_PATHS.workerHeartbeat, workerBeat('w2', 'h1', { model: 'qwen', status: 'busy' }));
@@ -442,14 +433,14 @@ describe('GET /v1/hives and /v1/workers', () => {
   });
 
   it('answers 400 to an invalid filter', async () => {
-    const q = start();
+    const q = startQueenApp();
     const response = await q.request(`${QUEEN_PATHS.workers}?hive_id=`);
     expect(response.status).toBe(400);
     expect(ErrorBody.parse(await response.json()).issues?.map((i) => i.path)).toEqual(['hive_id']);
   });
 
   it('needs the token, in the header only', async () => {
-    const q = start();
+    const q = startQueenApp();
     expect((await q.request(QUEEN_PATHS.hives, { token: null })).status).toBe(401);
     expect((await q.request(`${QUEEN_PATHS.workers}?token=${TOKEN}`, { token: null })).status).toBe(401);
     expect((await q.request(QUEEN_PATHS.metrics, { token: null })).status).toBe(401);
@@ -458,7 +449,7 @@ describe('GET /v1/hives and /v1/workers', () => {
 
 describe('GET /health', () => {
   it('needs no token and is degraded while an expected hive is not online', async () => {
-    const q = start();
+    const q = startQueenApp();
     q.registry.expect([{ hiveId: 'gpu-node-1', hiveUrl: 'http://192.168.1.21:7835' }]);
     const health = async () => QueenHealth.parse(await (await q.request(QUEEN_PATHS.health, { token: null })).json());
     expect(await health()).toEqual({
@@ -482,7 +473,6 @@ describe('GET /health', () => {
 describe('GET /v1/heartbeats/stream', () => {
   it('serves at most its limit of streams at once: one more is 503 with retry-after, counted; a place frees on leaving', async () => {
     const q = startQueenApp();
-    queen = q;
     const open = await Promise.all(Array.from({ length: LIMITS.streamClients }, () => q.request(QUEEN_PATHS.stream)));
     expect(open.every((response) => response.status === 200)).toBe(true);
     const refused = await q.request(QUEEN_PATHS.stream);
@@ -499,7 +489,7 @@ describe('GET /v1/heartbeats/stream', () => {
 
 describe('GET /metrics', () => {
   it('serves Prometheus text with registry sizes, transitions, inter-arrival and event-loop lag', async () => {
-    const q = start();
+    const q = startQueenApp();
     await q.post(QUEEN_PATHS.hiveHeartbeat, discoveryHeartbeat);
     await q.timers.advanceTo(30_000);
     await q.post(QUEEN_PATHS.hiveHeartbeat, periodicHeartbeat);
@@ -517,7 +507,7 @@ describe('GET /metrics', () => {
 
 describe('GET / (the dashboard)', () => {
   it('takes the token from the header or the query, and refuses without it', async () => {
-    const q = start();
+    const q = startQueenApp();
     expect((await q.request('/', { token: null })).status).toBe(401);
     expect(await (await q.request(`/?token=${TOKEN}`, { token: null })).text()).toBe('dashboard page');
     expect(await (await q.request('/')).text()).toBe('dashboard page');
@@ -526,7 +516,7 @@ describe('GET / (the dashboard)', () => {
   });
 
   it('is open to all when the queen has no token', async () => {
-    const q = start({ token: undefined });
+    const q = startQueenApp({ token: undefined });
     expect((await q.request('/')).status).toBe(200);
     expect((await q.post(QUEEN_PATHS.hiveHeartbeat, discoveryHeartbeat)).status).toBe(200);
     expect((await q.post(QUEEN_PATHS.workerHeartbeat, workerHeartbeat)).status).toBe(200);
@@ -535,7 +525,7 @@ describe('GET / (the dashboard)', () => {
 
 describe('a worker of a hive the queen does not know', () => {
   it('is refused with 409 naming the hive, and changes nothing; once its hive registers, it is taken', async () => {
-    const q = start();
+    const q = startQueenApp();
     const before = q.state();
     const refused = await q.post(QUEEN_PATHS.workerHeartbeat, workerBeat('w1', 'h-new'));
     expect(refused.status).toBe(409);
@@ -547,7 +537,7 @@ describe('a worker of a hive the queen does not know', () => {
   });
 
   it('is refused under an expected hive of the hives config that was never heard from', async () => {
-    const q = start();
+    const q = startQueenApp();
     q.registry.expect([{ hiveId: 'gpu-z', hiveUrl: 'http://10.0.0.9:7835' }]);
     expect((await q.post(QUEEN_PATHS.workerHeartbeat, workerBeat('w1', 'gpu-z'))).status).toBe(409);
   });
@@ -555,7 +545,7 @@ describe('a worker of a hive the queen does not know', () => {
 
 describe('unknown routes', () => {
   it('answers 404 in the error shape', async () => {
-    const q = start();
+    const q = startQueenApp();
     const response = await q.request('/v1/nothing');
     expect(response.status).toBe(404);
     expect(ErrorBody.parse(await response.json()).error).toContain('/v1/nothing');

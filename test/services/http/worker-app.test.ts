@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
-import { type ServerType, serve } from '@hono/node-server';
+import { serve } from '@hono/node-server';
 import type { MiddlewareHandler } from 'hono';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { LIMITS } from '../../../contracts/common.js';
 import { ErrorBody, type WorkerStatus } from '../../../contracts/heartbeat.js';
 import { WorkerHealth } from '../../../contracts/hive-api.js';
@@ -11,7 +11,8 @@ import type { InferenceBackend, InferenceCall } from '../../../services/backend/
 import { createDemoBackend } from '../../../services/backend/demo.js';
 import { createUpstreamBackend } from '../../../services/backend/upstream.js';
 import { createWorkerApp, type WorkerApp, type WorkerAppDeps } from '../../../services/http/worker-app.js';
-import { type FakeUpstream, sseEvent, startFakeUpstream } from '../backend/fake-upstream.js';
+import { deferred } from '../../support/deferred.js';
+import { sseEvent, startFakeUpstream } from '../backend/fake-upstream.js';
 
 const STARTED_AT = Date.UTC(2025, 0, 1);
 const chatBody = { model: 'demo', messages: [{ role: 'user', content: 'hello there' }] };
@@ -359,22 +360,26 @@ describe('worker app: in-flight requests', () => {
   });
 });
 
+/** The worker app on a real server on a free loopback port, closed when the test finishes: its base URL. */
+async function served(worker: WorkerApp): Promise<string> {
+  const listening = deferred<number>();
+  const server = serve({ fetch: worker.app.fetch, hostname: '127.0.0.1', port: 0 }, (info: AddressInfo) =>
+    listening.resolve(info.port),
+  );
+  onTestFinished(
+    () =>
+      new Promise<void>((resolve) => {
+        if ('closeAllConnections' in server) server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  return `http://127.0.0.1:${await listening.promise}`;
+}
+
 describe('worker app on a real server, fronting an upstream', () => {
-  let server: ServerType | undefined;
-  let upstream: FakeUpstream | undefined;
-
-  afterEach(async () => {
-    const closing = server;
-    if (closing && 'closeAllConnections' in closing) closing.closeAllConnections();
-    await new Promise<void>((resolve) => (closing ? closing.close(() => resolve()) : resolve()));
-    await upstream?.close();
-    server = undefined;
-    upstream = undefined;
-  });
-
   it('relays a sized answer whole and counts it served; an upstream error status is relayed, not counted', async () => {
     const statuses = [200, 400];
-    upstream = await startFakeUpstream((_request, res) => {
+    const upstream = await startFakeUpstream((_request, res) => {
       const status = statuses.shift() ?? 500;
       const text = JSON.stringify(status === 200 ? { object: 'chat.completion', choices: [] } : { error: {} });
       res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
@@ -384,13 +389,9 @@ describe('worker app on a real server, fronting an upstream', () => {
       backend: createUpstreamBackend({ url: upstream.url }),
       identity: { workerId: 'w-1', model: 'm', device: 'GPU-0', upstream: upstream.url },
     });
-    const port = await new Promise<number>((resolve) => {
-      server = serve({ fetch: worker.app.fetch, hostname: '127.0.0.1', port: 0 }, (info: AddressInfo) =>
-        resolve(info.port),
-      );
-    });
+    const base = await served(worker);
     const post = () =>
-      fetch(`http://127.0.0.1:${port}${WORKER_PATHS.chatCompletions}`, {
+      fetch(`${base}${WORKER_PATHS.chatCompletions}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: 'Bearer cluster' },
         body: JSON.stringify(chatBody),
@@ -409,41 +410,28 @@ describe('worker app on a real server, fronting an upstream', () => {
 
   it('streams chunks to the client as the upstream sends them, and a client abort reaches the upstream', async () => {
     let upstreamWrote = 0;
-    let releaseSecond = () => {};
-    const secondReleased = new Promise<void>((resolve) => {
-      releaseSecond = resolve;
-    });
-    let upstreamClosed = () => {};
-    const closed = new Promise<void>((resolve) => {
-      upstreamClosed = resolve;
-    });
-    upstream = await startFakeUpstream((_request, res) => {
-      res.on('close', upstreamClosed);
+    const secondReleased = deferred();
+    const upstreamClosed = deferred();
+    const upstream = await startFakeUpstream((_request, res) => {
+      res.on('close', () => upstreamClosed.resolve());
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write(sseEvent({ choices: [{ delta: { content: 'one' } }] }));
       upstreamWrote = 1;
-      void secondReleased.then(() => {
+      void secondReleased.promise.then(() => {
         res.write(sseEvent({ choices: [{ delta: { content: 'two' } }] }));
         upstreamWrote = 2;
       });
     });
-    let ended = () => {};
-    const requestEnded = new Promise<void>((resolve) => {
-      ended = resolve;
-    });
+    const requestEnded = deferred();
     const worker = harness({
       backend: createUpstreamBackend({ url: upstream.url }),
       identity: { workerId: 'w-1', model: 'm', device: 'GPU-0', upstream: upstream.url },
-      onRequestEnd: ended,
+      onRequestEnd: () => requestEnded.resolve(),
     });
-    const port = await new Promise<number>((resolve) => {
-      server = serve({ fetch: worker.app.fetch, hostname: '127.0.0.1', port: 0 }, (info: AddressInfo) =>
-        resolve(info.port),
-      );
-    });
+    const base = await served(worker);
 
     const client = new AbortController();
-    const response = await fetch(`http://127.0.0.1:${port}${WORKER_PATHS.chatCompletions}`, {
+    const response = await fetch(`${base}${WORKER_PATHS.chatCompletions}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ ...chatBody, stream: true }),
@@ -454,14 +442,14 @@ describe('worker app on a real server, fronting an upstream', () => {
     const decoder = new TextDecoder();
     expect(decoder.decode((await reader.read()).value)).toContain('"one"');
     expect(upstreamWrote).toBe(1);
-    releaseSecond();
+    secondReleased.resolve();
     expect(decoder.decode((await reader.read()).value)).toContain('"two"');
     expect(upstreamWrote).toBe(2);
     expect(worker.inFlight()).toBe(1);
 
     client.abort();
-    await closed;
-    await requestEnded;
+    await upstreamClosed.promise;
+    await requestEnded.promise;
     expect(worker.inFlight()).toBe(0);
     expect(worker.requestsServed()).toBe(0);
   });

@@ -1,24 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AlertInput } from '../../../services/alerts/alert-input.js';
 import { watchAlerts } from '../../../services/queen/alerts.js';
-import { createQueenRegistry, type QueenRegistry } from '../../../services/queen/registry.js';
-import { DEFAULT_LIVENESS, hiveBeat, steppedClocks, workerBeat } from '../../support/queen-registry.js';
+import { hiveBeat, issuedSecret, startQueenRegistry, workerBeat } from '../../support/queen-registry.js';
 import { recordingAlerts } from '../../support/recording-alerts.js';
-
-let registry: QueenRegistry | undefined;
-afterEach(async () => {
-  await registry?.stop();
-  registry = undefined;
-});
 
 /** A registry whose changes feed a recording stand-in for the alerts. */
 function watched() {
-  const { timers, clock } = steppedClocks();
-  const r = createQueenRegistry({ settings: DEFAULT_LIVENESS, clock, timers });
-  registry = r;
+  const { registry } = startQueenRegistry();
   const seen: AlertInput[] = [];
-  watchAlerts(r, recordingAlerts(seen), 'q-test');
-  return { registry: r, seen };
+  watchAlerts(registry, recordingAlerts(seen), 'q-test');
+  return { registry, seen };
 }
 
 describe('alerts fed by the registries', () => {
@@ -41,14 +32,11 @@ describe('alerts fed by the registries', () => {
 
   it("passes a worker's status on, and nothing for a hive's accepted heartbeat", () => {
     const { registry, seen } = watched();
-    const verdict = registry.receiveHive(hiveBeat('h1'));
-    const secret = verdict.ok ? (verdict.secret ?? undefined) : undefined;
+    const secret = issuedSecret(registry.receiveHive(hiveBeat('h1')));
     seen.length = 0;
-    registry.receiveHive(hiveBeat('h1', secret === undefined ? {} : { hive_secret: secret }, true));
+    registry.receiveHive(hiveBeat('h1', { hive_secret: secret }, true));
     expect(seen.filter((input) => input.type !== 'queen-health')).toEqual([]);
-    registry.receiveWorker(
-      workerBeat('w1', 'h1', { status: 'error', ...(secret === undefined ? {} : { hive_secret: secret }) }),
-    );
+    registry.receiveWorker(workerBeat('w1', 'h1', { status: 'error', hive_secret: secret }));
     expect(seen).toContainEqual({ type: 'worker-status', id: 'w1', status: 'error' });
   });
 });

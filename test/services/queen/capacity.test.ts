@@ -1,21 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LIMITS } from '../../../contracts/common.js';
 import { ErrorBody } from '../../../contracts/heartbeat.js';
 import { QUEEN_PATHS } from '../../../contracts/paths.js';
 import { capabilities, monitorData } from '../../fixtures/examples.js';
-import { type QueenAppHarness, startQueenApp } from '../../support/queen-app.js';
+import { startQueenApp } from '../../support/queen-app.js';
 import { hiveBeat, startServedRegistry, workerBeat } from '../../support/queen-registry.js';
-
-let queen: QueenAppHarness | undefined;
-afterEach(async () => {
-  await queen?.close();
-  queen = undefined;
-});
 
 describe('queen capacity (--max-hives, --max-workers)', () => {
   it('refuses a hive that would be one too many with 503 and retry-after, changing nothing; known hives keep working', async () => {
     const q = startQueenApp({ capacity: { hives: 2, workers: 10 } });
-    queen = q;
     expect((await q.post(QUEEN_PATHS.hiveHeartbeat, hiveBeat('h1'))).status).toBe(200);
     expect((await q.post(QUEEN_PATHS.hiveHeartbeat, hiveBeat('h2'))).status).toBe(200);
     const before = q.state();
@@ -30,7 +23,6 @@ describe('queen capacity (--max-hives, --max-workers)', () => {
 
   it('counts the new hives of one batch against the capacity before they are applied', async () => {
     const q = startQueenApp({ capacity: { hives: 1, workers: 10 } });
-    queen = q;
     const answers = await Promise.all([
       q.post(QUEEN_PATHS.hiveHeartbeat, hiveBeat('a')),
       q.post(QUEEN_PATHS.hiveHeartbeat, hiveBeat('b')),
@@ -41,7 +33,6 @@ describe('queen capacity (--max-hives, --max-workers)', () => {
 
   it('refuses a worker that would be one too many with 503; a known worker keeps reporting', async () => {
     const q = startQueenApp({ capacity: { hives: 10, workers: 2 } });
-    queen = q;
     await q.post(QUEEN_PATHS.hiveHeartbeat, hiveBeat('h1'));
     expect((await q.post(QUEEN_PATHS.workerHeartbeat, workerBeat('w1', 'h1'))).status).toBe(200);
     expect((await q.post(QUEEN_PATHS.workerHeartbeat, workerBeat('w2', 'h1'))).status).toBe(200);
@@ -56,7 +47,6 @@ describe('queen capacity (--max-hives, --max-workers)', () => {
 
   it('frees a place when an entry is forgotten', async () => {
     const q = startQueenApp({ capacity: { hives: 1, workers: 10 } });
-    queen = q;
     await q.post(QUEEN_PATHS.hiveHeartbeat, hiveBeat('old'));
     expect((await q.post(QUEEN_PATHS.hiveHeartbeat, hiveBeat('new'))).status).toBe(503);
     expect((await q.request('/v1/hives/old', { method: 'DELETE' })).status).toBe(204);
@@ -74,7 +64,6 @@ describe('capability bytes (one hive, and --max-capability-bytes over all)', () 
 
   it('refuses a delta that would grow a hive past its bound with 413, changing nothing', async () => {
     const q = startQueenApp();
-    queen = q;
     expect((await q.post(QUEEN_PATHS.hiveHeartbeat, hiveBeat('h1'))).status).toBe(200);
     // Each delta fits in a body; together they would pass the bytes one hive may hold.
     let version = 0;
@@ -102,7 +91,6 @@ describe('capability bytes (one hive, and --max-capability-bytes over all)', () 
 
   it('takes back whole a set that deltas grew to the bound, in place of the one held, even with the queen full', async () => {
     const q = startQueenApp({ capacity: { hives: 10, workers: 10, capabilityBytes: LIMITS.capabilityBytes + 1_000 } });
-    queen = q;
     expect((await q.post(QUEEN_PATHS.hiveHeartbeat, hiveBeat('h1', { capabilities_version: 0 }))).status).toBe(200);
     // Grown by deltas up to the bound: fifty models at a time, then one at a time, until the next would not fit.
     let version = 0;
@@ -147,10 +135,9 @@ describe('capability bytes (one hive, and --max-capability-bytes over all)', () 
       ),
     ]);
     expect(full.ok).toBe(true);
-    expect(delta).toMatchObject({ ok: false, refused: 'too-large' });
+    expect(delta).toMatchObject({ ok: false, error: { kind: 'too-large' } });
     expect(registry.hives.get('h1')?.capabilities?.bytes).toBeLessThanOrEqual(LIMITS.capabilityBytes);
     expect(registry.hives.get('h1')?.capabilitiesVersion).toBe(5);
-    await registry.stop();
   });
 
   it('bounds a discovery answer as it bounds a heartbeat: one hive, all hives, and the number of hives', () => {
@@ -160,14 +147,17 @@ describe('capability bytes (one hive, and --max-capability-bytes over all)', () 
       const response = { hive_id: hiveId, monitor_data: monitorData, devices: [], models, workers: [] };
       return registry.discovered({ response, hiveUrl: `http://${hiveId}.lan:7835` });
     };
-    expect(answer('too-large', 1_000)).toMatchObject({ refused: 'too-large' });
-    expect(answer('a', 300)).toBe('taken');
+    expect(answer('too-large', 1_000)).toMatchObject({ ok: false, error: { kind: 'too-large' } });
+    expect(answer('a', 300)).toEqual({ ok: true, value: 'taken' });
     expect(answer('b', 300)).toMatchObject({
-      refused: 'capacity',
-      error: expect.stringContaining('--max-capability-bytes'),
+      ok: false,
+      error: { kind: 'capacity', message: expect.stringContaining('--max-capability-bytes') },
     });
-    expect(answer('b', 10)).toBe('taken');
-    expect(answer('c', 10)).toMatchObject({ refused: 'capacity', error: expect.stringContaining('--max-hives') });
+    expect(answer('b', 10)).toEqual({ ok: true, value: 'taken' });
+    expect(answer('c', 10)).toMatchObject({
+      ok: false,
+      error: { kind: 'capacity', message: expect.stringContaining('--max-hives') },
+    });
     expect([...registry.hives.entries()].map((entry) => entry.id).sort()).toEqual(['a', 'b']);
     // The answer is held as capabilities alone: its monitor data is not counted among them.
     expect(registry.hives.get('b')?.capabilities?.toJSON()).toEqual({
@@ -175,12 +165,10 @@ describe('capability bytes (one hive, and --max-capability-bytes over all)', () 
       models: fatModels(0, 10).map(({ action: _, ...model }) => model),
       workers: [],
     });
-    registry.stop();
   });
 
   it('refuses capabilities past --max-capability-bytes with 503 and retry-after; forgetting a hive frees its bytes', async () => {
     const q = startQueenApp({ capacity: { hives: 10, workers: 10, capabilityBytes: 200_000 } });
-    queen = q;
     const fat = (hiveId: string) =>
       hiveBeat(hiveId, {
         capabilities: { devices: [], models: fatModels(0, 400).map(({ action: _, ...m }) => m), workers: [] },

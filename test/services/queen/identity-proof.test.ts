@@ -1,47 +1,32 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createQueenRegistry, type HiveVerdict, type QueenRegistry } from '../../../services/queen/registry.js';
-import { DEFAULT_LIVENESS, hiveBeat, steppedClocks, workerBeat } from '../../support/queen-registry.js';
-
-let registry: QueenRegistry | undefined;
-afterEach(async () => {
-  await registry?.stop();
-  registry = undefined;
-});
-
-function start(): QueenRegistry {
-  const { clock, timers } = steppedClocks();
-  registry = createQueenRegistry({ settings: DEFAULT_LIVENESS, clock, timers });
-  return registry;
-}
-
-function issued(verdict: HiveVerdict): string {
-  if (!verdict.ok || verdict.secret === null) throw new Error(`no secret issued: ${JSON.stringify(verdict)}`);
-  return verdict.secret;
-}
+import { describe, expect, it } from 'vitest';
+import { hiveBeat, issuedSecret, startQueenRegistry, workerBeat } from '../../support/queen-registry.js';
 
 describe('hive identity, proven by use', () => {
   it('issues a new secret to a hive that lost its first one before sending it back; refuses once it has', () => {
-    const r = start();
-    const first = issued(r.receiveHive(hiveBeat('h1')));
+    const r = startQueenRegistry().registry;
+    const first = issuedSecret(r.receiveHive(hiveBeat('h1')));
     // The hive crashed before it kept `first`: it comes back with no secret, and registers again.
-    const second = issued(r.receiveHive(hiveBeat('h1', {}, true)));
+    const second = issuedSecret(r.receiveHive(hiveBeat('h1', {}, true)));
     expect(second).not.toBe(first);
     // A worker it started meanwhile has no secret either, and is not locked out.
     expect(r.receiveWorker(workerBeat('w1', 'h1')).ok).toBe(true);
     expect(r.receiveHive(hiveBeat('h1', { hive_secret: first }, true))).toMatchObject({ ok: false });
     // Sent back once: proven. From now on a heartbeat without it is an impostor's.
-    expect(r.receiveHive(hiveBeat('h1', { hive_secret: second }, true))).toMatchObject({ ok: true, secret: null });
-    expect(r.receiveHive(hiveBeat('h1', {}, true))).toMatchObject({ ok: false, refused: 'identity' });
-    expect(r.receiveWorker(workerBeat('w2', 'h1'))).toMatchObject({ ok: false, refused: 'identity' });
+    expect(r.receiveHive(hiveBeat('h1', { hive_secret: second }, true))).toMatchObject({
+      ok: true,
+      value: { secret: null },
+    });
+    expect(r.receiveHive(hiveBeat('h1', {}, true))).toMatchObject({ ok: false, error: { kind: 'identity' } });
+    expect(r.receiveWorker(workerBeat('w2', 'h1'))).toMatchObject({ ok: false, error: { kind: 'identity' } });
     expect(r.receiveWorker(workerBeat('w2', 'h1', { hive_secret: second })).ok).toBe(true);
   });
 
   it('never lets a wrong secret register again, proven or not', () => {
-    const r = start();
-    issued(r.receiveHive(hiveBeat('h1')));
+    const r = startQueenRegistry().registry;
+    issuedSecret(r.receiveHive(hiveBeat('h1')));
     expect(r.receiveHive(hiveBeat('h1', { hive_secret: 'guessed-secret-guessed-secret' }, true))).toMatchObject({
       ok: false,
-      refused: 'identity',
+      error: { kind: 'identity' },
     });
   });
 });

@@ -9,17 +9,18 @@ import {
   MAX_BUFFERED_EVENTS,
 } from '../../../services/queen/journal.js';
 import { type StateBatch, type StateStore, StateWriteError } from '../../../services/store/state-store.js';
+import { deferred } from '../../support/deferred.js';
 import { DEFAULT_LIVENESS, steppedClocks } from '../../support/queen-registry.js';
 
-/** A store whose first write fails (a full disk), recording every batch it was handed. */
-function failingOnce(): { store: StateStore; batches: StateBatch[] } {
+/** A store recording every batch it is handed, as it was then: its first write ends as `first` says, later ones succeed. */
+function recordingStore(first: (batch: StateBatch) => Promise<void>): { store: StateStore; batches: StateBatch[] } {
   const batches: StateBatch[] = [];
   const store: StateStore = {
     describe: () => ({ path: null, bytes: 0 }),
     load: async () => ({ hives: [], workers: [] }),
-    write: async (batch) => {
+    write: (batch) => {
       batches.push(structuredClone(batch));
-      if (batches.length === 1) throw new Error('SQLITE_FULL: database or disk is full');
+      return batches.length === 1 ? first(batch) : Promise.resolve();
     },
     events: async () => ({ events: [], next: null }),
     prune: async () => 0,
@@ -27,6 +28,9 @@ function failingOnce(): { store: StateStore; batches: StateBatch[] } {
   };
   return { store, batches };
 }
+
+/** A store whose first write fails (a full disk). */
+const failingOnce = () => recordingStore(() => Promise.reject(new Error('SQLITE_FULL: database or disk is full')));
 
 /** A journal on empty registries that flushes only when told. */
 function journalOn(store: StateStore, options: Partial<JournalOptions> = {}): Journal {
@@ -79,18 +83,7 @@ describe('state journal', () => {
     const { store, batches } = failingOnce();
     const journal = journalOn(store);
     const total = MAX_BUFFERED_EVENTS + 10;
-    journal.note(
-      'worker',
-      Array.from({ length: total }, (_, i) => ({
-        type: 'liveness' as const,
-        kind: 'worker' as const,
-        id: `w${i}`,
-        from: 'online' as const,
-        to: 'offline' as const,
-        reason: 'missed heartbeats' as const,
-        at: i,
-      })),
-    );
+    journal.note('worker', forgottenWorkers(0, total));
     await journal.flush();
     await journal.stop();
     const retried = batches.at(-1)?.events ?? [];
@@ -100,15 +93,8 @@ describe('state journal', () => {
   });
 
   it('writes one batch at a time: a batch that failed goes back before the next is taken, events in order', async () => {
-    const batches: StateBatch[] = [];
-    let failFirst: (error: Error) => void = () => {};
-    const store: StateStore = {
-      ...failingOnce().store,
-      write: (batch) => {
-        batches.push(structuredClone(batch));
-        return batches.length === 1 ? new Promise((_, reject) => (failFirst = reject)) : Promise.resolve();
-      },
-    };
+    const first = deferred();
+    const { store, batches } = recordingStore(() => first.promise);
     const journal = journalOn(store);
     const forgotten = (id: string, at: number) =>
       [{ type: 'liveness', kind: 'worker', id, from: 'offline', to: 'forgotten', reason: 'forgotten', at }] as const;
@@ -119,22 +105,15 @@ describe('state journal', () => {
     // The second flush waits for the first write to end.
     await Promise.resolve();
     expect(batches).toHaveLength(1);
-    failFirst(new Error('etcd unavailable'));
+    first.reject(new Error('etcd unavailable'));
     await Promise.all([hanging, next]);
     expect(batches.map((batch) => batch.events.map((event) => event.id))).toEqual([['first'], ['first', 'second']]);
   });
 
   it('has every noted event written for a history read, with one write for a burst of reads and none when idle', async () => {
-    const batches: StateBatch[] = [];
-    let release: () => void = () => {};
-    const store: StateStore = {
-      ...failingOnce().store,
-      write: (batch) => {
-        batches.push(structuredClone(batch));
-        // The first write hangs until released: reads meanwhile queue behind it.
-        return batches.length === 1 ? new Promise<void>((resolve) => (release = resolve)) : Promise.resolve();
-      },
-    };
+    // The first write hangs until released: reads meanwhile queue behind it.
+    const first = deferred();
+    const { store, batches } = recordingStore(() => first.promise);
     const journal = journalOn(store);
     const registered = (id: string) =>
       [
@@ -150,7 +129,7 @@ describe('state journal', () => {
     let secondDone = false;
     void Promise.all(secondReads).then(() => (secondDone = true));
     expect(batches).toHaveLength(1);
-    release();
+    first.resolve();
     await Promise.all([...firstReads, ...secondReads]);
     expect(secondDone).toBe(true);
     expect(batches.map((batch) => batch.events.map((event) => `${event.id} of ${event.hive_id}`))).toEqual([
@@ -162,16 +141,10 @@ describe('state journal', () => {
   });
 
   it('gives back only what the store did not write: events of a batch written in part are never written twice', async () => {
-    const batches: StateBatch[] = [];
-    const store: StateStore = {
-      ...failingOnce().store,
-      write: async (batch) => {
-        batches.push(structuredClone(batch));
-        // The first transaction of the first batch landed: its first two events are in the store.
-        if (batches.length === 1)
-          throw new StateWriteError('second transaction failed', { ...batch, events: batch.events.slice(2) });
-      },
-    };
+    // The first transaction of the first batch landed: its first two events are in the store.
+    const { store, batches } = recordingStore((batch) =>
+      Promise.reject(new StateWriteError('second transaction failed', { ...batch, events: batch.events.slice(2) })),
+    );
     const journal = journalOn(store);
     journal.note('worker', forgottenWorkers(0, 5));
     await journal.flush();
@@ -182,15 +155,8 @@ describe('state journal', () => {
   });
 
   it('bounds the history while a write is slow: the oldest events give way, counted, with one warning', async () => {
-    const batches: StateBatch[] = [];
-    let finishFirst: () => void = () => {};
-    const store: StateStore = {
-      ...failingOnce().store,
-      write: (batch) => {
-        batches.push(structuredClone(batch));
-        return batches.length === 1 ? new Promise((resolve) => (finishFirst = resolve)) : Promise.resolve();
-      },
-    };
+    const first = deferred();
+    const { store, batches } = recordingStore(() => first.promise);
     const lines: string[] = [];
     let dropped = 0;
     const journal = journalOn(store, {
@@ -206,7 +172,7 @@ describe('state journal', () => {
     for (const from of [1, 5, 9]) journal.note('worker', forgottenWorkers(from, 4));
     expect(dropped).toBe(13 - 1 - 5);
     expect(lines.filter((line) => line.includes('oldest history events dropped'))).toHaveLength(1);
-    finishFirst();
+    first.resolve();
     await slow;
     await journal.flush();
     expect(batches[1]?.events.map((event) => event.id)).toEqual(['w8', 'w9', 'w10', 'w11', 'w12']);

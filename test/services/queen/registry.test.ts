@@ -1,24 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createQueenRegistry, type QueenRegistry } from '../../../services/queen/registry.js';
+import { describe, expect, it } from 'vitest';
 import {
-  DEFAULT_LIVENESS,
   hiveBeat,
   rememberingSecrets,
-  steppedClocks,
+  startQueenRegistry,
   WALL_BASE,
   workerBeat,
 } from '../../support/queen-registry.js';
 
-let registry: QueenRegistry | undefined;
-afterEach(() => {
-  registry?.stop();
-  registry = undefined;
-});
-
 function start(batch: boolean) {
-  const { timers, clock } = steppedClocks();
-  const r = rememberingSecrets(createQueenRegistry({ settings: DEFAULT_LIVENESS, clock, timers, batch }));
-  registry = r;
+  const { registry, timers } = startQueenRegistry({ batch });
+  const r = rememberingSecrets(registry);
   const events: string[] = [];
   r.actor.system.inspect({
     next: (event) => {
@@ -42,9 +33,9 @@ describe('queen registry host', () => {
     ]);
     expect(registry.hives.get('h3')).toBeUndefined();
     const [h2, impostor, h3] = await answers;
-    expect(h2).toMatchObject({ ok: true, resync: 'unknown' });
+    expect(h2).toMatchObject({ ok: true, value: { resync: 'unknown' } });
     expect(impostor?.ok).toBe(false);
-    expect(h3).toMatchObject({ ok: true, resync: null });
+    expect(h3).toMatchObject({ ok: true, value: { resync: null } });
     expect(events).toEqual(['HIVE_HEARTBEATS', 'WORKER_HEARTBEATS']);
     expect(registry.workers.size).toBe(2);
   });

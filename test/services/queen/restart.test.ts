@@ -7,6 +7,7 @@ import { openSqliteStore } from '../../../services/store/sqlite-store.js';
 import {
   DEFAULT_LIVENESS,
   hiveBeat,
+  issuedSecret,
   rememberingSecrets,
   steppedClocks,
   WALL_BASE,
@@ -67,7 +68,7 @@ describe('queen registry across a restart', () => {
     const stateDir = path.join(dir, 'b');
     const first = steppedClocks();
     const before = createQueenRegistry({ settings: DEFAULT_LIVENESS, ...first, store: openSqliteStore(stateDir) });
-    const issued = before.receiveHive(hiveBeat('h1'));
+    const secret = issuedSecret(before.receiveHive(hiveBeat('h1')));
     await before.stop();
     const store = openSqliteStore(stateDir);
     const after = createQueenRegistry({
@@ -77,8 +78,8 @@ describe('queen registry across a restart', () => {
       restored: await store.load(),
     });
     expect(after.receiveHive(hiveBeat('h1', { hive_secret: 'guessed' })).ok).toBe(false);
-    const proven = after.receiveHive(hiveBeat('h1', { hive_secret: issued.ok ? (issued.secret ?? '') : '' }));
-    expect(proven).toMatchObject({ ok: true, secret: null });
+    const proven = after.receiveHive(hiveBeat('h1', { hive_secret: secret }));
+    expect(proven).toMatchObject({ ok: true, value: { secret: null } });
     expect(after.hives.get('h1')?.liveness).toBe('online');
     await after.stop();
   });

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { QUEEN_PATHS } from '../../../contracts/paths.js';
 import {
   type HiveEvent,
@@ -12,21 +12,14 @@ import { type QueenAppHarness, startQueenApp, TOKEN } from '../../support/queen-
 import { hiveBeat, workerBeat } from '../../support/queen-registry.js';
 import { type SseMessage, SseReader } from '../../support/sse-reader.js';
 
-let queen: QueenAppHarness | undefined;
 beforeEach(() => {
   // The queen's own timers only: the simulated registry clock steps with setImmediate.
   vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+  // Real again only once the test's queen has closed (finish hooks run last first), clearing its fake intervals.
+  onTestFinished(() => {
+    vi.useRealTimers();
+  });
 });
-afterEach(() => {
-  queen?.close();
-  queen = undefined;
-  vi.useRealTimers();
-});
-
-function start(options?: Parameters<typeof startQueenApp>[0]): QueenAppHarness {
-  queen = startQueenApp(options);
-  return queen;
-}
 
 async function connect(q: QueenAppHarness, path: string = QUEEN_PATHS.stream): Promise<SseReader> {
   const response = await q.request(path);
@@ -42,7 +35,7 @@ function event(message: SseMessage | undefined): StreamEvent {
 
 describe('GET /v1/heartbeats/stream', () => {
   it('sends a snapshot first, then the queen event at once under the next id', async () => {
-    const q = start();
+    const q = startQueenApp();
     await q.post(QUEEN_PATHS.hiveHeartbeat, discoveryHeartbeat);
     const stream = await connect(q);
     const [first, second] = await stream.take(2);
@@ -60,7 +53,7 @@ describe('GET /v1/heartbeats/stream', () => {
   });
 
   it('sends the queen event every stream interval', async () => {
-    const q = start({ streamIntervalMs: 2_500 });
+    const q = startQueenApp({ streamIntervalMs: 2_500 });
     await q.post(QUEEN_PATHS.hiveHeartbeat, hiveBeat('h1'));
     const stream = await connect(q);
     await stream.take(2);
@@ -78,7 +71,7 @@ describe('GET /v1/heartbeats/stream', () => {
   });
 
   it('sends a liveness and a worker event for a first heartbeat, a worker event for the next, and transitions', async () => {
-    const q = start();
+    const q = startQueenApp();
     await q.post(QUEEN_PATHS.hiveHeartbeat, hiveBeat('h1'));
     const stream = await connect(q);
     await stream.take(2);
@@ -110,7 +103,7 @@ describe('GET /v1/heartbeats/stream', () => {
   });
 
   it('sends a hive event with the hive view after each accepted hive heartbeat', async () => {
-    const q = start();
+    const q = startQueenApp();
     const stream = await connect(q);
     await stream.take(2);
     await q.post(QUEEN_PATHS.hiveHeartbeat, discoveryHeartbeat);
@@ -124,7 +117,7 @@ describe('GET /v1/heartbeats/stream', () => {
   });
 
   it('does not let a slow client block a fast one: the slow one gets a fresh snapshot instead', async () => {
-    const q = start({ streamQueueBytes: 8 * 1024 });
+    const q = startQueenApp({ streamQueueBytes: 8 * 1024 });
     await q.post(QUEEN_PATHS.hiveHeartbeat, hiveBeat('h1'));
     const fast = await connect(q);
     const slow = await connect(q);
@@ -146,7 +139,7 @@ describe('GET /v1/heartbeats/stream', () => {
   });
 
   it('gives a client that reconnects a fresh snapshot', async () => {
-    const q = start();
+    const q = startQueenApp();
     await q.post(QUEEN_PATHS.hiveHeartbeat, hiveBeat('h1'));
     const first = await connect(q);
     await first.take(2);
@@ -162,14 +155,14 @@ describe('GET /v1/heartbeats/stream', () => {
   });
 
   it('takes the token from the query string, and refuses without one', async () => {
-    const q = start();
+    const q = startQueenApp();
     expect((await q.request(QUEEN_PATHS.stream, { token: null })).status).toBe(401);
     const stream = await connect(q, `${QUEEN_PATHS.stream}?token=${TOKEN}`);
     expect(event((await stream.take(1))[0]).type).toBe('snapshot');
   });
 
   it('ends open streams on close', async () => {
-    const q = start();
+    const q = startQueenApp();
     const stream = await connect(q);
     await stream.take(2);
     q.stream.closeAll();

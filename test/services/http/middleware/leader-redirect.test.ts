@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { QueenRole } from '../../../../contracts/election.js';
 import { HeartbeatAck, LeaderRedirect } from '../../../../contracts/heartbeat.js';
 import { QUEEN_PATHS } from '../../../../contracts/paths.js';
@@ -16,12 +16,6 @@ const HEARTBEATS = [
   [QUEEN_PATHS.workerHeartbeat, workerHeartbeat],
 ] as const;
 
-let queen: QueenAppHarness | undefined;
-afterEach(() => {
-  queen?.close();
-  queen = undefined;
-});
-
 /** A queen whose role, known leader and route the test sets: a follower sends on to the leader it knows. */
 function queenIn(role: QueenRole, leaderUrl: string | null, route?: Route): QueenAppHarness {
   const leadership: Leadership = {
@@ -29,8 +23,7 @@ function queenIn(role: QueenRole, leaderUrl: string | null, route?: Route): Quee
     leaderUrl: () => leaderUrl,
     route: () => route ?? (role === 'leader' || leaderUrl === null ? { to: 'self' } : { to: 'leader', url: leaderUrl }),
   };
-  queen = startQueenApp({ leadership });
-  return queen;
+  return startQueenApp({ leadership });
 }
 
 describe('leader redirect', () => {
@@ -93,8 +86,8 @@ describe('leader redirect', () => {
   });
 
   it('a queen without an election shows no role', async () => {
-    queen = startQueenApp();
-    const health = QueenHealth.parse(await (await queen.request(QUEEN_PATHS.health)).json());
+    const q = startQueenApp();
+    const health = QueenHealth.parse(await (await q.request(QUEEN_PATHS.health)).json());
     expect(health.role).toBeUndefined();
     expect(health.leader_url).toBeUndefined();
   });
