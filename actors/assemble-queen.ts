@@ -72,6 +72,8 @@ export interface AssembledQueen {
   queenEpoch: string;
   /** This queen leads now: takes the state a former leader kept, its open alert problems included. */
   lead(loaded: StoredState): void;
+  /** This queen leads no more: its streams end, and their clients reconnect to be served by the leader. */
+  stepDown(): void;
   /** Ends the streams, stops the registries and writes what is pending. */
   close(): Promise<void>;
 }
@@ -164,6 +166,9 @@ export function assembleQueen(parts: QueenParts): AssembledQueen {
     lead(loaded) {
       registry.lead(loaded);
       alertWatch?.adopt(loaded.problems ?? []);
+    },
+    stepDown() {
+      stream.endAll();
     },
     async close() {
       stream.closeAll();
