@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type QueenHandle, startQueen } from '../../actors/queen.js';
 import { HeartbeatAck } from '../../contracts/heartbeat.js';
@@ -5,6 +8,7 @@ import { QUEEN_PATHS } from '../../contracts/paths.js';
 import { createLogger } from '../../services/logger.js';
 import { parseCommandLine, queenOptions } from '../../services/options/index.js';
 import { discoveryHeartbeat, HIVE_ID, periodicHeartbeat, workerHeartbeat } from '../fixtures/examples.js';
+import { startHiveServers } from '../services/discovery/hive-servers.js';
 import { type EtcdCluster, startEtcd, stopAllEtcd } from '../support/etcd.js';
 import { settled } from '../support/queen-election.js';
 import { eventually } from '../support/role-process.js';
@@ -12,7 +16,7 @@ import { StreamRecorder } from '../support/stream-recorder.js';
 
 /**
  * Two queens in this process on one real etcd: a follower serves the leader's views and stream (which ends with the
- * leader's).
+ * leader's), and only the queen that leads discovers hives.
  */
 
 const TOKEN = 'ha-queen-token';
@@ -103,5 +107,28 @@ describe('queens on etcd', () => {
     const again = await eventually(() => StreamRecorder.open(follower.url, TOKEN), 'a stream from the new leader');
     cleanups.push(() => again.close());
     expect(again.events[0]?.event).toMatchObject({ type: 'snapshot', hives: [{ hive_id: HIVE_ID }] });
+  });
+
+  it('discovers only on the queen that leads, and on the new leader after a takeover', async () => {
+    const host = '127.0.0.3';
+    // A host that answers nothing valid stays expected and not online: every discovery run probes it again.
+    const servers = await startHiveServers({ [host]: { kind: 'invalid' } });
+    cleanups.push(servers.close);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'apiary-ha-discovery-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const config = path.join(dir, 'config');
+    await writeFile(config, `Host gpu-x\n  HostName ${host}\n`);
+    const { leader, follower } = await twoQueens(
+      '/ha-discovery',
+      ['--hives-config', config, '--hive-port', String(servers.port), '--discovery-interval', '200ms'],
+      { APIARY_DISCOVERY_DELAY: '0' },
+    );
+    const probesBy = (queen: QueenHandle): number =>
+      (servers.requests.get(host) ?? []).filter((request) => request.queenUrl === queen.advertiseUrl).length;
+    // Both queens run discovery on the same timer period: in the leader's three runs the follower had as many.
+    await eventually(() => (probesBy(leader) >= 3 ? true : undefined), 'the leader probing the host at every run');
+    expect(probesBy(follower)).toBe(0);
+    await leader.stop();
+    await eventually(() => (probesBy(follower) > 0 ? true : undefined), 'the new leader probing the host');
   });
 });
