@@ -44,7 +44,7 @@ export interface QueenParts {
   batchHeartbeats?: boolean;
   /** Bound on the bytes queued for one stream client. */
   streamQueueBytes?: number;
-  /** Where the registries and the history are kept, and what it held at start-up. */
+  /** Where the registries and the history are kept, and what it held at start-up (its open alert problems too). */
   store?: StateStore;
   restored?: StoredState;
   /** Where the per-minute metrics archive is kept; in memory, three hours deep, without one. */
@@ -72,6 +72,8 @@ export interface AssembledQueen {
   queenEpoch: string;
   /** This queen leads now: takes the state a former leader kept, its open alert problems included. */
   lead(loaded: StoredState): void;
+  /** This queen leads no more: its streams end, and their clients reconnect to be served by the leader. */
+  stepDown(): void;
   /** Ends the streams, stops the registries and writes what is pending. */
   close(): Promise<void>;
 }
@@ -116,6 +118,8 @@ export function assembleQueen(parts: QueenParts): AssembledQueen {
       : () => {};
   const unobserve = observeRegistry(registry, parts.logger, metrics);
   const alertWatch = parts.alerts ? watchAlerts(registry, parts.alerts, queenEpoch, judging) : undefined;
+  // A restarted queen resolves what it alerted on before, rather than open it a second time.
+  if (parts.restored?.problems) alertWatch?.adopt(parts.restored.problems);
   // The open problems go with the state: a successor resolves them.
   const unkeepProblems = parts.alerts?.onOpenChange((open) => registry.noteProblems(open));
   const history = new MetricsHistory({
@@ -162,6 +166,9 @@ export function assembleQueen(parts: QueenParts): AssembledQueen {
     lead(loaded) {
       registry.lead(loaded);
       alertWatch?.adopt(loaded.problems ?? []);
+    },
+    stepDown() {
+      stream.endAll();
     },
     async close() {
       stream.closeAll();

@@ -20,6 +20,7 @@ import type { QueenRegistry } from '../services/queen/registry.js';
 import { type StartStep, startWithRollback } from '../services/role/rollback.js';
 import { isEntryPoint, runCommand } from '../services/role/run-role.js';
 import { runOnce } from '../services/run-once.js';
+import type { WriteFence } from '../services/store/etcd-writer.js';
 import { openSqliteStore } from '../services/store/sqlite-store.js';
 import { type StateStore, StateStoreError, type StoredState } from '../services/store/state-store.js';
 import type { Timers } from '../services/timers.js';
@@ -94,6 +95,11 @@ async function assembleAndListen(
   };
   warnAboutTimings(options, logger);
   const late = options.etcd.length > 0 ? lateLeadership() : undefined;
+  // With several queens only the leader judges, from the moment it has loaded the state, and only it writes to etcd.
+  let election: QueenElection | undefined;
+  let followed: FollowedElection | undefined;
+  // The election starts once the queen listens: until then this queen leads nothing, and writes nothing.
+  const fence: WriteFence = { current: () => election?.fence.current() ?? null, lost: () => election?.fence.lost() };
   // Several queens keep one state in etcd, which the leader loads once elected; a lone queen restores its own now.
   // The per-minute metrics archive lives beside the state, in SQLite or in etcd.
   const sqlite = late
@@ -111,8 +117,7 @@ async function assembleAndListen(
         ).openEtcdStore({
           endpoints: options.etcd,
           prefix: options.etcdPrefix,
-          // The election starts once the queen listens: until then this queen leads nothing, and writes nothing.
-          fence: { current: () => election?.fence.current() ?? null, lost: () => election?.fence.lost() },
+          fence,
         }),
       (opened) => opened.close(),
     ));
@@ -122,6 +127,7 @@ async function assembleAndListen(
           (await import('../services/store/etcd-metrics-store.js')).openEtcdMetricsStore({
             endpoints: options.etcd,
             prefix: options.etcdPrefix,
+            fence,
           }),
         (opened) => opened.close(),
       )
@@ -136,9 +142,6 @@ async function assembleAndListen(
     () => startInspector(options.inspect, logger),
     (started) => started.stop(),
   );
-  // With several queens only the leader judges, from the moment it has loaded the state.
-  let election: QueenElection | undefined;
-  let followed: FollowedElection | undefined;
   const judging = (): boolean => late === undefined || followed?.judging() === true;
   const dashboard = overrides.dashboard === undefined ? createDashboardApp() : overrides.dashboard;
   const metrics = createQueenMetrics();

@@ -7,7 +7,7 @@ import type { Leadership } from './leadership.js';
  * Judging follows the election: a queen that leads loads the state and gives every entry the restart grace before it
  * judges, takes a heartbeat or issues a secret — before that it would judge on an empty or stale registry, and hand a
  * known hive a second identity. A load that fails is tried again while it still leads, never taken as an empty state.
- * One that stops leading stops judging at once.
+ * One that stops leading stops judging at once, and ends its streams: their clients reconnect and read the leader's.
  */
 
 export interface FollowedElection extends Leadership {
@@ -19,8 +19,8 @@ export interface FollowOptions {
   election: Pick<QueenElection, 'role' | 'leaderUrl' | 'judging' | 'onChange'>;
   /** This queen's URL, as it campaigns with it. */
   selfUrl: string;
-  /** Takes the loaded state (the registries, the open alert problems). */
-  queen: { lead(loaded: StoredState): void };
+  /** Takes the loaded state (the registries, the open alert problems) and, leading no more, ends its streams. */
+  queen: { lead(loaded: StoredState): void; stepDown(): void };
   store: StateStore;
   logger: Logger;
   /** Wait before a failed load is tried again. */
@@ -66,6 +66,7 @@ export function followElection(options: FollowOptions): FollowedElection {
     loaded = false;
     clearTimeout(retry);
     if (leading) term += 1;
+    else queen.stepDown();
     load();
   };
   election.onChange(follow);

@@ -13,6 +13,7 @@ import { issuesOf } from '../parse-json.js';
 import type { MetricsHistory } from '../queen/metrics-history.js';
 import type { QueenRegistry, Refusal } from '../queen/registry.js';
 import { hiveView, hiveViewsOf, queenHealth, workerView, workerViewsOf } from '../queen/views.js';
+import { KEEP_ALIVE_MS } from '../stream/hub.js';
 import type { QueenStream } from '../stream/queen-stream.js';
 import { DASHBOARD_ASSET_PREFIX } from './dashboard/page.js';
 import { errorBody } from './error-body.js';
@@ -20,6 +21,7 @@ import { hiveMetricsApp } from './hive-metrics.js';
 import { bearerAuth } from './middleware/auth.js';
 import { bodyLimit } from './middleware/body-limit.js';
 import { jsonBody } from './middleware/json-body.js';
+import { type LeaderRead, leaderRead } from './middleware/leader-read.js';
 import { leaderRedirect } from './middleware/leader-redirect.js';
 import { notFound } from './middleware/not-found.js';
 import { sourceOf } from './source.js';
@@ -39,7 +41,7 @@ export interface QueenAppDeps {
   /** Mounted at `/`: the dashboard page and its modules. */
   dashboard?: Hono;
   logger?: Logger;
-  /** With several queens on etcd: a follower sends changes on to the leader; `/health` shows the role. */
+  /** With several queens on etcd: a follower sends changes to the leader, and reads from it; `/health` says which. */
   leadership?: Leadership | undefined;
 }
 
@@ -56,6 +58,21 @@ const FULL_RETRY_AFTER_S = 60;
 
 /** How long a sender should wait while no queen can take its heartbeat (an election, a new leader loading the state). */
 const ELECTION_RETRY_AFTER_S = 1;
+
+/** Bound on the wait for the leader's answer to a read a follower relays. */
+const RELAY_FIRST_BYTE_MS = 10_000;
+/** The leader's stream says something at least every keep-alive: silent for two, it is taken for gone. */
+const RELAY_IDLE_MS = 2 * KEEP_ALIVE_MS;
+
+/** What a follower reads from the leader besides the stream (whose relays count as streams): views and history. */
+const LEADER_READS = [
+  QUEEN_PATHS.hives,
+  QUEEN_PATHS.hive,
+  QUEEN_PATHS.hiveMetrics,
+  QUEEN_PATHS.workers,
+  QUEEN_PATHS.worker,
+  QUEEN_PATHS.events,
+];
 
 const REFUSAL_STATUS = { identity: 403, 'too-large': 413, 'unknown-hive': 409 } as const;
 
@@ -108,13 +125,37 @@ export function createQueenApp(deps: QueenAppDeps): Hono {
 
   const { leadership } = deps;
   if (leadership) {
-    // After auth, before any parsing: only what changes the state moves; views, stream and dashboard are every queen's.
+    // After auth, before any parsing: only the leader that has loaded the state changes it.
     const redirect = leaderRedirect(() => leadership.route(), ELECTION_RETRY_AFTER_S);
     app.use(QUEEN_PATHS.hiveHeartbeat, redirect);
     app.use(QUEEN_PATHS.workerHeartbeat, redirect);
     app.delete(QUEEN_PATHS.hive, redirect);
     app.delete(QUEEN_PATHS.worker, redirect);
   }
+  // Reads too go to the leader, the only queen that hears the heartbeats; `/health`, `/metrics` and the dashboard's
+  // files are every queen's own.
+  const relay = (): LeaderRead | undefined =>
+    leadership &&
+    leaderRead({
+      route: () => leadership.route(),
+      retryAfterSeconds: ELECTION_RETRY_AFTER_S,
+      firstByteTimeoutMs: RELAY_FIRST_BYTE_MS,
+      idleTimeoutMs: RELAY_IDLE_MS,
+      logger,
+    });
+  const viewRelay = relay();
+  if (viewRelay) for (const path of LEADER_READS) app.get(path, viewRelay.middleware);
+
+  const streamRelay = relay();
+  // Each stream holds up to its own queue, a relayed one a connection to the leader: their number bounds what slow
+  // readers can make the queen hold.
+  app.get(QUEEN_PATHS.stream, async (_c, next) => {
+    if (deps.stream.clients + (streamRelay?.relaying() ?? 0) < LIMITS.streamClients) return next();
+    metrics.overflow('stream_clients', 1);
+    const message = `the queen serves its maximum of ${LIMITS.streamClients} streams at once: try again later`;
+    return refused({ kind: 'capacity', message });
+  });
+  if (streamRelay) app.get(QUEEN_PATHS.stream, streamRelay.middleware);
 
   app.post(QUEEN_PATHS.hiveHeartbeat, limit, jsonBody(HiveHeartbeat, 'hive heartbeat'), async (c) => {
     const verdict = await registry.submitHive(c.get('body'), sourceOf(c));
@@ -176,15 +217,7 @@ export function createQueenApp(deps: QueenAppDeps): Hono {
     return c.json(await registry.events(query.data));
   });
 
-  app.get(QUEEN_PATHS.stream, () => {
-    // Each stream holds up to its own queue: their number bounds what slow readers can make the queen hold.
-    if (deps.stream.clients >= LIMITS.streamClients) {
-      metrics.overflow('stream_clients', 1);
-      const message = `the queen serves its maximum of ${LIMITS.streamClients} streams at once: try again later`;
-      return refused({ kind: 'capacity', message });
-    }
-    return new Response(deps.stream.connect(), { headers: STREAM_HEADERS });
-  });
+  app.get(QUEEN_PATHS.stream, () => new Response(deps.stream.connect(), { headers: STREAM_HEADERS }));
 
   app.get(QUEEN_PATHS.health, (c) =>
     c.json({

@@ -1,6 +1,7 @@
 import { Etcd3, type Namespace, Range } from 'etcd3';
 import type { SeriesKey } from '../../contracts/metric-series.js';
 import type { EtcdStoreOptions } from './etcd-store.js';
+import { type FencedCommit, fencedCommit, type Guard, TXN_OPS } from './etcd-writer.js';
 import type { MetricsStore, MinuteRow } from './metrics-store.js';
 
 /**
@@ -8,18 +9,19 @@ import type { MetricsStore, MinuteRow } from './metrics-store.js';
  * and minute (`minutes/<hive>/<minute>`, the hive id URI-encoded so that no id is a prefix of another's keys, the
  * minute fixed-width so that key order is time order) and one key per hive that has rows (`hives/<hive>`), which
  * pruning walks: each hive's old minutes are one range delete. A minute already kept is never rewritten: rows go
- * out in transactions that write them only if none of their keys exists, and one by one when some does.
+ * out in transactions that write them only if none of their keys exists, and one by one when some does. Every write
+ * and delete is fenced like the state's: only the leader archives, forgets and prunes.
  */
 
-/** Rows a transaction writes: one comparison and one put each, within etcd's default 128 operations. */
+/** Rows a transaction writes: one comparison and one put each (and the fence), within etcd's default 128 operations. */
 const TXN_ROWS = 60;
 /** Keys read per request: a week of one hive's minutes is about 3.5 MB, near gRPC's 4 MiB answer limit. */
 const PAGE = 1_000;
 const DEFAULT_TIMEOUT_MS = 5_000;
 const MINUTE_DIGITS = 16;
 
-const MINUTES = 'minutes/';
-const HIVES = 'hives/';
+const MINUTES = 'metrics/minutes/';
+const HIVES = 'metrics/hives/';
 
 /** A row as kept: the minute is in its key. */
 interface StoredMinute {
@@ -32,8 +34,7 @@ const minuteKey = (hiveId: string, minute: number): string =>
   `${hivePart(hiveId)}${String(minute).padStart(MINUTE_DIGITS, '0')}`;
 const hiveKey = (hiveId: string): string => `${HIVES}${encodeURIComponent(hiveId)}`;
 
-/** Only the leader takes heartbeats, so only the leader has minutes to archive: these writes need no fence. */
-export type EtcdMetricsStoreOptions = Pick<EtcdStoreOptions, 'endpoints' | 'prefix' | 'timeoutMs'>;
+export type EtcdMetricsStoreOptions = Pick<EtcdStoreOptions, 'endpoints' | 'prefix' | 'fence' | 'timeoutMs'>;
 
 export function openEtcdMetricsStore(options: EtcdMetricsStoreOptions): MetricsStore & { close(): Promise<void> } {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -41,21 +42,22 @@ export function openEtcdMetricsStore(options: EtcdMetricsStoreOptions): MetricsS
     hosts: [...options.endpoints],
     defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + timeoutMs }),
   });
-  const metrics = client.namespace(`${options.prefix.replace(/\/+$/, '')}/metrics/`);
+  const root = client.namespace(`${options.prefix.replace(/\/+$/, '')}/`);
+  const commit = fencedCommit(root, options.fence);
   // Hives whose index key this process has written: it is put once, not with every row.
   const indexed = new Set<string>();
 
   return {
     writeMinutes: async (batch) => {
       for (const hiveId of batch.forgotten) {
-        await metrics.delete().prefix(hivePart(hiveId)).exec();
-        await metrics.delete().key(hiveKey(hiveId)).exec();
+        await commit([root.delete().prefix(hivePart(hiveId)), root.delete().key(hiveKey(hiveId))]);
         indexed.delete(hiveId);
       }
-      for (const hiveId of new Set(batch.rows.map((row) => row.hiveId))) {
-        if (indexed.has(hiveId)) continue;
-        await metrics.put(hiveKey(hiveId)).value('').exec();
-        indexed.add(hiveId);
+      const unindexed = [...new Set(batch.rows.map((row) => row.hiveId))].filter((hiveId) => !indexed.has(hiveId));
+      for (let start = 0; start < unindexed.length; start += TXN_OPS) {
+        const hives = unindexed.slice(start, start + TXN_OPS);
+        await commit(hives.map((hiveId) => root.put(hiveKey(hiveId)).value('')));
+        for (const hiveId of hives) indexed.add(hiveId);
       }
       // A transaction must not name one key twice; the first row of a minute is the one kept anyway.
       const unique = [
@@ -63,8 +65,8 @@ export function openEtcdMetricsStore(options: EtcdMetricsStoreOptions): MetricsS
       ];
       for (let start = 0; start < unique.length; start += TXN_ROWS) {
         const rows = unique.slice(start, start + TXN_ROWS);
-        if (await putIfAbsent(metrics, rows)) continue;
-        for (const row of rows) await putIfAbsent(metrics, [row]);
+        if (await putIfAbsent(root, commit, rows)) continue;
+        for (const row of rows) await putIfAbsent(root, commit, [row]);
       }
     },
     minutes: async (hiveId, from, before) => {
@@ -72,7 +74,7 @@ export function openEtcdMetricsStore(options: EtcdMetricsStoreOptions): MetricsS
       const end = Range.prefix(hivePart(hiveId)).end;
       let start = minuteKey(hiveId, from);
       for (;;) {
-        const page = await metrics.getAll().inRange(new Range(start, end)).sort('Key', 'Ascend').limit(PAGE).exec();
+        const page = await root.getAll().inRange(new Range(start, end)).sort('Key', 'Ascend').limit(PAGE).exec();
         for (const kv of page.kvs) {
           const key = kv.key.toString();
           const kept = parseMinute(kv.value.toString());
@@ -91,18 +93,19 @@ export function openEtcdMetricsStore(options: EtcdMetricsStoreOptions): MetricsS
       }
     },
     pruneMinutes: async (before) => {
+      // Pruning is the leader's: a follower's would be refused by the fence at its first delete anyway.
+      if (options.fence.current() === null) return 0;
       let pruned = 0;
       let start = HIVES;
       const end = Range.prefix(HIVES).end;
       for (;;) {
-        const keys = await metrics.getAll().inRange(new Range(start, end)).sort('Key', 'Ascend').limit(PAGE).keys();
-        for (const key of keys) {
-          const hiveId = decodeURIComponent(key.slice(HIVES.length));
-          const deleted = await metrics
-            .delete()
-            .inRange(new Range(minuteKey(hiveId, 0), minuteKey(hiveId, before)))
-            .exec();
-          pruned += Number(deleted.deleted);
+        const keys = await root.getAll().inRange(new Range(start, end)).sort('Key', 'Ascend').limit(PAGE).keys();
+        for (let from = 0; from < keys.length; from += TXN_OPS) {
+          const deletes = keys.slice(from, from + TXN_OPS).map((key) => {
+            const hiveId = decodeURIComponent(key.slice(HIVES.length));
+            return root.delete().inRange(new Range(minuteKey(hiveId, 0), minuteKey(hiveId, before)));
+          });
+          for (const answer of (await commit(deletes)) ?? []) pruned += Number(answer.response_delete_range.deleted);
         }
         const last = keys.at(-1);
         if (last === undefined || keys.length < PAGE) return pruned;
@@ -116,17 +119,12 @@ export function openEtcdMetricsStore(options: EtcdMetricsStoreOptions): MetricsS
 }
 
 /** Writes the rows in one transaction if none of their minutes is kept yet; false (nothing written) otherwise. */
-async function putIfAbsent(metrics: Namespace, rows: readonly MinuteRow[]): Promise<boolean> {
-  const [first, ...rest] = rows;
-  if (!first) return true;
-  const compared = rest.reduce(
-    (txn, row) => txn.and(minuteKey(row.hiveId, row.minute), 'Create', '==', 0),
-    metrics.if(minuteKey(first.hiveId, first.minute), 'Create', '==', 0),
+async function putIfAbsent(root: Namespace, commit: FencedCommit, rows: readonly MinuteRow[]): Promise<boolean> {
+  const written = await commit(
+    rows.map((row) => root.put(minuteKey(row.hiveId, row.minute)).value(JSON.stringify(stored(row)))),
+    rows.map((row): Guard => ({ key: minuteKey(row.hiveId, row.minute), target: 'Create', value: 0 })),
   );
-  const result = await compared
-    .then(...rows.map((row) => metrics.put(minuteKey(row.hiveId, row.minute)).value(JSON.stringify(stored(row)))))
-    .commit();
-  return result.succeeded;
+  return written !== null;
 }
 
 function stored(row: MinuteRow): StoredMinute {

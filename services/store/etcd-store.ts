@@ -1,9 +1,6 @@
 import { Etcd3, type Namespace, Range } from 'etcd3';
-import { z } from 'zod';
-import { WebhookAlert } from '../../contracts/alert.js';
 import { LIMITS } from '../../contracts/common.js';
 import type { EventPage, EventQuery, HistoryEvent } from '../../contracts/events.js';
-import { parseJson } from '../parse-json.js';
 import {
   CAPABILITIES,
   type CapabilitiesValue,
@@ -22,6 +19,7 @@ import {
 } from './etcd-layout.js';
 import { createEtcdWriter, MAX_TXN_BYTES, TXN_OPS, type WriteFence } from './etcd-writer.js';
 import { matchesFilter, pageOf } from './event-query.js';
+import { parseOpenProblems } from './open-problems.js';
 import type { NewEvent, StateStore, StoredState, WorkerRecord } from './state-store.js';
 
 /**
@@ -75,7 +73,7 @@ export function openEtcdStore(options: EtcdStoreOptions): StateStore {
       const loaded = {
         hives: [...hives].map(([id, hive]) => joinHive(hive, capabilities.get(id))),
         workers: [...workers.values()],
-        problems: openProblems(problems),
+        problems: parseOpenProblems(problems),
       };
       writer.remember(loaded.hives);
       return loaded;
@@ -103,12 +101,6 @@ export function openEtcdStore(options: EtcdStoreOptions): StateStore {
       client.close();
     },
   };
-}
-
-/** The open problems as kept; none when unreadable: a lost alert must not keep a leader from leading. */
-function openProblems(text: string | null): WebhookAlert[] {
-  const parsed = text === null ? null : parseJson(z.array(WebhookAlert), text);
-  return parsed?.ok ? parsed.value : [];
 }
 
 type Scan = (from: string, end: string, order?: 'Ascend' | 'Descend') => AsyncGenerator<{ key: string; value: string }>;

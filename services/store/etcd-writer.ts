@@ -1,15 +1,17 @@
 import { createHash } from 'node:crypto';
-import type { IOperation, Namespace } from 'etcd3';
+import type { IOperation, IResponseOp, Namespace } from 'etcd3';
 import type { WebhookAlert } from '../../contracts/alert.js';
 import { CAPABILITIES, eventKey, eventTimeKey, HIVES, PROBLEMS, SEQ, splitHive, WORKERS } from './etcd-layout.js';
+import { openProblemsText } from './open-problems.js';
 import { type HiveRecord, type NewEvent, type StateBatch, StateWriteError, type WorkerRecord } from './state-store.js';
 
 /**
- * The one place where the queen writes to etcd. Every transaction is fenced: it holds only while the leader's campaign
- * key (as created, by its create revision) is still in etcd, so a queen that is not the leader never writes, and one
- * that was deposed finds out at its next write and steps down. A batch goes out as transactions cut by operations and
- * by bytes (etcd refuses larger requests), in order; when one fails, only what it and the later ones held is given
- * back. A hive's capabilities are written only when they changed.
+ * The one place where the queen writes to etcd: the state here, the metrics archive through `fencedCommit`. Every
+ * transaction is fenced: it holds only while the leader's campaign key (as created, by its create revision) is still
+ * in etcd, so a queen that is not the leader never writes, and one that was deposed finds out at its next write and
+ * steps down. A batch goes out as transactions cut by operations and by bytes (etcd refuses larger requests), in
+ * order; when one fails, only what it and the later ones held is given back. A hive's capabilities are written only
+ * when they changed.
  */
 
 /** The leader's campaign key (relative to the cluster's prefix) as etcd created it. */
@@ -68,8 +70,41 @@ const itemOps = (item: Item): number => (item.of === 'event' ? 2 : item.ops.leng
 
 const digestOf = (json: string): string => createHash('sha1').update(json).digest('base64');
 
+/** A comparison a fenced transaction holds on besides the campaign key: a key's revision (or 0: none) is `value`. */
+export interface Guard {
+  key: string;
+  target: 'Create' | 'Mod';
+  value: string | number;
+}
+
+/** Commits `ops` if this queen leads and every guard holds: their answers, or null when only a guard failed. */
+export type FencedCommit = (ops: readonly IOperation[], guards?: readonly Guard[]) => Promise<IResponseOp[] | null>;
+
+/**
+ * One transaction that holds only while `fence`'s campaign key is in etcd as created (keys relative to `root`, the
+ * cluster's prefix). A queen that does not lead writes nothing; one whose key is gone is told so (`lost`) and steps
+ * down, and the commit rejects.
+ */
+export function fencedCommit(root: Namespace, fence: WriteFence): FencedCommit {
+  return async (ops, guards = []) => {
+    const leader = fence.current();
+    if (leader === null) throw new Error('this queen does not lead: it writes nothing to etcd');
+    const txn = root.if(leader.key, 'Create', '==', leader.createRevision);
+    for (const guard of guards) txn.and(guard.key, guard.target, '==', guard.value);
+    const result = await txn
+      .then(...ops)
+      .else(root.get(leader.key))
+      .commit();
+    if (result.succeeded) return result.responses;
+    const [found] = result.responses[0]?.response_range?.kvs ?? [];
+    if (found?.create_revision === leader.createRevision) return null;
+    fence.lost();
+    throw new Error(`this queen's campaign key ${leader.key} is gone from etcd: another queen leads`);
+  };
+}
+
 export function createEtcdWriter(root: Namespace, options: EtcdWriterOptions): EtcdWriter {
-  const { fence } = options;
+  const fenced = fencedCommit(root, options.fence);
   /** The digest of each hive's capabilities as etcd holds them. */
   const written = new Map<string, string>();
 
@@ -106,26 +141,6 @@ export function createEtcdWriter(root: Namespace, options: EtcdWriterOptions): E
     ...(batch.problems === null ? [] : [problemsItem(batch.problems)]),
   ];
 
-  /**
-   * One transaction if this queen still leads (and the sequence number is still `seq`, when given): false when only the
-   * sequence moved. A queen whose campaign key is gone is told so and steps down.
-   */
-  const fenced = async (ops: IOperation[], seq?: { mod: string }): Promise<boolean> => {
-    const leader = fence.current();
-    if (leader === null) throw new Error('this queen does not lead: it writes nothing to etcd');
-    const guarded = root.if(leader.key, 'Create', '==', leader.createRevision);
-    if (seq) guarded.and(SEQ, 'Mod', '==', seq.mod);
-    const result = await guarded
-      .then(...ops)
-      .else(root.get(leader.key))
-      .commit();
-    if (result.succeeded) return true;
-    const [found] = result.responses[0]?.response_range?.kvs ?? [];
-    if (found?.create_revision === leader.createRevision) return false;
-    fence.lost();
-    throw new Error(`this queen's campaign key ${leader.key} is gone from etcd: another queen leads`);
-  };
-
   /** One transaction; its events numbered on from the sequence number, read again if another writer moved it. */
   const commit = async (txn: readonly Item[]): Promise<void> => {
     const events = txn.flatMap((item) => (item.of === 'event' ? [item] : []));
@@ -140,9 +155,9 @@ export function createEtcdWriter(root: Namespace, options: EtcdWriterOptions): E
       const seq = events.length > 0 ? [root.put(SEQ).value(String(next + events.length))] : [];
       const done = await fenced(
         [...records, ...numbered, ...seq],
-        events.length > 0 ? { mod: held?.mod_revision ?? '0' } : undefined,
+        events.length > 0 ? [{ key: SEQ, target: 'Mod', value: held?.mod_revision ?? '0' }] : [],
       );
-      if (done) {
+      if (done !== null) {
         for (const item of txn) {
           if (item.of === 'hive') written.set(item.record.id, item.digest);
           if (item.of === 'removed-hive') written.delete(item.id);
@@ -214,7 +229,7 @@ function cut(all: readonly Item[], maxBytes: number): { transactions: Item[][]; 
 }
 
 function problemsItem(open: WebhookAlert[]): Item {
-  return { of: 'problems', open, ops: [{ key: PROBLEMS, value: JSON.stringify(open) }] };
+  return { of: 'problems', open, ops: [{ key: PROBLEMS, value: openProblemsText(open) }] };
 }
 
 function operation(root: Namespace, op: Op): IOperation {

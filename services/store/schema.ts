@@ -30,4 +30,6 @@ export const MIGRATIONS: readonly string[] = [
    UPDATE events SET hive_id = CASE kind WHEN 'hive' THEN id
      ELSE (SELECT workers.hive_id FROM workers WHERE workers.id = events.id) END;
    CREATE INDEX events_by_hive ON events (hive_id, seq);`,
+  // The alert problems whose `open` alert went out, all of them in one row: a restarted queen resolves them.
+  'CREATE TABLE open_problems (id INTEGER PRIMARY KEY CHECK (id = 1), problems TEXT NOT NULL);',
 ];

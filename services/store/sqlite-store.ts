@@ -5,6 +5,7 @@ import type { EventPage, EventQuery, HistoryEvent } from '../../contracts/events
 import type { SeriesKey } from '../../contracts/metric-series.js';
 import { eventHive, pageOf } from './event-query.js';
 import type { MetricsStore, MinuteRow } from './metrics-store.js';
+import { openProblemsText, parseOpenProblems } from './open-problems.js';
 import { MIGRATIONS } from './schema.js';
 import {
   type HiveRecord,
@@ -101,8 +102,9 @@ function sqliteStore(db: Database.Database, file: string | null): StateStore & M
     'INSERT INTO events (time, kind, id, hive_id, event) VALUES (?, ?, ?, ?, ?)',
   );
   const prune = db.prepare<[number]>('DELETE FROM events WHERE time < ?');
-  // In memory (`--state-dir none`) the entries would never be read back: only the history is kept, and the queen
-  // does not write every heartbeated entry twice a second for nothing.
+  const putProblems = db.prepare<[string]>('INSERT OR REPLACE INTO open_problems (id, problems) VALUES (1, ?)');
+  // In memory (`--state-dir none`) the entries and open problems would never be read back: only the history is kept,
+  // and the queen does not write every heartbeated entry twice a second for nothing.
   const keepsEntries = file !== null;
   const write = db.transaction((batch: StateBatch) => {
     if (keepsEntries) {
@@ -110,6 +112,7 @@ function sqliteStore(db: Database.Database, file: string | null): StateStore & M
       for (const worker of batch.workers) putWorker.run(worker.id, worker.heartbeat.hive_id, JSON.stringify(worker));
       for (const id of batch.removedHives) dropHive.run(id);
       for (const id of batch.removedWorkers) dropWorker.run(id);
+      if (batch.problems !== null) putProblems.run(openProblemsText(batch.problems));
     }
     for (const event of batch.events) {
       addEvent.run(Date.parse(event.time), event.kind, event.id, eventHive(event) ?? null, JSON.stringify(event));
@@ -140,6 +143,9 @@ function sqliteStore(db: Database.Database, file: string | null): StateStore & M
         .prepare<[], { record: string }>('SELECT record FROM workers')
         .all()
         .map((row): WorkerRecord => JSON.parse(row.record)),
+      problems: parseOpenProblems(
+        db.prepare<[], { problems: string }>('SELECT problems FROM open_problems').get()?.problems,
+      ),
     }),
     write: async (batch) => {
       write(batch);

@@ -53,7 +53,7 @@ export interface StateBatch {
 export interface StoredState {
   hives: HiveRecord[];
   workers: WorkerRecord[];
-  /** The alert problems the leader had open, for its successor to resolve; absent where the store keeps none. */
+  /** The alert problems a queen had open, for its successor (or itself, restarted) to resolve; absent if none kept. */
   problems?: WebhookAlert[] | undefined;
 }
 

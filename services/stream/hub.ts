@@ -28,6 +28,8 @@ export interface StreamHub {
   publish(data: () => string | null): void;
   readonly revision: number;
   readonly clients: number;
+  /** Ends every stream after what is queued for it; clients connecting later are served as before. */
+  endAll(): void;
   /** Ends every stream after what is queued for it; a client connecting later gets an empty, ended stream. */
   closeAll(): void;
 }
@@ -171,10 +173,13 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     get clients() {
       return clients.size;
     },
+    endAll() {
+      for (const client of [...clients]) end(client);
+    },
     closeAll() {
       closed = true;
       clearInterval(keepAlive);
-      for (const client of [...clients]) end(client);
+      this.endAll();
     },
   };
 }

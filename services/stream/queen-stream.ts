@@ -18,7 +18,7 @@ export interface QueenStreamOptions extends Pick<StreamHubOptions, 'keepAliveMs'
   intervalMs: number;
 }
 
-export type QueenStream = Pick<StreamHub, 'connect' | 'closeAll' | 'clients' | 'revision'>;
+export type QueenStream = Pick<StreamHub, 'connect' | 'endAll' | 'closeAll' | 'clients' | 'revision'>;
 
 export function createQueenStream(options: QueenStreamOptions): QueenStream {
   const { registry, queenEpoch } = options;
@@ -66,6 +66,7 @@ export function createQueenStream(options: QueenStreamOptions): QueenStream {
 
   return {
     connect: () => hub.connect(),
+    endAll: () => hub.endAll(),
     get clients() {
       return hub.clients;
     },

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { QueenHealth } from '../../contracts/registry.js';
 import { startEtcd, stopAllEtcd } from '../support/etcd.js';
 import { QueenApi } from '../support/queen-api.js';
-import { eventually, killAll, type RoleProcess, startRole } from '../support/role-process.js';
+import { settled } from '../support/queen-election.js';
+import { eventually, killAll, startRole } from '../support/role-process.js';
 import { StreamRecorder } from '../support/stream-recorder.js';
 import { createHiveDirs, killHiveGroups, queenArgs, startHive } from './cluster-roles.js';
 import { hiveHealth, spawnWorker } from './hive-api.js';
@@ -13,7 +13,7 @@ import { hiveHealth, spawnWorker } from './hive-api.js';
 /**
  * Three real queens on a real etcd, a hive (and its worker) given every queen: the leader is killed with kill -9,
  * another leads within the leader TTL plus 2 s, loads the state from etcd, and the hive and worker follow it with no
- * offline transition, their capabilities, history and identity kept.
+ * offline transition, their capabilities, history and identity kept. Followers serve the leader's views and stream.
  */
 
 /** Two seconds: on two loaded cores a one-second lease can lapse between keep-alives. */
@@ -35,26 +35,6 @@ afterEach(async () => {
   killAll();
   await stopAllEtcd();
 });
-
-async function healthOf(queen: RoleProcess): Promise<QueenHealth | undefined> {
-  return new QueenApi(queen.url).health().catch(() => undefined);
-}
-
-/** The queens once exactly one of them leads and the others name it: [leader, ...followers]. */
-function settled(queens: readonly RoleProcess[], timeoutMs = 60_000): Promise<RoleProcess[]> {
-  return eventually(
-    async () => {
-      const healths = await Promise.all(queens.map(healthOf));
-      const leaders = queens.filter((_, i) => healths[i]?.role === 'leader');
-      const [leader] = leaders;
-      if (leaders.length !== 1 || !leader) return undefined;
-      const agreed = healths.every((health) => health?.leader_url === leader.url);
-      return agreed ? [leader, ...queens.filter((queen) => queen !== leader)] : undefined;
-    },
-    'one leader the other queens name',
-    timeoutMs,
-  );
-}
 
 describe('failover between queens on etcd', () => {
   it('kill -9 of the leader: a new leader within the TTL plus 2 s, and the hive follows it without going offline', async () => {
@@ -92,9 +72,13 @@ describe('failover between queens on etcd', () => {
       'the worker available at the leader',
       SETTLE_MS,
     );
-    // Followers take no heartbeat and load nothing until they lead: they know nothing of the hive.
-    for (const follower of followers) expect(await new QueenApi(follower.url).hives()).toEqual([]);
-    for (const follower of followers) streams.push(await StreamRecorder.open(follower.url));
+    // Followers take no heartbeat, and read from the leader: the hive is online on them too.
+    for (const follower of followers) {
+      expect((await new QueenApi(follower.url).hive(hiveId))?.liveness).toBe('online');
+    }
+    // Their streams are the leader's, relayed: they end with it, for their clients to reconnect to the next leader.
+    const relayed = await Promise.all(followers.map((follower) => StreamRecorder.open(follower.url)));
+    streams.push(...relayed);
 
     const killedAt = Date.now();
     leader.child.kill('SIGKILL');
@@ -102,6 +86,18 @@ describe('failover between queens on etcd', () => {
     const [successor] = await settled(followers, FAILOVER_MS + 2_000);
     if (!successor) throw new Error('no successor');
     expect(Date.now() - killedAt).toBeLessThan(FAILOVER_MS);
+    await eventually(
+      () => (relayed.every((stream) => stream.failure !== undefined) ? true : undefined),
+      "the followers' relayed streams ended with the leader",
+      SETTLE_MS,
+    );
+    // Reconnected through either survivor: the new leader's stream, from its takeover on.
+    const after = await Promise.all(
+      followers.map((follower) =>
+        eventually(() => StreamRecorder.open(follower.url), 'a stream through a survivor', SETTLE_MS),
+      ),
+    );
+    streams.push(...after);
 
     // On loaded cores a lease may lapse and hand over once more: each check asks whichever queen leads now.
     const atCurrentLeader = async (): Promise<QueenApi | undefined> => {
@@ -129,19 +125,24 @@ describe('failover between queens on etcd', () => {
       'the hive sending to the leader',
       SETTLE_MS,
     );
-    // Neither survivor ever judged the hive or its worker offline: the new leader took them over with the restart
-    // grace (suspect, `queen restart`) and their next heartbeats found them online again.
+    // Neither leader ever judged the hive or its worker offline: the new leader took them over with the restart
+    // grace (suspect, `queen restart`) and their next heartbeats found them online again. The streams saw every
+    // transition but the takeover's own, and the history in etcd holds those too.
     const transitions = streams.flatMap((stream) =>
       stream.events.flatMap(({ event }) => (event.type === 'liveness' ? [event] : [])),
     );
     expect(transitions.filter((event) => event.to === 'offline' || event.to === 'forgotten')).toEqual([]);
-    // The history in etcd goes on: the hive's registration by the dead leader, and no identity refused since.
     const atSuccessor = await atCurrentLeader();
     if (!atSuccessor) throw new Error('no leader');
     const history = await atSuccessor.history(hiveId);
+    const workerHistory = await atSuccessor.history(worker.worker_id, 'worker');
+    expect(
+      [...history, ...workerHistory].filter((event) => event.to === 'offline' || event.to === 'forgotten'),
+    ).toEqual([]);
+    // The history goes on: the hive's registration by the dead leader, and no identity refused since.
     expect(history[0]).toMatchObject({ type: 'registered', to: 'online' });
     expect(history.filter((event) => event.type === 'identity_refused')).toEqual([]);
-    for (const stream of streams) expect(stream.failure).toBeUndefined();
+    for (const stream of after) expect(stream.events[0]?.event.type).toBe('snapshot');
     // An etcd, three queens, a hive and its worker start before the kill: more than the default 20 s when loaded.
   }, 180_000);
 });

@@ -37,9 +37,9 @@ export class QueenApi {
     return QueenHealth.parse(await this.json(QUEEN_PATHS.health));
   }
 
-  /** The history of one hive, oldest first (up to 1000 events). */
-  async history(hiveId: string): Promise<HistoryEvent[]> {
-    const query = `?kind=hive&id=${encodeURIComponent(hiveId)}&limit=1000`;
+  /** The history of one hive (or worker), oldest first (up to 1000 events). */
+  async history(id: string, kind: 'hive' | 'worker' = 'hive'): Promise<HistoryEvent[]> {
+    const query = `?kind=${kind}&id=${encodeURIComponent(id)}&limit=1000`;
     return EventPage.parse(await this.json(`${QUEEN_PATHS.events}${query}`)).events;
   }
 

@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { LeaderRedirect } from '../../../contracts/heartbeat.js';
 import type { Route } from '../../ha/leadership.js';
 import { errorBody } from '../error-body.js';
@@ -13,11 +13,14 @@ export function leaderRedirect(route: () => Route, retryAfterSeconds: number): M
   return async (c, next) => {
     const to = route();
     if (to.to === 'self') return next();
-    if (to.to === 'none') {
-      return c.json(errorBody(`Not taken now: ${to.why}. Try again shortly.`), 503, {
-        'retry-after': String(retryAfterSeconds),
-      });
-    }
+    if (to.to === 'none') return noLeader(c, to.why, retryAfterSeconds);
     return c.json({ leader_url: to.url } satisfies LeaderRedirect, 307, { location: `${to.url}${c.req.path}` });
   };
+}
+
+/** 503 with `retry-after`: no queen can take the request now (an election, a new leader loading the state). */
+export function noLeader(c: Context, why: string, retryAfterSeconds: number): Response {
+  return c.json(errorBody(`Not taken now: ${why}. Try again shortly.`), 503, {
+    'retry-after': String(retryAfterSeconds),
+  });
 }

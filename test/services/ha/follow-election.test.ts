@@ -11,6 +11,7 @@ import { discoveryHeartbeat, HIVE_ID } from '../../fixtures/examples.js';
 import { startQueenApp } from '../../support/queen-app.js';
 import { DEFAULT_LIVENESS, issuedSecret, steppedClocks } from '../../support/queen-registry.js';
 import { eventually } from '../../support/role-process.js';
+import { SseReader } from '../../support/sse-reader.js';
 
 /**
  * A queen elected leader takes nothing before it has loaded the state: no heartbeat, no secret issued, no judging. A
@@ -55,6 +56,10 @@ function drivenElection() {
     },
     lead: () => {
       leading = true;
+      for (const listener of listeners) listener();
+    },
+    depose: () => {
+      leading = false;
       for (const listener of listeners) listener();
     },
   };
@@ -107,5 +112,30 @@ describe('following the election', () => {
     // The same claim without the hive's secret is now refused: the identity held across the failover.
     const claim = await started.post(QUEEN_PATHS.hiveHeartbeat, discoveryHeartbeat);
     expect(claim.status).toBe(403);
+  });
+
+  it('a leader deposed ends its streams, whose clients reconnect to read the new leader', async () => {
+    const late = lateLeadership();
+    const started = startQueenApp({ leadership: late.leadership });
+    const { election, lead, depose } = drivenElection();
+    const followed = followElection({
+      election,
+      selfUrl: SELF,
+      queen: started,
+      store: failingFirstLoad(formerLeaderState()).store,
+      logger: silentLogger,
+      retryMs: 10,
+    });
+    late.attach(followed);
+    lead();
+    await eventually(() => (followed.judging() ? true : undefined), 'the state loaded', 10_000);
+    const stream = new SseReader((await started.request(QUEEN_PATHS.stream)).body);
+    expect((await stream.take(1))[0]?.data).toMatchObject({ type: 'snapshot', hives: [{ hive_id: HIVE_ID }] });
+    depose();
+    let rest = await stream.next();
+    while (rest) rest = await stream.next();
+    expect(rest).toBeUndefined();
+    // Leading no more and knowing no leader, it takes no new reader either.
+    expect((await started.request(QUEEN_PATHS.stream)).status).toBe(503);
   });
 });

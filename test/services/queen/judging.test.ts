@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { assembleQueen, type QueenParts } from '../../../actors/assemble-queen.js';
-import { WebhookAlert } from '../../../contracts/alert.js';
+import type { WebhookAlert } from '../../../contracts/alert.js';
 import { capabilityBytes } from '../../../machines/capability-set.js';
-import { type AlertInput, type Alerts, createAlerts } from '../../../services/alerts/index.js';
+import type { AlertInput } from '../../../services/alerts/index.js';
 import { silentLogger } from '../../../services/logger.js';
 import { hiveRecord, workerRecord } from '../../../services/queen/records.js';
 import type { RegistryCapacity } from '../../../services/queen/registry.js';
 import { openSqliteStore } from '../../../services/store/sqlite-store.js';
 import type { HiveRecord, StateStore, StoredState, WorkerRecord } from '../../../services/store/state-store.js';
 import { DEFAULT_LIVENESS, hiveBeat, steppedClocks, workerBeat } from '../../support/queen-registry.js';
-import { recordingAlerts } from '../../support/recording-alerts.js';
+import { recordingAlerts, webhookAlerts } from '../../support/recording-alerts.js';
 import { eventually } from '../../support/role-process.js';
 
 /**
@@ -150,21 +150,6 @@ describe('a queen that does not lead', () => {
     await successor.close();
   });
 });
-
-/** Alerts POSTed, at once (no debounce), to a receiver that records them. */
-function webhookAlerts(sent: WebhookAlert[]): Alerts {
-  return createAlerts({
-    webhooks: ['http://alerts.test/hook'],
-    debounceMs: 0,
-    backoffMs: [0],
-    timeoutMs: 5_000,
-    logger: silentLogger,
-    fetch: async (input) => {
-      if (input instanceof Request) sent.push(WebhookAlert.parse(await input.json()));
-      return new Response(null, { status: 204 });
-    },
-  });
-}
 
 /** A state store in memory that keeps what a leader wrote last, for its successor to load. */
 function keptState(): { store: StateStore } {

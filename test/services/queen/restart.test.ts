@@ -2,8 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { assembleQueen } from '../../../actors/assemble-queen.js';
+import type { WebhookAlert } from '../../../contracts/alert.js';
+import { silentLogger } from '../../../services/logger.js';
 import { createQueenRegistry } from '../../../services/queen/registry.js';
 import { openSqliteStore } from '../../../services/store/sqlite-store.js';
+import type { StateStore, StoredState } from '../../../services/store/state-store.js';
 import {
   DEFAULT_LIVENESS,
   hiveBeat,
@@ -13,8 +17,13 @@ import {
   WALL_BASE,
   workerBeat,
 } from '../../support/queen-registry.js';
+import { webhookAlerts } from '../../support/recording-alerts.js';
+import { eventually } from '../../support/role-process.js';
 
-/** Restart semantics on simulated clocks over a real database file: what one queen wrote, the next one restores. */
+/**
+ * Restart semantics on simulated clocks over a real database file: what one queen wrote, the next one restores, its
+ * open alert problems included.
+ */
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'apiary-restart-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -82,5 +91,43 @@ describe('queen registry across a restart', () => {
     expect(proven).toMatchObject({ ok: true, value: { secret: null } });
     expect(after.hives.get('h1')?.liveness).toBe('online');
     await after.stop();
+  });
+
+  it('keeps the open alert problems: the restarted queen resolves what it alerted on, and opens nothing again', async () => {
+    const stateDir = path.join(dir, 'c');
+    const sent: WebhookAlert[] = [];
+    const clocks = steppedClocks();
+    const queenOn = (store: StateStore, restored?: StoredState) =>
+      assembleQueen({
+        settings: DEFAULT_LIVENESS,
+        streamIntervalMs: 2_500,
+        logger: silentLogger,
+        ...clocks,
+        alerts: webhookAlerts(sent),
+        store,
+        ...(restored ? { restored } : {}),
+      });
+    const before = queenOn(openSqliteStore(stateDir));
+    before.registry.receiveHive(hiveBeat('lost'));
+    await clocks.timers.advanceTo(DEFAULT_LIVENESS.offlineAfterMs + 1_000);
+    await eventually(() => sent.find((alert) => alert.state === 'open'), 'the open alert', 5_000);
+    await before.close();
+
+    const store = openSqliteStore(stateDir);
+    const restored = await store.load();
+    expect(restored.problems).toEqual([expect.objectContaining({ event: 'hive_offline', id: 'lost', state: 'open' })]);
+    const after = queenOn(store, restored);
+    expect(after.registry.hives.get('lost')?.liveness).toBe('offline');
+    after.registry.receiveHive(hiveBeat('lost'));
+    await eventually(() => sent.find((alert) => alert.state === 'resolved'), 'the resolution', 5_000);
+    await after.close();
+    expect(sent.map((alert) => `${alert.event} ${alert.id} ${alert.state}`)).toEqual([
+      'hive_offline lost open',
+      'hive_offline lost resolved',
+    ]);
+    // Resolved, it is kept no more: a third queen has nothing to resolve.
+    const third = openSqliteStore(stateDir);
+    expect((await third.load()).problems).toEqual([]);
+    await third.close();
   });
 });

@@ -186,23 +186,4 @@ describe('etcd store', () => {
     // Written and given back: each event exactly once, in order.
     expect([...written, ...error.unwritten.events.map((e) => e.id)]).toEqual(events.map((e) => e.id));
   });
-
-  it('keeps the open alert problems, replaced whole when they change, for the next leader', async () => {
-    const { store } = await open();
-    const open1 = {
-      event: 'hive_offline',
-      state: 'open',
-      kind: 'hive',
-      id: 'h1',
-      time: event('h1').time,
-      reason: 'missed heartbeats',
-    } as const;
-    const open2 = { ...open1, id: 'h2' };
-    expect((await store.load()).problems).toEqual([]);
-    await store.write(batch({ problems: [open1, open2] }));
-    await store.write(batch({ hives: [hive('h3')] }));
-    expect((await store.load()).problems).toEqual([open1, open2]);
-    await store.write(batch({ problems: [open2] }));
-    expect((await store.load()).problems).toEqual([open2]);
-  });
 });

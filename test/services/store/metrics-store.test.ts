@@ -7,8 +7,12 @@ import { openEtcdMetricsStore } from '../../../services/store/etcd-metrics-store
 import type { MetricsStore, MinuteRow } from '../../../services/store/metrics-store.js';
 import { openSqliteStore } from '../../../services/store/sqlite-store.js';
 import { type EtcdCluster, startEtcd, stopAllEtcd } from '../../support/etcd.js';
+import { leaderFence, type TestFence } from '../../support/etcd-fence.js';
 
-/** The one contract of the per-minute metrics archive, held by both stores: SQLite (one queen) and etcd (several). */
+/**
+ * The one contract of the per-minute metrics archive, held by both stores: SQLite (one queen) and etcd (several, where
+ * only the leader writes).
+ */
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'apiary-minutes-'));
 let etcd: EtcdCluster | undefined;
@@ -22,12 +26,29 @@ afterAll(async () => {
 
 type Closable = MetricsStore & { close(): Promise<void> };
 
+const fences: TestFence[] = [];
+afterAll(() => {
+  for (const fence of fences.splice(0)) fence.close();
+});
+
+function endpoints(): string[] {
+  if (!etcd) throw new Error('etcd did not start');
+  return etcd.endpoints;
+}
+
+/** The leader of `prefix`, as an election would have made it: the one queen whose writes etcd takes. */
+async function leaderOf(prefix: string): Promise<TestFence> {
+  const fence = await leaderFence(endpoints(), prefix);
+  fences.push(fence);
+  return fence;
+}
+
 /** Each store by name: `place` names where it keeps its rows, so that opening the same place again reads them back. */
-const stores: Record<string, (place: string) => Closable> = {
-  sqlite: (place) => openSqliteStore(path.join(dir, place)),
-  etcd: (place) => {
-    if (!etcd) throw new Error('etcd did not start');
-    return openEtcdMetricsStore({ endpoints: etcd.endpoints, prefix: `/minutes-${place}` });
+const stores: Record<string, (place: string) => Promise<Closable>> = {
+  sqlite: async (place) => openSqliteStore(path.join(dir, place)),
+  etcd: async (place) => {
+    const prefix = `/minutes-${place}`;
+    return openEtcdMetricsStore({ endpoints: endpoints(), prefix, fence: (await leaderOf(prefix)).fence });
   },
 };
 
@@ -41,19 +62,19 @@ function row(hiveId: string, index: number, cpu: number, lastOffsetMs = 50_000):
 }
 
 describe.each(Object.keys(stores))('metrics archive: %s', (name) => {
-  const open = (place: string): Closable => {
+  const open = (place: string): Promise<Closable> => {
     const opener = stores[name];
     if (!opener) throw new Error(`no store ${name}`);
     return opener(place);
   };
 
   it('keeps minutes across a reopen, answers a range by minute and by its last sample, forgets and prunes', async () => {
-    const first = open('reopen');
+    const first = await open('reopen');
     await first.writeMinutes({ rows: [0, 1, 2, 3].map((index) => row('a', index, index * 10)), forgotten: [] });
     await first.writeMinutes({ rows: [row('b', 0, 99)], forgotten: [] });
     await first.close();
 
-    const store = open('reopen');
+    const store = await open('reopen');
     try {
       const all = await store.minutes('a', 0, Number.POSITIVE_INFINITY);
       expect(all.map((minute) => (minute.minute - BASE) / MINUTE)).toEqual([0, 1, 2, 3]);
@@ -93,7 +114,7 @@ describe.each(Object.keys(stores))('metrics archive: %s', (name) => {
   });
 
   it('keeps hives apart whatever their ids, and prunes and forgets each one alone', async () => {
-    const store = open('apart');
+    const store = await open('apart');
     const ids = ['a', 'a/b', 'ab', 'a b%'];
     try {
       await store.writeMinutes({
@@ -117,6 +138,32 @@ describe.each(Object.keys(stores))('metrics archive: %s', (name) => {
       ]);
     } finally {
       await store.close();
+    }
+  });
+});
+
+describe('metrics archive: etcd, several queens', () => {
+  it('is written and pruned by the leader alone: a follower changes nothing, and a deposed leader finds out', async () => {
+    const prefix = '/minutes-fenced';
+    const leader = await leaderOf(prefix);
+    const store = openEtcdMetricsStore({ endpoints: endpoints(), prefix, fence: leader.fence });
+    const notLeading = { current: () => null, lost: () => {} };
+    const follower = openEtcdMetricsStore({ endpoints: endpoints(), prefix, fence: notLeading });
+    const kept = async (): Promise<number[]> =>
+      (await follower.minutes('a', 0, Number.POSITIVE_INFINITY)).map((minute) => (minute.minute - BASE) / MINUTE);
+    try {
+      await store.writeMinutes({ rows: [0, 1, 2].map((index) => row('a', index, index)), forgotten: [] });
+      expect(await follower.pruneMinutes(BASE + 10 * MINUTE)).toBe(0);
+      await expect(follower.writeMinutes({ rows: [row('b', 0, 1)], forgotten: ['a'] })).rejects.toThrow(/not lead/);
+      expect(await kept()).toEqual([0, 1, 2]);
+      expect(await follower.minutes('b', 0, Number.POSITIVE_INFINITY)).toEqual([]);
+      // Its campaign key gone (its lease expired): its next prune is refused, and it is told it leads no more.
+      await leader.revoke();
+      await expect(store.pruneMinutes(BASE + 10 * MINUTE)).rejects.toThrow(/gone/);
+      expect(leader.lost()).toBe(1);
+      expect(await kept()).toEqual([0, 1, 2]);
+    } finally {
+      await Promise.all([store.close(), follower.close()]);
     }
   });
 });

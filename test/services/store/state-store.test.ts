@@ -136,6 +136,27 @@ describe.each(Object.keys(stores))('state store: %s', (name) => {
     await store.close();
   });
 
+  it('keeps the open alert problems, replaced whole when they change, for whoever loads the state next', async () => {
+    const store = await open();
+    const offline = {
+      event: 'hive_offline',
+      state: 'open',
+      kind: 'hive',
+      id: 'h1',
+      time: new Date(WALL).toISOString(),
+      reason: 'missed heartbeats',
+    } as const;
+    const other = { ...offline, id: 'h2' };
+    expect((await store.load()).problems).toEqual([]);
+    await store.write(batch({ problems: [offline, other] }));
+    // A batch that does not name them leaves them as they are.
+    await store.write(batch({ hives: [hive('h3')] }));
+    expect((await store.load()).problems).toEqual([offline, other]);
+    await store.write(batch({ problems: [other] }));
+    expect((await store.load()).problems).toEqual([other]);
+    await store.close();
+  });
+
   it('prunes the events older than a time and keeps the rest', async () => {
     const store = await open();
     await store.write(batch({ events: [event('a', WALL), event('a', WALL + 10), event('a', WALL + 20)] }));

@@ -96,6 +96,28 @@ describe('stream hub', () => {
     expect(await new SseReader(hub.connect()).next()).toBeUndefined();
   });
 
+  it('ends every stream on endAll, and serves the clients that connect after it', async () => {
+    const { hub, publish } = start();
+    const ended = new SseReader(hub.connect());
+    publish(1);
+    hub.endAll();
+    expect(hub.clients).toBe(0);
+    expect(await ended.take(3)).toMatchObject([
+      { data: { type: 'snapshot' } },
+      { data: { type: 'hello' } },
+      { data: { type: 'beat', n: 1 } },
+    ]);
+    expect(await ended.next()).toBeUndefined();
+    const again = new SseReader(hub.connect());
+    publish(2);
+    expect(hub.clients).toBe(1);
+    expect(await again.take(3)).toMatchObject([
+      { data: { type: 'snapshot', state: 1 } },
+      { data: { type: 'hello' } },
+      { data: { type: 'beat', n: 2 } },
+    ]);
+  });
+
   it('builds nothing for a message when no one listens, but still counts the revision', () => {
     const { hub } = start();
     const data = vi.fn(() => 'x');
