@@ -4,6 +4,7 @@ import path from 'node:path';
 import { SpawnWorkerResponse } from '../contracts/hive-api.js';
 import { HIVE_PATHS, QUEEN_PATHS, WORKER_PATHS, withId } from '../contracts/paths.js';
 import { HiveView, WorkerList } from '../contracts/registry.js';
+import { createHeldGroups } from '../services/cluster/held-groups.js';
 import { type RoleProcess, startRole } from '../services/cluster/role-process.js';
 import { startWatchdog } from '../services/cluster/watchdog-client.js';
 import { formatDuration } from '../services/duration.js';
@@ -31,8 +32,8 @@ async function main(): Promise<void> {
   // Takes every role's process group down and removes the directory should this launcher be killed outright.
   const watchdog = startWatchdog();
   watchdog.removeOnDeath(dir);
+  const groups = createHeldGroups({ watchdog });
   const roles: RoleProcess[] = [];
-  const workerPids: number[] = [];
   let stopping = false;
 
   const shutdown = async (code: number): Promise<never> => {
@@ -41,8 +42,10 @@ async function main(): Promise<void> {
     process.stdout.write('\nStopping the cluster…\n');
     const hives = roles.filter((role) => role.role === 'hive');
     await Promise.all(hives.map((hive) => hive.stop(15_000)));
-    for (const pid of workerPids) killIfAlive(pid);
+    // What outlived its hive (workers of a hive that crashed, or was killed at the end of its stop) is in its group.
+    for (const hive of hives) groups.signal(hive.pid, 'SIGTERM');
     await Promise.all(roles.filter((role) => role.role === 'queen').map((queen) => queen.stop(5_000)));
+    groups.stop();
     rmSync(dir, { recursive: true, force: true });
     watchdog.release();
     process.stdout.write('Stopped.\n');
@@ -51,7 +54,7 @@ async function main(): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(0));
 
   try {
-    const cluster = await startCluster(options, dir, roles, workerPids, (role) => watchdog.guard(role.pid));
+    const cluster = await startCluster(options, dir, roles, (role) => groups.hold(role.pid, role.exited));
     process.stdout.write(summary(options, cluster));
     for (const role of roles) {
       void role.exited.then((exit) => {
@@ -76,7 +79,6 @@ async function startCluster(
   options: ClusterOptions,
   dir: string,
   roles: RoleProcess[],
-  workerPids: number[],
   started: (role: RoleProcess) => void,
 ): Promise<StartedCluster> {
   const env = roleEnv(options.token);
@@ -156,7 +158,6 @@ async function startCluster(
       if (response.status !== 201)
         throw new Error(`spawning a worker failed: ${response.status} ${await response.text()}`);
       const spawned = SpawnWorkerResponse.parse(await response.json());
-      workerPids.push(spawned.pid);
       workers.push({
         hiveId: `hive-${index + 1}`,
         workerId: spawned.worker_id,
@@ -231,14 +232,6 @@ function hostForUrl(host: string): string {
 function writeDemoModel(file: string): void {
   const note = Buffer.from('Apiary demo model placeholder: not a real model; the demo backend needs no weights.\n');
   writeFileSync(file, Buffer.concat([note, Buffer.alloc(1024 * 1024 - note.length)]));
-}
-
-function killIfAlive(pid: number): void {
-  try {
-    process.kill(pid, 'SIGTERM');
-  } catch {
-    // Already gone, as it should be after its hive stopped it.
-  }
 }
 
 async function until(check: () => Promise<boolean>, what: string): Promise<void> {

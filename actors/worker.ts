@@ -10,7 +10,6 @@ import { startWatchdog } from '../services/cluster/watchdog-client.js';
 import { parseEngineOption, placeholderValues } from '../services/engine/engine-option.js';
 import { createEngineSupervisor, type EngineSupervisor } from '../services/engine/supervisor.js';
 import { listen } from '../services/http/listen.js';
-import { bearerAuth } from '../services/http/middleware/auth.js';
 import { createWorkerApp } from '../services/http/worker-app.js';
 import { startInspector } from '../services/inspector.js';
 import { createLogger, type Logger } from '../services/logger.js';
@@ -111,7 +110,7 @@ async function startParts(
     startedAt,
     onRequestStart: () => busy.started(),
     onRequestEnd: () => busy.ended(),
-    middleware: [bearerAuth({ token: options.token })],
+    token: options.token,
     logger,
   });
   const server = await listen(workerApp.app, options.host, port);

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { urlToHttpOptions } from 'node:url';
 import { describe } from '../describe-error.js';
 import { openAIErrorBody } from '../http/error-body.js';
 import type { InferenceCall, RelayOutcome } from './backend.js';
@@ -13,6 +14,8 @@ import { connectionNames, endToEndHeaders, isHopByHop } from './hop-by-hop.js';
 export interface RelayOptions {
   /** The server's origin, no trailing slash. */
   base: string;
+  /** `base` parsed once (`relayTarget`): given a URL string, Node's client would parse it again for every request. */
+  target: RelayTarget;
   /** Keeps connections to the server open between requests. */
   agent: http.Agent;
   /** Bound on the whole exchange, the streamed answer included. */
@@ -36,6 +39,18 @@ const FORWARDED_REQUEST_HEADERS = [
 
 /** Connections open at once to one upstream; more requests wait for one (an engine serves a few slots anyway). */
 export const RELAY_MAX_SOCKETS = 64;
+
+/** Where an upstream listens, as Node's client takes it, and the path its routes sit under (empty at the root). */
+export interface RelayTarget {
+  origin: Pick<http.RequestOptions, 'protocol' | 'hostname' | 'port'>;
+  prefix: string;
+}
+
+export function relayTarget(base: string): RelayTarget {
+  const url = new URL(base);
+  const { protocol, hostname, port } = urlToHttpOptions(url);
+  return { origin: { protocol, hostname, port }, prefix: url.pathname.replace(/\/+$/, '') };
+}
 
 /** A kept-alive, bounded agent for one upstream; Nagle off, so a small request or chunk is never held back. */
 export function createRelayAgent(): http.Agent {
@@ -61,7 +76,13 @@ export function relay(options: RelayOptions, call: InferenceCall, reply: http.Se
   // A client gone while its body was read: its response has closed already, and nothing is sent on.
   if (reply.destroyed) return Promise.resolve({ status: reply.statusCode, complete: false });
   return new Promise<RelayOutcome>((resolve) => {
-    const outgoing = http.request(`${base}${call.path}`, { method: 'POST', headers, agent: options.agent });
+    const outgoing = http.request({
+      ...options.target.origin,
+      path: `${options.target.prefix}${call.path}`,
+      method: 'POST',
+      headers,
+      agent: options.agent,
+    });
     let waited: number | null = null;
     const cut = (ms: number) => () => {
       waited = ms;

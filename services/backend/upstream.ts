@@ -1,5 +1,5 @@
 import type { BackendHealth, RelayingBackend } from './backend.js';
-import { createRelayAgent, relay } from './relay.js';
+import { createRelayAgent, relay, relayTarget } from './relay.js';
 
 export interface UpstreamBackendOptions {
   /** Base URL of an OpenAI-compatible server (llama-server, vLLM, Ollama), with or without a trailing `/v1`. */
@@ -23,7 +23,13 @@ export function createUpstreamBackend(options: UpstreamBackendOptions): Relaying
   const healthTimeoutMs = options.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS;
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
   const firstByteTimeoutMs = options.firstByteTimeoutMs ?? DEFAULT_FIRST_BYTE_TIMEOUT_MS;
-  const relayOptions = { base, agent: createRelayAgent(), requestTimeoutMs, firstByteTimeoutMs };
+  const relayOptions = {
+    base,
+    target: relayTarget(base),
+    agent: createRelayAgent(),
+    requestTimeoutMs,
+    firstByteTimeoutMs,
+  };
 
   const probe = async (path: string, signal: AbortSignal): Promise<number> => {
     const response = await fetch(`${base}${path}`, { signal, headers: { accept: 'application/json' } });

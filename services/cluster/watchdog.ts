@@ -1,5 +1,6 @@
 import { rmSync } from 'node:fs';
 import readline from 'node:readline';
+import { signalGroup } from './process-group.js';
 
 /**
  * A watchdog, a process of its own: it reads `group <pgid>`, `forget <pgid>` (that group is gone) and `dir <path>`
@@ -15,13 +16,7 @@ const dirs = new Set<string>();
 let done = false;
 
 function signalGroups(signal: NodeJS.Signals): void {
-  for (const group of groups) {
-    try {
-      process.kill(-group, signal);
-    } catch {
-      // That group is gone already.
-    }
-  }
+  for (const group of groups) signalGroup(group, signal);
 }
 
 readline

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import readline from 'node:readline';
+import { signalGroup } from '../cluster/process-group.js';
 
 /**
  * One engine process: started without a shell in a process group of its own (the engine's own children included),
@@ -58,16 +59,7 @@ export function startEngineProcess(options: EngineProcessOptions): EngineProcess
   });
 
   const group = child.pid;
-  /** Sends `signal` (0: none, a check) to every process of the group; false once none is left. */
-  const signalGroup = (signal: NodeJS.Signals | 0): boolean => {
-    if (group === undefined) return false;
-    try {
-      process.kill(-group, signal);
-      return true;
-    } catch {
-      return false;
-    }
-  };
+  const signalEngine = (signal: NodeJS.Signals | 0): boolean => group !== undefined && signalGroup(group, signal);
   /** When the group's SIGKILL is due: the stop's start plus the grace, once stopping. */
   let killAt: number | null = null;
   const gone = leaderExited.then(
@@ -78,13 +70,13 @@ export function startEngineProcess(options: EngineProcessOptions): EngineProcess
           options.forget(group);
           resolve();
         };
-        if (!signalGroup(0)) return forget();
+        if (!signalEngine(0)) return forget();
         // A child that ignores SIGTERM, or outlives a crashed leader, still holds the GPU and the port.
-        signalGroup('SIGTERM');
+        signalEngine('SIGTERM');
         killAt ??= Date.now() + options.stopTimeoutMs;
         setTimeout(
           () => {
-            signalGroup('SIGKILL');
+            signalEngine('SIGKILL');
             forget();
           },
           Math.max(0, killAt - Date.now()),
@@ -96,8 +88,8 @@ export function startEngineProcess(options: EngineProcessOptions): EngineProcess
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null || group === undefined) return gone;
       killAt ??= Date.now() + options.stopTimeoutMs;
-      signalGroup('SIGTERM');
-      const timer = setTimeout(() => signalGroup('SIGKILL'), options.stopTimeoutMs);
+      signalEngine('SIGTERM');
+      const timer = setTimeout(() => signalEngine('SIGKILL'), options.stopTimeoutMs);
       await gone;
       clearTimeout(timer);
     },

@@ -60,7 +60,7 @@ beforeAll(() => {
   ({ modelsDir, workersDir } = createHiveDirs(dir, 'hive', ['tiny'], 1024));
   manifest('llama', 'llama.cpp', []);
   manifest('llama-loading', 'llama.cpp', ['--load-until-told']);
-  manifest('vllm', 'vllm', []);
+  manifest('vllm', 'vllm', ['--slots', '1']);
   manifest('broken', 'llama.cpp', ['--never-ready'], '1s');
   manifest('llama-slow-stop', 'llama.cpp', ['--stop-ms', '3000']);
 });
@@ -225,14 +225,24 @@ describe('hive: workers with a real engine', { timeout: 180_000 }, () => {
   );
 
   it(
-    "reads vLLM's /metrics",
+    "reads vLLM's /metrics: a request running in its one slot, and one waiting in its queue",
     async () => {
       const { api, spawned, engine } = await readyWorker('vllm');
       const held = chat(spawned.port, 'hold');
-      const busy = await viewWhere(api, spawned.worker_id, (v) => v.slots_busy === 1, 'one request running');
-      expect(busy).toMatchObject({ engine: 'vllm', queue_depth: 0, kv_cache_usage: 0.25 });
+      await viewWhere(api, spawned.worker_id, (v) => v.slots_busy === 1, 'one request running');
+      // Sent once the held request has the slot, so it is the one that waits.
+      const queued = chat(spawned.port, 'after the held one');
+      const busy = await viewWhere(
+        api,
+        spawned.worker_id,
+        (v) => v.slots_busy === 1 && v.queue_depth === 1,
+        'one request running, one queued',
+      );
+      expect(busy).toMatchObject({ engine: 'vllm', kv_cache_usage: 0.25 });
       await fetch(`${engine.base}/release`, { method: 'POST' });
       expect((await held).status).toBe(200);
+      expect((await queued).status).toBe(200);
+      await viewWhere(api, spawned.worker_id, (v) => v.slots_busy === 0 && v.queue_depth === 0, 'both served');
     },
     PROCESS_TEST_MS,
   );

@@ -50,6 +50,11 @@ declare module 'autocannon' {
 
     interface Instance extends PromiseLike<Result> {
       stop(): void;
+      /** Each answer as it arrives; `responseTime` in ms with sub-millisecond precision (the histogram keeps whole ms). */
+      on(
+        event: 'response',
+        listener: (client: unknown, statusCode: number, resBytes: number, responseTime: number) => void,
+      ): Instance;
     }
   }
 

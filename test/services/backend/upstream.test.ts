@@ -81,6 +81,16 @@ describe('upstream backend: proxying', () => {
     expect(worker.outcomes).toEqual([{ status: 200, complete: true }]);
   });
 
+  it('keeps the path an upstream is served under', async () => {
+    const server = await start((_request, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+    const worker = await relayed(createUpstreamBackend({ url: `${server.url}/gateway/llama/v1` }));
+    expect((await worker.post(CHAT, chatBody)).status).toBe(200);
+    expect(server.requests.map((request) => request.path)).toEqual(['/gateway/llama/v1/chat/completions']);
+  });
+
   it('sends a sized answer whole, with its length, and keeps one connection for requests in a row', async () => {
     const ports: number[] = [];
     const answer = JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', choices: [] });
