@@ -44,6 +44,7 @@ const SPAWN_ERROR_STATUS = {
   'unknown-model': 404,
   'unknown-device': 404,
   'unknown-worker-type': 404,
+  'option-like-value': 400,
   'port-taken': 409,
   'no-queen': 409,
   'too-many': 429,
