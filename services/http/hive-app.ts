@@ -69,7 +69,7 @@ export function createHiveApp(deps: HiveAppDeps): Hono {
 
   app.get(HIVE_PATHS.capabilities, (c) => {
     const query = CapabilitiesQuery.safeParse(c.req.query());
-    if (!query.success) return c.json(errorBody('queen_url must be an http(s) URL.', issuesOf(query.error)), 400);
+    if (!query.success) return c.json(errorBody('queen_url must be one http(s) URL.', issuesOf(query.error)), 400);
     const queenUrl = query.data.queen_url;
     const refusal = queenUrl === undefined ? null : (deps.trust?.refusal(queenUrl) ?? null);
     if (refusal !== null) {
