@@ -40,7 +40,7 @@ export interface CapabilityTracker {
   setDevices(devices: Device[]): void;
   /** The engine a worker type starts; null for the built-in demo backend or an unknown type. */
   engine(workerType: string): EngineSpec | null;
-  /** The file of a model now among the capabilities; null for an unknown id. */
+  /** The file of a model found now (also one the cut left out: a spawn checks the capabilities first); else null. */
   modelPath(modelId: string): string | null;
   /** Called once per batch of changes, with its version; returns the unsubscribe. */
   onChange(listener: (version: number) => void): () => void;
