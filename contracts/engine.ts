@@ -25,6 +25,22 @@ export function fillPlaceholders(text: string, values: Readonly<Record<EnginePla
   );
 }
 
+/**
+ * The placeholders whose values would turn an argument of `command` into an option, as a model file named
+ * `--foo.gguf` would through `{model_id}`: an argument that does not begin with `-` must not begin with one once
+ * filled. `--served-model-name={model_id}` stays a value whatever the id, so it is never refused.
+ */
+export function optionLikePlaceholders(
+  command: readonly string[],
+  values: Readonly<Record<EnginePlaceholder, string>>,
+): string[] {
+  const names = command
+    .slice(1)
+    .filter((part) => !part.startsWith('-') && fillPlaceholders(part, values).startsWith('-'))
+    .flatMap((part) => [...part.matchAll(PLACEHOLDER)].map((match) => match[1] ?? ''));
+  return [...new Set(names)];
+}
+
 const Template = z
   .string()
   .min(1)

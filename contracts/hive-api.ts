@@ -3,8 +3,13 @@ import { Capabilities } from './capabilities.js';
 import { HttpUrl, Id, Port } from './common.js';
 import { MonitorData, WorkerEngine, WorkerStatus } from './heartbeat.js';
 
-/** `GET /capabilities[?queen_url=]` on a hive. */
-export const CapabilitiesQuery = z.object({ queen_url: HttpUrl.optional() });
+/**
+ * `GET /capabilities[?queen_url=]` on a hive. The hive hands the URL on to its workers in a comma-separated list of
+ * queens, so one with a comma would split there.
+ */
+export const CapabilitiesQuery = z.object({
+  queen_url: HttpUrl.refine((url) => !url.includes(','), 'must not contain a comma').optional(),
+});
 export type CapabilitiesQuery = z.infer<typeof CapabilitiesQuery>;
 
 export const CapabilitiesResponse = Capabilities.extend({

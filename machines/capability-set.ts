@@ -26,7 +26,7 @@ export function applyDeviceChanges(devices: readonly Device[], changes: readonly
 }
 
 /** The UTF-8 bytes of one listed item in the set's JSON, its comma included. */
-function itemBytes(item: Device | Model | WorkerType): number {
+export function itemBytes(item: Device | Model | WorkerType): number {
   return Buffer.byteLength(JSON.stringify(item)) + 1;
 }
 
@@ -97,7 +97,8 @@ function applyKeyed<T extends Model | WorkerType>(
   return { count, bytes };
 }
 
-function sumBytes(items: readonly Device[]): number {
+/** The UTF-8 bytes of a list's items in the set's JSON, a comma after each. */
+export function sumBytes(items: readonly (Device | Model | WorkerType)[]): number {
   let bytes = 0;
   for (const item of items) bytes += itemBytes(item);
   return bytes;

@@ -3,6 +3,7 @@ import { LIMITS } from '../../contracts/common.js';
 import type { EngineSpec } from '../../contracts/engine.js';
 import type { Logger } from '../logger.js';
 import { runOnce } from '../run-once.js';
+import { fitCapabilities } from './capability-budget.js';
 import { diffCapabilities, hasChanges } from './capability-diff.js';
 import { createChangeLog } from './change-log.js';
 import { type ScannedFile, type ScanProblem, scanDirectory } from './directory-scan.js';
@@ -39,7 +40,7 @@ export interface CapabilityTracker {
   setDevices(devices: Device[]): void;
   /** The engine a worker type starts; null for the built-in demo backend or an unknown type. */
   engine(workerType: string): EngineSpec | null;
-  /** The file of a model now among the capabilities; null for an unknown id. */
+  /** The file of a model found now (also one the cut left out: a spawn checks the capabilities first); else null. */
   modelPath(modelId: string): string | null;
   /** Called once per batch of changes, with its version; returns the unsubscribe. */
   onChange(listener: (version: number) => void): () => void;
@@ -62,7 +63,10 @@ export function createCapabilityTracker(options: CapabilityTrackerOptions): Capa
   const modelsWatcher = watchDirectories(options.modelsDir, () => schedule(), logger);
   const workersWatcher = watchDirectories(options.workersDir, () => schedule(), logger);
 
-  let committed: Capabilities = { devices, models: [], workers: sortedWorkers(builtInWorkers) };
+  /** Everything found, before the cut that keeps what the hive sends within a queen's bound. */
+  let found: Capabilities = { devices, models: [], workers: sortedWorkers(builtInWorkers) };
+  let committed = found;
+  let cut = false;
   let changeLog = createChangeLog(committed);
   let seenModels = new Map<string, Seen>();
   let seenManifests = new Map<string, Seen>();
@@ -143,17 +147,35 @@ export function createCapabilityTracker(options: CapabilityTrackerOptions): Capa
     modelPaths = new Map(resolvedModels.map(({ model, path }) => [model.model_id, path]));
     engines = new Map(workers.flatMap(({ worker_type, engine }) => (engine ? [[worker_type, engine]] : [])));
     if (initial) {
-      committed = next;
-      changeLog = createChangeLog(next);
+      committed = cutToBound(next);
+      changeLog = createChangeLog(committed);
     } else commit(next);
     const unsettledSince = Math.min(modelsSettled.unsettledSince, manifestsSettled.unsettledSince);
     if (unsettledSince !== Infinity) schedule(Math.max(debounceMs, unsettledSince + settleMs - performance.now()));
   }
 
   function commit(next: Capabilities): void {
-    const changes = diffCapabilities(committed, next);
-    committed = next;
+    const fitted = cutToBound(next);
+    const changes = diffCapabilities(committed, fitted);
+    committed = fitted;
     if (hasChanges(changes)) publish(changeLog.record(changes), changes);
+  }
+
+  /** The set cut to what a queen takes from one hive; a cut is logged once, when it begins. */
+  function cutToBound(next: Capabilities): Capabilities {
+    found = next;
+    const { capabilities, leftOut } = fitCapabilities(next);
+    const cutting = leftOut.models + leftOut.workers > 0;
+    if (cutting && !cut) {
+      logger.warn('capabilities cut to fit what a queen takes from one hive', {
+        max_bytes: LIMITS.capabilityBytes,
+        models: capabilities.models.length,
+        models_left_out: leftOut.models,
+        workers_left_out: leftOut.workers,
+      });
+    }
+    cut = cutting;
+    return capabilities;
   }
 
   function publish(version: number, changes: CapabilityChanges): void {
@@ -194,7 +216,7 @@ export function createCapabilityTracker(options: CapabilityTrackerOptions): Capa
     current: () => committed,
     setDevices(next) {
       devices = next;
-      if (!stopped) commit({ ...committed, devices });
+      if (!stopped) commit({ ...found, devices });
     },
     version: () => changeLog.version(),
     pending: () => changeLog.pending(committed),
@@ -257,7 +279,7 @@ function isProblem<T>(value: T | ScanProblem): value is ScanProblem {
   return typeof value === 'object' && value !== null && 'problem' in value;
 }
 
-/** One model per id (the first path in order wins: `a.gguf` over `a.safetensors`), at most the protocol's limit. */
+/** One model per id (the first path in order wins: `a.gguf` over `a.safetensors`), in id order. */
 function resolveModels(held: ReadonlyMap<string, Model>, problems: ScanProblem[]): { model: Model; path: string }[] {
   const byId = new Map<string, { model: Model; path: string }>();
   for (const path of [...held.keys()].sort()) {
@@ -266,14 +288,10 @@ function resolveModels(held: ReadonlyMap<string, Model>, problems: ScanProblem[]
     if (byId.has(model.model_id)) problems.push({ path, problem: `another file is already model ${model.model_id}` });
     else byId.set(model.model_id, { model, path });
   }
-  const models = [...byId.values()].sort((a, b) => compare(a.model.model_id, b.model.model_id));
-  if (models.length > LIMITS.models) {
-    problems.push({ path: '(models dir)', problem: `more than ${LIMITS.models} models; the rest are left out` });
-  }
-  return models.slice(0, LIMITS.models);
+  return [...byId.values()].sort((a, b) => compare(a.model.model_id, b.model.model_id));
 }
 
-/** Manifests in path order, the first of a type winning; built-in types fill in the rest. */
+/** Manifests in path order, the first of a type winning; built-in types fill in the rest; in type order. */
 function resolveWorkers(
   held: ReadonlyMap<string, WorkerManifest>,
   builtIn: readonly WorkerType[],
@@ -290,14 +308,7 @@ function resolveWorkers(
   for (const worker of builtIn) {
     if (!byType.has(worker.worker_type)) byType.set(worker.worker_type, { ...worker, engine: null });
   }
-  const workers = sortedWorkers([...byType.values()]);
-  if (workers.length > LIMITS.workerTypes) {
-    problems.push({
-      path: '(workers dir)',
-      problem: `more than ${LIMITS.workerTypes} worker types; the rest are left out`,
-    });
-  }
-  return workers.slice(0, LIMITS.workerTypes);
+  return sortedWorkers([...byType.values()]);
 }
 
 function sortedWorkers<T extends WorkerType>(workers: readonly T[]): T[] {

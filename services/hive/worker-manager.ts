@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import readline from 'node:readline';
 import type { Capabilities } from '../../contracts/capabilities.js';
-import type { EngineSpec } from '../../contracts/engine.js';
+import { type EngineSpec, optionLikePlaceholders } from '../../contracts/engine.js';
 import type { WorkerHeartbeat } from '../../contracts/heartbeat.js';
 import {
   type HiveWorker,
@@ -13,6 +13,7 @@ import type { WorkerRecord } from '../../contracts/worker-records.js';
 import { fail, ok, type Result } from '../../machines/result.js';
 import type { SendOutcome } from '../../machines/send-outcome.js';
 import { advertiseUrl } from '../advertise-url.js';
+import { placeholderValues } from '../engine/engine-option.js';
 import type { Logger } from '../logger.js';
 import { freePort, portAvailable } from '../ports.js';
 import { type HeartbeatIdentity, withSecret, workerHeartbeat } from '../worker/heartbeat-payload.js';
@@ -70,6 +71,7 @@ export type SpawnErrorKind =
   | 'unknown-model'
   | 'unknown-device'
   | 'unknown-worker-type'
+  | 'option-like-value'
   | 'port-taken'
   | 'no-queen'
   | 'too-many'
@@ -183,14 +185,27 @@ export function createWorkerManager(options: WorkerManagerOptions): WorkerManage
       return refuse('no-queen', 'No queen is known yet: start the hive with --queen-url, or let a queen discover it.');
     }
     const engine = options.engine(workerType);
-    return {
-      model: request.model,
-      device: deviceId,
-      workerType,
-      queenUrl,
-      engine,
-      modelPath: options.modelPath(request.model),
-    };
+    const modelPath = options.modelPath(request.model);
+    if (engine) {
+      // The worker fills these the same way; its engine port, digits, is never an option.
+      const values = placeholderValues({
+        modelPath: modelPath ?? request.model,
+        modelId: request.model,
+        enginePort: 0,
+        device: deviceId,
+      });
+      const names = optionLikePlaceholders(engine.command, values);
+      if (names.length > 0) {
+        const which = names.map((name) => `{${name}}`).join(', ');
+        return refuse(
+          'option-like-value',
+          `Model ${JSON.stringify(request.model)} would reach the ${workerType} engine's command line as an option ` +
+            `through ${which}: rename its file so that it does not begin with "-", or write the argument as ` +
+            '--flag={placeholder} in the manifest.',
+        );
+      }
+    }
+    return { model: request.model, device: deviceId, workerType, queenUrl, engine, modelPath };
   };
 
   const reportDeath = async (worker: Managed, code: number | null, signal: NodeJS.Signals | null): Promise<void> => {

@@ -44,6 +44,7 @@ const SPAWN_ERROR_STATUS = {
   'unknown-model': 404,
   'unknown-device': 404,
   'unknown-worker-type': 404,
+  'option-like-value': 400,
   'port-taken': 409,
   'no-queen': 409,
   'too-many': 429,
@@ -68,7 +69,7 @@ export function createHiveApp(deps: HiveAppDeps): Hono {
 
   app.get(HIVE_PATHS.capabilities, (c) => {
     const query = CapabilitiesQuery.safeParse(c.req.query());
-    if (!query.success) return c.json(errorBody('queen_url must be an http(s) URL.', issuesOf(query.error)), 400);
+    if (!query.success) return c.json(errorBody('queen_url must be one http(s) URL.', issuesOf(query.error)), 400);
     const queenUrl = query.data.queen_url;
     const refusal = queenUrl === undefined ? null : (deps.trust?.refusal(queenUrl) ?? null);
     if (refusal !== null) {

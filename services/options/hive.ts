@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { ID_MAX_LENGTH } from '../../contracts/common.js';
+import { Id } from '../../contracts/common.js';
 import { commonOptions, defaultStateDir, senderOptions } from './common.js';
 import type { OptionSpecs } from './spec.js';
 
@@ -7,7 +7,7 @@ export const hiveOptions = {
   ...commonOptions,
   ...senderOptions,
   port: { kind: 'port', default: '7835', description: 'port to listen on' },
-  'hive-id': { kind: 'string', default: os.hostname(), maxLength: ID_MAX_LENGTH, description: 'this hive id' },
+  'hive-id': { kind: 'string', default: os.hostname(), schema: Id, description: 'this hive id' },
   'advertise-url': { kind: 'url', description: 'this hive address as the queen should use it' },
   'queen-url': {
     kind: 'urls',

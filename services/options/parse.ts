@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { hasCredentials } from '../../contracts/common.js';
 import { parseDuration } from '../duration.js';
+import { issuesOf } from '../parse-json.js';
 import { OptionError } from './option-error.js';
 import { DEFAULT_INSPECT_PORT, type OptionSpec, type OptionSpecs, type ParsedOptions } from './spec.js';
 
@@ -92,7 +93,15 @@ function parseValue(name: string, spec: OptionSpec, text: string): unknown {
     case 'string':
       if (text === '') fail('a value');
       if (spec.values && !spec.values.includes(text)) fail(`one of ${spec.values.join(', ')}`);
-      if (spec.maxLength !== undefined && text.length > spec.maxLength) fail(`at most ${spec.maxLength} characters`);
+      if (spec.schema) {
+        const checked = spec.schema.safeParse(text);
+        if (!checked.success)
+          fail(
+            `valid (${issuesOf(checked.error)
+              .map(({ message }) => message)
+              .join('; ')})`,
+          );
+      }
       return text;
     case 'path':
       if (text === '') fail('a path');

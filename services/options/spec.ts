@@ -2,6 +2,7 @@
  * What an option is (docs/protocol.md: Command line): its kind, textual default and bounds, and the typed value a
  * role reads once its command line is parsed.
  */
+import type { z } from 'zod';
 
 export const DEFAULT_INSPECT_PORT = 5678;
 
@@ -34,8 +35,8 @@ export interface OptionSpec {
   readonly values?: readonly string[];
   readonly min?: number;
   readonly max?: number;
-  /** Longest accepted text, for a `string` option (ids the contract bounds). */
-  readonly maxLength?: number;
+  /** The contract's schema a `string` option's value must pass (an id the queen would refuse is refused at start). */
+  readonly schema?: z.ZodType<string>;
 }
 
 export type OptionSpecs = Readonly<Record<string, OptionSpec>>;

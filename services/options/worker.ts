@@ -1,5 +1,6 @@
 import os from 'node:os';
-import { ID_MAX_LENGTH } from '../../contracts/common.js';
+import { Id } from '../../contracts/common.js';
+import { WorkerHeartbeat } from '../../contracts/heartbeat.js';
 import { commonOptions, senderOptions } from './common.js';
 import type { OptionSpecs } from './spec.js';
 
@@ -8,15 +9,15 @@ export const workerOptions = {
   ...senderOptions,
   port: { kind: 'port', required: true, description: 'port to listen on' },
   'queen-url': { kind: 'urls', required: true, description: 'queens to heartbeat to, comma-separated' },
-  'worker-id': { kind: 'string', maxLength: ID_MAX_LENGTH, description: 'this worker id (default: <hive-id>-<port>)' },
+  'worker-id': { kind: 'string', schema: Id, description: 'this worker id (default: <hive-id>-<port>)' },
   'hive-id': {
     kind: 'string',
     default: os.hostname(),
-    maxLength: ID_MAX_LENGTH,
+    schema: Id,
     description: 'hive this worker belongs to',
   },
-  model: { kind: 'string', default: 'demo', description: 'model served' },
-  device: { kind: 'string', default: 'CPU-0', description: 'device used, e.g. GPU-0 or CPU-0' },
+  model: { kind: 'string', default: 'demo', schema: WorkerHeartbeat.shape.model, description: 'model served' },
+  device: { kind: 'string', default: 'CPU-0', schema: Id, description: 'device used, e.g. GPU-0 or CPU-0' },
   upstream: { kind: 'url', description: 'OpenAI-compatible server to front (else the built-in demo backend)' },
   'demo-latency': { kind: 'duration', default: '50ms', description: 'per-token delay of the demo backend' },
   engine: {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { Capabilities, type CapabilityChanges, type Device, type WorkerType } from '../../../contracts/capabilities.js';
+import { CapabilitySet, capabilityExcess, measureSet } from '../../../machines/capability-set.js';
 import { type CapabilityTracker, createCapabilityTracker } from '../../../services/capabilities/tracker.js';
 import { createLogger } from '../../../services/logger.js';
 
@@ -267,6 +268,36 @@ describe('createCapabilityTracker', () => {
     await vi.waitFor(() => expect(t.version()).toBe(2), WAIT);
     await vi.waitFor(() => expect(warnings).toHaveLength(4), WAIT);
     expect(path.basename(warnings[3]?.path ?? '')).toBe('late-garbage.json');
+  });
+
+  it('cuts a models directory too large for a queen to fit its bound, saying so once, also as it grows', async () => {
+    await model('first.gguf', 10);
+    const t = await start();
+    const held = new CapabilitySet(t.current());
+    // 1 400 files of 120-character names: about 208 KB of capabilities, more than a queen takes from one hive.
+    const names = Array.from({ length: 1_400 }, (_, i) => `${String(i).padStart(6, '0')}-${'x'.repeat(113)}.gguf`);
+    await Promise.all(names.map((name) => model(name, 0)));
+    await vi.waitFor(() => expect(t.version()).toBe(1), SETTLE_WAIT);
+    const models = t.current().models;
+    expect(models.length).toBeGreaterThan(1_000);
+    expect(models.length).toBeLessThan(names.length + 1);
+    expect(models.map(({ model_id }) => model_id)).toEqual(
+      [...names.map((name) => name.slice(0, -'.gguf'.length)), 'first'].slice(0, models.length),
+    );
+    expect(t.current().workers).toEqual(BUILT_IN);
+    expect(t.current().devices).toEqual(DEVICES);
+    // What the queen checks: the full set, and the pending change on top of what it held, are within its bound.
+    expect(capabilityExcess(measureSet(t.current()))).toBeNull();
+    const pending = t.pending();
+    if (pending === null) throw new Error('the new models are pending');
+    expect(capabilityExcess(held.measure(pending))).toBeNull();
+    expect(warnings.map(({ msg }) => msg)).toEqual(['capabilities cut to fit what a queen takes from one hive']);
+
+    // A hive started on the same directory sends the same set, and says so once more.
+    tracker?.stop();
+    const again = await start();
+    expect(again.current()).toEqual(t.current());
+    expect(warnings).toHaveLength(2);
   });
 
   it('keeps changes pending across a failed send and after the version that was sent', async () => {

@@ -227,6 +227,33 @@ describe('spawned-worker manager', () => {
     expect(await f.manager.spawn({ model: 'tiny' })).toMatchObject({ ok: false, error: { kind: 'stopping' } });
   });
 
+  it('refuses a model whose id would reach its engine as an option, and serves it joined to its flag', async () => {
+    const models = [{ model_id: '--never-ready', size_gb: 0.1 }];
+    const command = (argument: string) => ({
+      engine: 'openai' as const,
+      command: ['fake-engine', '--model', argument, '--port', '{engine_port}'],
+      env: {},
+      health_path: '/health',
+      ready_timeout: 5,
+    });
+    const bare = fixture({ capabilities: () => ({ ...CAPABILITIES, models }), engine: () => command('{model_id}') });
+    const refused = await bare.manager.spawn({ model: '--never-ready', device: 'CPU-0' });
+    expect(refused).toMatchObject({ ok: false, error: { kind: 'option-like-value' } });
+    expect(refused.ok || refused.error.message).toMatch(/"--never-ready".*\{model_id\}/);
+    expect(bare.manager.list()).toEqual([]);
+    const joined = fixture({
+      capabilities: () => ({ ...CAPABILITIES, models }),
+      engine: () => command('{model_id}=x'),
+    });
+    expect((await joined.manager.spawn({ model: '--never-ready', device: 'CPU-0' })).ok).toBe(false);
+    const safe = fixture({
+      capabilities: () => ({ ...CAPABILITIES, models }),
+      engine: () => command('--m={model_id}'),
+    });
+    await spawned(safe, { model: '--never-ready', device: 'CPU-0' });
+    expect(safe.manager.list()).toHaveLength(1);
+  });
+
   it('refuses unknown models, devices and worker types, a missing queen and a taken port, starting nothing', async () => {
     const f = fixture();
     expect(await f.manager.spawn({ model: 'huge' })).toMatchObject({ ok: false, error: { kind: 'unknown-model' } });

@@ -158,9 +158,10 @@ describe('hive HTTP API: capabilities and discovery', () => {
     expect((await f.request(`/capabilities?queen_url=${encodeURIComponent(`${QUEEN}/`)}`)).status).toBe(200);
   });
 
-  it('refuses a queen_url that is not http(s), naming the field, and changes nothing', async () => {
+  it('refuses a queen_url that is not one http(s) URL, naming the field, and changes nothing', async () => {
     const f = fixture();
-    for (const bad of ['file:///etc/passwd', 'javascript:alert(1)', 'not a url', '']) {
+    // A comma would split the URL where the hive hands it on to its workers, as a list of queens.
+    for (const bad of ['file:///etc/passwd', 'javascript:alert(1)', 'not a url', '', 'http://q:7833/,--log-level=x']) {
       const response = await f.request(`/capabilities?queen_url=${encodeURIComponent(bad)}`);
       expect(response.status).toBe(400);
       const body = ErrorBody.parse(await response.json());

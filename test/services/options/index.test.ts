@@ -405,16 +405,37 @@ describe('usage', () => {
 
 describe('ids', () => {
   it('refuses a --hive-id longer than the contract allows, naming the flag', () => {
-    expect(() => parseOptions(hiveOptions, { argv: ['--hive-id', 'h'.repeat(129)] })).toThrow(
-      /--hive-id: .*at most 128/,
-    );
+    expect(() => parseOptions(hiveOptions, { argv: ['--hive-id', 'h'.repeat(129)] })).toThrow(/^--hive-id: .*128/);
     const parsed = parseOptions(hiveOptions, { argv: ['--hive-id', 'h'.repeat(128)] });
     expect(parsed.help === false && parsed.options.hiveId).toBe('h'.repeat(128));
   });
 
   it('refuses a --worker-id longer than the contract allows', () => {
     const argv = ['--queen-url', 'http://q:7833', '--port', '0', '--worker-id', 'w'.repeat(129)];
-    expect(() => parseOptions(workerOptions, { argv })).toThrow(/--worker-id: .*at most 128/);
+    expect(() => parseOptions(workerOptions, { argv })).toThrow(/^--worker-id: .*128/);
+  });
+
+  // Each value the queen would refuse on every heartbeat: a control character, a lone surrogate, too long.
+  it.each<['hive' | 'worker', string, string, RegExp]>([
+    ['hive', 'hive-id', 'gpu\\tnode', /control characters/],
+    ['hive', 'hive-id', 'gpu-\\ud800', /lone surrogate/],
+    ['worker', 'hive-id', 'gpu\\nnode', /control characters/],
+    ['worker', 'worker-id', 'w\\u0000', /control characters/],
+    ['worker', 'device', 'd'.repeat(200), /128/],
+    ['worker', 'device', 'GPU\\t0', /control characters/],
+    ['worker', 'model', 'm'.repeat(1025), /1024/],
+  ])('refuses what the queen would refuse: the %s --%s %j', (role, flag, escaped, why) => {
+    const value: unknown = JSON.parse(`"${escaped}"`);
+    const specs = role === 'hive' ? hiveOptions : workerOptions;
+    const error = optionError(specs, [...WORKER_ARGS, `--${flag}`, String(value)]);
+    expect(error?.flag).toBe(flag);
+    expect(error?.message).toMatch(why);
+  });
+
+  it('takes the values the queen takes', () => {
+    const ids = ['--device', 'GPU-1', '--worker-id', 'gpu-a-9301', '--hive-id', 'gpu-a', '--model', 'org/m'];
+    const { device, workerId, hiveId, model } = parse(workerOptions, [...WORKER_ARGS, ...ids]);
+    expect([device, workerId, hiveId, model]).toEqual(['GPU-1', 'gpu-a-9301', 'gpu-a', 'org/m']);
   });
 });
 
