@@ -44,6 +44,8 @@ export const LIMITS = {
   computeCapabilityLength: 32,
   /** A worker's `last_error`, in characters: the worker cuts a longer one. */
   lastErrorLength: 1024,
+  /** Issues a 400 answer lists; the rest are counted in one last issue, so an answer never outgrows its request. */
+  listedIssues: 100,
   /** Request bodies above this are refused with 413. */
   bodyBytes: 256 * 1024,
   /**
