@@ -21,6 +21,14 @@ export const NonNegativeInt = z.number().int().nonnegative();
 export const Percent = z.number().min(0).max(100);
 export const Port = z.number().int().min(1).max(65535);
 
+/**
+ * A whole number in a URL query, as `schema` bounds it: only decimal digits are read as a number (no sign, space,
+ * exponent or `0x`); any other text is refused as not a number. A number passes as is, so a parsed query parses again.
+ */
+export function queryNumber<S extends z.ZodType<number>>(schema: S) {
+  return z.preprocess((value) => (typeof value === 'string' && /^[0-9]+$/.test(value) ? Number(value) : value), schema);
+}
+
 /** Whether a URL carries a user or password: never accepted, so no credential is ever followed, echoed or logged. */
 export function hasCredentials(url: string): boolean {
   // Only an `@` sets a user or password: the URL of nearly every heartbeat is never parsed for it.
