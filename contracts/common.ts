@@ -2,12 +2,23 @@ import { z } from 'zod';
 
 export const ID_MAX_LENGTH = 128;
 
+/** Whether a text has no lone surrogate: one makes every JSON answer repeating it unreadable to strict parsers (jq). */
+function isWellFormed(text: string): boolean {
+  return !/\p{Cs}/u.test(text);
+}
+
+/** Free text of the contract (names, versions, models, errors): any string of well-formed Unicode. */
+export const Text = z.string().refine(isWellFormed, 'must be well-formed Unicode (no lone surrogate)');
+
+/** `text` cut to at most `max` UTF-16 units, never between the halves of a pair (which would leave one alone). */
+export function cutText(text: string, max: number): string {
+  const cut = text.slice(0, max);
+  return cut.length < text.length && /\p{Cs}$/u.test(cut) ? cut.slice(0, -1) : cut;
+}
+
 /** Identifiers of hives and workers: 1–128 characters of well-formed Unicode (no lone surrogate), no control character. */
-export const Id = z
-  .string()
-  .min(1)
+export const Id = Text.min(1)
   .max(ID_MAX_LENGTH)
-  .refine((id) => !/\p{Cs}/u.test(id), 'must be well-formed Unicode (no lone surrogate)')
   .refine((id) => !/\p{Cc}/u.test(id), 'must not contain control characters');
 
 /** A hive's identity secret as it travels: the queen issues 256 random bits, base64url. */
