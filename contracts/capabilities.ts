@@ -1,27 +1,27 @@
 import { z } from 'zod';
-import { Id, LIMITS, NonNegative } from './common.js';
+import { Id, LIMITS, NonNegative, Text } from './common.js';
 
 export const DeviceType = z.enum(['gpu', 'cpu']);
 export type DeviceType = z.infer<typeof DeviceType>;
 
 export const Device = z.object({
   id: Id,
-  name: z.string().max(LIMITS.deviceNameLength),
+  name: Text.max(LIMITS.deviceNameLength),
   device_type: DeviceType,
   vram_gb: NonNegative.optional(),
-  compute_capability: z.string().max(LIMITS.computeCapabilityLength).optional(),
+  compute_capability: Text.max(LIMITS.computeCapabilityLength).optional(),
 });
 export type Device = z.infer<typeof Device>;
 
 export const Model = z.object({
-  model_id: z.string().min(1).max(1024),
+  model_id: Text.min(1).max(1024),
   size_gb: NonNegative,
 });
 export type Model = z.infer<typeof Model>;
 
 export const WorkerType = z.object({
   worker_type: Id,
-  version: z.string().min(1).max(64),
+  version: Text.min(1).max(64),
 });
 export type WorkerType = z.infer<typeof WorkerType>;
 

@@ -2,12 +2,23 @@ import { z } from 'zod';
 
 export const ID_MAX_LENGTH = 128;
 
+/** Whether a text has no lone surrogate: one makes every JSON answer repeating it unreadable to strict parsers (jq). */
+function isWellFormed(text: string): boolean {
+  return !/\p{Cs}/u.test(text);
+}
+
+/** Free text of the contract (names, versions, models, errors): any string of well-formed Unicode. */
+export const Text = z.string().refine(isWellFormed, 'must be well-formed Unicode (no lone surrogate)');
+
+/** `text` cut to at most `max` UTF-16 units, never between the halves of a pair (which would leave one alone). */
+export function cutText(text: string, max: number): string {
+  const cut = text.slice(0, max);
+  return cut.length < text.length && /\p{Cs}$/u.test(cut) ? cut.slice(0, -1) : cut;
+}
+
 /** Identifiers of hives and workers: 1–128 characters of well-formed Unicode (no lone surrogate), no control character. */
-export const Id = z
-  .string()
-  .min(1)
+export const Id = Text.min(1)
   .max(ID_MAX_LENGTH)
-  .refine((id) => !/\p{Cs}/u.test(id), 'must be well-formed Unicode (no lone surrogate)')
   .refine((id) => !/\p{Cc}/u.test(id), 'must not contain control characters');
 
 /** A hive's identity secret as it travels: the queen issues 256 random bits, base64url. */
@@ -20,6 +31,14 @@ export const NonNegative = z.number().nonnegative();
 export const NonNegativeInt = z.number().int().nonnegative();
 export const Percent = z.number().min(0).max(100);
 export const Port = z.number().int().min(1).max(65535);
+
+/**
+ * A whole number in a URL query, as `schema` bounds it: only decimal digits are read as a number (no sign, space,
+ * exponent or `0x`); any other text is refused as not a number. A number passes as is, so a parsed query parses again.
+ */
+export function queryNumber<S extends z.ZodType<number>>(schema: S) {
+  return z.preprocess((value) => (typeof value === 'string' && /^[0-9]+$/.test(value) ? Number(value) : value), schema);
+}
 
 /** Whether a URL carries a user or password: never accepted, so no credential is ever followed, echoed or logged. */
 export function hasCredentials(url: string): boolean {
@@ -44,6 +63,8 @@ export const LIMITS = {
   computeCapabilityLength: 32,
   /** A worker's `last_error`, in characters: the worker cuts a longer one. */
   lastErrorLength: 1024,
+  /** Issues a 400 answer lists; the rest are counted in one last issue, so an answer never outgrows its request. */
+  listedIssues: 100,
   /** Request bodies above this are refused with 413. */
   bodyBytes: 256 * 1024,
   /**

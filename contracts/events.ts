@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Id, NonNegativeInt, Timestamp } from './common.js';
+import { Id, NonNegativeInt, queryNumber, Timestamp } from './common.js';
 import { Liveness, LivenessReason } from './registry.js';
 
 /** The queen's history (`GET /v1/events`): what happened to each hive and worker, kept across restarts. */
@@ -32,7 +32,7 @@ export const EVENTS_LIMIT_MAX = 1_000;
 export const EventOrder = z.enum(['oldest', 'newest']);
 export type EventOrder = z.infer<typeof EventOrder>;
 
-const Seq = z.coerce.number().int().nonnegative();
+const Seq = queryNumber(NonNegativeInt);
 
 /** The query of `GET /v1/events`: the events with `after < seq < before`, in `order`; numbers arrive as text. */
 export const EventQuery = z.object({
@@ -43,7 +43,7 @@ export const EventQuery = z.object({
   order: EventOrder.default('oldest'),
   after: Seq.default(0),
   before: Seq.optional(),
-  limit: z.coerce.number().int().min(1).max(EVENTS_LIMIT_MAX).default(100),
+  limit: queryNumber(z.number().int().min(1).max(EVENTS_LIMIT_MAX)).default(100),
 });
 export type EventQuery = z.infer<typeof EventQuery>;
 

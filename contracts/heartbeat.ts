@@ -1,6 +1,17 @@
 import { z } from 'zod';
 import { Capabilities, CapabilityChanges } from './capabilities.js';
-import { HiveSecret, HttpUrl, Id, LIMITS, NonNegative, NonNegativeInt, Percent, Port, Timestamp } from './common.js';
+import {
+  HiveSecret,
+  HttpUrl,
+  Id,
+  LIMITS,
+  NonNegative,
+  NonNegativeInt,
+  Percent,
+  Port,
+  Text,
+  Timestamp,
+} from './common.js';
 
 /** One device's readings; a value its driver does not report is left out, never sent as 0. */
 export const DeviceMonitorData = z.object({
@@ -33,7 +44,7 @@ export const HiveHeartbeat = z.object({
   capabilities: Capabilities.optional(),
   capability_changes: CapabilityChanges.nullable().optional(),
   capabilities_version: NonNegativeInt.optional(),
-  boot_id: z.string().min(1).max(128).optional(),
+  boot_id: Text.min(1).max(128).optional(),
   hive_url: HttpUrl.optional(),
   status: HiveStatus.optional(),
   /** The identity the queen issued to this hive id in its first ack. */
@@ -57,7 +68,7 @@ export const WorkerHeartbeat = z.object({
   hive_id: Id,
   timestamp: Timestamp,
   status: WorkerStatus,
-  model: z.string().min(1).max(1024),
+  model: Text.min(1).max(1024),
   device: Id,
   port: Port,
   requests_served: NonNegativeInt,
@@ -71,7 +82,7 @@ export const WorkerHeartbeat = z.object({
   slots_busy: NonNegativeInt.optional(),
   queue_depth: NonNegativeInt.optional(),
   kv_cache_usage: z.number().min(0).max(1).optional(),
-  last_error: z.string().max(LIMITS.lastErrorLength).optional(),
+  last_error: Text.max(LIMITS.lastErrorLength).optional(),
   restarts: NonNegativeInt.optional(),
 });
 export type WorkerHeartbeat = z.infer<typeof WorkerHeartbeat>;

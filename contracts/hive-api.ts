@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Capabilities } from './capabilities.js';
-import { HttpUrl, Id, Port } from './common.js';
+import { HttpUrl, Id, Port, Text } from './common.js';
 import { MonitorData, WorkerEngine, WorkerStatus } from './heartbeat.js';
 
 /**
@@ -28,7 +28,7 @@ export type HiveHealth = z.infer<typeof HiveHealth>;
 
 /** Strict: a field the hive does not know (`upstream`, a typo) is a 400, never silently dropped. */
 export const SpawnWorkerRequest = z.strictObject({
-  model: z.string().min(1).max(1024),
+  model: Text.min(1).max(1024),
   device: Id.optional(),
   worker_type: Id.optional(),
   port: Port.optional(),

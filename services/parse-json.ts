@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { LIMITS } from '../contracts/common.js';
 import type { ErrorIssue } from '../contracts/heartbeat.js';
 import { fail, ok, type Result } from '../machines/result.js';
 import { describe } from './describe-error.js';
@@ -32,9 +33,13 @@ export function jsonOf(text: string): unknown {
   }
 }
 
-/** Each zod issue at its dotted path (`""` for the whole value). */
+/** Each zod issue at its dotted path (`""` for the whole value), up to the listed bound and then a count of the rest. */
 export function issuesOf(error: z.ZodError): ErrorIssue[] {
-  return error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
+  const listed = error.issues
+    .slice(0, LIMITS.listedIssues)
+    .map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
+  const rest = error.issues.length - listed.length;
+  return rest > 0 ? [...listed, { path: '', message: `and ${rest} more issues, not listed` }] : listed;
 }
 
 /** The issues on one line for a log or a command-line message: `a.b: message; (root): message`. */

@@ -1,5 +1,5 @@
 import { type Actor, createActor, fromCallback, type InspectionEvent } from 'xstate';
-import { LIMITS } from '../../contracts/common.js';
+import { cutText, LIMITS } from '../../contracts/common.js';
 import { type EnginePlaceholder, type EngineSpec, fillPlaceholders } from '../../contracts/engine.js';
 import { type EngineEmitted, type EngineEvent, engineMachine, type HealthWatchInput } from '../../machines/engine.js';
 import type { Watchdog } from '../cluster/watchdog-client.js';
@@ -125,7 +125,7 @@ export function createEngineSupervisor(options: EngineSupervisorOptions): Engine
       return {
         engine: spec.engine,
         restarts,
-        ...(lastError ? { last_error: lastError.slice(0, LIMITS.lastErrorLength) } : {}),
+        ...(lastError ? { last_error: cutText(lastError, LIMITS.lastErrorLength) } : {}),
         ...stats,
       };
     },

@@ -7,8 +7,9 @@ export interface FetchApp {
   fetch: (request: Request, env: NodeBindings) => Response | Promise<Response>;
 }
 
-/** What a handler may reach of Node's server (a Hono app's `c.env`): the response, to write a relayed answer to. */
+/** What a handler may reach of Node's server (`c.env`): the request, for its peer address; the response, to relay to. */
 export interface NodeBindings {
+  incoming?: http.IncomingMessage;
   outgoing?: http.ServerResponse;
 }
 
@@ -31,9 +32,7 @@ export async function listen(
 ): Promise<Listening> {
   const server = http.createServer(
     serverOptions(limits),
-    getRequestListener((request, env) =>
-      app.fetch(request, env.outgoing instanceof http.ServerResponse ? { outgoing: env.outgoing } : {}),
-    ),
+    getRequestListener((request, env) => app.fetch(request, nodeBindings(env.incoming, env.outgoing))),
   );
   applySocketLimits(server, limits);
   await new Promise<void>((resolve, reject) => {
@@ -58,5 +57,13 @@ export async function listen(
         timer.unref();
         server.once('close', () => clearTimeout(timer));
       }),
+  };
+}
+
+/** The HTTP/1 request and response of a served request, as a handler sees them. */
+function nodeBindings(incoming: unknown, outgoing: unknown): NodeBindings {
+  return {
+    ...(incoming instanceof http.IncomingMessage ? { incoming } : {}),
+    ...(outgoing instanceof http.ServerResponse ? { outgoing } : {}),
   };
 }

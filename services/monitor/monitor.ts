@@ -1,7 +1,7 @@
 import os from 'node:os';
 import type { z } from 'zod';
 import type { Device } from '../../contracts/capabilities.js';
-import { LIMITS, NonNegative, Percent } from '../../contracts/common.js';
+import { cutText, LIMITS, NonNegative, Percent } from '../../contracts/common.js';
 import { DeviceMonitorData, type MonitorData } from '../../contracts/heartbeat.js';
 import type { Logger } from '../logger.js';
 import { runOnce } from '../run-once.js';
@@ -277,10 +277,10 @@ function takes(field: z.ZodType, value: number | undefined): value is number {
 function gpuInfo(gpu: GpuReading): GpuInfo {
   return {
     index: gpu.index,
-    name: gpu.name.slice(0, LIMITS.deviceNameLength),
+    name: cutText(gpu.name, LIMITS.deviceNameLength),
     ...(gpu.memoryTotalMiB !== undefined ? { vram_gb: mebibytesToGigabytes(Math.max(0, gpu.memoryTotalMiB)) } : {}),
     ...(gpu.computeCapability !== undefined
-      ? { compute_capability: gpu.computeCapability.slice(0, LIMITS.computeCapabilityLength) }
+      ? { compute_capability: cutText(gpu.computeCapability, LIMITS.computeCapabilityLength) }
       : {}),
   };
 }

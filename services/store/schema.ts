@@ -32,4 +32,6 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX events_by_hive ON events (hive_id, seq);`,
   // The alert problems whose `open` alert went out, all of them in one row: a restarted queen resolves them.
   'CREATE TABLE open_problems (id INTEGER PRIMARY KEY CHECK (id = 1), problems TEXT NOT NULL);',
+  // `/v1/events?kind=` pages in seq order without reading the other kind's events or sorting the history.
+  'CREATE INDEX events_by_kind ON events (kind, seq);',
 ];

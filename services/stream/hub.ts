@@ -4,8 +4,9 @@ import { concatChunks, sseComment, sseMessage, sseMessagePieces } from './sse.js
  * A Server-Sent Events fan-out (docs/protocol.md: The stream). Every message gets the next revision as its id and is encoded once
  * for all clients. Each client has its own bounded queue, handed to its stream only when the stream asks for more
  * (so a slow socket holds back only its own client); a client whose queue overflows loses the queued messages and,
- * once it reads again, gets a fresh snapshot in their place. A snapshot is written in pieces, at the pace its client
- * reads, while what is published meanwhile queues behind it.
+ * once it reads again, gets a fresh snapshot in their place (each message lost is counted). A new client's greeting
+ * waits outside the queue, so however large it is, the client gets it and one snapshot. A snapshot is written in
+ * pieces, at the pace its client reads, while what is published meanwhile queues behind it.
  */
 export interface StreamHubOptions {
   /** The SSE event name of every message. */
@@ -47,6 +48,8 @@ interface Client {
   overflowed: boolean;
   /** The snapshot being written to this client, piece by piece. */
   snapshot: AsyncIterator<Uint8Array> | undefined;
+  /** The greeting, written right after the first snapshot: outside the queue, so its size never overflows it. */
+  greeting: Uint8Array[];
   /** The hub closed: the stream ends once the snapshot and the queue are out. */
   closing: boolean;
   /** The client went away. */
@@ -70,8 +73,9 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
       return 0;
     }
     if (client.queuedBytes + chunk.byteLength > queueBytes) {
-      const lost = client.queue.length + 1;
+      const lost = client.queue.length + client.greeting.length + 1;
       client.queue = [];
+      client.greeting = [];
       client.queuedBytes = 0;
       client.overflowed = true;
       return lost;
@@ -126,13 +130,12 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
               waiting: false,
               overflowed: false,
               snapshot: snapshot(),
+              // The greeting's own revisions: no two messages a client sees share an id.
+              greeting: (options.greeting?.() ?? []).map((data) => sseMessage(options.eventName, ++revision, data)),
               closing: false,
               gone: false,
             };
             clients.add(client);
-            // The greeting's own revisions: no two messages a client sees share an id.
-            for (const data of options.greeting?.() ?? [])
-              deliver(client, sseMessage(options.eventName, ++revision, data));
           },
           async pull(controller) {
             if (!client) return;
@@ -146,6 +149,11 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
               if (client.gone) return;
               if (!piece.done) return controller.enqueue(piece.value);
               client.snapshot = undefined;
+            }
+            if (client.greeting.length > 0) {
+              controller.enqueue(concatChunks(client.greeting));
+              client.greeting = [];
+              return;
             }
             if (client.queue.length > 0 || client.closing) flush(client);
             else client.waiting = true;

@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { HttpUrl, Id, LIMITS, NonNegative, NonNegativeInt, Percent, Port, Timestamp } from '../../contracts/common.js';
+import {
+  cutText,
+  HttpUrl,
+  Id,
+  LIMITS,
+  NonNegative,
+  NonNegativeInt,
+  Percent,
+  Port,
+  Text,
+  Timestamp,
+} from '../../contracts/common.js';
 
 describe('common bounds', () => {
   it.each<[string, { safeParse(value: unknown): { success: boolean } }, unknown[], unknown[]]>([
@@ -33,6 +44,12 @@ describe('common bounds', () => {
         'Thu, 30 Oct 2025 14:52:00 GMT',
         1_761_835_920,
       ],
+    ],
+    [
+      'Text (well-formed Unicode)',
+      Text,
+      ['', 'any text\n\t', 'bee \u{1F41D}', 'a\u2028b'],
+      ['\ud800', 'x\udc00y', '\u{1F41D}'.slice(0, 1), 7],
     ],
     ['Percent (0–100)', Percent, [0, 0.01, 99.99, 100], [-0.01, 100.01, Number.NaN, '50']],
     ['NonNegative sizes', NonNegative, [0, 0.5, 24], [-0.001, Number.POSITIVE_INFINITY, '1']],
@@ -73,5 +90,15 @@ describe('common bounds', () => {
     ['maxConnections', 10_000],
   ])('keeps the protocol limit %s = %d', (name, value) => {
     expect(LIMITS[name]).toBe(value);
+  });
+});
+
+describe('cutText', () => {
+  it('cuts to the bound, never between the halves of a pair', () => {
+    expect(cutText('abcdef', 4)).toBe('abcd');
+    expect(cutText('abc', 4)).toBe('abc');
+    expect(cutText('abc\u{1F41D}x', 4)).toBe('abc');
+    expect(cutText('ab\u{1F41D}x', 4)).toBe('ab\u{1F41D}');
+    expect(Text.safeParse(cutText('\u{1F41D}'.repeat(600), 1023)).success).toBe(true);
   });
 });

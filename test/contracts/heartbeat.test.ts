@@ -104,6 +104,12 @@ describe('HiveHeartbeat bounds', () => {
     ['hive_url', 'javascript:alert(1)'],
     ['hive_url', 'not a url'],
     ['status', 'running'],
+    // Free text must be well-formed Unicode: a lone surrogate would break every JSON answer repeating it.
+    ['boot_id', '\udfff'],
+    ['capabilities.devices.0.name', 'GPU \ud800'],
+    ['capabilities.devices.0.compute_capability', '8.\udc00'],
+    ['capabilities.models.1.model_id', 'a\u0000b\u2028c\ud800'],
+    ['capabilities.workers.0.version', '\ud83d'],
   ])('rejects %s = %j at that path', (path, value) => {
     expect(issuePaths(HiveHeartbeat, discoveryHeartbeat)).toEqual([]);
     expect(issuePaths(HiveHeartbeat, withValue(discoveryHeartbeat, path, value))).toContain(path);
@@ -115,6 +121,7 @@ describe('HiveHeartbeat bounds', () => {
     ['capability_changes.models.0.size_gb', -1],
     ['capability_changes.workers', times(1_001, (i) => ({ action: 'added', worker_type: `w-${i}`, version: '1' }))],
     ['capability_changes.workers.0.action', 'changed'],
+    ['capability_changes.models.0.model_id', 'm\udbff'],
   ])('rejects %s = %j in a capability change', (path, value) => {
     expect(issuePaths(HiveHeartbeat, changesHeartbeat)).toEqual([]);
     expect(issuePaths(HiveHeartbeat, withValue(changesHeartbeat, path, value))).toContain(path);
@@ -154,6 +161,8 @@ describe('WorkerHeartbeat bounds', () => {
     ['uptime_seconds', -1],
     ['worker_url', 'file:///etc/passwd'],
     ['worker_url', 'ws://192.168.1.21:9301'],
+    ['model', 'llama\ud800'],
+    ['last_error', 'failed: \udc00'],
   ])('rejects %s = %j at that path', (path, value) => {
     expect(issuePaths(WorkerHeartbeat, workerHeartbeat)).toEqual([]);
     expect(issuePaths(WorkerHeartbeat, withValue(workerHeartbeat, path, value))).toContain(path);
@@ -164,6 +173,8 @@ describe('WorkerHeartbeat bounds', () => {
     ['port', 65_535],
     ['worker_id', 'w'.repeat(128)],
     ['requests_served', 0],
+    ['model', 'llama-\u{1F41D}\u2028'],
+    ['last_error', 'line 1\nline 2 \u{1F41D}'],
   ])('accepts the edge %s = %j', (path, value) => {
     expect(issuePaths(WorkerHeartbeat, withValue(workerHeartbeat, path, value))).toEqual([]);
   });

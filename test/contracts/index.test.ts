@@ -98,6 +98,7 @@ const SAMPLES: Record<string, readonly unknown[]> = {
   ],
   // common
   Id: ['a', 'x'.repeat(128), 'GPU-0'],
+  Text: ['', 'NVIDIA GeForce RTX 3090', 'bee \u{1F41D}'],
   Timestamp: ['2025-10-30T14:52:00.000Z', '2025-10-30T14:52:00Z', '2025-10-30T15:52:00+01:00'],
   NonNegative: [0, 4.58],
   NonNegativeInt: [0, 86_400],

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { LIMITS } from '../../contracts/common.js';
 import { issueLine, issuesOf, jsonOf, parseJson } from '../../services/parse-json.js';
 
 const Item = z.object({ items: z.array(z.object({ name: z.string() })) });
@@ -39,5 +40,21 @@ describe('issuesOf and issueLine', () => {
     expect(issueLine([...issuesOf(refused.error), { path: 'a.0', message: 'bad' }])).toMatch(
       /^\(root\): .+; a\.0: bad$/,
     );
+  });
+
+  it('lists the first issues only, and counts the rest in one last issue', () => {
+    const bad = LIMITS.listedIssues + 7;
+    const parsed = parseJson(Item, JSON.stringify({ items: Array.from({ length: bad }, () => ({ name: 1 })) }));
+    const issues = parsed.ok ? [] : parsed.error.issues;
+    expect(issues).toHaveLength(LIMITS.listedIssues + 1);
+    expect(issues[LIMITS.listedIssues - 1]?.path).toBe(`items.${LIMITS.listedIssues - 1}.name`);
+    expect(issues.at(-1)).toEqual({ path: '', message: 'and 7 more issues, not listed' });
+  });
+
+  it('lists every issue up to the bound, with no count', () => {
+    const parsed = parseJson(Item, JSON.stringify({ items: Array.from({ length: LIMITS.listedIssues }, () => ({})) }));
+    const issues = parsed.ok ? [] : parsed.error.issues;
+    expect(issues).toHaveLength(LIMITS.listedIssues);
+    expect(issues.at(-1)?.path).toBe(`items.${LIMITS.listedIssues - 1}.name`);
   });
 });

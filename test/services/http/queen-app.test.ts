@@ -338,13 +338,13 @@ describe('POST /v1/hive-heartbeat and /v1/worker-heartbeat', () => {
       await (await q.request(`${QUEEN_PATHS.events}?kind=worker&id=${workerHeartbeat.worker_id}`)).json(),
     );
     expect(workers.events).toEqual(all.slice(2));
-    const bad = await q.request(`${QUEEN_PATHS.events}?limit=1001&kind=queen&order=up&before=-1`);
+    const bad = await q.request(`${QUEEN_PATHS.events}?limit=1001&kind=queen&order=up&before=-1&after=0x10`);
     expect(bad.status).toBe(400);
     expect(
       ErrorBody.parse(await bad.json())
         .issues?.map((issue) => issue.path)
         .sort(),
-    ).toEqual(['before', 'kind', 'limit', 'order']);
+    ).toEqual(['after', 'before', 'kind', 'limit', 'order']);
   });
 
   it('reads a hive’s history with its workers’, newest first back from a cursor', async () => {

@@ -31,6 +31,28 @@ describe('queen database schema', () => {
     }
   });
 
+  it.each(['ASC', 'DESC'])(
+    'pages one kind of events in seq order (%s) through its index, with no sort of the history',
+    async (order) => {
+      const store = openSqliteStore(dir);
+      await store.close();
+      const db = new Database(path.join(dir, 'queen.db'), { readonly: true });
+      try {
+        const plan = db
+          .prepare<[], { detail: string }>(
+            `EXPLAIN QUERY PLAN SELECT seq, event FROM events WHERE seq > 0 AND kind = 'hive' ORDER BY seq ${order} LIMIT 10`,
+          )
+          .all()
+          .map((row) => row.detail)
+          .join('; ');
+        expect(plan).toContain('events_by_kind');
+        expect(plan).not.toContain('TEMP B-TREE');
+      } finally {
+        db.close();
+      }
+    },
+  );
+
   it('gives the events kept before the hive column their hive: a hive’s own, and a kept worker’s', async () => {
     const older = mkdtempSync(path.join(dir, 'v3-'));
     const db = new Database(path.join(older, 'queen.db'));

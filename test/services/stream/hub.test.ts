@@ -13,13 +13,13 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-function start(queueBytes = 1024) {
+function start(queueBytes = 1024, greeting: string[] = [JSON.stringify({ type: 'hello' })]) {
   const dropped: number[] = [];
   let state = 0;
   const h = createStreamHub({
     eventName: 'heartbeat',
     snapshot: (rev) => jsonPieces([JSON.stringify({ type: 'snapshot', rev, state })]),
-    greeting: () => [JSON.stringify({ type: 'hello' })],
+    greeting: () => greeting,
     queueBytes,
     onDropped: (count) => dropped.push(count),
   });
@@ -62,6 +62,31 @@ describe('stream hub', () => {
     expect(fresh).toMatchObject({ id: 42, data: { type: 'snapshot', rev: 42, state: 42 } });
     publish(43);
     expect((await slow.take(1))[0]).toMatchObject({ id: 43, data: { type: 'beat', n: 43 } });
+  });
+
+  it('holds a greeting larger than the queue bound outside the queue: a new client gets it and one snapshot', async () => {
+    const big = JSON.stringify({ type: 'hello', pad: 'x'.repeat(2_000) });
+    const { hub, publish, dropped } = start(1024, [big]);
+    const client = new SseReader(hub.connect());
+    publish(3);
+    const messages = await client.take(3);
+    expect(messages).toMatchObject([
+      { id: 0, data: { type: 'snapshot' } },
+      { id: 1, data: { type: 'hello' } },
+      { id: 2, data: { type: 'beat' } },
+    ]);
+    expect(dropped).toEqual([]);
+  });
+
+  it('counts a greeting lost in an overflow with the queued messages, and sends a fresh snapshot in their place', async () => {
+    const { hub, publish, dropped } = start(300);
+    const client = new SseReader(hub.connect());
+    for (let n = 2; n <= 4; n++) publish(n);
+    const [first, fresh] = await client.take(2);
+    expect(first).toMatchObject({ id: 0, data: { type: 'snapshot', rev: 0 } });
+    expect(fresh).toMatchObject({ id: 4, data: { type: 'snapshot', rev: 4, state: 4 } });
+    // The greeting and the three beats: one queued, one that did not fit, one while overflowed.
+    expect(dropped).toEqual([3, 1]);
   });
 
   it('keeps what fits in the queue of a client that reads late', async () => {
