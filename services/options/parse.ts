@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { hasCredentials } from '../../contracts/common.js';
 import { parseDuration } from '../duration.js';
+import { urlSpelling } from '../url-spelling.js';
 import { OptionError } from './option-error.js';
 import { DEFAULT_INSPECT_PORT, type OptionSpec, type OptionSpecs, type ParsedOptions } from './spec.js';
 
@@ -156,5 +157,5 @@ function httpUrl(name: string, text: string, fail: (what: string) => never): str
   if (url.protocol !== 'http:' && url.protocol !== 'https:') fail('an http(s) URL');
   // The value is not echoed: it holds a secret.
   if (hasCredentials(text)) throw new OptionError(name, 'a URL must not carry a user or password');
-  return url.toString().replace(/\/$/, '');
+  return urlSpelling(text);
 }
