@@ -17,6 +17,7 @@ import {
   seqOfEventTimeKey,
   WORKERS,
 } from './etcd-layout.js';
+import type { EtcdSecurity } from './etcd-security.js';
 import { createEtcdWriter, MAX_TXN_BYTES, TXN_OPS, type WriteFence } from './etcd-writer.js';
 import { matchesFilter, pageOf } from './event-query.js';
 import { parseOpenProblems } from './open-problems.js';
@@ -31,6 +32,8 @@ import type { NewEvent, StateStore, StoredState, WorkerRecord } from './state-st
 
 export interface EtcdStoreOptions {
   endpoints: readonly string[];
+  /** Client TLS and etcd user, as the options give them. */
+  security?: EtcdSecurity;
   /** `--etcd-prefix`: this cluster's keys. */
   prefix: string;
   /** Whether this queen leads, by its campaign key: no write is taken without it. */
@@ -57,6 +60,7 @@ export function openEtcdStore(options: EtcdStoreOptions): StateStore {
   const pageKeys = Math.min(options.pageKeys ?? DEFAULT_PAGE_KEYS, DEFAULT_PAGE_KEYS);
   const client = new Etcd3({
     hosts: [...options.endpoints],
+    ...options.security,
     defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + timeoutMs }),
     grpcOptions: { 'grpc.max_receive_message_length': MAX_ANSWER_BYTES },
   });
