@@ -20,6 +20,7 @@ import type { QueenRegistry } from '../services/queen/registry.js';
 import { type StartStep, startWithRollback } from '../services/role/rollback.js';
 import { isEntryPoint, runCommand } from '../services/role/run-role.js';
 import { runOnce } from '../services/run-once.js';
+import { etcdSecurity } from '../services/store/etcd-security.js';
 import type { WriteFence } from '../services/store/etcd-writer.js';
 import { openSqliteStore } from '../services/store/sqlite-store.js';
 import { type StateStore, StateStoreError, type StoredState } from '../services/store/state-store.js';
@@ -95,6 +96,7 @@ async function assembleAndListen(
   };
   warnAboutTimings(options, logger);
   const late = options.etcd.length > 0 ? lateLeadership() : undefined;
+  const security = etcdSecurity(options);
   // With several queens only the leader judges, from the moment it has loaded the state, and only it writes to etcd.
   let election: QueenElection | undefined;
   let followed: FollowedElection | undefined;
@@ -116,6 +118,7 @@ async function assembleAndListen(
           await import('../services/store/etcd-store.js')
         ).openEtcdStore({
           endpoints: options.etcd,
+          security,
           prefix: options.etcdPrefix,
           fence,
         }),
@@ -126,6 +129,7 @@ async function assembleAndListen(
         async () =>
           (await import('../services/store/etcd-metrics-store.js')).openEtcdMetricsStore({
             endpoints: options.etcd,
+            security,
             prefix: options.etcdPrefix,
             fence,
           }),
@@ -220,6 +224,7 @@ async function assembleAndListen(
     const { startQueenElection } = await import('../services/ha/election.js');
     election = startQueenElection({
       endpoints: options.etcd,
+      security,
       prefix: options.etcdPrefix,
       ttlSeconds: Math.ceil(options.leaderTtl / 1_000),
       self: { url: queenUrl, epoch: queen.queenEpoch },
@@ -332,7 +337,7 @@ if (isEntryPoint(import.meta.url)) {
     role: 'queen',
     command: 'apiary-queen',
     summary: 'The Apiary queen: receives heartbeats, keeps the hive and worker registries, streams the live view.',
-    parse: (cli) => parseCommandLine(queenOptions, cli),
+    parse: (cli) => parseCommandLine(queenOptions, cli, (options) => void etcdSecurity(options)),
     start: (options, logger, signal) => startQueen(options, { logger }, signal),
     exitDeadlineMs: () => EXIT_DEADLINE_MS,
   });

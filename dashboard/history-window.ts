@@ -32,8 +32,8 @@ export class HistoryWindow {
   /** The newest page, read newest first, in place of what is held. */
   takeTop(page: EventPage): void {
     this.events = page.events;
-    // A page that came back empty has no older page, whatever its cursor says.
-    this.olderCursor = page.events.length > 0 ? page.next : null;
+    // Even an empty page may name one: a queen on etcd stops a filtered read after so many events and resumes there.
+    this.olderCursor = page.next;
     this.atTop = true;
   }
 
@@ -56,7 +56,7 @@ export class HistoryWindow {
   /** The page before `before`, read newest first, added below. */
   takeOlder(page: EventPage, before: number): void {
     const older = page.events.filter((event) => event.seq < before);
-    this.olderCursor = older.length > 0 ? page.next : null;
+    this.olderCursor = page.next !== null && page.next < before ? page.next : null;
     this.events = [...this.events, ...older];
     const over = this.events.length - TIMELINE_HELD;
     if (over > 0) {

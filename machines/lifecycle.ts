@@ -26,7 +26,10 @@ export interface LifecycleSettings {
 export interface LifecycleInput extends LifecycleSettings {
   /** Known at start (`--queen-url`): push discovery; otherwise wait to be discovered. */
   queenUrl: string | null;
-  /** Every queen of `--queen-url`, in order: a failed send moves on to the next. `[queenUrl]` when not given. */
+  /**
+   * Every queen of `--queen-url`, in order: a failed send moves on to the next, and with more than one a redirect
+   * is followed only to one of them. `[queenUrl]` when not given.
+   */
   queenUrls?: readonly string[];
   /** Source of randomness for jitter, in [0, 1); injected so simulations are reproducible. */
   random?: () => number;
@@ -94,6 +97,15 @@ const sendFailed = (outcome: SendOutcome): SendFailure | null => (outcome.ok ? n
 /** The leader a follower named, if this outcome is such a redirect. */
 const leaderOf = (outcome: SendOutcome): string | null =>
   !outcome.ok && outcome.error.kind === 'redirect' ? outcome.error.leaderUrl : null;
+
+/**
+ * Whether a sender may follow a redirect to `leader`: given several queens, only to one of them (a follower names
+ * whatever leader etcd shows, and the sender hands that queen its token and secret); given one or none, it has no
+ * list to check against and follows, as the only way to reach the leader of queens it was not told of.
+ */
+function mayFollow(context: LifecycleContext, leader: string): boolean {
+  return context.queenUrls.length <= 1 || context.queenUrls.includes(leader);
+}
 
 /** The queen after the current one in the list (the first when the current one is not in it). */
 function nextQueenUrl(context: LifecycleContext): string | null {
@@ -170,9 +182,15 @@ export const lifecycleMachine = setup({
     changed: ({ context }) => context.changed,
     sameQueenUrl: ({ context, event }) => event.type === 'QUEEN_URL' && event.url === context.queenUrl,
     succeeded: (_, params: { outcome: SendOutcome }) => params.outcome.ok,
+    // Not followed (a failed send, on to the next queen): a redirect to itself, round and round, or off the list.
     redirected: ({ context }, params: { outcome: SendOutcome }) => {
       const leader = leaderOf(params.outcome);
-      return leader !== null && leader !== context.queenUrl && context.redirects < context.maxFailures;
+      return (
+        leader !== null &&
+        leader !== context.queenUrl &&
+        context.redirects < context.maxFailures &&
+        mayFollow(context, leader)
+      );
     },
   },
   actions: {

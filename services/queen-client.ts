@@ -11,6 +11,7 @@ import { QUEEN_PATHS } from '../contracts/paths.js';
 import { fail, ok } from '../machines/result.js';
 import type { SendFailure, SendOutcome } from '../machines/send-outcome.js';
 import { issueLine, jsonOf, parseJson } from './parse-json.js';
+import { urlSpelling } from './url-spelling.js';
 
 /**
  * The one implementation of "send a heartbeat" that hive and worker share (the design's Rule Zero): one POST,
@@ -75,12 +76,12 @@ export function createQueenClient(options: QueenClientOptions): QueenClient {
   };
 }
 
-/** The leader from the body's `leader_url`, else from `location` (less its path). */
+/** The leader from the body's `leader_url`, else from `location` (less its path), spelled as `--queen-url` is. */
 function redirected(response: Response, text: string): SendOutcome {
   const body = LeaderRedirect.safeParse(jsonOf(text));
   const location = response.headers.get('location');
   const leaderUrl = body.success
-    ? body.data.leader_url
+    ? urlSpelling(body.data.leader_url)
     : location && URL.canParse(location)
       ? new URL(location).origin
       : null;

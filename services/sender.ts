@@ -116,7 +116,9 @@ export function createSender<P>(options: SenderOptions<P>): Sender {
     }
     lastEpoch = queenEpoch;
     if (lastFailure && !failing) {
-      logger.warn('heartbeat failed', { queen_url: queenUrl, failure: lastFailure });
+      // A redirect lands here only when it was not followed (off the list, to itself, or going round).
+      const what = lastFailure.kind === 'redirect' ? 'redirect not followed' : 'heartbeat failed';
+      logger.warn(what, { queen_url: queenUrl, failure: lastFailure });
     } else if (!lastFailure && failing) {
       logger.info('queen reachable again', { queen_url: queenUrl });
     }

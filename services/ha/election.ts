@@ -11,6 +11,7 @@ import {
 } from '../../machines/election.js';
 import type { Logger } from '../logger.js';
 import { parseJson } from '../parse-json.js';
+import type { EtcdSecurity } from '../store/etcd-security.js';
 import type { LeaderKey, WriteFence } from '../store/etcd-writer.js';
 import { type LeaderBid, observeLeader } from './leader-observer.js';
 
@@ -23,6 +24,8 @@ import { type LeaderBid, observeLeader } from './leader-observer.js';
 
 export interface QueenElectionOptions {
   endpoints: readonly string[];
+  /** Client TLS and etcd user, as the options give them. */
+  security?: EtcdSecurity;
   /** Keys of this cluster live under it (`--etcd-prefix`). */
   prefix: string;
   /** Lease of the campaign (`--leader-ttl`), in whole seconds as etcd counts. */
@@ -61,7 +64,7 @@ function delay(ms: number): Promise<void> {
 export function startQueenElection(options: QueenElectionOptions): QueenElection {
   const { logger } = options;
   const retryMs = options.retryMs ?? options.ttlSeconds * 1_000;
-  const client = new Etcd3({ hosts: [...options.endpoints] });
+  const client = new Etcd3({ hosts: [...options.endpoints], ...options.security });
   const scope = client.namespace(`${options.prefix.replace(/\/+$/, '')}/`);
   const election = scope.election(ELECTION, options.ttlSeconds);
   // The keys the campaigns write: etcd3 keeps each election under this name within the namespace.

@@ -1,3 +1,4 @@
+import { urlSpelling } from '../url-spelling.js';
 import type { HiveIdentity } from './identity.js';
 
 /**
@@ -11,23 +12,18 @@ export interface QueenTrust {
   refusal(queenUrl: string): string | null;
 }
 
-/** One spelling per queen, so the same queen twice is recognised as the same URL. */
-export function normalizeQueenUrl(url: string): string {
-  return new URL(url).toString().replace(/\/$/, '');
-}
-
 export function queenTrust(
   identity: Pick<HiveIdentity, 'secret' | 'issuer' | 'holders'>,
   configured: readonly string[],
 ): QueenTrust {
-  const given = new Set(configured.map(normalizeQueenUrl));
+  const given = new Set(configured.map(urlSpelling));
   return {
     refusal(queenUrl) {
-      const url = normalizeQueenUrl(queenUrl);
+      const url = urlSpelling(queenUrl);
       if (identity.secret() === undefined || given.has(url)) return null;
-      if ([...identity.holders()].some((holder) => normalizeQueenUrl(holder) === url)) return null;
+      if ([...identity.holders()].some((holder) => urlSpelling(holder) === url)) return null;
       const issuer = identity.issuer();
-      if (issuer !== undefined && normalizeQueenUrl(issuer) === url) return null;
+      if (issuer !== undefined && urlSpelling(issuer) === url) return null;
       return (
         `This hive holds an identity from ${issuer ?? 'another queen'} and follows no other queen through ` +
         'discovery: give it --queen-url, or reset its identity (its identity.json and DELETE /v1/hives/:id on the queen).'

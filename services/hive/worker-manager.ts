@@ -120,6 +120,15 @@ interface Plan {
 
 const refuse = (kind: SpawnErrorKind, message: string): SpawnResult => fail({ kind, message });
 
+/**
+ * The queens a worker is given: the hive's current one, then the hive's list when it was given several (a worker
+ * follows a redirect only within such a list, as the hive does); a hive given one or none hands on that one (or its
+ * current queen), so that its worker follows any redirect as the hive does.
+ */
+export function workerQueens(current: string, given: readonly string[]): string[] {
+  return given.length > 1 ? [...new Set([current, ...given])] : [given[0] ?? current];
+}
+
 export function createWorkerManager(options: WorkerManagerOptions): WorkerManager {
   const { logger } = options;
   const forward = options.forward ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -226,7 +235,7 @@ export function createWorkerManager(options: WorkerManagerOptions): WorkerManage
     const workerId = `${options.hiveId}-${port}`;
     // Every value joined to its flag: a model named `--log-level` stays a value, never becomes an option.
     const values = {
-      'queen-url': [...new Set([planned.queenUrl, ...(options.queenUrls ?? [])])].join(','),
+      'queen-url': workerQueens(planned.queenUrl, options.queenUrls ?? []).join(','),
       'hive-id': options.hiveId,
       'worker-id': workerId,
       host: options.host,

@@ -10,10 +10,11 @@ import {
   SpawnWorkerRequest,
 } from '../../contracts/hive-api.js';
 import { HIVE_PATHS } from '../../contracts/paths.js';
-import { normalizeQueenUrl, type QueenTrust } from '../hive/queen-trust.js';
+import type { QueenTrust } from '../hive/queen-trust.js';
 import type { SpawnErrorKind, WorkerManager } from '../hive/worker-manager.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { issuesOf } from '../parse-json.js';
+import { urlSpelling } from '../url-spelling.js';
 import { errorBody } from './error-body.js';
 import { bearerAuth } from './middleware/auth.js';
 import { bodyLimit } from './middleware/body-limit.js';
@@ -78,7 +79,7 @@ export function createHiveApp(deps: HiveAppDeps): Hono {
     }
     const body: CapabilitiesResponse = { hive_id: deps.hiveId, ...deps.capabilities(), monitor_data: deps.monitor() };
     if (queenUrl !== undefined) {
-      const normalized = normalizeQueenUrl(queenUrl);
+      const normalized = urlSpelling(queenUrl);
       if (normalized !== deps.lifecycle.queenUrl()) logger.info('queen made itself known', { queen_url: normalized });
       deps.lifecycle.discover(normalized);
     }

@@ -14,8 +14,15 @@ export interface CliContext {
   err?: (text: string) => void;
 }
 
-/** Parses a role's command line: prints --help and exits 0, or a one-line error naming the flag and exits 2. */
-export function parseCommandLine<T extends OptionSpecs>(specs: T, cli: CliContext): ParsedOptions<T> {
+/**
+ * Parses a role's command line: prints --help and exits 0, or a one-line error naming the flag and exits 2. `check`
+ * refuses what no single option shows (a flag that needs another) by throwing an OptionError.
+ */
+export function parseCommandLine<T extends OptionSpecs>(
+  specs: T,
+  cli: CliContext,
+  check?: (options: ParsedOptions<T>) => void,
+): ParsedOptions<T> {
   const exit = cli.exit ?? ((code: number) => process.exit(code));
   const out = cli.out ?? ((text: string) => process.stdout.write(text));
   const err = cli.err ?? ((text: string) => process.stderr.write(text));
@@ -29,6 +36,7 @@ export function parseCommandLine<T extends OptionSpecs>(specs: T, cli: CliContex
     const token = typeof options.token === 'string' ? options.token : undefined;
     const refusal = bindingError({ host: String(options.host), token, insecure: options.insecure === true });
     if (refusal) throw refusal;
+    check?.(options);
     return options;
   } catch (error) {
     if (!(error instanceof OptionError)) throw error;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { hasCredentials } from '../../contracts/common.js';
 import { parseDuration } from '../duration.js';
 import { issuesOf } from '../parse-json.js';
+import { urlSpelling } from '../url-spelling.js';
 import { OptionError } from './option-error.js';
 import { DEFAULT_INSPECT_PORT, type OptionSpec, type OptionSpecs, type ParsedOptions } from './spec.js';
 
@@ -165,5 +166,5 @@ function httpUrl(name: string, text: string, fail: (what: string) => never): str
   if (url.protocol !== 'http:' && url.protocol !== 'https:') fail('an http(s) URL');
   // The value is not echoed: it holds a secret.
   if (hasCredentials(text)) throw new OptionError(name, 'a URL must not carry a user or password');
-  return url.toString().replace(/\/$/, '');
+  return urlSpelling(text);
 }

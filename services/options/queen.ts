@@ -83,6 +83,11 @@ export const queenOptions = {
   },
   etcd: { kind: 'urls', description: 'etcd client URLs: elect a leader among several queens (high availability)' },
   'etcd-prefix': { kind: 'string', default: '/apiary', description: "prefix of this cluster's keys in etcd" },
+  'etcd-ca': { kind: 'path', description: "CA certificate of etcd's client TLS (https:// --etcd URLs)" },
+  'etcd-cert': { kind: 'path', description: 'client certificate this queen shows etcd (with --etcd-key, --etcd-ca)' },
+  'etcd-key': { kind: 'path', description: 'private key of --etcd-cert' },
+  'etcd-user': { kind: 'string', description: 'etcd user of the queens, when etcd has auth on (with --etcd-password)' },
+  'etcd-password': { kind: 'string', description: "that user's password: best given as APIARY_ETCD_PASSWORD" },
   'leader-ttl': {
     kind: 'duration',
     default: '5s',

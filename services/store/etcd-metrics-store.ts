@@ -34,12 +34,16 @@ const minuteKey = (hiveId: string, minute: number): string =>
   `${hivePart(hiveId)}${String(minute).padStart(MINUTE_DIGITS, '0')}`;
 const hiveKey = (hiveId: string): string => `${HIVES}${encodeURIComponent(hiveId)}`;
 
-export type EtcdMetricsStoreOptions = Pick<EtcdStoreOptions, 'endpoints' | 'prefix' | 'fence' | 'timeoutMs'>;
+export type EtcdMetricsStoreOptions = Pick<
+  EtcdStoreOptions,
+  'endpoints' | 'security' | 'prefix' | 'fence' | 'timeoutMs'
+>;
 
 export function openEtcdMetricsStore(options: EtcdMetricsStoreOptions): MetricsStore & { close(): Promise<void> } {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const client = new Etcd3({
     hosts: [...options.endpoints],
+    ...options.security,
     defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + timeoutMs }),
   });
   const root = client.namespace(`${options.prefix.replace(/\/+$/, '')}/`);

@@ -17,6 +17,7 @@ import {
   seqOfEventTimeKey,
   WORKERS,
 } from './etcd-layout.js';
+import type { EtcdSecurity } from './etcd-security.js';
 import { createEtcdWriter, MAX_TXN_BYTES, TXN_OPS, type WriteFence } from './etcd-writer.js';
 import { matchesFilter, pageOf } from './event-query.js';
 import { parseOpenProblems } from './open-problems.js';
@@ -31,6 +32,8 @@ import type { NewEvent, StateStore, StoredState, WorkerRecord } from './state-st
 
 export interface EtcdStoreOptions {
   endpoints: readonly string[];
+  /** Client TLS and etcd user, as the options give them. */
+  security?: EtcdSecurity;
   /** `--etcd-prefix`: this cluster's keys. */
   prefix: string;
   /** Whether this queen leads, by its campaign key: no write is taken without it. */
@@ -39,11 +42,15 @@ export interface EtcdStoreOptions {
   timeoutMs?: number;
   /** Keys read per request. */
   pageKeys?: number;
+  /** Event keys one history query reads at most before it answers with what it found and where to resume. */
+  scanKeys?: number;
   /** Bound on the bytes of one transaction. */
   maxTxnBytes?: number;
 }
 
 const DEFAULT_PAGE_KEYS = 100;
+/** Ten requests of a page: a filter that takes few events answers within this, however long the history. */
+const DEFAULT_SCAN_KEYS = 1_000;
 const DEFAULT_TIMEOUT_MS = 5_000;
 /** A page of the largest records (a heartbeat and its capabilities each) must fit in one answer. */
 const MAX_ANSWER_BYTES = DEFAULT_PAGE_KEYS * 2 * LIMITS.bodyBytes + 1024 * 1024;
@@ -53,6 +60,7 @@ export function openEtcdStore(options: EtcdStoreOptions): StateStore {
   const pageKeys = Math.min(options.pageKeys ?? DEFAULT_PAGE_KEYS, DEFAULT_PAGE_KEYS);
   const client = new Etcd3({
     hosts: [...options.endpoints],
+    ...options.security,
     defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + timeoutMs }),
     grpcOptions: { 'grpc.max_receive_message_length': MAX_ANSWER_BYTES },
   });
@@ -79,7 +87,7 @@ export function openEtcdStore(options: EtcdStoreOptions): StateStore {
       return loaded;
     },
     write: (batch) => writer.write(batch),
-    events: (query) => readEvents(scan, query),
+    events: (query) => readEvents(scan, query, options.scanKeys ?? DEFAULT_SCAN_KEYS),
     prune: async (before) => {
       if (options.fence.current() === null) return 0;
       let pruned = 0;
@@ -131,16 +139,23 @@ async function collect<T>(scan: Scan, under: string, parse: (text: string) => T)
   return found;
 }
 
-/** Reads the window's keys in the query's order, a scan page at a time, until one more than a page is taken. */
-async function readEvents(scan: Scan, query: EventQuery): Promise<EventPage> {
+/**
+ * Reads the window's keys in the query's order, a scan page at a time, until one more than a page is taken, or
+ * `scanKeys` keys are read: a filter has no index here, so a query answers then with what it found (maybe nothing)
+ * and the last key read as its cursor, from which the next page resumes.
+ */
+async function readEvents(scan: Scan, query: EventQuery, scanKeys: number): Promise<EventPage> {
   const found: HistoryEvent[] = [];
   const end = query.before === undefined ? Range.prefix(EVENTS).end.toString() : eventKey(query.before);
   const order = query.order === 'newest' ? 'Descend' : 'Ascend';
+  let scanned = 0;
   for await (const { key, value } of scan(eventKey(query.after + 1), end, order)) {
     const stored: NewEvent = JSON.parse(value);
     const event: HistoryEvent = { seq: seqOfEventKey(key), ...stored };
     if (matchesFilter(event, query)) found.push(event);
     if (found.length > query.limit) break;
+    scanned += 1;
+    if (scanned >= scanKeys) return { events: found, next: event.seq };
   }
   return pageOf(found, query.limit);
 }

@@ -41,12 +41,24 @@ describe('the timeline’s window on the history', () => {
 
   it('ends the history at a page that moves no cursor, and leaves a page with more new events to a top read', () => {
     const held = new HistoryWindow();
-    held.takeTop({ events: [], next: 7 });
+    held.takeTop({ events: [], next: null });
     expect(held.olderCursor).toBeNull();
     held.takeTop({ events: down(10, 9), next: 9 });
     held.takeOlder({ events: [event(12)], next: 12 }, 9);
     expect([seqs(held), held.olderCursor]).toEqual([[10, 9], null]);
     expect(held.takeNewer({ events: [event(11)], next: 11 }, 10)).toBe(false);
     expect(seqs(held)).toEqual([10, 9]);
+  });
+
+  it('reads on past pages a filtered read cut short, empty ones included, as long as their cursor moves', () => {
+    const held = new HistoryWindow();
+    held.takeTop({ events: [], next: 900 });
+    expect([seqs(held), held.olderCursor]).toEqual([[], 900]);
+    held.takeOlder({ events: [], next: 800 }, 900);
+    expect(held.olderCursor).toBe(800);
+    held.takeOlder({ events: [event(750)], next: 700 }, 800);
+    expect([seqs(held), held.olderCursor]).toEqual([[750], 700]);
+    held.takeOlder({ events: [], next: null }, 700);
+    expect(held.olderCursor).toBeNull();
   });
 });

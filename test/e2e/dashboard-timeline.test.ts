@@ -149,7 +149,7 @@ describe('dashboard timeline in Chromium', { timeout: 90_000 }, () => {
     expect(pageErrors).toEqual([]);
   });
 
-  it('adds new events on top, reads a restarted history afresh, and stops at an empty page', async () => {
+  it('adds new events on top, reads a restarted history afresh, and stops at a page whose cursor does not move', async () => {
     const { queen, base, page, pageErrors } = session;
     queen.events.push(...Array.from({ length: 3 }, (_, index) => historyEvent(index + 1)));
     await page.goto(`${base}/`);
@@ -173,10 +173,13 @@ describe('dashboard timeline in Chromium', { timeout: 90_000 }, () => {
     await expect.poll(() => seqs(page), POLL).toEqual([2, 1]);
     expect(await text(page, `${ENTRY} >> nth=0`)).toContain('hive after-restart registered');
 
-    // A page that comes back empty yet names a next page is the end: no read loops on it.
+    // A page that comes back empty yet names a next page was cut short (a queen on etcd bounds a filtered read):
+    // "Older events" reads on from its cursor, and a page that does not move the cursor is the end, no loop.
+    const older = page.locator('[data-testid="timeline-older"]');
     queen.eventsAnswer = (query) => (query.order === 'newest' ? { events: [], next: 7 } : undefined);
     queen.dropStreams();
     await expect.poll(() => page.locator(ENTRY).count(), POLL).toBe(0);
+    await expect.poll(() => older.isVisible(), POLL).toBe(true);
     const reads = queen.eventsRequests.length;
     queen.events.push(historyEvent(3));
     queen.send({
@@ -190,7 +193,11 @@ describe('dashboard timeline in Chromium', { timeout: 90_000 }, () => {
     });
     await expect.poll(() => seqs(page), POLL).toEqual([3, 2, 1]);
     expect(queen.eventsRequests.length).toBe(reads + 1);
-    expect(await page.locator('[data-testid="timeline-older"]').isHidden()).toBe(true);
+    await older.click();
+    await expect.poll(() => older.isHidden(), POLL).toBe(true);
+    expect(new URLSearchParams(queen.eventsRequests.at(-1)).get('before')).toBe('7');
+    expect(queen.eventsRequests.length).toBe(reads + 2);
+    expect(await seqs(page)).toEqual([3, 2, 1]);
     expect(pageErrors).toEqual([]);
   });
 });

@@ -60,6 +60,34 @@ describe('lifecycle: following the leader', () => {
     expect(h.clock.nextDue()).toBeGreaterThan(0);
   });
 
+  it('given several queens, never follows a redirect off its list: a failed send, on to the next of the list', async () => {
+    const planted = 'http://planted.test:7833';
+    const h = startLifecycle({
+      input: { queenUrls: [QUEEN_A, QUEEN_B], backoffMs: [0, 2_000], maxFailures: 3 },
+      script: () => redirect(planted),
+    });
+    await h.clock.advanceTo(4_000);
+    expect(h.sends.map((send) => [send.at, send.request.queenUrl])).toEqual([
+      [0, QUEEN_A],
+      [2_000, QUEEN_B],
+      [4_000, QUEEN_A],
+    ]);
+    expect(h.sends.some((send) => send.request.queenUrl === planted)).toBe(false);
+    expect(h.actor.getSnapshot().context.lastFailure).toMatchObject({ kind: 'redirect', leaderUrl: planted });
+  });
+
+  it('given one queen, follows its redirect wherever it leads: it has no list to check against', async () => {
+    const leader = 'http://leader.test:7833';
+    const h = startLifecycle({ script: (request) => (request.queenUrl === QUEEN_A ? redirect(leader) : ok()) });
+    await h.clock.advanceTo(BEAT);
+    expect(h.sends.map((send) => [send.at, send.request.queenUrl])).toEqual([
+      [0, QUEEN_A],
+      [0, leader],
+      [BEAT, leader],
+    ]);
+    expect(h.actor.getSnapshot().context.lastFailure).toBeNull();
+  });
+
   it('keeps a single queen when its list has one', async () => {
     const h = startLifecycle({ script: (_request, index) => (index < 2 ? ok() : refused()) });
     await h.clock.advanceTo(BEAT + 2_000);

@@ -40,6 +40,8 @@ const queenUrlEvents: LifecycleEvent[] = [
 ];
 const changed: LifecycleEvent = { type: 'CHANGED' };
 const stop: LifecycleEvent = { type: 'STOP' };
+/** A leader neither queen of the list is: its redirect is a failed send, never followed. */
+const QUEEN_OFF_LIST = 'http://queen-planted.test:7833';
 const hostEvents: LifecycleEvent[] = [...queenUrlEvents, changed, stop];
 
 /** Timers firing, and each send answered with one of `outputs` (the host's send actor never rejects). */
@@ -66,7 +68,7 @@ interface World {
 
 /**
  * One queen (or none yet) answering in every way; and two queens (`--queen-url A,B`), where a failed send moves on
- * to the other and a follower redirects to the leader — walked apart, so that neither graph grows past a second.
+ * to the other and a follower redirects to the leader, or to a queen off the list — walked apart, so that neither graph grows past a second.
  */
 const singleQueen = [...hostEvents, ...worldEvents([ok(), ok('epoch-1', true), refused()])];
 const worlds: World[] = [
@@ -75,7 +77,7 @@ const worlds: World[] = [
   {
     what: 'two queens',
     input: { ...SETTINGS, queenUrl: QUEEN_A, queenUrls: [QUEEN_A, QUEEN_B] },
-    events: [changed, stop, ...worldEvents([ok(), refused(), redirect(QUEEN_B)])],
+    events: [changed, stop, ...worldEvents([ok(), refused(), redirect(QUEEN_B), redirect(QUEEN_OFF_LIST)])],
   },
 ];
 

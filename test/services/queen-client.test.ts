@@ -76,7 +76,8 @@ describe('createQueenClient', () => {
     const leader = await startQueen(json(200, ack));
     const byBody = await startQueen((_req, res) => {
       res.writeHead(307, { 'content-type': 'application/json', location: `${leader.url}${QUEEN_PATHS.hiveHeartbeat}` });
-      res.end(JSON.stringify({ leader_url: leader.url }));
+      // Spelled otherwise than `--queen-url` spells it: the outcome names it as a list entry would.
+      res.end(JSON.stringify({ leader_url: `${leader.url.toUpperCase()}/` }));
     });
     const byLocation = await startQueen((_req, res) => {
       res.writeHead(307, { location: `${leader.url}${QUEEN_PATHS.hiveHeartbeat}` });

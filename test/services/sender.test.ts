@@ -5,7 +5,7 @@ import type { SendOutcome } from '../../machines/send-outcome.js';
 import { createLogger, LOG_LEVELS } from '../../services/logger.js';
 import { createSender, type Sender, senderSetup } from '../../services/sender.js';
 import { deferred } from '../support/deferred.js';
-import { DEFAULT_SETTINGS, ok, QUEEN_A, QUEEN_B, refused } from '../support/lifecycle-harness.js';
+import { DEFAULT_SETTINGS, ok, QUEEN_A, QUEEN_B, redirect, refused } from '../support/lifecycle-harness.js';
 import { SteppingClock } from '../support/stepping-clock.js';
 
 const LogLine = z.looseObject({ level: z.enum(LOG_LEVELS), msg: z.string() });
@@ -26,6 +26,7 @@ interface Posted {
 /** A sender on a SteppingClock with a fake poster answering from `answer`, logging into `lines`. */
 function harness(options: {
   queenUrl?: string | null;
+  queenUrls?: readonly string[];
   answer?: (index: number) => SendOutcome | Promise<SendOutcome>;
 }) {
   const clock = new SteppingClock();
@@ -40,6 +41,7 @@ function harness(options: {
     systemId: 'test-lifecycle',
     settings: DEFAULT_SETTINGS,
     queenUrl: options.queenUrl === undefined ? QUEEN_A : options.queenUrl,
+    ...(options.queenUrls ? { queenUrls: options.queenUrls } : {}),
     buildPayload: (request) => {
       built.push(request);
       return { n: built.length, request };
@@ -122,6 +124,16 @@ describe('createSender', () => {
     // Apart from those two, only lifecycle state changes are logged: never a line per retry.
     expect(h.lines.filter((line) => line.msg !== 'lifecycle')).toHaveLength(2);
     expect(h.lines.filter((line) => line.msg === 'lifecycle').length).toBeLessThanOrEqual(6);
+  });
+
+  it('logs a redirect off its list of queens once, as not followed, however often the queens repeat it', async () => {
+    const planted = 'http://planted.test:7833';
+    const h = harness({ queenUrls: [QUEEN_A, QUEEN_B], answer: () => redirect(planted) });
+    for (let step = 0; step < 100 && h.posted.length < 20; step++) await h.clock.advanceTo(h.clock.nextDue() ?? 0);
+    expect(h.posted.map((post) => post.queenUrl)).not.toContain(planted);
+    const warns = h.lines.filter((line) => line.level === 'warn' || line.level === 'error');
+    expect(warns.map((line) => [line.msg, line.answered])).toEqual([['redirect not followed', 1]]);
+    expect(warns[0]).toMatchObject({ failure: { kind: 'redirect', leaderUrl: planted } });
   });
 
   it('discovers, reports changes, and stops with one final send', async () => {

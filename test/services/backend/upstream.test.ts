@@ -82,7 +82,7 @@ describe('upstream backend: proxying', () => {
   });
 
   it('keeps the path an upstream is served under', async () => {
-    const server = await start((_request, res) => {
+    const server = await startFakeUpstream((_request, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end('{}');
     });

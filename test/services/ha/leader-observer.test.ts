@@ -5,7 +5,7 @@ import { silentLogger } from '../../../services/logger.js';
 import { startEtcd, stopAllEtcd } from '../../support/etcd.js';
 import { eventually } from '../../support/role-process.js';
 
-/** The leader observer on real etcd: the earliest bid leads, however the changes reach the watch. */
+/** The leader observer on real etcd: the earliest bid on a lease leads, however the changes reach the watch. */
 
 const clients: Etcd3[] = [];
 const stops: (() => void)[] = [];
@@ -33,13 +33,47 @@ describe('leader observer', () => {
       });
       stops.push(stop);
       const bids = admin.namespace(prefix);
-      for (const bid of ['a', 'b', 'c']) await bids.put(bid).value(`queen-${bid}`);
+      const lease = bids.lease(30);
+      for (const bid of ['a', 'b', 'c']) await lease.put(bid).value(`queen-${bid}`);
       await eventually(() => (seen.at(-1) === 'queen-a' ? true : undefined), `round ${round}: queen-a leads`, 10_000);
       await bids.delete().key('a');
       await eventually(() => (seen.at(-1) === 'queen-b' ? true : undefined), `round ${round}: queen-b next`, 10_000);
       expect(seen).not.toContain('queen-c');
       await bids.delete().all();
       await eventually(() => (seen.at(-1) === undefined && seen.length > 1 ? true : undefined), 'no leader', 10_000);
+      await lease.revoke();
     }
   }, 60_000);
+
+  it('passes over bids put without a lease, however many pages of them come first', async () => {
+    const cluster = await startEtcd(1);
+    const observing = new Etcd3({ hosts: cluster.endpoints });
+    const admin = new Etcd3({ hosts: cluster.endpoints });
+    clients.push(observing, admin);
+    const prefix = '/planted/election/queen/';
+    const bids = admin.namespace(prefix);
+    // Written by hand, as whoever can write to etcd could: older than any campaign, and bound to no lease.
+    for (const planted of ['0', '00', '000']) await bids.put(planted).value('queen-planted');
+    const seen: (string | undefined)[] = [];
+    stops.push(
+      observeLeader({
+        bids: observing.namespace(prefix),
+        retryMs: 100,
+        pageKeys: 2,
+        logger: silentLogger,
+        onLeader: (bid) => seen.push(bid?.value),
+      }),
+    );
+    await eventually(() => (seen.length > 0 ? true : undefined), 'first reading', 10_000);
+    expect(seen).toEqual([undefined]);
+    const lease = bids.lease(30);
+    await lease.put('real').value('queen-real');
+    await eventually(() => (seen.at(-1) === 'queen-real' ? true : undefined), 'the leased bid leads', 10_000);
+    await bids.put('0000').value('queen-planted');
+    await lease.put('later').value('queen-later');
+    await bids.delete().key('real');
+    await eventually(() => (seen.at(-1) === 'queen-later' ? true : undefined), 'the next leased bid leads', 10_000);
+    expect(seen).not.toContain('queen-planted');
+    await lease.revoke();
+  }, 30_000);
 });

@@ -10,6 +10,7 @@ import {
   createWorkerManager,
   type WorkerManager,
   type WorkerManagerOptions,
+  workerQueens,
 } from '../../../services/hive/worker-manager.js';
 import { silentLogger } from '../../../services/logger.js';
 import { freePort } from '../../../services/ports.js';
@@ -100,6 +101,19 @@ async function spawned(f: Fixture, request: Parameters<WorkerManager['spawn']>[0
   await vi.waitFor(() => expect(f.lines.length).toBeGreaterThan(before), { timeout: 10_000 });
   return result.value;
 }
+
+describe('the queens a spawned worker is given', () => {
+  const [A, B, C] = ['http://a.test:7833', 'http://b.test:7833', 'http://c.test:7833'];
+
+  it("hands on the hive's list of several queens, its current one first: redirects stay within that list", () => {
+    expect(workerQueens(B, [A, B, C])).toEqual([B, A, C]);
+  });
+
+  it('hands on the one queen the hive was given, not a leader it was redirected to, so the worker follows any', () => {
+    expect(workerQueens(B, [A])).toEqual([A]);
+    expect(workerQueens(B, [])).toEqual([B]);
+  });
+});
 
 describe('spawned-worker manager', () => {
   it("starts a worker with the hive's queen, a free port and the token in its environment only", async () => {

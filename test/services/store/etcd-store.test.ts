@@ -186,4 +186,44 @@ describe('etcd store', () => {
     // Written and given back: each event exactly once, in order.
     expect([...written, ...error.unwritten.events.map((e) => e.id)]).toEqual(events.map((e) => e.id));
   });
+
+  it('reads at most scanKeys event keys for one filtered query, and its cursor resumes the scan', async () => {
+    const { store, prefix } = await open({ scanKeys: 4, pageKeys: 2 });
+    // Twelve events, two of them about the hive asked for: the filter takes few, as a hive's are in a long history.
+    const ids = Array.from({ length: 12 }, (_, i) => (i === 2 || i === 9 ? 'needle' : `hay${i}`));
+    await store.write(batch({ events: ids.map((id, i) => event(id, WALL + i)) }));
+    if (!etcd) throw new Error('etcd did not start');
+    const unbounded = openEtcdStore({
+      endpoints: etcd.endpoints,
+      prefix,
+      fence: { current: () => null, lost: () => {} },
+    });
+    const seqs = (await unbounded.events({ order: 'oldest', after: 0, limit: 100 })).events.map((e) => e.seq);
+    await unbounded.close();
+    expect(seqs).toHaveLength(12);
+    for (const order of ['oldest', 'newest'] as const) {
+      const pages: { ids: string[]; next: number | null }[] = [];
+      let cursor: number | null = order === 'oldest' ? 0 : null;
+      do {
+        const window =
+          order === 'oldest' ? { after: cursor ?? 0 } : { after: 0, ...(cursor ? { before: cursor } : {}) };
+        const page = await store.events({ order, hive: 'needle', limit: 10, ...window });
+        pages.push({ ids: page.events.map((e) => e.id), next: page.next });
+        cursor = page.next;
+      } while (cursor !== null && pages.length < 10);
+      const scanned = order === 'oldest' ? seqs : [...seqs].reverse();
+      // Each answer stops after four keys, its cursor on the fourth one read; the needles lie in the first and third.
+      expect(pages.slice(0, 3), order).toEqual([
+        { ids: ['needle'], next: scanned[3] },
+        { ids: [], next: scanned[7] },
+        { ids: ['needle'], next: scanned[11] },
+      ]);
+      expect(pages.flatMap((page) => page.ids)).toEqual(['needle', 'needle']);
+      expect(pages.at(-1)?.next).toBeNull();
+    }
+    // A query that takes every event still answers a whole page at once.
+    const all = await store.events({ order: 'oldest', after: 0, limit: 3 });
+    expect(all).toEqual({ events: expect.any(Array), next: seqs[2] });
+    expect(all.events.map((e) => e.seq)).toEqual(seqs.slice(0, 3));
+  });
 });
