@@ -7,7 +7,7 @@ function isWellFormed(text: string): boolean {
   return !/\p{Cs}/u.test(text);
 }
 
-/** Free text of the contract (names, versions, models, errors): any string of well-formed Unicode. */
+/** Free text of the contract (names, versions, models, errors): a string of well-formed Unicode, whatever it says. */
 export const Text = z.string().refine(isWellFormed, 'must be well-formed Unicode (no lone surrogate)');
 
 /** `text` cut to at most `max` UTF-16 units, never between the halves of a pair (which would leave one alone). */
@@ -34,7 +34,7 @@ export const Port = z.number().int().min(1).max(65535);
 
 /**
  * A whole number in a URL query, as `schema` bounds it: only decimal digits are read as a number (no sign, space,
- * exponent or `0x`); any other text is refused as not a number. A number passes as is, so a parsed query parses again.
+ * exponent or `0x`); other text is refused as not a number. A number passes as is, so a parsed query parses again.
  */
 export function queryNumber<S extends z.ZodType<number>>(schema: S) {
   return z.preprocess((value) => (typeof value === 'string' && /^[0-9]+$/.test(value) ? Number(value) : value), schema);
