@@ -197,11 +197,13 @@ async function assembleAndListen(
       }),
     (assembled) => assembled.close(),
   );
-  const server = await listen(queen.app, options.host, options.port, {
-    ...DEFAULT_SOCKET_LIMITS,
-    idleTimeoutMs: options.idleTimeout,
-    maxConnections: options.maxConnections,
-  });
+  const server = await listen(
+    queen.app,
+    options.host,
+    options.port,
+    { ...DEFAULT_SOCKET_LIMITS, idleTimeoutMs: options.idleTimeout, maxConnections: options.maxConnections },
+    () => queen.metrics.overflow('connections', 1),
+  );
   const url = advertiseUrl(options.host, server.port);
   const queenUrl = options.advertiseUrl ?? url;
   const state = store.describe();
@@ -269,16 +271,50 @@ async function assembleAndListen(
         );
   // Every interval after the first run, the expected hives not online are probed again.
   const repeatDiscovery = (): void => {
+    clearTimeout(timer);
     if (options.discoveryInterval === 0 || stopDiscovery.signal.aborted) return;
-    timer = setTimeout(() => void discoverOnce(true).then(repeatDiscovery), options.discoveryInterval);
+    timer = setTimeout(probeAgain, options.discoveryInterval);
   };
+  let probing = false;
+  let probeWanted = false;
+  const probeAgain = (): void => {
+    if (stopDiscovery.signal.aborted) return;
+    if (probing) {
+      probeWanted = true;
+      return;
+    }
+    clearTimeout(timer);
+    probing = true;
+    void discoverOnce(true).then(() => {
+      probing = false;
+      if (!probeWanted) return repeatDiscovery();
+      probeWanted = false;
+      probeAgain();
+    });
+  };
+  // A heartbeat only claims its address: a hive claiming a placeholder's has the address probed at once, and takes
+  // the placeholder's place only if the hive there answers under its id.
+  const claimsPlaceholder = (id: string): boolean => {
+    const entry = queen.registry.hives.get(id);
+    return entry?.seenAt != null && entry.hiveUrl !== null && queen.registry.hives.placeholderAt(entry.hiveUrl);
+  };
+  const stopClaims = options.discovery
+    ? queen.registry.onChanges((kind, changes) => {
+        const registered = (change: (typeof changes)[number]): boolean =>
+          kind === 'hive' && change.type === 'liveness' && change.from === null && claimsPlaceholder(change.id);
+        if (changes.some(registered)) probeAgain();
+      })
+    : () => {};
   const discovery = options.discovery
     ? new Promise<DiscoverySummary | null>((resolve) => {
         timer = setTimeout(
           () =>
             void discoverOnce(false).then((summary) => {
               resolve(summary);
-              repeatDiscovery();
+              // Hives that registered while the first calls were out may claim the placeholders just made.
+              const claimed = [...queen.registry.hives.entries()].some((entry) => claimsPlaceholder(entry.id));
+              if (claimed) probeAgain();
+              else repeatDiscovery();
             }),
           options.discoveryDelay,
         );
@@ -291,6 +327,7 @@ async function assembleAndListen(
 
   const stop = async (): Promise<void> => {
     stopDiscovery.abort();
+    stopClaims();
     // A leader resigns first, so that another queen takes over at once.
     await election?.stop();
     // Streams first: a server with an open stream never finishes closing.

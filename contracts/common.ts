@@ -31,6 +31,8 @@ export const NonNegative = z.number().nonnegative();
 export const NonNegativeInt = z.number().int().nonnegative();
 export const Percent = z.number().min(0).max(100);
 export const Port = z.number().int().min(1).max(65535);
+/** A port a client may ask a role to bind: never a privileged one (below 1024), where system services listen. */
+export const UnprivilegedPort = z.number().int().min(1024).max(65535);
 
 /**
  * A whole number in a URL query, as `schema` bounds it: only decimal digits are read as a number (no sign, space,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Capabilities } from './capabilities.js';
-import { HttpUrl, Id, Port, Text } from './common.js';
+import { HttpUrl, Id, Port, Text, UnprivilegedPort } from './common.js';
 import { MonitorData, WorkerEngine, WorkerStatus } from './heartbeat.js';
 
 /**
@@ -31,7 +31,7 @@ export const SpawnWorkerRequest = z.strictObject({
   model: Text.min(1).max(1024),
   device: Id.optional(),
   worker_type: Id.optional(),
-  port: Port.optional(),
+  port: UnprivilegedPort.optional(),
 });
 export type SpawnWorkerRequest = z.infer<typeof SpawnWorkerRequest>;
 

@@ -119,6 +119,8 @@ export class CapabilitySet {
   private text: string | null;
   private devices: Device[];
   private size: number;
+  /** Bytes of the items a full set listed twice under one id: keyed, one of each is held, so `size` counts them over. */
+  private collapsed = 0;
 
   /** `json` is the set's JSON when the caller has made it already. */
   constructor(
@@ -149,6 +151,7 @@ export class CapabilitySet {
 
   apply(changes: CapabilityChanges): void {
     this.size = this.change(changes, false).bytes;
+    this.collapsed = 0;
     this.wire = null;
     this.text = null;
   }
@@ -163,10 +166,20 @@ export class CapabilitySet {
   }
 
   private change(changes: CapabilityChanges, dryRun: boolean): CapabilityMeasure {
-    this.keyed ??= {
-      models: new Map(this.full.models.map((model) => [model.model_id, model])),
-      workers: new Map(this.full.workers.map((worker) => [worker.worker_type, worker])),
-    };
+    if (this.keyed === null) {
+      const keyed = {
+        models: new Map(this.full.models.map((model) => [model.model_id, model])),
+        workers: new Map(this.full.workers.map((worker) => [worker.worker_type, worker])),
+      };
+      if (keyed.models.size < this.full.models.length || keyed.workers.size < this.full.workers.length) {
+        this.collapsed =
+          sumBytes(this.full.models) -
+          sumBytes([...keyed.models.values()]) +
+          sumBytes(this.full.workers) -
+          sumBytes([...keyed.workers.values()]);
+      }
+      this.keyed = keyed;
+    }
     const { models, workers } = this.keyed;
     const modelChanges: Keyed<Model> = changes.models.map(({ action, ...model }) => [
       model.model_id,
@@ -187,7 +200,7 @@ export class CapabilitySet {
       devices: devices.length,
       models: models.size + pending * modelDelta.count,
       workers: workers.size + pending * workerDelta.count,
-      bytes: this.size + modelDelta.bytes + workerDelta.bytes + deviceBytes,
+      bytes: this.size - this.collapsed + modelDelta.bytes + workerDelta.bytes + deviceBytes,
     };
   }
 }

@@ -16,7 +16,10 @@ export interface HiveEntry {
   /** Wall clock at the latest receipt. */
   seenWall: number | null;
   expected: boolean;
-  /** `host:port` of an expected hive never heard from: the first hive heard from there under another id adopts it. */
+  /**
+   * `host:port` of an expected hive never heard from: a discovery answer from there under another id takes its place
+   * (a heartbeat only claims its `hive_url`, so it never does).
+   */
   expectedAt: string | null;
   clockOffsetMs: number | null;
   /** Where the hive is reached: its latest `hive_url`, or where discovery looked for it. */
@@ -60,8 +63,10 @@ export interface HiveRegistryReader {
   entries(): IterableIterator<HiveEntry>;
   count(liveness: Liveness): number;
   onlineIds(): IterableIterator<string>;
-  /** An online hive is reached at this `host:port`. */
+  /** An online hive is reached at this `host:port`, and no placeholder waits there to be confirmed. */
   onlineAt(hiveUrl: string): boolean;
+  /** An expected hive never heard from waits at this `host:port`. */
+  placeholderAt(hiveUrl: string): boolean;
   readonly size: number;
   readonly expectedCount: number;
   readonly expectedOnline: number;
@@ -114,14 +119,19 @@ export class HiveStore implements HiveRegistryReader {
   }
 
   onlineAt(hiveUrl: string): boolean {
-    return this.findByAddress(addressOf(hiveUrl))?.liveness === 'online';
+    const address = addressOf(hiveUrl);
+    return !this.unseenByAddress.has(address) && this.findByAddress(address)?.liveness === 'online';
+  }
+
+  placeholderAt(hiveUrl: string): boolean {
+    return this.unseenByAddress.has(addressOf(hiveUrl));
   }
 
   /** An admitted heartbeat, received now. */
   receive({ arrival, issuedHash, proven, capabilitiesJson }: AdmittedHive): void {
     const { heartbeat, at: now, wall } = arrival;
     const { capabilities, capability_changes: changes, ...report } = heartbeat;
-    const entry = this.table.get(heartbeat.hive_id) ?? this.create(heartbeat.hive_id, heartbeat.hive_url);
+    const entry = this.table.get(heartbeat.hive_id) ?? blankEntry(heartbeat.hive_id);
     const previous = entry.seenAt;
     const plan = planCapabilitySync(heldCapabilities(entry), heartbeat);
     if (plan.action === 'replace' && capabilities) {
@@ -169,10 +179,11 @@ export class HiveStore implements HiveRegistryReader {
   discovered({ response, hiveUrl }: DiscoveredHive): void {
     const now = this.clock.now();
     const wall = this.clock.wallNow();
-    const entry = this.table.get(response.hive_id) ?? this.create(response.hive_id, hiveUrl);
+    const entry = this.table.get(response.hive_id) ?? blankEntry(response.hive_id);
     const previous = entry.seenAt;
     this.markExpected(entry);
     this.heard(entry);
+    this.replacePlaceholder(addressOf(hiveUrl), entry);
     // The answer carries no version: the next versioned heartbeat is asked for the full set.
     this.hold(entry, new CapabilitySet(capabilitiesOf(response)));
     entry.capabilitiesVersion = null;
@@ -196,16 +207,22 @@ export class HiveStore implements HiveRegistryReader {
     });
   }
 
-  /** Hosts of the hives config that did not answer: listed (offline) until their hive is heard from. */
+  /**
+   * Hosts of the hives config: those that did not answer are listed (offline) until their hive is heard from; a hive
+   * that answered from there under an id it has proven by heartbeats is expected in the placeholder's place.
+   */
   expect(hives: readonly ExpectedHive[]): void {
     for (const { hiveId, hiveUrl } of hives) {
       const address = addressOf(hiveUrl);
-      const known = this.table.get(hiveId) ?? this.findByAddress(address);
+      const known = this.table.get(hiveId);
       if (known) {
         if (this.markExpected(known))
           this.changes.push({ type: 'entry', kind: 'hive', id: known.id, intervalMs: null });
+        if (known.hiveUrl !== null && addressOf(known.hiveUrl) === address) this.replacePlaceholder(address, known);
         continue;
       }
+      // A hive that only claims this address in its heartbeats is not taken for the one expected there.
+      if (this.unseenByAddress.has(address)) continue;
       const entry = blankEntry(hiveId);
       entry.expected = true;
       entry.expectedAt = address;
@@ -283,17 +300,13 @@ export class HiveStore implements HiveRegistryReader {
     };
   }
 
-  private create(id: string, hiveUrl: string | undefined): HiveEntry {
-    const entry = blankEntry(id);
-    const adopted = hiveUrl === undefined ? undefined : this.unseenByAddress.get(addressOf(hiveUrl));
-    if (adopted) {
-      // The hive expected at this address is heard from under its own id: it takes the placeholder's place.
-      this.heard(adopted);
-      this.table.remove(adopted);
-      this.transition(adopted, 'offline', 'forgotten', 'discovered', this.clock.wallNow());
-      this.markExpected(entry);
-    }
-    return entry;
+  /** The hive expected at this address answered the queen under its own id: it takes the placeholder's place. */
+  private replacePlaceholder(address: string, entry: HiveEntry): void {
+    const placeholder = this.unseenByAddress.get(address);
+    if (!placeholder || placeholder === entry) return;
+    this.heard(placeholder);
+    this.table.remove(placeholder);
+    this.transition(placeholder, 'offline', 'forgotten', 'discovered', this.clock.wallNow());
   }
 
   /** Gives the entry a new set, keeping the total of bytes held true. */

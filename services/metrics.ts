@@ -25,7 +25,7 @@ export type HeartbeatResult =
   | 'error';
 
 /** The queen's bounded queues that drop what does not fit. */
-export type OverflowQueue = 'history' | 'metrics_archive' | 'webhook' | 'stream_clients';
+export type OverflowQueue = 'history' | 'metrics_archive' | 'webhook' | 'stream_clients' | 'connections';
 
 export interface MetricSources {
   count: (kind: RegistryKind, liveness: Liveness) => number;
@@ -112,7 +112,7 @@ export function createQueenMetrics(): QueenMetrics {
   });
   const overflows = new Counter({
     name: 'apiary_overflow_dropped_total',
-    help: 'Items a full bounded queue dropped (history events, archive rows, webhook alerts) or stream connections refused at the limit',
+    help: 'Items a full bounded queue dropped (history events, archive rows, webhook alerts), stream connections refused at the limit, or sockets closed at --max-connections',
     labelNames: ['queue'] as const,
     registers,
   });

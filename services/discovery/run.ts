@@ -80,8 +80,8 @@ export async function runDiscovery(options: DiscoveryRunOptions): Promise<Discov
       metrics.discovery('registered');
       summary.registered++;
     } else {
-      // Its heartbeats, which carry its secret, will tell the queen about it; the host is expected all the same.
-      expected.push({ hiveId: outcome.target.alias, hiveUrl: outcome.hiveUrl });
+      // Its heartbeats, which carry its secret, will tell the queen about it; the hive is expected all the same.
+      expected.push({ hiveId: outcome.value.hive_id, hiveUrl: outcome.hiveUrl });
       metrics.discovery('identified');
       summary.identified++;
       logger.debug('hive discovered with an identity: left to its heartbeats', { hive_id: outcome.value.hive_id });

@@ -81,10 +81,18 @@ export function startQueenElection(options: QueenElectionOptions): QueenElection
     } else if (bid) ownKey = null;
     return leader;
   };
+  // A campaign that keeps ending the same way (etcd down, credentials refused) is logged once, not at every retry.
+  let lastFailure: string | null = null;
+  const campaignEnded = (lost: boolean, error: Error): void => {
+    const failure = `${lost} ${error.message}`;
+    if (!lost && failure === lastFailure) return;
+    lastFailure = failure;
+    logger.warn(lost ? 'election lease lost' : 'etcd unreachable: campaign ended', { error });
+  };
   const machine = electionMachine.provide({
     actors: {
       campaign: fromCallback<ElectionEvent, QueenIdentity>(({ sendBack, input }) =>
-        campaign(election, input, sendBack, logger, resignations),
+        campaign(election, input, sendBack, campaignEnded, resignations),
       ),
       observe: fromCallback<ElectionEvent, QueenIdentity>(({ sendBack }) =>
         observeLeader({
@@ -110,6 +118,7 @@ export function startQueenElection(options: QueenElectionOptions): QueenElection
     const now = `${role} ${leaderUrl}`;
     if (now === last) return;
     last = now;
+    if (role !== 'candidate') lastFailure = null;
     logger.info('election', { role, leader_url: leaderUrl, state: snapshot.value });
     for (const listener of listeners) listener();
   });
@@ -153,7 +162,7 @@ function campaign(
   election: Election,
   self: QueenIdentity,
   sendBack: (event: ElectionEvent) => void,
-  logger: Logger,
+  report: (lost: boolean, error: Error) => void,
   resignations: Set<Promise<void>>,
 ): () => void {
   let ended = false;
@@ -163,7 +172,7 @@ function campaign(
     if (ended) return;
     ended = true;
     const lost = leaseLost(error);
-    logger.warn(lost ? 'election lease lost' : 'etcd unreachable: campaign ended', { error });
+    report(lost, error);
     sendBack(lost ? { type: 'LEASE_LOST' } : { type: 'ETCD_UNREACHABLE' });
   });
   return () => {

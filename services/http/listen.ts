@@ -1,5 +1,7 @@
 import http from 'node:http';
-import { getRequestListener } from '@hono/node-server';
+import { getRequestListener, RequestError } from '@hono/node-server';
+import type { ShedSocket } from './connection-cap.js';
+import { errorBody } from './error-body.js';
 import { applySocketLimits, DEFAULT_SOCKET_LIMITS, type SocketLimits, serverOptions } from './socket-limits.js';
 
 /** Something with a Fetch API handler, e.g. a Hono app. */
@@ -29,12 +31,16 @@ export async function listen(
   host: string,
   port: number,
   limits: SocketLimits = DEFAULT_SOCKET_LIMITS,
+  /** Told each time a socket is closed to make room at the connection cap. */
+  onShed?: (shed: ShedSocket) => void,
 ): Promise<Listening> {
   const server = http.createServer(
     serverOptions(limits),
-    getRequestListener((request, env) => app.fetch(request, nodeBindings(env.incoming, env.outgoing))),
+    getRequestListener((request, env) => app.fetch(request, nodeBindings(env.incoming, env.outgoing)), {
+      errorHandler: unservable,
+    }),
   );
-  applySocketLimits(server, limits);
+  const maxConnections = applySocketLimits(server, limits, onShed);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     // `[::1]`, as written in a URL and accepted by the loopback check, binds as `::1`.
@@ -48,7 +54,7 @@ export async function listen(
   return {
     server,
     port: bound,
-    maxConnections: server.maxConnections,
+    maxConnections,
     close: (graceMs = 0) =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -58,6 +64,15 @@ export async function listen(
         server.once('close', () => clearTimeout(timer));
       }),
   };
+}
+
+/**
+ * A request that never reached the app, such as one whose `Host` makes no URL: the error shape of every answer, where
+ * the adapter would send a bare status.
+ */
+function unservable(error: unknown): Response {
+  if (error instanceof RequestError) return Response.json(errorBody(`Bad request: ${error.message}.`), { status: 400 });
+  return Response.json(errorBody('The request could not be answered.'), { status: 500 });
 }
 
 /** The HTTP/1 request and response of a served request, as a handler sees them. */

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type http from 'node:http';
 import { LIMITS } from '../../contracts/common.js';
+import { capConnections, type ShedSocket } from './connection-cap.js';
 
 /**
  * What one socket may hold of a server (docs/protocol.md's limits): silent or slow clients are cut, idle keep-alive sockets
@@ -14,7 +15,7 @@ export interface SocketLimits {
   requestTimeoutMs: number;
   /** A keep-alive socket with no request in flight is closed after this long (a stream never is: it is in flight). */
   idleTimeoutMs: number;
-  /** Sockets open at once; more are closed as they connect. */
+  /** Sockets open at once: at the cap the one idle longest is closed, or the newcomer if none is idle. */
   maxConnections: number;
 }
 
@@ -60,8 +61,14 @@ export function serverOptions(limits: SocketLimits): http.ServerOptions {
   };
 }
 
-/** Applies what is not a constructor option. */
-export function applySocketLimits(server: http.Server, limits: SocketLimits): void {
+/** Applies what is not a constructor option; returns the connection cap in force. */
+export function applySocketLimits(
+  server: http.Server,
+  limits: SocketLimits,
+  onShed?: (shed: ShedSocket) => void,
+): number {
   server.keepAliveTimeout = limits.idleTimeoutMs;
-  server.maxConnections = connectionCap(limits.maxConnections);
+  const cap = connectionCap(limits.maxConnections);
+  capConnections(server, cap, onShed);
+  return cap;
 }

@@ -79,7 +79,8 @@ export const queenOptions = {
     kind: 'int',
     default: '10000',
     min: 1,
-    description: 'connections open at once, kept below the file-descriptor limit; more are closed at once',
+    description:
+      'connections open at once, kept below the file-descriptor limit; at the cap the one idle longest is closed',
   },
   etcd: { kind: 'urls', description: 'etcd client URLs: elect a leader among several queens (high availability)' },
   'etcd-prefix': { kind: 'string', default: '/apiary', description: "prefix of this cluster's keys in etcd" },

@@ -6,7 +6,9 @@ import { concatChunks, sseComment, sseMessage, sseMessagePieces } from './sse.js
  * (so a slow socket holds back only its own client); a client whose queue overflows loses the queued messages and,
  * once it reads again, gets a fresh snapshot in their place (each message lost is counted). A new client's greeting
  * waits outside the queue, so however large it is, the client gets it and one snapshot. A snapshot is written in
- * pieces, at the pace its client reads, while what is published meanwhile queues behind it.
+ * pieces, at the pace its client reads, while what is published meanwhile queues behind it. A summary (a periodic
+ * message that says all there is to say at its time) is queued beside the bound, and replaces a summary still queued:
+ * one client holds at most the bound plus the latest summary, and a large summary never overflows it.
  */
 export interface StreamHubOptions {
   /** The SSE event name of every message. */
@@ -25,8 +27,11 @@ export interface StreamHubOptions {
 export interface StreamHub {
   /** A new client: its stream starts with a snapshot. */
   connect(): ReadableStream<Uint8Array>;
-  /** Sends one message to every client; `data` is called once, and only when someone listens (null: skip). */
-  publish(data: () => string | null): void;
+  /**
+   * Sends one message to every client; `data` is called once, and only when someone listens (null: skip). A
+   * `summary` replaces the one still queued for a client and is not held to the queue's bound.
+   */
+  publish(data: () => string | null, kind?: 'message' | 'summary'): void;
   readonly revision: number;
   readonly clients: number;
   /** Ends every stream after what is queued for it; clients connecting later are served as before. */
@@ -36,12 +41,17 @@ export interface StreamHub {
 }
 
 export const KEEP_ALIVE_MS = 15_000;
+/** A superseded summary's place in a queue. */
+const NOTHING = new Uint8Array(0);
 export const DEFAULT_QUEUE_BYTES = 1024 * 1024;
 
 interface Client {
   controller: ReadableStreamDefaultController<Uint8Array>;
   queue: Uint8Array[];
+  /** Bytes of the queue but its summary. */
   queuedBytes: number;
+  /** Where the queued summary is in the queue, or -1. */
+  summaryAt: number;
   /** The stream asked for more and got nothing yet: the next message goes straight to it. */
   waiting: boolean;
   /** Messages were dropped: a fresh snapshot goes out before anything else. */
@@ -65,18 +75,25 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
   const snapshot = (): AsyncIterator<Uint8Array> =>
     sseMessagePieces(options.eventName, revision, options.snapshot(revision));
 
-  const deliver = (client: Client, chunk: Uint8Array): number => {
+  const deliver = (client: Client, chunk: Uint8Array, summary: boolean): number => {
     if (client.overflowed) return 1;
     if (client.waiting) {
       client.waiting = false;
       client.controller.enqueue(chunk);
       return 0;
     }
+    if (summary) {
+      // The later summary says all the earlier one did: the earlier one is superseded, not lost.
+      if (client.summaryAt >= 0) client.queue[client.summaryAt] = NOTHING;
+      client.summaryAt = client.queue.push(chunk) - 1;
+      return 0;
+    }
     if (client.queuedBytes + chunk.byteLength > queueBytes) {
-      const lost = client.queue.length + client.greeting.length + 1;
+      const lost = client.queue.filter((queued) => queued !== NOTHING).length + client.greeting.length + 1;
       client.queue = [];
       client.greeting = [];
       client.queuedBytes = 0;
+      client.summaryAt = -1;
       client.overflowed = true;
       return lost;
     }
@@ -85,9 +102,9 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     return 0;
   };
 
-  const broadcast = (chunk: Uint8Array, counted: boolean): void => {
+  const broadcast = (chunk: Uint8Array, counted: boolean, summary = false): void => {
     let dropped = 0;
-    for (const client of clients) dropped += deliver(client, chunk);
+    for (const client of clients) dropped += deliver(client, chunk, summary);
     if (counted && dropped > 0) options.onDropped?.(dropped);
   };
 
@@ -100,6 +117,7 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
       if (client.queue.length > 0) client.controller.enqueue(concatChunks(client.queue));
       client.queue = [];
       client.queuedBytes = 0;
+      client.summaryAt = -1;
       if (client.closing) client.controller.close();
     } catch {
       // The client went away meanwhile: nothing left to end.
@@ -127,6 +145,7 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
               controller,
               queue: [],
               queuedBytes: 0,
+              summaryAt: -1,
               waiting: false,
               overflowed: false,
               snapshot: snapshot(),
@@ -169,11 +188,11 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
         { highWaterMark: 0 },
       );
     },
-    publish(data) {
+    publish(data, kind = 'message') {
       revision++;
       if (clients.size === 0) return;
       const text = data();
-      if (text !== null) broadcast(sseMessage(options.eventName, revision, text), true);
+      if (text !== null) broadcast(sseMessage(options.eventName, revision, text), true, kind === 'summary');
     },
     get revision() {
       return revision;

@@ -61,7 +61,8 @@ export function createQueenStream(options: QueenStreamOptions): QueenStream {
     }
   });
 
-  const ticker = setInterval(() => hub.publish(queen), options.intervalMs);
+  // It gives every count and online id as of now: a later one supersedes one a slow client has not read yet.
+  const ticker = setInterval(() => hub.publish(queen, 'summary'), options.intervalMs);
   ticker.unref();
 
   return {

@@ -10,8 +10,8 @@ import { HiveList, QueenHealth } from '../../contracts/registry.js';
 import { createLogger } from '../../services/logger.js';
 import { parseCommandLine, queenOptions } from '../../services/options/index.js';
 import { discoveryHeartbeat } from '../fixtures/examples.js';
-import { type HiveServers, startHiveServers } from '../services/discovery/hive-servers.js';
-import { DIST_ACTORS, killAll, startRole } from '../support/role-process.js';
+import { type HiveBehaviour, type HiveServers, startHiveServers } from '../services/discovery/hive-servers.js';
+import { DIST_ACTORS, eventually, killAll, startRole } from '../support/role-process.js';
 
 const TOKEN = 'queen-process-token';
 
@@ -119,5 +119,76 @@ describe('startQueen', () => {
     ]);
     await queen.stop();
     await expect(fetch(`${queen.url}${QUEEN_PATHS.health}`)).rejects.toThrow();
+  });
+
+  it("keeps an expected host's placeholder from a heartbeat that only claims its address, and gives it to the hive that answers there", async () => {
+    const hosts: Record<string, HiveBehaviour> = { '127.0.0.2': { kind: 'invalid' }, '127.0.0.3': { kind: 'invalid' } };
+    const servers = await startHiveServers(hosts);
+    cleanups.push(servers.close);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'apiary-queen-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const config = path.join(dir, 'config');
+    await writeFile(config, 'Host e1\n  HostName 127.0.0.2\nHost e2\n  HostName 127.0.0.3\n');
+    const lines: string[] = [];
+    const options = parseCommandLine(queenOptions, {
+      command: 'apiary-queen',
+      summary: '',
+      // No periodic discovery: any later call is the one a claim made.
+      argv: ['--port', '0', '--hives-config', config, '--hive-port', String(servers.port), '--state-dir', 'none'],
+      env: {
+        APIARY_DISCOVERY_DELAY: '0',
+        APIARY_DISCOVERY_INTERVAL: '0',
+        APIARY_DISCOVERY_TIMEOUT: '2s',
+        APIARY_TOKEN: TOKEN,
+      },
+      exit: (code) => {
+        throw new Error(`exit ${code}`);
+      },
+    });
+    const queen = await startQueen(options, {
+      logger: createLogger({ level: 'debug', write: (line) => lines.push(line) }),
+      dashboard: null,
+    });
+    cleanups.push(() => queen.stop());
+    expect(await queen.discovery).toEqual({ targets: 2, registered: 0, identified: 0, failed: 2, skipped: 0 });
+    const claimedUrl = `http://127.0.0.3:${servers.port}`;
+    const beat = async (hiveId: string): Promise<number> => {
+      const response = await fetch(`${queen.url}${QUEEN_PATHS.hiveHeartbeat}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+        body: JSON.stringify({ ...discoveryHeartbeat, hive_id: hiveId, hive_url: claimedUrl }),
+      });
+      await response.body?.cancel();
+      return response.status;
+    };
+    const finished = (): number => lines.filter((line) => line.includes('"msg":"discovery finished"')).length;
+    const listed = async (): Promise<[string, string, boolean][]> => {
+      const response = await fetch(`${queen.url}${QUEEN_PATHS.hives}`, {
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
+      const { hives } = HiveList.parse(await response.json());
+      return hives.map((hive) => [hive.hive_id, hive.liveness, hive.expected]);
+    };
+
+    // A token holder claims e2's address under its own id: listed as itself, and the queen calls e2's address again.
+    expect(await beat('imp')).toBe(200);
+    await eventually(() => (finished() === 2 ? true : undefined), 'the address called again, and that run over');
+    expect(servers.requests.get('127.0.0.3')).toHaveLength(2);
+    expect(await listed()).toEqual([
+      ['e1', 'offline', true],
+      ['e2', 'offline', true],
+      ['imp', 'online', false],
+    ]);
+
+    // The hive at that address comes up: its heartbeat claims the address, and its answer there takes e2's place.
+    hosts['127.0.0.3'] = { kind: 'answer', hiveId: 'real-e2' };
+    expect(await beat('real-e2')).toBe(200);
+    await eventually(() => (finished() === 3 ? true : undefined), 'the address called a third time, and that run over');
+    expect(await listed()).toEqual([
+      ['e1', 'offline', true],
+      ['imp', 'online', false],
+      ['real-e2', 'online', true],
+    ]);
+    expect(servers.requests.get('127.0.0.2')).toHaveLength(3);
   });
 });

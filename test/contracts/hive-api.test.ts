@@ -23,11 +23,17 @@ describe('hive API contracts', () => {
     ['model', ''],
     ['model', undefined],
     ['port', 0],
+    ['port', 22],
+    ['port', 1023],
     ['port', 70_000],
     ['device', ''],
   ])('POST /v1/workers rejects %s = %j at that path', (path, value) => {
     const request = { model: 'demo', device: 'GPU-0', worker_type: 'cuda', port: 9302 };
     expect(issuePaths(SpawnWorkerRequest, request)).toEqual([]);
     expect(issuePaths(SpawnWorkerRequest, withValue(request, path, value))).toContain(path);
+  });
+
+  it('POST /v1/workers takes the lowest unprivileged port', () => {
+    expect(issuePaths(SpawnWorkerRequest, { model: 'demo', port: 1024 })).toEqual([]);
   });
 });

@@ -169,9 +169,13 @@ describe('start-up orders', () => {
       const view = await queen.hive(hiveId);
       return view?.liveness === 'online' && view.boot_id !== null ? view : undefined;
     }, 'the hive online and heartbeating');
-    // Whichever side won, discovery has finished and the placeholder of the SSH alias (if any) was adopted.
+    // Whichever side won, discovery has finished; a placeholder of the SSH alias (if the call came first and failed)
+    // is replaced once the queen calls the address the hive's heartbeats claim, which it does at once.
     await eventually(() => queenProcess.logs.find((line) => line.msg === 'discovery finished'), 'discovery finished');
-    const hives = await queen.hives();
+    const hives = await eventually(async () => {
+      const listed = await queen.hives();
+      return listed.length === 1 && listed[0]?.expected ? listed : undefined;
+    }, 'the hive alone in the registry, expected');
     expect(hives.map((entry) => entry.hive_id)).toEqual([hiveId]);
     expect(hives[0]).toMatchObject({ liveness: 'online', expected: true, hive_url: hive.url, boot_id: bootIdOf(hive) });
     expect(hives[0]?.capabilities?.models.map((model) => model.model_id)).toEqual(['tiny']);

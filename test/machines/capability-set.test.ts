@@ -43,6 +43,18 @@ describe('CapabilitySet bytes', () => {
     expect(set.bytes).toBe(capabilityBytes(set.toJSON()));
   });
 
+  it('holds a model a full set listed twice once, and its bytes so, from the first change on', () => {
+    const twice = { ...structuredClone(capabilities), models: [model(1), model(2), { ...model(1), size_gb: 3 }] };
+    const set = new CapabilitySet(twice);
+    expect(set.bytes).toBe(capabilityBytes(twice));
+    const changes = adding([model(4)]);
+    const measured = set.measure(changes);
+    set.apply(changes);
+    expect(set.toJSON().models.map((m) => m.model_id)).toEqual([model(1), model(2), model(4)].map((m) => m.model_id));
+    expect(set.bytes).toBe(capabilityBytes(set.toJSON()));
+    expect(measured.bytes).toBe(set.bytes);
+  });
+
   it('counts UTF-8 bytes, not characters: a bound in bytes holds for names in any script', () => {
     const wide = (i: number): Model => ({ model_id: `模型/${'量'.repeat(300)}-${i}`, size_gb: i });
     const set = new CapabilitySet({ devices: [], models: [wide(0)], workers: [] });

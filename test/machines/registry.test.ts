@@ -317,16 +317,57 @@ describe('registry expected hives', () => {
     expect(h.registry.hives.expectedOnline).toBe(0);
   });
 
-  it("lets a hive heard from at the expected address under another id take the placeholder's place", () => {
+  it("lets a discovery answer from the expected address under another id take the placeholder's place", () => {
     const h = startRegistry();
     h.registry.expect([{ hiveId: 'alias', hiveUrl: 'http://10.0.0.2:7835' }]);
-    h.registry.receiveHive(hiveBeat('real-name', { hive_url: 'http://10.0.0.2:7835' }));
+    expect(h.registry.hives.placeholderAt('http://10.0.0.2:7835/')).toBe(true);
+    const { capabilities, monitor_data } = hiveBeat('x');
+    h.registry.discovered({
+      response: { hive_id: 'real-name', monitor_data, ...(capabilities ?? { devices: [], models: [], workers: [] }) },
+      hiveUrl: 'http://10.0.0.2:7835',
+    });
     expect(h.registry.hives.get('alias')).toBeUndefined();
+    expect(h.registry.hives.placeholderAt('http://10.0.0.2:7835')).toBe(false);
     expect(h.registry.hives.get('real-name')).toMatchObject({ expected: true, liveness: 'online' });
     expect([h.registry.hives.expectedCount, h.registry.hives.expectedOnline]).toEqual([1, 1]);
     expect(h.transitions()).toEqual([
       'hive alias offline→forgotten (discovered) @0',
+      'hive real-name new→online (discovered) @0',
+    ]);
+  });
+
+  it("does not let a heartbeat that claims the expected address take the placeholder's place", () => {
+    const h = startRegistry();
+    h.registry.expect([{ hiveId: 'e2', hiveUrl: 'http://127.0.0.3:9' }]);
+    h.registry.receiveHive(hiveBeat('imp', { hive_url: 'http://127.0.0.3:9' }));
+    expect(h.registry.hives.get('e2')).toMatchObject({ expected: true, liveness: 'offline', seenAt: null });
+    expect(h.registry.hives.get('imp')).toMatchObject({ expected: false, liveness: 'online' });
+    expect([h.registry.hives.expectedCount, h.registry.hives.expectedOnline]).toEqual([1, 0]);
+    // Discovery keeps calling the address: the placeholder waits there, whoever claims it.
+    expect(h.registry.hives.placeholderAt('http://127.0.0.3:9')).toBe(true);
+    expect(h.registry.hives.onlineAt('http://127.0.0.3:9')).toBe(false);
+    // A failed call there does not make the claimant expected either.
+    h.registry.expect([{ hiveId: 'e2', hiveUrl: 'http://127.0.0.3:9' }]);
+    expect(h.registry.hives.get('imp')?.expected).toBe(false);
+    expect(h.transitions()).toEqual(['hive imp new→online (heartbeat) @0']);
+  });
+
+  it('lets a hive with an identity whose heartbeats give the expected address take the placeholder once it answers there', () => {
+    const h = startRegistry();
+    h.registry.expect([{ hiveId: 'alias', hiveUrl: 'http://10.0.0.2:7835' }]);
+    h.registry.receiveHive(hiveBeat('real-name', { hive_url: 'http://10.0.0.2:7835' }));
+    h.registry.receiveHive(hiveBeat('elsewhere', { hive_url: 'http://10.0.0.9:7835' }));
+    // Discovery's answer for an id with an identity: only the expected flag is taken.
+    h.registry.expect([{ hiveId: 'elsewhere', hiveUrl: 'http://10.0.0.2:7835' }]);
+    expect(h.registry.hives.get('alias')).toMatchObject({ expected: true, liveness: 'offline' });
+    h.registry.expect([{ hiveId: 'real-name', hiveUrl: 'http://10.0.0.2:7835' }]);
+    expect(h.registry.hives.get('alias')).toBeUndefined();
+    expect(h.registry.hives.get('real-name')).toMatchObject({ expected: true, liveness: 'online' });
+    expect(h.registry.hives.onlineAt('http://10.0.0.2:7835')).toBe(true);
+    expect(h.transitions()).toEqual([
       'hive real-name new→online (heartbeat) @0',
+      'hive elsewhere new→online (heartbeat) @0',
+      'hive alias offline→forgotten (discovered) @0',
     ]);
   });
 

@@ -74,25 +74,34 @@ function alive(pid: number): boolean {
   }
 }
 
-export async function startEtcd(size: 1 | 3 = 1): Promise<EtcdCluster> {
+/** Client TLS for every member: `https://` client URLs, and only clients with a certificate the CA signed. */
+export interface EtcdTls {
+  /** Files: the CA that signs clients, and the member's own certificate and key. */
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+export async function startEtcd(size: 1 | 3 = 1, tls?: EtcdTls): Promise<EtcdCluster> {
   if (!locked) {
     await eventually(tryLock, 'the other test file using etcd to finish', 600_000, 100);
     locked = true;
   }
   const root = mkdtempSync(path.join(os.tmpdir(), 'apiary-etcd-'));
-  const ports: { client: number; peer: number }[] = [];
-  for (let i = 0; i < size; i++) ports.push({ client: await freePort(HOST), peer: await freePort(HOST) });
+  const ports: { client: number; peer: number; metrics: number }[] = [];
+  for (let i = 0; i < size; i++)
+    ports.push({ client: await freePort(HOST), peer: await freePort(HOST), metrics: await freePort(HOST) });
   const names = ports.map((_, i) => `m${i}`);
   const initialCluster = ports.map(({ peer }, i) => `${names[i]}=http://${HOST}:${peer}`).join(',');
-  const members = ports.map(({ client, peer }, i) =>
-    createMember(names[i] ?? `m${i}`, client, peer, path.join(root, names[i] ?? `m${i}`), initialCluster),
+  const members = ports.map((member, i) =>
+    createMember(names[i] ?? `m${i}`, member, path.join(root, names[i] ?? `m${i}`), initialCluster, tls),
   );
   const cluster: EtcdCluster = {
     members,
     endpoints: members.map((member) => member.clientUrl),
     healthy: (timeoutMs = START_TIMEOUT_MS) =>
       waitHealthy(
-        members.filter((member) => member.running()).map((member) => member.clientUrl),
+        members.filter((member) => member.running()).map((member) => member.healthUrl),
         timeoutMs,
       ),
     stop: async () => {
@@ -123,13 +132,24 @@ export async function stopAllEtcd(): Promise<void> {
 }
 
 interface Member extends EtcdMember {
+  /** Where `/health` answers over plain HTTP, with or without client TLS. */
+  readonly healthUrl: string;
   spawn(): void;
 }
 
-function createMember(name: string, clientPort: number, peerPort: number, dataDir: string, cluster: string): Member {
-  const clientUrl = `http://${HOST}:${clientPort}`;
-  const peerUrl = `http://${HOST}:${peerPort}`;
+function createMember(
+  name: string,
+  ports: { client: number; peer: number; metrics: number },
+  dataDir: string,
+  cluster: string,
+  tls: EtcdTls | undefined,
+): Member {
+  const clientUrl = `${tls ? 'https' : 'http'}://${HOST}:${ports.client}`;
+  const peerUrl = `http://${HOST}:${ports.peer}`;
+  const healthUrl = `http://${HOST}:${ports.metrics}`;
   const args = [
+    ...['--listen-metrics-urls', healthUrl],
+    ...(tls ? ['--client-cert-auth', '--trusted-ca-file', tls.ca, '--cert-file', tls.cert, '--key-file', tls.key] : []),
     ...['--name', name, '--data-dir', dataDir],
     ...['--listen-client-urls', clientUrl, '--advertise-client-urls', clientUrl],
     ...['--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl],
@@ -143,6 +163,7 @@ function createMember(name: string, clientPort: number, peerPort: number, dataDi
   const member: Member = {
     name,
     clientUrl,
+    healthUrl,
     running: () => child !== undefined && child.exitCode === null && child.signalCode === null,
     spawn: () => {
       const started = spawn('etcd', args, { stdio: 'ignore' });
@@ -159,7 +180,7 @@ function createMember(name: string, clientPort: number, peerPort: number, dataDi
     },
     start: async () => {
       if (!member.running()) member.spawn();
-      await waitHealthy([clientUrl], START_TIMEOUT_MS, false);
+      await waitHealthy([healthUrl], START_TIMEOUT_MS, false);
     },
   };
   return member;

@@ -4,7 +4,7 @@ import { capabilities, monitorData } from '../../fixtures/examples.js';
 
 /**
  * Hive-shaped HTTP servers for discovery tests: one per loopback address (127.0.0.x), all on one port, since the
- * queen asks every host of its hives config on the same hive port.
+ * queen asks every host of its hives config on the same hive port. Each answers as `hosts` says at that moment.
  */
 export type HiveBehaviour =
   | { kind: 'answer'; hiveId: string; token?: string }
@@ -57,9 +57,11 @@ async function tryStart(hosts: Record<string, HiveBehaviour>): Promise<HiveServe
     );
   };
   try {
-    for (const [host, behaviour] of Object.entries(hosts)) {
+    for (const host of Object.keys(hosts)) {
       requests.set(host, []);
       const server = http.createServer((request, response) => {
+        // Read at each request: a test may change how a host answers.
+        const behaviour = hosts[host] ?? { kind: 'hang' };
         const url = new URL(request.url ?? '/', `http://${host}`);
         requests.get(host)?.push({
           path: url.pathname,

@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { ShedSocket } from '../../../services/http/connection-cap.js';
 import { type Listening, listen } from '../../../services/http/listen.js';
 import { DEFAULT_SOCKET_LIMITS, type SocketLimits } from '../../../services/http/socket-limits.js';
 import { eventually } from '../../support/role-process.js';
@@ -12,7 +13,7 @@ afterEach(async () => {
 });
 
 /** A server whose `/stream` sends a line now and then, never ending, and whose other paths answer at once. */
-async function serve(limits: Partial<SocketLimits>): Promise<Listening> {
+async function serve(limits: Partial<SocketLimits>, onShed?: (shed: ShedSocket) => void): Promise<Listening> {
   const served = await listen(
     {
       fetch: (request) => {
@@ -25,6 +26,7 @@ async function serve(limits: Partial<SocketLimits>): Promise<Listening> {
     '127.0.0.1',
     0,
     { ...DEFAULT_SOCKET_LIMITS, ...limits },
+    onShed,
   );
   servers.push(served);
   return served;
@@ -55,6 +57,13 @@ function connect(port: number): Promise<RawSocket> {
     socket.once('connect', () => resolve({ socket, received: () => text, closed: () => closed }));
     socket.once('error', reject);
   });
+}
+
+/** Sockets the server holds open now. */
+function connections(served: Listening): Promise<number> {
+  return new Promise((resolve, reject) =>
+    served.server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
+  );
 }
 
 const GET = (path: string): string => `GET ${path} HTTP/1.1\r\nhost: x\r\n\r\n`;
@@ -101,6 +110,17 @@ describe('listen', () => {
       servers.push(served);
       expect(await (await fetch(`http://[::1]:${served.port}/`)).text()).toBe('v6');
     }
+  });
+
+  it('answers a request that makes no URL with 400 and the error shape, not a bare status', async () => {
+    const served = await serve({});
+    const client = await connect(served.port);
+    client.socket.write('GET /v1/hives HTTP/1.1\r\nHost: a b\r\n\r\n');
+    await eventually(() => (client.received().includes('}') ? true : undefined), 'the answer');
+    expect(client.received()).toMatch(/^HTTP\/1\.1 400 /);
+    expect(client.received()).toMatch(/content-type: application\/json/i);
+    const body = client.received().slice(client.received().indexOf('{'));
+    expect(JSON.parse(body)).toEqual({ error: expect.stringMatching(/^Bad request: .+\.$/) });
   });
 
   it('rejects when the port is taken', async () => {
@@ -150,22 +170,79 @@ describe('listen', () => {
     expect(stream.closed()).toBe(false);
   });
 
-  it('at max-connections closes new sockets at once, while established ones keep working', async () => {
-    const served = await serve({ maxConnections: 2 });
+  it('at max-connections closes the socket idle longest to admit a newcomer, and counts it', async () => {
+    const shed: string[] = [];
+    const served = await serve({ maxConnections: 2 }, (kind) => shed.push(kind));
     expect(served.maxConnections).toBe(2);
-    const first = await connect(served.port);
-    const second = await connect(served.port);
-    first.socket.write(GET('/'));
-    await eventually(() => (first.received().includes('ok') ? true : undefined), 'the first answer');
+    const silent = await connect(served.port);
+    const kept = await connect(served.port);
+    kept.socket.write(GET('/'));
+    await eventually(() => (kept.received().includes('ok') ? true : undefined), 'the first answer');
+    // The silent socket has been idle longest (since it connected); the kept one only since its answer.
+    const newcomer = await connect(served.port);
+    newcomer.socket.write(GET('/'));
+    await eventually(() => (newcomer.received().includes('ok') ? true : undefined), "the newcomer's answer");
+    await eventually(() => (silent.closed() ? true : undefined), 'the silent socket closed');
+    expect(silent.received()).toBe('');
+    expect(shed).toEqual(['idle']);
+    // The newcomer is now the one idle longest: the kept socket still works, and one more evicts the newcomer.
+    kept.socket.write(GET('/'));
+    await eventually(() => (kept.received().split('ok').length === 3 ? true : undefined), 'the kept socket again');
+    const last = await connect(served.port);
+    await eventually(() => (newcomer.closed() ? true : undefined), 'the newcomer closed for the last one');
+    expect([kept.closed(), last.closed()]).toEqual([false, false]);
+    expect(shed).toEqual(['idle', 'idle']);
+  });
+
+  it('at max-connections closes the newcomer at once when every socket has a request in flight', async () => {
+    const shed: string[] = [];
+    const served = await serve({ maxConnections: 2 }, (kind) => shed.push(kind));
+    const streams = [await connect(served.port), await connect(served.port)];
+    for (const stream of streams) stream.socket.write(GET('/stream'));
+    await eventually(
+      () => (streams.every((stream) => stream.received().includes('hi')) ? true : undefined),
+      'both streams open',
+    );
     const refusedAt = performance.now();
-    const third = await connect(served.port);
-    third.socket.write(GET('/'));
-    await eventually(() => (third.closed() ? true : undefined), 'the third socket closed');
+    const newcomer = await connect(served.port);
+    newcomer.socket.write(GET('/'));
+    await eventually(() => (newcomer.closed() ? true : undefined), 'the newcomer closed');
     expect(performance.now() - refusedAt).toBeLessThan(2_000);
-    expect(third.received()).toBe('');
-    second.socket.write(GET('/'));
-    await eventually(() => (second.received().includes('ok') ? true : undefined), 'the second answer');
-    first.socket.write(GET('/'));
-    await eventually(() => (first.received().split('ok').length === 3 ? true : undefined), 'the first socket again');
+    expect(newcomer.received()).toBe('');
+    expect(streams.map((stream) => stream.closed())).toEqual([false, false]);
+    expect(shed).toEqual(['newcomer']);
+  });
+
+  it('keeps admitting senders while a client fills the cap with silent sockets and reopens each one closed', async () => {
+    const cap = 20;
+    const shed: string[] = [];
+    const served = await serve({ maxConnections: cap }, (kind) => shed.push(kind));
+    let flooding = true;
+    // Each holder reopens its socket whenever the server closes it, a few times (an endless chain would only burn CPU).
+    const hold = async (): Promise<void> => {
+      for (let reopen = 0; reopen < 5 && flooding; reopen++) {
+        const socket = await connect(served.port);
+        await eventually(() => (socket.closed() || !flooding ? true : undefined), 'a silent socket closed', 30_000);
+      }
+    };
+    const holders = Array.from({ length: cap }, () => hold());
+    await eventually(
+      async () => ((await connections(served)) === cap ? true : undefined),
+      'the cap full of silent sockets',
+    );
+    try {
+      // Each request on a new connection, as a sender whose keep-alive socket was dropped.
+      for (let i = 0; i < 20; i++) {
+        const sender = await connect(served.port);
+        sender.socket.write(GET('/'));
+        await eventually(() => (sender.received().includes('ok') ? true : undefined), `request ${i} answered`);
+        sender.socket.destroy();
+      }
+    } finally {
+      flooding = false;
+      await Promise.all(holders);
+    }
+    expect(shed.length).toBeGreaterThanOrEqual(1);
+    expect(shed.filter((kind) => kind !== 'idle')).toEqual([]);
   });
 });

@@ -89,6 +89,26 @@ describe('stream hub', () => {
     expect(dropped).toEqual([3, 1]);
   });
 
+  it('queues a summary larger than the bound beside it, and lets a later summary replace one still unread', async () => {
+    const { hub, publish, dropped } = start(1024);
+    const summary = (n: number) =>
+      hub.publish(() => JSON.stringify({ type: 'summary', n, pad: 'x'.repeat(2_000) }), 'summary');
+    const late = new SseReader(hub.connect());
+    summary(2);
+    publish(3);
+    summary(4);
+    publish(5);
+    const messages = await late.take(5);
+    expect(messages.map((m) => m.id)).toEqual([0, 1, 3, 4, 5]);
+    expect(messages[3]).toMatchObject({ data: { type: 'summary', n: 4 } });
+    expect(dropped).toEqual([]);
+    // The bound still holds for the other messages: ten beats of ~150 bytes pass 1 KiB, and the client is resent a snapshot.
+    for (let n = 6; n <= 15; n++) publish(n);
+    summary(16);
+    expect(dropped.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    expect((await late.take(1))[0]).toMatchObject({ data: { type: 'snapshot', rev: 16 } });
+  });
+
   it('keeps what fits in the queue of a client that reads late', async () => {
     const { hub, publish, dropped } = start(10_000);
     const late = new SseReader(hub.connect());
