@@ -2,6 +2,7 @@ import os from 'node:os';
 import { agent } from './agent.js';
 import { detection } from './detection.js';
 import { etcd } from './etcd.js';
+import { failover } from './failover.js';
 import { ingest } from './ingest.js';
 import { paint } from './paint.js';
 import { proxy } from './proxy.js';
@@ -16,7 +17,17 @@ import type { Verdict } from './support/report.js';
  * one's tables and verdict, then a summary. Exit 1 when a benchmark could not run; a missed target is a verdict.
  */
 
-type BenchName = 'ingest' | 'restart' | 'scale' | 'stress' | 'agent' | 'detection' | 'proxy' | 'paint' | 'etcd';
+type BenchName =
+  | 'ingest'
+  | 'restart'
+  | 'scale'
+  | 'stress'
+  | 'agent'
+  | 'detection'
+  | 'proxy'
+  | 'paint'
+  | 'etcd'
+  | 'failover';
 const BENCHES: Record<BenchName, () => Promise<Verdict>> = {
   ingest,
   restart,
@@ -27,6 +38,7 @@ const BENCHES: Record<BenchName, () => Promise<Verdict>> = {
   proxy,
   paint,
   etcd,
+  failover,
 };
 /** The order of a full run: the short ones first. */
 const ALL: readonly BenchName[] = [
@@ -35,6 +47,7 @@ const ALL: readonly BenchName[] = [
   'proxy',
   'paint',
   'etcd',
+  'failover',
   'scale',
   'stress',
   'agent',

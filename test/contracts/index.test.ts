@@ -104,6 +104,7 @@ const SAMPLES: Record<string, readonly unknown[]> = {
   NonNegativeInt: [0, 86_400],
   Percent: [0, 23.5, 100],
   Port: [1, 7833, 65535],
+  UnprivilegedPort: [1024, 7833, 65535],
   HttpUrl: ['http://127.0.0.1:7833', 'https://queen.example.org/apiary'],
   HiveSecret: [secret],
   // capabilities
