@@ -111,6 +111,8 @@ function parseValue(name: string, spec: OptionSpec, text: string): unknown {
       if (text === '') fail('a directory or none');
       return text === 'none' ? null : resolvePath(text);
     case 'url':
+      // Apiary hands URLs on in comma-separated lists (a sender's queens): one holding a comma would split in two.
+      if (text.includes(',')) fail('one http(s) URL, without a comma');
       return httpUrl(name, text, fail);
     case 'urls':
       // Repeated flags are joined by commas; an entry may itself be space-separated (the environment's form).

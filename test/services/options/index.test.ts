@@ -155,6 +155,7 @@ describe('flags and values', () => {
     [['--hive-port', '80.5'], 'hive-port', /whole number/],
     [['--advertise-url', 'ftp://queen'], 'advertise-url', /http\(s\)/],
     [['--advertise-url', 'queen:7833'], 'advertise-url', /URL/],
+    [['--advertise-url', 'http://queen-1:7833,http://queen-2:7833'], 'advertise-url', /without a comma/],
     [['--log-level', 'verbose'], 'log-level', /one of error, warn, info, debug/],
     [['--host', ''], 'host', /value/],
     [['--insecure=maybe'], 'insecure', /true or false/],
