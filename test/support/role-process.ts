@@ -8,6 +8,7 @@ import {
   type StartRoleOptions,
   startRole as startRoleProcess,
 } from '../../services/cluster/role-process.js';
+import { descendants } from './process-tree.js';
 
 /** The cluster launcher's role processes, made safe for tests: every one started or tracked is killed by `killAll`. */
 
@@ -57,9 +58,10 @@ export function track(pid: number): void {
   running.add(pid);
 }
 
-/** SIGKILLs every process started or tracked and still running: for `afterEach`. */
+/** SIGKILLs every process started or tracked and still running, and their descendants: for `afterEach`. */
 export function killAll(): void {
-  for (const pid of running) {
+  // A worker's engine, or a hive's workers, would be left running under PID 1 by their parent's SIGKILL.
+  for (const pid of [...running].flatMap((tracked) => [tracked, ...descendants(tracked)])) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
