@@ -44,7 +44,10 @@ export interface AdmittedHive {
   capabilitiesJson?: string | null;
 }
 
-/** A hive from the hives config that did not answer: named by its Host alias until it is heard from. */
+/**
+ * A host of the hives config: one that did not answer, named by its Host alias until it is heard from, or one whose
+ * hive answered under an id it has proven by heartbeats, named by that id.
+ */
 export interface ExpectedHive {
   hiveId: string;
   /** Where it was looked for, `http://<HostName>:<hive-port>`. */

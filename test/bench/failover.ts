@@ -1,8 +1,8 @@
 import { LeaderRedirect } from '../../contracts/heartbeat.js';
 import { QUEEN_PATHS } from '../../contracts/paths.js';
-import { QueenHealth } from '../../contracts/registry.js';
 import type { RoleProcess } from '../../services/cluster/role-process.js';
 import { startEtcd, stopAllEtcd } from '../support/etcd.js';
+import { settled } from '../support/queen-election.js';
 import { ChildGroup } from './support/children.js';
 import { forEachBounded, HttpClient, postOk, waitFor } from './support/http.js';
 import { forgetSecrets, fullHiveHeartbeat, periodicHiveHeartbeat } from './support/payloads.js';
@@ -29,22 +29,12 @@ interface Queen {
   client: HttpClient;
 }
 
-async function healthOf(queen: Queen): Promise<QueenHealth | undefined> {
-  const reply = await queen.client.get(QUEEN_PATHS.health).catch(() => undefined);
-  if (reply?.status !== 200) return undefined;
-  const parsed = QueenHealth.safeParse(JSON.parse(reply.body));
-  return parsed.success ? parsed.data : undefined;
-}
-
 /** The queen that leads once every running queen names it. */
 async function settledLeader(queens: readonly Queen[]): Promise<Queen> {
-  return waitFor('one leader the other queens name', 30_000, async () => {
-    const healths = await Promise.all(queens.map(healthOf));
-    const leaders = queens.filter((_, i) => healths[i]?.role === 'leader');
-    const [leader] = leaders;
-    if (leaders.length !== 1 || !leader) return undefined;
-    return healths.every((health) => health?.leader_url === leader.process.url) ? leader : undefined;
-  });
+  const [leader] = await settled(queens.map((queen) => queen.process));
+  const found = queens.find((queen) => queen.process === leader);
+  if (!found) throw new Error('no leader');
+  return found;
 }
 
 /** Heartbeats completed in `ms` by LANES senders, each beat sent by `send`. */
