@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -190,5 +191,36 @@ describe('startQueen', () => {
       ['real-e2', 'online', true],
     ]);
     expect(servers.requests.get('127.0.0.2')).toHaveLength(3);
+  });
+
+  it('counts a silent socket closed at --max-connections to let a newcomer in', async () => {
+    const options = parseCommandLine(queenOptions, {
+      command: 'apiary-queen',
+      summary: '',
+      argv: ['--port', '0', '--no-discovery', '--state-dir', 'none', '--max-connections', '2'],
+      env: { APIARY_TOKEN: TOKEN },
+      exit: (code) => {
+        throw new Error(`exit ${code}`);
+      },
+    });
+    const queen = await startQueen(options, { logger: createLogger({ write: () => {} }), dashboard: null });
+    cleanups.push(() => queen.stop());
+    const silent = await Promise.all(
+      [0, 1].map(
+        () =>
+          new Promise<net.Socket>((resolve, reject) => {
+            const socket = net.connect(queen.port, '127.0.0.1', () => resolve(socket));
+            socket.once('error', reject);
+          }),
+      ),
+    );
+    cleanups.push(async () => {
+      for (const socket of silent) socket.destroy();
+    });
+    const response = await fetch(`${queen.url}${QUEEN_PATHS.metrics}`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('apiary_overflow_dropped_total{queue="connections"} 1');
   });
 });
