@@ -122,7 +122,10 @@ export function createSender<P>(options: SenderOptions<P>): Sender {
     } else if (!lastFailure && failing) {
       logger.info('queen reachable again', { queen_url: queenUrl });
     }
-    if (state !== lastState) logger.info('lifecycle', { from: lastState || null, to: state, queen_url: queenUrl });
+    if (state !== lastState) {
+      const level = isRoutine(lastState, state) ? 'debug' : 'info';
+      logger[level]('lifecycle', { from: lastState || null, to: state, queen_url: queenUrl });
+    }
     lastState = state;
     failing = lastFailure !== null;
   });
@@ -140,4 +143,12 @@ export function createSender<P>(options: SenderOptions<P>): Sender {
       await toPromise(actor);
     },
   };
+}
+
+/**
+ * A change sent at once and back to the heartbeat pace: a worker turning busy or ready does it with each burst of
+ * requests, so at info it would be a line per burst from a healthy sender.
+ */
+function isRoutine(from: string, to: string): boolean {
+  return (from === 'HEARTBEATING' && to === 'CAPABILITY_SYNC') || (from === 'CAPABILITY_SYNC' && to === 'HEARTBEATING');
 }

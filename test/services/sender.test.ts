@@ -157,6 +157,26 @@ describe('createSender', () => {
     expect(h.posted).toHaveLength(3);
   });
 
+  it('logs a change sent at once at debug, however often it comes; other lifecycle steps at info', async () => {
+    const h = harness({});
+    await h.clock.advanceTo(1_000);
+    for (let change = 0; change < 5; change++) {
+      h.sender.changed();
+      await h.clock.advanceTo(1_000 + change);
+    }
+    expect(h.posted.filter((post) => post.payload.request.reason === 'sync')).toHaveLength(5);
+    const steps = h.lines.filter((line) => line.msg === 'lifecycle').map((line) => [line.level, line.from, line.to]);
+    const routine = (step: unknown[]) =>
+      (step[1] === 'HEARTBEATING' && step[2] === 'CAPABILITY_SYNC') ||
+      (step[1] === 'CAPABILITY_SYNC' && step[2] === 'HEARTBEATING');
+    expect(steps.filter(routine).length).toBeGreaterThanOrEqual(5);
+    expect(steps.filter(routine).every((step) => step[0] === 'debug')).toBe(true);
+    expect(steps.filter((step) => !routine(step))).toEqual([
+      ['info', null, 'DISCOVERY_PUSH'],
+      ['info', 'DISCOVERY_PUSH', 'HEARTBEATING'],
+    ]);
+  });
+
   it('aborts the in-flight post on stop', async () => {
     const held = deferred<SendOutcome>();
     const h = harness({ answer: (index) => (index === 2 ? held.promise : ok()) });
