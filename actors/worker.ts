@@ -113,7 +113,11 @@ async function startParts(
     token: options.token,
     logger,
   });
-  const server = await listen(workerApp.app, options.host, port);
+  const server = await listen(
+    { fetch: (request, env) => workerApp.app.fetch(request, env), direct: workerApp.direct },
+    options.host,
+    port,
+  );
   const url = advertiseUrl(options.host, server.port);
 
   const client = createQueenClient({ token: options.token, timeoutMs: options.requestTimeout });

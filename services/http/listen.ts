@@ -7,7 +7,12 @@ import { applySocketLimits, DEFAULT_SOCKET_LIMITS, type SocketLimits, serverOpti
 /** Something with a Fetch API handler, e.g. a Hono app. */
 export interface FetchApp {
   fetch: (request: Request, env: NodeBindings) => Response | Promise<Response>;
+  /** Tried first on each request: what it takes, the app never sees. */
+  direct?: DirectRoute | undefined;
 }
+
+/** Answers a request on Node's own request and response: true when it took it. */
+export type DirectRoute = (incoming: http.IncomingMessage, outgoing: http.ServerResponse) => boolean;
 
 /** What a handler may reach of Node's server (`c.env`): the request, for its peer address; the response, to relay to. */
 export interface NodeBindings {
@@ -34,11 +39,17 @@ export async function listen(
   /** Told each time a socket is closed to make room at the connection cap. */
   onShed?: (shed: ShedSocket) => void,
 ): Promise<Listening> {
+  const listener = getRequestListener((request, env) => app.fetch(request, nodeBindings(env.incoming, env.outgoing)), {
+    errorHandler: unservable,
+  });
+  const { direct } = app;
   const server = http.createServer(
     serverOptions(limits),
-    getRequestListener((request, env) => app.fetch(request, nodeBindings(env.incoming, env.outgoing)), {
-      errorHandler: unservable,
-    }),
+    direct === undefined
+      ? listener
+      : (incoming, outgoing) => {
+          if (!direct(incoming, outgoing)) void listener(incoming, outgoing);
+        },
   );
   const maxConnections = applySocketLimits(server, limits, onShed);
   await new Promise<void>((resolve, reject) => {

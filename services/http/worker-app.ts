@@ -1,4 +1,3 @@
-import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { LIMITS } from '../../contracts/common.js';
 import type { WorkerStatus } from '../../contracts/heartbeat.js';
@@ -8,11 +7,12 @@ import { WORKER_PATHS } from '../../contracts/paths.js';
 import type { InferenceBackend, InferenceCall, InferencePath } from '../backend/backend.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { errorBody } from './error-body.js';
-import type { NodeBindings } from './listen.js';
-import { bearerAuth } from './middleware/auth.js';
+import type { DirectRoute, NodeBindings } from './listen.js';
+import { bearerAuth, tokenCheck } from './middleware/auth.js';
 import { bodyLimit } from './middleware/body-limit.js';
-import { jsonBody } from './middleware/json-body.js';
+import { jsonBody, jsonBodyReader } from './middleware/json-body.js';
 import { notFound } from './middleware/not-found.js';
+import { relayRoute, type Unavailable } from './relay-route.js';
 
 export interface WorkerIdentity {
   workerId: string;
@@ -36,13 +36,16 @@ export interface WorkerAppDeps {
   onRequestEnd?: () => void;
   /** Required as `Authorization: Bearer <token>` on every `/v1/*` route when set; `/health` stays open. */
   token?: string | undefined;
-  /** Runs on every `/v1/*` route after the token check, e.g. shared HTTP middleware. */
-  middleware?: readonly MiddlewareHandler[];
   logger?: Logger;
 }
 
 export interface WorkerApp {
   app: Hono<{ Bindings: NodeBindings }>;
+  /**
+   * In front of an engine, the inference routes, served before `app` sees a request (see `relay-route`); absent for
+   * the demo backend, whose routes are the app's.
+   */
+  direct?: DirectRoute;
   /** Requests answered in full with a 2xx status: the heartbeat's `requests_served`. */
   requestsServed(): number;
   inFlight(): number;
@@ -57,7 +60,6 @@ export function createWorkerApp(deps: WorkerAppDeps): WorkerApp {
   const app = new Hono<{ Bindings: NodeBindings }>();
 
   app.use('/v1/*', bearerAuth({ token: deps.token }));
-  for (const middleware of deps.middleware ?? []) app.use('/v1/*', middleware);
 
   app.get(WORKER_PATHS.health, (c) =>
     c.json({
@@ -84,49 +86,51 @@ export function createWorkerApp(deps: WorkerAppDeps): WorkerApp {
     } satisfies ModelList);
   });
 
+  /** Counts a request in flight before telling of it; the answer ends it once. */
+  const begin = () => {
+    let ended = false;
+    inFlight += 1;
+    deps.onRequestStart?.();
+    return (complete: boolean, ok: boolean): void => {
+      if (ended) return;
+      ended = true;
+      inFlight -= 1;
+      if (complete && ok) served += 1;
+      deps.onRequestEnd?.();
+    };
+  };
+  const unavailable = () => unavailableIn(deps.status());
+  const untyped = { untypedIsJson: true };
+  const limit = bodyLimit(LIMITS.bodyBytes);
+
+  const { backend } = deps;
+  if (backend.kind === 'upstream') {
+    const routes = new Map(
+      INFERENCE_ROUTES.map(({ path, schema, what }) => [path, { path, body: jsonBodyReader(schema, what, untyped) }]),
+    );
+    const token = deps.token === undefined ? null : tokenCheck(deps.token);
+    const direct = relayRoute({ backend, token, routes, maxBodyBytes: LIMITS.bodyBytes, unavailable, begin, logger });
+    app.notFound(notFound);
+    return { app, direct, requestsServed: () => served, inFlight: () => inFlight };
+  }
+
   const serve =
     (path: InferencePath): MiddlewareHandler<{ Bindings: NodeBindings }> =>
     async (c) => {
-      const status = deps.status();
-      const refusal = unavailable(status);
+      const refusal = unavailable();
       if (refusal !== null) {
-        if (status === 'starting') c.header('retry-after', '1');
-        return c.json(errorBody(refusal), 503);
+        if (refusal.retryAfterSeconds) c.header('retry-after', String(refusal.retryAfterSeconds));
+        return c.json(errorBody(refusal.message), 503);
       }
       const request = c.req;
       const call: InferenceCall = {
         path,
-        // The body as the client sent it (read once by jsonBody, cached by Hono), so an upstream gets it unchanged.
+        // The body as the client sent it (read once by jsonBody, cached by Hono).
         body: await request.text(),
         header: (name) => request.header(name),
-        // Made on first use: a relayed request watches its Node response instead.
-        get signal() {
-          return request.raw.signal;
-        },
+        signal: request.raw.signal,
       };
-
-      let ended = false;
-      const end = (complete: boolean, ok: boolean) => {
-        if (ended) return;
-        ended = true;
-        inFlight -= 1;
-        if (complete && ok) served += 1;
-        deps.onRequestEnd?.();
-      };
-      inFlight += 1;
-      deps.onRequestStart?.();
-      const backend = deps.backend;
-      if (backend.kind === 'upstream') {
-        const reply = c.env?.outgoing;
-        if (reply === undefined) {
-          end(false, false);
-          return c.json(errorBody('relaying to an upstream needs the Node HTTP server'), 500);
-        }
-        const outcome = await backend.relay(call, reply);
-        end(outcome.complete, outcome.status >= 200 && outcome.status < 300);
-        return RESPONSE_ALREADY_SENT;
-      }
-
+      const end = begin();
       const signal = call.signal;
       const onAbort = () => end(false, false);
       signal.addEventListener('abort', onAbort, { once: true });
@@ -147,29 +151,32 @@ export function createWorkerApp(deps: WorkerAppDeps): WorkerApp {
       });
     };
 
-  const limit = bodyLimit(LIMITS.bodyBytes);
-  const untyped = { untypedIsJson: true };
-  const chat = jsonBody(ChatCompletionRequest, 'chat completion request', untyped);
-  const completion = jsonBody(CompletionRequest, 'completion request', untyped);
-  app.post(WORKER_PATHS.chatCompletions, limit, chat, serve(WORKER_PATHS.chatCompletions));
-  app.post(WORKER_PATHS.completions, limit, completion, serve(WORKER_PATHS.completions));
+  for (const { path, schema, what } of INFERENCE_ROUTES) {
+    app.post(path, limit, jsonBody(schema, what, untyped), serve(path));
+  }
   app.notFound(notFound);
 
   return { app, requestsServed: () => served, inFlight: () => inFlight };
 }
 
+/** The two inference routes: where, and what their bodies must be. */
+const INFERENCE_ROUTES = [
+  { path: WORKER_PATHS.chatCompletions, schema: ChatCompletionRequest, what: 'chat completion request' },
+  { path: WORKER_PATHS.completions, schema: CompletionRequest, what: 'completion request' },
+] as const;
+
 /** Why a worker in `status` takes no requests; null when it serves. */
-function unavailable(status: WorkerStatus): string | null {
+function unavailableIn(status: WorkerStatus): Unavailable | null {
   switch (status) {
     case 'ready':
     case 'busy':
       return null;
     case 'starting':
-      return 'worker is starting: the backend is not ready yet';
+      return { message: 'worker is starting: the backend is not ready yet', retryAfterSeconds: 1 };
     case 'error':
-      return 'worker backend is unhealthy';
+      return { message: 'worker backend is unhealthy' };
     case 'stopped':
-      return 'worker is stopping';
+      return { message: 'worker is stopping' };
   }
 }
 

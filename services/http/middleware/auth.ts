@@ -17,21 +17,35 @@ export interface BearerAuthOptions {
 
 const BEARER = /^Bearer\s+(.+)$/i;
 
-export function bearerAuth(options: BearerAuthOptions): MiddlewareHandler {
-  if (options.token === undefined) return (_c, next) => next();
-  const expected = digest(options.token);
+/** The 401's header, wherever a request is refused for its token. */
+export const UNAUTHORIZED_HEADERS = { 'www-authenticate': 'Bearer' } as const;
+
+/** Tells whether a request's credentials hold `token`: null when they do, else why not, as the 401's sentence. */
+export type TokenCheck = (authorization: string | undefined, fromQuery?: string) => string | null;
+
+export function tokenCheck(token: string): TokenCheck {
+  const expected = digest(token);
   const matches = (given: string | undefined): boolean =>
     given !== undefined && timingSafeEqual(digest(given), expected);
+  return (authorization, fromQuery) => {
+    const fromHeader = authorization === undefined ? undefined : BEARER.exec(authorization)?.[1]?.trim();
+    if (matches(fromHeader) || matches(fromQuery)) return null;
+    return authorization === undefined && fromQuery === undefined
+      ? 'This request needs the token.'
+      : 'The token is wrong.';
+  };
+}
+
+export function bearerAuth(options: BearerAuthOptions): MiddlewareHandler {
+  if (options.token === undefined) return (_c, next) => next();
+  const check = tokenCheck(options.token);
   return async (c, next) => {
     const path = c.req.path;
     if (options.exempt?.(path)) return next();
-    const header = c.req.header('authorization');
-    const fromHeader = header === undefined ? undefined : BEARER.exec(header)?.[1]?.trim();
     const fromQuery = options.queryToken?.(path) ? c.req.query('token') : undefined;
-    if (matches(fromHeader) || matches(fromQuery)) return next();
-    const error =
-      header === undefined && fromQuery === undefined ? 'This request needs the token.' : 'The token is wrong.';
-    return c.json(errorBody(error), 401, { 'www-authenticate': 'Bearer' });
+    const refusal = check(c.req.header('authorization'), fromQuery);
+    if (refusal === null) return next();
+    return c.json(errorBody(refusal), 401, UNAUTHORIZED_HEADERS);
   };
 }
 

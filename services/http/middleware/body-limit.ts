@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit as honoBodyLimit } from 'hono/body-limit';
+import type { ErrorBody } from '../../../contracts/heartbeat.js';
 import { errorBody } from '../error-body.js';
 
 /**
@@ -8,7 +9,7 @@ import { errorBody } from '../error-body.js';
  * @hono/node-server's fast path; a body without one (chunked) is counted as it streams and cut off at the limit.
  */
 export function bodyLimit(maxBytes: number): MiddlewareHandler {
-  const tooLarge = (c: Context) => c.json(errorBody(`The request body is larger than ${maxBytes} bytes.`), 413);
+  const tooLarge = (c: Context) => c.json(tooLargeBody(maxBytes), 413);
   const streamed = honoBodyLimit({ maxSize: maxBytes, onError: tooLarge });
   return (c, next) => {
     const declared = c.req.header('content-length');
@@ -16,4 +17,9 @@ export function bodyLimit(maxBytes: number): MiddlewareHandler {
     const length = Number(declared);
     return Number.isSafeInteger(length) && length >= 0 && length <= maxBytes ? next() : Promise.resolve(tooLarge(c));
   };
+}
+
+/** The 413's body, wherever a body over the bound is refused. */
+export function tooLargeBody(maxBytes: number): ErrorBody {
+  return errorBody(`The request body is larger than ${maxBytes} bytes.`);
 }

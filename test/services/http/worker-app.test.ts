@@ -1,6 +1,4 @@
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
-import type { MiddlewareHandler } from 'hono';
+import http from 'node:http';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { LIMITS } from '../../../contracts/common.js';
 import { ErrorBody, type WorkerStatus } from '../../../contracts/heartbeat.js';
@@ -10,6 +8,7 @@ import { WORKER_PATHS } from '../../../contracts/paths.js';
 import type { InferenceBackend, InferenceCall } from '../../../services/backend/backend.js';
 import { createDemoBackend } from '../../../services/backend/demo.js';
 import { createUpstreamBackend } from '../../../services/backend/upstream.js';
+import { listen } from '../../../services/http/listen.js';
 import { createWorkerApp, type WorkerApp, type WorkerAppDeps } from '../../../services/http/worker-app.js';
 import { deferred } from '../../support/deferred.js';
 import { sseEvent, startFakeUpstream } from '../backend/fake-upstream.js';
@@ -198,19 +197,6 @@ describe('worker app: refusals change nothing', () => {
     const authorized = { headers: { authorization: 'Bearer s3cret' } };
     expect((await worker.post(WORKER_PATHS.chatCompletions, chatBody, authorized)).status).toBe(200);
   });
-
-  it('runs the given middleware on the /v1 routes, not on /health', async () => {
-    const requireToken: MiddlewareHandler = async (c, next) => {
-      if (c.req.header('authorization') !== 'Bearer s3cret') return c.json({ error: 'missing or wrong token' }, 401);
-      await next();
-    };
-    const worker = harness({ middleware: [requireToken] });
-    await refused(await worker.post(WORKER_PATHS.chatCompletions, chatBody), 401, worker);
-    expect((await worker.app.request(WORKER_PATHS.models)).status).toBe(401);
-    expect((await worker.app.request(WORKER_PATHS.health)).status).toBe(200);
-    const authorized = { headers: { authorization: 'Bearer s3cret' } };
-    expect((await worker.post(WORKER_PATHS.chatCompletions, chatBody, authorized)).status).toBe(200);
-  });
 });
 
 describe('worker app: in-flight requests', () => {
@@ -360,20 +346,15 @@ describe('worker app: in-flight requests', () => {
   });
 });
 
-/** The worker app on a real server on a free loopback port, closed when the test finishes: its base URL. */
+/** The worker app on a real server on a free loopback port, as the worker serves it, closed when the test finishes. */
 async function served(worker: WorkerApp): Promise<string> {
-  const listening = deferred<number>();
-  const server = serve({ fetch: worker.app.fetch, hostname: '127.0.0.1', port: 0 }, (info: AddressInfo) =>
-    listening.resolve(info.port),
+  const server = await listen(
+    { fetch: (request, env) => worker.app.fetch(request, env), direct: worker.direct },
+    '127.0.0.1',
+    0,
   );
-  onTestFinished(
-    () =>
-      new Promise<void>((resolve) => {
-        if ('closeAllConnections' in server) server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return `http://127.0.0.1:${await listening.promise}`;
+  onTestFinished(() => server.close());
+  return `http://127.0.0.1:${server.port}`;
 }
 
 describe('worker app on a real server, fronting an upstream', () => {
@@ -452,5 +433,133 @@ describe('worker app on a real server, fronting an upstream', () => {
     await requestEnded.promise;
     expect(worker.inFlight()).toBe(0);
     expect(worker.requestsServed()).toBe(0);
+  });
+});
+
+describe('worker app fronting an upstream: refusals change nothing', () => {
+  /** A worker in front of an upstream that answers 200 to anything, on a real server, with the token `s3cret`. */
+  async function fronting() {
+    const upstream = await startFakeUpstream((_request, res) => {
+      const text = JSON.stringify({ object: 'chat.completion', choices: [] });
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+    });
+    const worker = harness({
+      backend: createUpstreamBackend({ url: upstream.url }),
+      identity: { workerId: 'w-1', model: 'm', device: 'GPU-0', upstream: upstream.url },
+      token: 's3cret',
+    });
+    const base = await served(worker);
+    const post = (path: string, body: string, headers: Record<string, string> = {}) =>
+      fetch(`${base}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer s3cret', ...headers },
+        body,
+      });
+    const refused = async (response: Response, status: number) => {
+      expect(response.status).toBe(status);
+      expect(response.headers.get('content-type')).toBe('application/json');
+      const body = ErrorBody.parse(await response.json());
+      expect(worker.events).toEqual([]);
+      expect(worker.requestsServed()).toBe(0);
+      expect(worker.inFlight()).toBe(0);
+      expect(upstream.requests).toEqual([]);
+      return body;
+    };
+    return { worker, upstream, base, post, refused };
+  }
+
+  it('401 without the token or with a wrong one, with www-authenticate; /health and the app stay as they were', async () => {
+    const { base, post, refused } = await fronting();
+    for (const authorization of ['', 'Bearer wrong', 'Basic czNjcmV0']) {
+      const response = await post(WORKER_PATHS.chatCompletions, JSON.stringify(chatBody), { authorization });
+      expect(response.headers.get('www-authenticate')).toBe('Bearer');
+      expect((await refused(response, 401)).error).toMatch(/token/);
+    }
+    expect((await fetch(`${base}${WORKER_PATHS.health}`)).status).toBe(200);
+    expect((await fetch(`${base}${WORKER_PATHS.models}`)).status).toBe(401);
+  });
+
+  it('400 with the issue paths for a body that is not JSON or not a request of its route', async () => {
+    const { post, refused } = await fronting();
+    const notJson = await refused(await post(WORKER_PATHS.chatCompletions, '{"messages": ['), 400);
+    expect(notJson.error).toMatch(/not valid JSON/);
+    const noRole = await refused(await post(WORKER_PATHS.chatCompletions, '{"messages":[{}]}'), 400);
+    expect(noRole.issues?.map((issue) => issue.path)).toEqual(['messages.0.role']);
+    const noPrompt = await refused(await post(WORKER_PATHS.completions, JSON.stringify(chatBody)), 400);
+    expect(noPrompt.issues?.map((issue) => issue.path)).toEqual(['prompt']);
+  });
+
+  it('415 for a body declared as something other than JSON', async () => {
+    const { post, refused } = await fronting();
+    await refused(
+      await post(WORKER_PATHS.chatCompletions, JSON.stringify(chatBody), { 'content-type': 'text/plain' }),
+      415,
+    );
+  });
+
+  it(`413 for a body over ${LIMITS.bodyBytes} bytes, declared or streamed; the worker serves on afterwards`, async () => {
+    const { worker, upstream, base, post, refused } = await fronting();
+    const body = JSON.stringify({ prompt: 'x'.repeat(LIMITS.bodyBytes) });
+    await refused(await post(WORKER_PATHS.completions, body), 413);
+    // Chunked, with no content-length: counted as it arrives, and the connection closed with the answer.
+    const streamed = await new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
+      const request = http.request(`${base}${WORKER_PATHS.completions}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer s3cret' },
+      });
+      request.on('response', (response) => {
+        response.resume();
+        resolve({ status: response.statusCode ?? 0, connection: response.headers.connection });
+      });
+      request.on('error', reject);
+      for (let sent = 0; sent <= LIMITS.bodyBytes; sent += 64 * 1024) request.write('x'.repeat(64 * 1024));
+      request.end();
+    });
+    expect(streamed).toEqual({ status: 413, connection: 'close' });
+    expect(worker.events).toEqual([]);
+    expect(upstream.requests).toEqual([]);
+    expect((await post(WORKER_PATHS.chatCompletions, JSON.stringify(chatBody))).status).toBe(200);
+    expect(worker.requestsServed()).toBe(1);
+  });
+
+  it.each([
+    ['starting', /starting/],
+    ['error', /unhealthy/],
+    ['stopped', /stopping/],
+  ] as const)('503 while the worker is %s', async (status, message) => {
+    const { worker, post, refused } = await fronting();
+    worker.setStatus(status);
+    const response = await post(WORKER_PATHS.chatCompletions, JSON.stringify(chatBody));
+    expect(response.headers.get('retry-after')).toBe(status === 'starting' ? '1' : null);
+    expect((await refused(response, 503)).error).toMatch(message);
+  });
+
+  it('leaves other methods and paths to the app: 404 in the error shape, nothing relayed', async () => {
+    const { base, upstream } = await fronting();
+    const authorization = { authorization: 'Bearer s3cret' };
+    for (const [method, path] of [
+      ['GET', WORKER_PATHS.chatCompletions],
+      ['POST', `${WORKER_PATHS.chatCompletions}/`],
+      ['POST', '/v1/embeddings'],
+    ] as const) {
+      const response = await fetch(`${base}${path}`, { method, headers: authorization });
+      expect(response.status).toBe(404);
+      expect(ErrorBody.parse(await response.json()).error).toBeTruthy();
+    }
+    expect(upstream.requests).toEqual([]);
+  });
+
+  it('relays a request whose path carries a query, and the body byte for byte', async () => {
+    const { upstream, base } = await fronting();
+    const text = JSON.stringify({ ...chatBody, extra: 'é 🐝' });
+    const response = await fetch(`${base}${WORKER_PATHS.chatCompletions}?trace=1`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer s3cret' },
+      body: text,
+    });
+    expect(response.status).toBe(200);
+    await response.body?.cancel();
+    expect(upstream.requests.map((r) => [r.path, r.body])).toEqual([[WORKER_PATHS.chatCompletions, text]]);
   });
 });

@@ -1,0 +1,158 @@
+import type http from 'node:http';
+import type { ErrorBody } from '../../contracts/heartbeat.js';
+import type { InferenceCall, InferencePath, RelayingBackend } from '../backend/backend.js';
+import { describe } from '../describe-error.js';
+import { type Logger, silentLogger } from '../logger.js';
+import { errorBody } from './error-body.js';
+import type { DirectRoute } from './listen.js';
+import { type TokenCheck, UNAUTHORIZED_HEADERS } from './middleware/auth.js';
+import { tooLargeBody } from './middleware/body-limit.js';
+import type { JsonBodyReader } from './middleware/json-body.js';
+
+/**
+ * The worker's inference routes in front of an engine, served on Node's request and response without Hono: a relayed
+ * request then costs about what a bare Node proxy costs (the web Request, the context and the middleware chain were
+ * half of the worker's CPU per request, see `npm run bench -- proxy`). The checks are the ones the Hono routes make,
+ * in the same order, from the same pieces: the token, the body's bound, its type, its schema, the worker's status.
+ */
+export interface RelayRouteDeps {
+  backend: RelayingBackend;
+  /** Null when the worker has no token. */
+  token: TokenCheck | null;
+  /** The routes served, by path: a request to any other path or with another method is left to the app. */
+  routes: ReadonlyMap<string, InferenceRoute>;
+  maxBodyBytes: number;
+  /** Why the worker takes no request now (with the 503's retry-after, if any); null when it serves. */
+  unavailable: () => Unavailable | null;
+  /** Counts a request in flight; the answer ends it (`complete` when its last byte went out, `ok` for a 2xx). */
+  begin: () => (complete: boolean, ok: boolean) => void;
+  logger?: Logger;
+}
+
+/** One inference route: its path and how its body is read. */
+export interface InferenceRoute {
+  path: InferencePath;
+  body: JsonBodyReader<unknown>;
+}
+
+export interface Unavailable {
+  message: string;
+  retryAfterSeconds?: number;
+}
+
+export function relayRoute(deps: RelayRouteDeps): DirectRoute {
+  const logger = deps.logger ?? silentLogger;
+  return (incoming, reply) => {
+    if (incoming.method !== 'POST') return false;
+    const url = incoming.url ?? '';
+    const query = url.indexOf('?');
+    const path = query === -1 ? url : url.slice(0, query);
+    const route = deps.routes.get(path);
+    if (route === undefined) return false;
+    serveRelayed(deps, route, incoming, reply).catch((error: unknown) => {
+      logger.warn('relayed request failed', { path, error: describe(error) });
+      if (!reply.headersSent) answer(reply, 500, errorBody('The request could not be answered.'));
+      else reply.destroy();
+    });
+    return true;
+  };
+}
+
+async function serveRelayed(
+  deps: RelayRouteDeps,
+  { path, body: reader }: InferenceRoute,
+  incoming: http.IncomingMessage,
+  reply: http.ServerResponse,
+): Promise<void> {
+  const header = (name: string): string | undefined => {
+    const value = incoming.headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  };
+  const refusal = deps.token?.(header('authorization')) ?? null;
+  if (refusal !== null) return answer(reply, 401, errorBody(refusal), UNAUTHORIZED_HEADERS);
+
+  const declared = header('content-length');
+  if (declared !== undefined && header('transfer-encoding') === undefined) {
+    const length = Number(declared);
+    if (!(Number.isSafeInteger(length) && length >= 0 && length <= deps.maxBodyBytes)) {
+      return answer(reply, 413, tooLargeBody(deps.maxBodyBytes));
+    }
+  }
+  const typeRefusal = reader.refuseType(header('content-type'));
+  if (typeRefusal !== null) return answer(reply, typeRefusal.status, typeRefusal.body);
+  const text = await readBody(incoming, deps.maxBodyBytes);
+  // The client went away while sending: nobody reads an answer.
+  if (text === undefined) return;
+  // The rest of an endless body is never read: the connection goes with the answer.
+  if (text === null) return answer(reply, 413, tooLargeBody(deps.maxBodyBytes), { connection: 'close' });
+  const read = reader.read(text);
+  if (!read.ok) return answer(reply, read.error.status, read.error.body);
+  const unavailable = deps.unavailable();
+  if (unavailable !== null) {
+    const retry = unavailable.retryAfterSeconds;
+    return answer(reply, 503, errorBody(unavailable.message), retry ? { 'retry-after': String(retry) } : {});
+  }
+
+  const end = deps.begin();
+  let signal: AbortSignal | undefined;
+  const call: InferenceCall = {
+    path,
+    body: text,
+    header,
+    // Made on first use only: the relay watches the Node response itself.
+    get signal() {
+      if (signal === undefined) {
+        const controller = new AbortController();
+        reply.once('close', () => {
+          if (!reply.writableFinished) controller.abort();
+        });
+        signal = controller.signal;
+      }
+      return signal;
+    },
+  };
+  try {
+    const outcome = await deps.backend.relay(call, reply);
+    end(outcome.complete, outcome.status >= 200 && outcome.status < 300);
+  } catch (error) {
+    end(false, false);
+    throw error;
+  }
+}
+
+/** The body as text, read up to `maxBytes`: null past them, undefined when the client went away first. */
+function readBody(incoming: http.IncomingMessage, maxBytes: number): Promise<string | null | undefined> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (result: string | null | undefined): void => {
+      incoming.off('data', onData);
+      resolve(result);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.byteLength;
+      if (size > maxBytes) done(null);
+      else chunks.push(chunk);
+    };
+    incoming.on('data', onData);
+    incoming.once('end', () => done(Buffer.concat(chunks, size).toString('utf8')));
+    incoming.once('error', () => done(undefined));
+    // After `end`, this changes nothing: a promise settles once.
+    incoming.once('close', () => done(undefined));
+  });
+}
+
+function answer(
+  reply: http.ServerResponse,
+  status: number,
+  body: ErrorBody,
+  headers: Readonly<Record<string, string>> = {},
+): void {
+  const text = JSON.stringify(body);
+  reply.writeHead(status, {
+    ...headers,
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+  });
+  reply.end(text);
+}
