@@ -6,6 +6,8 @@ declare module 'autocannon' {
       path?: string;
       headers?: Record<string, string>;
       body?: string | Buffer;
+      /** Called before each request is sent, with what will be sent; answers what to send instead. */
+      setupRequest?: (request: Request) => Request;
     }
 
     interface Options {
