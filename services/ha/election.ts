@@ -226,6 +226,7 @@ function campaign(
   };
   void (async () => {
     const id = await lease.grant();
+    if (ended) return;
     await bids
       .if(id, 'Create', '==', 0)
       .then(bids.put(id).value(JSON.stringify(value)).lease(id))
