@@ -1,4 +1,4 @@
-import { Election, Etcd3, EtcdLeaseInvalidError } from 'etcd3';
+import { Election, Etcd3, EtcdLeaseInvalidError, type Namespace } from 'etcd3';
 import { type Actor, createActor, fromCallback, type InspectionEvent } from 'xstate';
 import type { QueenRole } from '../../contracts/election.js';
 import { LeaderValue } from '../../contracts/election.js';
@@ -16,10 +16,10 @@ import type { LeaderKey, WriteFence } from '../store/etcd-writer.js';
 import { type LeaderBid, observeLeader } from './leader-observer.js';
 
 /**
- * Hosts the election machine on etcd (`--etcd`): its `campaign` actor is etcd3's Election campaign under
- * `<prefix>/election/queen/`, with this queen's URL and epoch on a lease of `ttlSeconds`, and its `observe` actor
- * reads the earliest bid there (leader-observer). Tells the queen whether it judges, and where heartbeats belong
- * while it does not.
+ * Hosts the election machine on etcd (`--etcd`): its `campaign` actor puts a bid under `<prefix>/election/queen/`
+ * (etcd3's Election layout: one key per lease) with this queen's URL and epoch on a lease of `ttlSeconds` and keeps
+ * that lease alive until etcd says it is gone, and its `observe` actor reads the earliest bid there
+ * (leader-observer). Tells the queen whether it judges, and where heartbeats belong while it does not.
  */
 
 export interface QueenElectionOptions {
@@ -54,6 +54,8 @@ export interface QueenElection {
 
 /** The name of the election among this cluster's queens. */
 const ELECTION = 'queen';
+/** Wait before a lease renewal that failed is tried again. */
+const RENEW_RETRY_MS = 100;
 /** How long stopping waits for a leader's resignation to reach etcd. */
 const RESIGN_TIMEOUT_MS = 500;
 
@@ -66,8 +68,7 @@ export function startQueenElection(options: QueenElectionOptions): QueenElection
   const retryMs = options.retryMs ?? options.ttlSeconds * 1_000;
   const client = new Etcd3({ hosts: [...options.endpoints], ...options.security });
   const scope = client.namespace(`${options.prefix.replace(/\/+$/, '')}/`);
-  const election = scope.election(ELECTION, options.ttlSeconds);
-  // The keys the campaigns write: etcd3 keeps each election under this name within the namespace.
+  // The keys the campaigns write, where etcd3's Election keeps an election of this name within the namespace.
   const bids = scope.namespace(`${Election.prefix}/${ELECTION}/`);
   // Resignations under way: `stop` waits for them before it closes the client.
   const resignations = new Set<Promise<void>>();
@@ -89,10 +90,15 @@ export function startQueenElection(options: QueenElectionOptions): QueenElection
     lastFailure = failure;
     logger.warn(lost ? 'election lease lost' : 'etcd unreachable: campaign ended', { error });
   };
+  const renewal: Renewal = {
+    ttlSeconds: options.ttlSeconds,
+    failed: (error) => logger.warn('etcd unreachable: election lease not renewed', { error }),
+    renewed: () => logger.info('election lease renewed again'),
+  };
   const machine = electionMachine.provide({
     actors: {
       campaign: fromCallback<ElectionEvent, QueenIdentity>(({ sendBack, input }) =>
-        campaign(election, input, sendBack, campaignEnded, resignations),
+        campaign(bids, input, renewal, sendBack, campaignEnded, resignations),
       ),
       observe: fromCallback<ElectionEvent, QueenIdentity>(({ sendBack }) =>
         observeLeader({
@@ -153,32 +159,85 @@ export function startQueenElection(options: QueenElectionOptions): QueenElection
   };
 }
 
+/** How a campaign's lease is kept alive, and what it tells of a run of failed renewals. */
+interface Renewal {
+  ttlSeconds: number;
+  /** The first renewal of a run that did not reach etcd. */
+  failed(error: Error): void;
+  /** The first renewal that did, after such a run. */
+  renewed(): void;
+}
+
 /**
- * One campaign until the actor stops, reporting how it ended: LEASE_LOST or ETCD_UNREACHABLE. Its `elected` event is
- * not used: etcd3 1.1 checks the earlier bids under a nested namespace with the prefix twice, and so can report
- * several queens elected at once; the observer (the first bid by creation) is right.
+ * One campaign until the actor stops, reporting how it ended: LEASE_LOST or ETCD_UNREACHABLE. It grants a lease, puts
+ * this queen's bid on it (under the lease's id, as etcd3's Election does) and renews the lease every third of its TTL.
+ * A renewal that does not reach etcd ends nothing: etcd expires no lease while it has no quorum and gives every lease a
+ * whole TTL again when it elects a leader, so a leader through a quorum loss still holds its bid, and with it the fence
+ * of its buffered writes, once quorum is back. Only etcd's word that the lease is gone ends a campaign whose bid is in;
+ * a grant or a put that fails ends it as unreachable.
  */
 function campaign(
-  election: Election,
+  bids: Namespace,
   self: QueenIdentity,
+  renewal: Renewal,
   sendBack: (event: ElectionEvent) => void,
   report: (lost: boolean, error: Error) => void,
   resignations: Set<Promise<void>>,
 ): () => void {
   let ended = false;
+  let timer: NodeJS.Timeout | undefined;
+  let failing = false;
+  const ttlMs = renewal.ttlSeconds * 1_000;
   const value: LeaderValue = { queen_url: self.url, queen_epoch: self.epoch };
-  const bid = election.campaign(JSON.stringify(value));
-  bid.on('error', (error: Error) => {
+  const lease = bids.lease(renewal.ttlSeconds, { autoKeepAlive: false });
+  const end = (error: unknown): void => {
     if (ended) return;
     ended = true;
-    const lost = leaseLost(error);
-    report(lost, error);
+    clearTimeout(timer);
+    const cause = error instanceof Error ? error : new Error(String(error));
+    const lost = leaseLost(cause);
+    report(lost, cause);
     sendBack(lost ? { type: 'LEASE_LOST' } : { type: 'ETCD_UNREACHABLE' });
-  });
+  };
+  /** One renewal; resolves to the wait before the next, or null once etcd said the lease is gone. */
+  const renewOnce = async (): Promise<number | null> => {
+    const started = Date.now();
+    try {
+      // A slow answer still renews: an attempt is bounded by the TTL, not by the interval between attempts.
+      await lease.keepaliveOnce({ deadline: started + ttlMs });
+    } catch (error) {
+      if (error instanceof EtcdLeaseInvalidError) {
+        end(error);
+        return null;
+      }
+      if (!failing) renewal.failed(error instanceof Error ? error : new Error(String(error)));
+      failing = true;
+      // Soon again, on another member maybe: with one member down a third of the renewals fail.
+      return RENEW_RETRY_MS;
+    }
+    if (failing) renewal.renewed();
+    failing = false;
+    return Math.max(0, started + ttlMs / 3 - Date.now());
+  };
+  const renew = (): void => {
+    void renewOnce().then((wait) => {
+      if (wait !== null && !ended) timer = setTimeout(renew, wait);
+    });
+  };
+  void (async () => {
+    const id = await lease.grant();
+    if (ended) return;
+    await bids
+      .if(id, 'Create', '==', 0)
+      .then(bids.put(id).value(JSON.stringify(value)).lease(id))
+      .commit();
+    if (!ended) timer = setTimeout(renew, ttlMs / 3);
+  })().catch(end);
   return () => {
     ended = true;
+    clearTimeout(timer);
     // A leader that stops hands over at once: revoking its lease deletes its key.
-    const resignation = bid.resign().catch(() => undefined);
+    const resignation = lease.revoke().catch(() => undefined);
     resignations.add(resignation);
     void resignation.then(() => resignations.delete(resignation));
   };

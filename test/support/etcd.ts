@@ -20,6 +20,8 @@ export interface EtcdMember {
   kill(): Promise<void>;
   /** Starts it again on its data directory (after `kill`); resolves once it serves clients. */
   start(): Promise<void>;
+  /** Whether it is the raft leader now, as its metrics say (false when it does not answer). */
+  leads(): Promise<boolean>;
 }
 
 export interface EtcdCluster {
@@ -181,6 +183,11 @@ function createMember(
     start: async () => {
       if (!member.running()) member.spawn();
       await waitHealthy([healthUrl], START_TIMEOUT_MS, false);
+    },
+    leads: async () => {
+      const response = await fetch(`${healthUrl}/metrics`, { signal: AbortSignal.timeout(1_000) }).catch(() => null);
+      const text = response?.ok ? await response.text().catch(() => '') : '';
+      return /^etcd_server_is_leader 1$/m.test(text);
     },
   };
   return member;

@@ -43,6 +43,11 @@ export class QueenApi {
     return EventPage.parse(await this.json(`${QUEEN_PATHS.events}${query}`)).events;
   }
 
+  /** The whole history, every hive's and worker's, oldest first (up to 1000 events). */
+  async events(): Promise<HistoryEvent[]> {
+    return EventPage.parse(await this.json(`${QUEEN_PATHS.events}?limit=1000`)).events;
+  }
+
   /** The sum of the samples of a Prometheus counter whose labels include every one of `labels`. */
   async metric(name: string, labels: Record<string, string>): Promise<number> {
     const response = await fetch(`${this.url}${QUEEN_PATHS.metrics}`, { headers: authHeaders(this.token) });

@@ -23,3 +23,36 @@ export function settled<Queen extends { url: string }>(queens: readonly Queen[],
     timeoutMs,
   );
 }
+
+/** One poll of every queen's `/health`: when it started, and the URLs of those that answered `leader`. */
+export interface RoleRound {
+  at: number;
+  leaders: string[];
+}
+
+export interface RoleWatch {
+  readonly rounds: readonly RoleRound[];
+  /** Ends the polling once the round under way is in. */
+  stop(): Promise<void>;
+}
+
+/** Polls every queen's `/health` every `intervalMs` until stopped; a queen that does not answer leads nobody. */
+export function watchRoles(queens: readonly { url: string }[], intervalMs = 100): RoleWatch {
+  const rounds: RoleRound[] = [];
+  let stopped = false;
+  const polling = (async () => {
+    while (!stopped) {
+      const at = Date.now();
+      const healths = await Promise.all(queens.map(healthOf));
+      rounds.push({ at, leaders: queens.filter((_, i) => healths[i]?.role === 'leader').map((queen) => queen.url) });
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+  })();
+  return {
+    rounds,
+    stop: async () => {
+      stopped = true;
+      await polling;
+    },
+  };
+}

@@ -1,7 +1,7 @@
 import { Etcd3 } from 'etcd3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type QueenElection, startQueenElection } from '../../../services/ha/election.js';
-import { silentLogger } from '../../../services/logger.js';
+import { createLogger, type Logger, silentLogger } from '../../../services/logger.js';
 import { openEtcdStore } from '../../../services/store/etcd-store.js';
 import { type EtcdCluster, startEtcd, stopAllEtcd } from '../../support/etcd.js';
 import { eventually } from '../../support/role-process.js';
@@ -19,14 +19,19 @@ afterEach(async () => {
   await stopAllEtcd();
 });
 
-function startQueens(cluster: EtcdCluster, prefix = '/apiary-test', names = ['a', 'b', 'c']): QueenElection[] {
+function startQueens(
+  cluster: EtcdCluster,
+  prefix = '/apiary-test',
+  names = ['a', 'b', 'c'],
+  loggerOf: (name: string) => Logger = () => silentLogger,
+): QueenElection[] {
   const started = names.map((name) =>
     startQueenElection({
       endpoints: cluster.endpoints,
       prefix,
       ttlSeconds: TTL_SECONDS,
       self: { url: `http://queen-${name}.test:7833`, epoch: `q-${name}` },
-      logger: silentLogger,
+      logger: loggerOf(name),
     }),
   );
   elections.push(...started);
@@ -120,14 +125,23 @@ describe('queen election on etcd', () => {
     await store.close();
   }, 120_000);
 
-  it('with etcd quorum lost no second leader appears and the leader keeps judging; quorum back, still one', async () => {
+  it('with etcd quorum lost no second leader appears and the leader keeps judging; quorum back, it leads on with the same key and writes', async () => {
     const cluster = await startEtcd(3);
-    const queens = startQueens(cluster, '/apiary-quorum');
+    const prefix = '/apiary-quorum';
+    const lines = new Map<string, string[]>();
+    const queens = startQueens(cluster, prefix, ['a', 'b', 'c'], (name) => {
+      const own: string[] = [];
+      lines.set(`http://queen-${name}.test:7833`, own);
+      return createLogger({ write: (line) => own.push(line) });
+    });
     const leader = await settledLeader(queens);
+    const key = leader.fence.current();
+    expect(key).not.toBeNull();
     const [first, second] = cluster.members;
     await first?.kill();
     await second?.kill();
-    // Over four TTLs without quorum — campaigns time out and start again meanwhile — nobody else leads.
+    // Over four TTLs without quorum — twice what etcd3's own keep-alive held a lease without an answer — nobody
+    // else leads, and the leader keeps its bid.
     const until = Date.now() + 4 * TTL_SECONDS * 1_000;
     while (Date.now() < until) {
       const roles = queens.map((queen) => `${queen.role()} ${queen.actor.getSnapshot().value}`);
@@ -135,12 +149,35 @@ describe('queen election on etcd', () => {
         queens.filter((queen) => queen.role() === 'leader'),
         roles.join('; '),
       ).toEqual([leader]);
+      expect(leader.fence.current()).toEqual(key);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+    const logged = lines.get(leader.leaderUrl() ?? '') ?? [];
+    const renewals = (): number =>
+      logged.filter((line) => line.includes('"msg":"election lease renewed again"')).length;
+    const renewedBefore = renewals();
     await first?.start();
     await second?.start();
     await cluster.healthy();
-    const after = await settledLeader(queens);
-    expect(queens.filter((queen) => queen.role() === 'leader')).toEqual([after]);
+    // etcd expired no lease without quorum: the leader's bid still leads, and fences the writes it buffered.
+    expect(await settledLeader(queens)).toBe(leader);
+    expect(leader.fence.current()).toEqual(key);
+    const store = openEtcdStore({ endpoints: cluster.endpoints, prefix, fence: leader.fence });
+    const time = new Date().toISOString();
+    await store.write({
+      hives: [],
+      workers: [],
+      removedHives: [],
+      removedWorkers: [],
+      events: [{ time, kind: 'hive', id: 'judged-alone', type: 'registered', to: 'online', reason: 'heartbeat' }],
+      problems: null,
+    });
+    expect((await store.events({ order: 'oldest', after: 0, limit: 10 })).events).toMatchObject([
+      { id: 'judged-alone', time },
+    ]);
+    // Its renewals reach etcd again, which keeps the bid on past the TTL etcd gave every lease as quorum came back.
+    await eventually(() => (renewals() > renewedBefore ? true : undefined), "the leader's lease renewed", 30_000);
+    expect(leader.fence.current()).toEqual(key);
+    await store.close();
   }, 120_000);
 });
