@@ -18,7 +18,8 @@ import { percentile } from './support/stats.js';
 
 /**
  * Proxy: workers fronting the fake llama-server (test/fixtures), loaded with non-streaming chat completions through the
- * worker and straight to the engine, in alternating rounds of the same run, in two comparisons:
+ * worker, straight to the engine and through a bare Node proxy (the floor of any proxy on this machine), in alternating
+ * rounds of the same run, in two comparisons:
  * - an engine at work, as real ones are (each answer takes its generation time in one of a few slots), at as many
  *   clients as slots: what the proxy costs in front of an engine. The verdict is on this one: ≥ 0.9 of the direct
  *   throughput, < 1 ms added at p50;
@@ -36,7 +37,9 @@ const TARGET_ADDED_P50_MS = 1;
 const LOAD_MS = 1_500;
 const BODY = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hello' }] });
 
-type Side = 'direct' | 'worker';
+type Side = 'direct' | 'worker' | 'bare';
+const SIDES: readonly Side[] = ['direct', 'worker', 'bare'];
+const BARE_PROXY = fileURLToPath(new URL('./support/bare-proxy.js', import.meta.url));
 
 /** One way of loading the proxy: what the engine does per request, and how many clients ask at once. */
 interface Scenario {
@@ -89,7 +92,8 @@ interface Round extends Load {
   side: Side;
   round: number;
   /** CPU time spent during the round, ms. */
-  cpu: { worker: number; engine: number };
+  /** `front`: the proxy in front of the engine on this side (the worker or the bare proxy); none straight. */
+  cpu: { front: number; engine: number };
 }
 
 /** What one side did over every round of a comparison. */
@@ -99,7 +103,7 @@ interface SideFigures {
   p99: number;
   failed: number;
   /** CPU time per request served, µs. */
-  workerCpuUs: number;
+  frontCpuUs: number;
   engineCpuUs: number;
 }
 
@@ -107,6 +111,7 @@ interface Comparison {
   scenario: Scenario;
   direct: SideFigures;
   worker: SideFigures;
+  bare: SideFigures;
   ratio: number;
   addedP50: number;
 }
@@ -117,6 +122,9 @@ interface Fronted {
   worker: string;
   engine: string;
   workerPid: number;
+  /** The bare Node proxy in front of the same engine. */
+  bare: string;
+  barePid: number;
   enginePid: number;
 }
 
@@ -144,7 +152,7 @@ export async function proxy(): Promise<Verdict> {
       ...['--state-dir', path.join(dirs.workersDir, '..', 'state')],
     ]);
 
-    const atWork = await spawnFronted(hive, ENGINE_AT_WORK);
+    const atWork = await spawnFronted(group, hive, ENGINE_AT_WORK);
     note('proxy: engine healthy → ready at the queen');
     const healthyAt = await firstMoment('the engine healthy', async () => {
       const reply = await fetch(`${atWork.engine}/health`).catch(() => null);
@@ -153,7 +161,7 @@ export async function proxy(): Promise<Verdict> {
     });
     const readyAt = await firstMoment('ready at the queen', () => readyAtQueen(queen.url, atWork.workerId));
     const toReady = readyAt - healthyAt;
-    const zeroWork = await spawnFronted(hive, ZERO_WORK);
+    const zeroWork = await spawnFronted(group, hive, ZERO_WORK);
     await firstMoment('the second worker ready at the queen', () => readyAtQueen(queen.url, zeroWork.workerId));
 
     const judged = await compare(ENGINE_AT_WORK, atWork);
@@ -169,6 +177,7 @@ export async function proxy(): Promise<Verdict> {
         'worker p50 ms',
         'p50 added ms',
         'worker CPU µs/req',
+        'bare proxy: p50 added ms',
       ],
       [judged, raw].map((c) => [
         c.scenario.name,
@@ -178,7 +187,8 @@ export async function proxy(): Promise<Verdict> {
         fixed(c.direct.p50, 2),
         fixed(c.worker.p50, 2),
         fixed(c.addedP50, 2),
-        fixed(c.worker.workerCpuUs, 0),
+        fixed(c.worker.frontCpuUs, 0),
+        fixed(c.bare.p50 - c.direct.p50, 2),
       ]),
     );
     // The worker outlives a killed hive by design: stopped through the hive, it takes its engine with it.
@@ -196,7 +206,9 @@ export async function proxy(): Promise<Verdict> {
         `engine at work: worker / direct ${fixed(judged.ratio, 2)} (target ≥ ${TARGET_RATIO}), p50 added ` +
         `${fixed(judged.addedP50, 2)} ms (target < ${TARGET_ADDED_P50_MS} ms); healthy → ready at the queen ` +
         `${fixed(toReady, 0)} ms (target < 1000 ms); zero-work engine (not judged): ratio ${fixed(raw.ratio, 2)}, ` +
-        `p50 added ${fixed(raw.addedP50, 2)} ms, worker CPU ${fixed(raw.worker.workerCpuUs, 0)} µs a request`,
+        `p50 added ${fixed(raw.addedP50, 2)} ms, worker CPU ${fixed(raw.worker.frontCpuUs, 0)} µs a request; a bare Node proxy adds ` +
+        `${fixed(judged.bare.p50 - judged.direct.p50, 2)} ms at p50 to the engine at work, ` +
+        `${fixed(raw.bare.p50 - raw.direct.p50, 2)} ms to the zero-work one`,
     });
   } finally {
     await group.killAll();
@@ -204,8 +216,8 @@ export async function proxy(): Promise<Verdict> {
   }
 }
 
-/** Spawns a worker of the scenario's type and waits until it answers, naming its engine. */
-async function spawnFronted(hive: RoleProcess, scenario: Scenario): Promise<Fronted> {
+/** Spawns a worker of the scenario's type and waits until it answers, naming its engine; a bare proxy in front of it too. */
+async function spawnFronted(group: ChildGroup, hive: RoleProcess, scenario: Scenario): Promise<Fronted> {
   const spawnedReply = await fetch(`${hive.url}${HIVE_PATHS.workers}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -221,7 +233,16 @@ async function spawnFronted(hive: RoleProcess, scenario: Scenario): Promise<Fron
     const reply = await fetch(`${engine}/pid`).catch(() => null);
     return reply?.ok ? EnginePid.parse(await reply.json()).pid : undefined;
   });
-  return { workerId: spawned.worker_id, worker, engine, workerPid: spawned.pid, enginePid };
+  const bare = await group.listening(BARE_PROXY, [engine]);
+  return {
+    workerId: spawned.worker_id,
+    worker,
+    engine,
+    workerPid: spawned.pid,
+    enginePid,
+    bare: bare.url,
+    barePid: bare.pid,
+  };
 }
 
 async function readyAtQueen(queenUrl: string, workerId: string): Promise<boolean> {
@@ -231,65 +252,67 @@ async function readyAtQueen(queenUrl: string, workerId: string): Promise<boolean
 
 /** Warms both sides up, then loads them in alternating rounds; prints the rounds and answers the totals. */
 async function compare(scenario: Scenario, fronted: Fronted): Promise<Comparison> {
-  const origins: Record<Side, string> = { direct: fronted.engine, worker: fronted.worker };
-  for (const side of ['direct', 'worker'] as const) {
+  const origins: Record<Side, string> = { direct: fronted.engine, worker: fronted.worker, bare: fronted.bare };
+  const fronts: Record<Side, number | null> = { direct: null, worker: fronted.workerPid, bare: fronted.barePid };
+  for (const side of SIDES) {
     note(`proxy: ${scenario.name}, ${side} warm-up, ${WARMUP_S} s`);
     await load(origins[side], scenario.connections, WARMUP_S);
   }
-  const cpuMs = () => ({
-    worker: readCpuTime(fronted.workerPid).selfMs,
-    engine: readCpuTime(fronted.enginePid).selfMs,
-  });
+  const cpuMs = (side: Side) => {
+    const front = fronts[side];
+    return { front: front === null ? 0 : readCpuTime(front).selfMs, engine: readCpuTime(fronted.enginePid).selfMs };
+  };
   const rounds: Round[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
-    for (const side of round % 2 === 1 ? (['direct', 'worker'] as const) : (['worker', 'direct'] as const)) {
+    for (const side of round % 2 === 1 ? SIDES : [...SIDES].reverse()) {
       note(`proxy: ${scenario.name}, round ${round} of ${ROUNDS}, ${side}, ${ROUND_S} s`);
-      const before = cpuMs();
+      const before = cpuMs(side);
       const loaded = await load(origins[side], scenario.connections, ROUND_S);
-      const after = cpuMs();
+      const after = cpuMs(side);
       rounds.push({
         ...loaded,
         side,
         round,
-        cpu: { worker: after.worker - before.worker, engine: after.engine - before.engine },
+        cpu: { front: after.front - before.front, engine: after.engine - before.engine },
       });
     }
   }
-  const direct = figures(rounds.filter((r) => r.side === 'direct'));
-  const worker = figures(rounds.filter((r) => r.side === 'worker'));
+  const of = (side: Side) => figures(rounds.filter((r) => r.side === side));
+  const [direct, worker, bare] = [of('direct'), of('worker'), of('bare')];
   const row = (name: string, f: SideFigures): string[] => [
     name,
     fixed(f.rate, 0),
     fixed(f.p50, 2),
     fixed(f.p99, 2),
     String(f.failed),
-    fixed(f.workerCpuUs, 0),
+    fixed(f.frontCpuUs, 0),
     fixed(f.engineCpuUs, 0),
   ];
   printTable(
-    `Proxy, ${scenario.name}: POST ${WORKER_PATHS.chatCompletions} (not streamed) to the fake llama-server, straight ` +
-      `and through the worker, ${ROUNDS} alternating rounds of ${ROUND_S} s per side`,
-    ['target', 'req/s', 'p50 ms', 'p99 ms', 'failed', 'worker CPU µs/req', 'engine CPU µs/req'],
+    `Proxy, ${scenario.name}: POST ${WORKER_PATHS.chatCompletions} (not streamed) to the fake llama-server, straight, ` +
+      `through the worker and through a bare Node proxy, ${ROUNDS} alternating rounds of ${ROUND_S} s per side`,
+    ['target', 'req/s', 'p50 ms', 'p99 ms', 'failed', 'proxy CPU µs/req', 'engine CPU µs/req'],
     [
       ...rounds.map((r) => row(`round ${r.round}: ${r.side}`, figures([r]))),
       row('all: direct to the engine', direct),
       row('all: through the worker', worker),
+      row('all: through the bare proxy', bare),
     ],
   );
-  return { scenario, direct, worker, ratio: worker.rate / direct.rate, addedP50: worker.p50 - direct.p50 };
+  return { scenario, direct, worker, bare, ratio: worker.rate / direct.rate, addedP50: worker.p50 - direct.p50 };
 }
 
 /** The totals of some rounds of one side: latencies pooled, CPU time per request served. */
 function figures(rounds: readonly Round[]): SideFigures {
   const served = rounds.reduce((sum, r) => sum + r.served, 0);
   const latencies = rounds.flatMap((r) => r.latencies);
-  const perRequestUs = (cpu: 'worker' | 'engine') => (rounds.reduce((sum, r) => sum + r.cpu[cpu], 0) / served) * 1000;
+  const perRequestUs = (cpu: 'front' | 'engine') => (rounds.reduce((sum, r) => sum + r.cpu[cpu], 0) / served) * 1000;
   return {
     rate: served / rounds.reduce((sum, r) => sum + r.seconds, 0),
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     failed: rounds.reduce((sum, r) => sum + r.failed, 0),
-    workerCpuUs: perRequestUs('worker'),
+    frontCpuUs: perRequestUs('front'),
     engineCpuUs: perRequestUs('engine'),
   };
 }

@@ -44,8 +44,12 @@ export class ChildGroup {
   }
 
   /** A Node script that sends `{url}` over IPC once it listens. */
-  async listening(script: string, timeoutMs = 10_000): Promise<Started & { url: string }> {
-    const child = fork(script, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  async listening(
+    script: string,
+    args: readonly string[] = [],
+    timeoutMs = 10_000,
+  ): Promise<Started & { url: string }> {
+    const child = fork(script, [...args], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     this.add(child);
     const pid = child.pid;
     if (pid === undefined) throw new Error(`could not start ${script}`);
