@@ -1,4 +1,5 @@
 import http from 'node:http';
+import net from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { LIMITS } from '../../../contracts/common.js';
 import { ErrorBody, type WorkerStatus } from '../../../contracts/heartbeat.js';
@@ -521,6 +522,31 @@ describe('worker app fronting an upstream: refusals change nothing', () => {
     expect(upstream.requests).toEqual([]);
     expect((await post(WORKER_PATHS.chatCompletions, JSON.stringify(chatBody))).status).toBe(200);
     expect(worker.requestsServed()).toBe(1);
+  });
+
+  it('drains a refused body still coming for a moment, then cuts its connection, as the Hono listener does', async () => {
+    const { base, post } = await fronting();
+    const { port } = new URL(base);
+    // Refused for its token, its declared size, its type: the body declared is never sent in full.
+    for (const head of [
+      'content-length: 10000000\r\n',
+      'authorization: Bearer s3cret\r\ncontent-length: 300000000\r\n',
+      'authorization: Bearer s3cret\r\ncontent-type: text/plain\r\ncontent-length: 10000000\r\n',
+    ]) {
+      const socket = net.connect(Number(port), '127.0.0.1');
+      onTestFinished(() => void socket.destroy());
+      socket.on('error', () => {});
+      const startedAt = Date.now();
+      socket.write(`POST ${WORKER_PATHS.chatCompletions} HTTP/1.1\r\nhost: x\r\n${head}\r\n{"model":`);
+      let answer = '';
+      socket.on('data', (chunk: Buffer) => {
+        answer += chunk.toString('latin1');
+      });
+      await new Promise((resolve) => socket.once('close', resolve));
+      expect(answer).toMatch(/^HTTP\/1\.1 4(01|13|15) /);
+      expect(Date.now() - startedAt).toBeLessThan(5_000);
+    }
+    expect((await post(WORKER_PATHS.chatCompletions, JSON.stringify(chatBody))).status).toBe(200);
   });
 
   it.each([
