@@ -135,7 +135,11 @@ function readBody(incoming: http.IncomingMessage, maxBytes: number): Promise<str
       else chunks.push(chunk);
     };
     incoming.on('data', onData);
-    incoming.once('end', () => done(Buffer.concat(chunks, size).toString('utf8')));
+    incoming.once('end', () => {
+      const text = Buffer.concat(chunks, size).toString('utf8');
+      // Decoded as the Fetch API's text() decodes, as the Hono route read it: a leading byte-order mark is dropped.
+      done(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+    });
     incoming.once('error', () => done(undefined));
     // After `end`, this changes nothing: a promise settles once.
     incoming.once('close', () => done(undefined));

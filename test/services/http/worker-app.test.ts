@@ -524,6 +524,14 @@ describe('worker app fronting an upstream: refusals change nothing', () => {
     expect(worker.requestsServed()).toBe(1);
   });
 
+  it('reads a body that starts with a byte-order mark as the Hono route did: served, relayed without it', async () => {
+    const { worker, upstream, post } = await fronting();
+    const text = JSON.stringify(chatBody);
+    expect((await post(WORKER_PATHS.chatCompletions, `\ufeff${text}`)).status).toBe(200);
+    expect(upstream.requests.map((request) => request.body)).toEqual([text]);
+    expect(worker.requestsServed()).toBe(1);
+  });
+
   it('drains a refused body still coming for a moment, then cuts its connection, as the Hono listener does', async () => {
     const { base, post } = await fronting();
     const { port } = new URL(base);
