@@ -64,10 +64,9 @@ async function serveRelayed(
   incoming: http.IncomingMessage,
   reply: http.ServerResponse,
 ): Promise<void> {
-  const header = (name: string): string | undefined => {
-    const value = incoming.headers[name];
-    return Array.isArray(value) ? value[0] : value;
-  };
+  // Every value of a repeated header, joined as the Fetch API's Headers join them: Node's `headers` keeps only the first
+  // Authorization or Content-Type, which the Hono route never saw alone.
+  const header = (name: string): string | undefined => incoming.headersDistinct[name]?.join(', ');
   const refusal = deps.token?.(header('authorization')) ?? null;
   if (refusal !== null) return answer(reply, 401, errorBody(refusal), UNAUTHORIZED_HEADERS);
 

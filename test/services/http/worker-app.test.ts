@@ -524,6 +524,29 @@ describe('worker app fronting an upstream: refusals change nothing', () => {
     expect(worker.requestsServed()).toBe(1);
   });
 
+  it('reads a repeated Authorization or Content-Type as the Hono route did: every value, so 401 and 415', async () => {
+    const { worker, upstream, base } = await fronting();
+    const { port } = new URL(base);
+    const body = JSON.stringify(chatBody);
+    const statusOf = (headers: string) =>
+      new Promise<string>((resolve) => {
+        const socket = net.connect(Number(port), '127.0.0.1');
+        socket.once('data', (chunk: Buffer) => {
+          socket.destroy();
+          resolve(chunk.toString('latin1').split(' ', 2)[1] ?? '');
+        });
+        socket.write(
+          `POST ${WORKER_PATHS.chatCompletions} HTTP/1.1\r\nhost: x\r\n${headers}content-length: ${body.length}\r\n\r\n${body}`,
+        );
+      });
+    const token = 'authorization: Bearer s3cret\r\n';
+    expect(await statusOf(`${token}authorization: Bearer wrong\r\ncontent-type: application/json\r\n`)).toBe('401');
+    expect(await statusOf(`${token}content-type: application/json\r\ncontent-type: text/plain\r\n`)).toBe('415');
+    expect(upstream.requests).toEqual([]);
+    expect(worker.requestsServed()).toBe(0);
+    expect(worker.inFlight()).toBe(0);
+  });
+
   it('reads a body that starts with a byte-order mark as the Hono route did: served, relayed without it', async () => {
     const { worker, upstream, post } = await fronting();
     const text = JSON.stringify(chatBody);
