@@ -40,20 +40,29 @@ export interface Unavailable {
   retryAfterSeconds?: number;
 }
 
-export function relayRoute(deps: RelayRouteDeps): DirectRoute {
+/** Serves one request on `route`, whatever its request target said. */
+export type RelayServer = (route: InferenceRoute, incoming: http.IncomingMessage, reply: http.ServerResponse) => void;
+
+export function relayServer(deps: RelayRouteDeps): RelayServer {
   const logger = deps.logger ?? silentLogger;
+  return (route, incoming, reply) => {
+    serveRelayed(deps, route, incoming, reply).catch((error: unknown) => {
+      logger.warn('relayed request failed', { path: route.path, error: describe(error) });
+      if (!reply.headersSent) answer(reply, 500, errorBody('The request could not be answered.'));
+      else reply.destroy();
+    });
+  };
+}
+
+/** Takes a request whose target is one of `routes` as written; any other form of it is left to the app's router. */
+export function relayRoute(routes: RelayRouteDeps['routes'], serve: RelayServer): DirectRoute {
   return (incoming, reply) => {
     if (incoming.method !== 'POST') return false;
     const url = incoming.url ?? '';
     const query = url.indexOf('?');
-    const path = query === -1 ? url : url.slice(0, query);
-    const route = deps.routes.get(path);
+    const route = routes.get(query === -1 ? url : url.slice(0, query));
     if (route === undefined) return false;
-    serveRelayed(deps, route, incoming, reply).catch((error: unknown) => {
-      logger.warn('relayed request failed', { path, error: describe(error) });
-      if (!reply.headersSent) answer(reply, 500, errorBody('The request could not be answered.'));
-      else reply.destroy();
-    });
+    serve(route, incoming, reply);
     return true;
   };
 }

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import net from 'node:net';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { LIMITS } from '../../../contracts/common.js';
 import { ErrorBody, type WorkerStatus } from '../../../contracts/heartbeat.js';
 import { WorkerHealth } from '../../../contracts/hive-api.js';
@@ -522,6 +522,28 @@ describe('worker app fronting an upstream: refusals change nothing', () => {
     expect(upstream.requests).toEqual([]);
     expect((await post(WORKER_PATHS.chatCompletions, JSON.stringify(chatBody))).status).toBe(200);
     expect(worker.requestsServed()).toBe(1);
+  });
+
+  it('relays a target the Hono route took in another form: absolute, percent-encoded, with a fragment', async () => {
+    const { worker, upstream, base } = await fronting();
+    const { port } = new URL(base);
+    const body = JSON.stringify(chatBody);
+    const statusOf = (target: string) =>
+      new Promise<string>((resolve) => {
+        const socket = net.connect(Number(port), '127.0.0.1');
+        socket.once('data', (chunk: Buffer) => {
+          socket.destroy();
+          resolve(chunk.toString('latin1').split(' ', 2)[1] ?? '');
+        });
+        const head = `host: x\r\nauthorization: Bearer s3cret\r\ncontent-length: ${body.length}\r\n`;
+        socket.write(`POST ${target} HTTP/1.1\r\n${head}\r\n${body}`);
+      });
+    for (const target of ['http://x/v1/chat/completions', '/v1/chat/complet%69ons', '/v1/chat/completions#x']) {
+      expect(await statusOf(target)).toBe('200');
+    }
+    expect(upstream.requests.map((request) => request.path)).toEqual(Array(3).fill(WORKER_PATHS.chatCompletions));
+    await vi.waitFor(() => expect(worker.requestsServed()).toBe(3));
+    expect(worker.inFlight()).toBe(0);
   });
 
   it('reads a repeated Authorization or Content-Type as the Hono route did: every value, so 401 and 415', async () => {
