@@ -93,6 +93,10 @@ export function relay(options: RelayOptions, call: InferenceCall, reply: http.Se
     outgoing.once('close', () => {
       clearTimeout(firstByte);
       clearTimeout(whole);
+      // Gone with no answer and no error (a 101 it cannot take, a head it cannot pass on): never a client left waiting.
+      if (!reply.headersSent && !reply.destroyed) {
+        answerError(reply, 502, 'upstream_invalid', `upstream ${base} gave no answer that can be relayed`);
+      }
     });
     // The client gone before its answer is over: the upstream request goes too.
     reply.once('close', () => {
@@ -113,7 +117,13 @@ export function relay(options: RelayOptions, call: InferenceCall, reply: http.Se
         answerError(reply, 502, 'upstream_invalid', `upstream ${base} answered with status ${status}`);
         return;
       }
-      reply.writeHead(status, incoming.statusMessage, endToEndHeaders(incoming.rawHeaders));
+      try {
+        reply.writeHead(status, incoming.statusMessage, endToEndHeaders(incoming.rawHeaders));
+      } catch {
+        // A reason or header Node's parser took but its writer refuses (a control character): a 502, not a crash.
+        incoming.destroy();
+        return;
+      }
       // A body cut short reaches the client cut, never as whole (a gone client frees the upstream: see above).
       incoming.once('close', () => {
         if (!incoming.complete) reply.destroy();
@@ -126,6 +136,10 @@ export function relay(options: RelayOptions, call: InferenceCall, reply: http.Se
 
 function answerError(reply: http.ServerResponse, status: number, type: string, message: string): void {
   const text = JSON.stringify(openAIErrorBody(status, type, message));
-  reply.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  // Its own reason: a refused upstream one stays on `reply` (writeHead keeps it before checking it).
+  reply.writeHead(status, http.STATUS_CODES[status] ?? '', {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+  });
   reply.end(text);
 }

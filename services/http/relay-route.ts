@@ -40,20 +40,29 @@ export interface Unavailable {
   retryAfterSeconds?: number;
 }
 
-export function relayRoute(deps: RelayRouteDeps): DirectRoute {
+/** Serves one request on `route`, whatever its request target said. */
+export type RelayServer = (route: InferenceRoute, incoming: http.IncomingMessage, reply: http.ServerResponse) => void;
+
+export function relayServer(deps: RelayRouteDeps): RelayServer {
   const logger = deps.logger ?? silentLogger;
+  return (route, incoming, reply) => {
+    serveRelayed(deps, route, incoming, reply).catch((error: unknown) => {
+      logger.warn('relayed request failed', { path: route.path, error: describe(error) });
+      if (!reply.headersSent) answer(reply, 500, errorBody('The request could not be answered.'));
+      else reply.destroy();
+    });
+  };
+}
+
+/** Takes a request whose target is one of `routes` as written; any other form of it is left to the app's router. */
+export function relayRoute(routes: RelayRouteDeps['routes'], serve: RelayServer): DirectRoute {
   return (incoming, reply) => {
     if (incoming.method !== 'POST') return false;
     const url = incoming.url ?? '';
     const query = url.indexOf('?');
-    const path = query === -1 ? url : url.slice(0, query);
-    const route = deps.routes.get(path);
+    const route = routes.get(query === -1 ? url : url.slice(0, query));
     if (route === undefined) return false;
-    serveRelayed(deps, route, incoming, reply).catch((error: unknown) => {
-      logger.warn('relayed request failed', { path, error: describe(error) });
-      if (!reply.headersSent) answer(reply, 500, errorBody('The request could not be answered.'));
-      else reply.destroy();
-    });
+    serve(route, incoming, reply);
     return true;
   };
 }
@@ -64,10 +73,9 @@ async function serveRelayed(
   incoming: http.IncomingMessage,
   reply: http.ServerResponse,
 ): Promise<void> {
-  const header = (name: string): string | undefined => {
-    const value = incoming.headers[name];
-    return Array.isArray(value) ? value[0] : value;
-  };
+  // Every value of a repeated header, joined as the Fetch API's Headers join them: Node's `headers` keeps only the first
+  // Authorization or Content-Type, which the Hono route never saw alone.
+  const header = (name: string): string | undefined => incoming.headersDistinct[name]?.join(', ');
   const refusal = deps.token?.(header('authorization')) ?? null;
   if (refusal !== null) return answer(reply, 401, errorBody(refusal), UNAUTHORIZED_HEADERS);
 
@@ -135,7 +143,11 @@ function readBody(incoming: http.IncomingMessage, maxBytes: number): Promise<str
       else chunks.push(chunk);
     };
     incoming.on('data', onData);
-    incoming.once('end', () => done(Buffer.concat(chunks, size).toString('utf8')));
+    incoming.once('end', () => {
+      const text = Buffer.concat(chunks, size).toString('utf8');
+      // Decoded as the Fetch API's text() decodes, as the Hono route read it: a leading byte-order mark is dropped.
+      done(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+    });
     incoming.once('error', () => done(undefined));
     // After `end`, this changes nothing: a promise settles once.
     incoming.once('close', () => done(undefined));
@@ -155,4 +167,35 @@ function answer(
     'content-length': Buffer.byteLength(text),
   });
   reply.end(text);
+  // A refusal leaves the rest of the body unread: Node would read it on until its request timeout.
+  if (!reply.req.readableEnded) drainBriefly(reply.req);
+}
+
+/** Time and bytes a refused request's unread body is drained for before its connection is cut, as Hono's listener does. */
+const DRAIN_MS = 500;
+const DRAIN_BYTES = 64 * 1024 * 1024;
+
+/** Reads the rest of `incoming`'s body away, keeping its connection, unless it takes over `DRAIN_MS` or `DRAIN_BYTES`. */
+function drainBriefly(incoming: http.IncomingMessage): void {
+  let drained = 0;
+  const stop = (): void => {
+    clearTimeout(timer);
+    incoming.off('data', onData);
+    incoming.off('end', stop);
+    incoming.off('close', stop);
+  };
+  const cut = (): void => {
+    stop();
+    incoming.socket.destroySoon();
+  };
+  const timer = setTimeout(cut, DRAIN_MS);
+  timer.unref();
+  const onData = (chunk: Buffer): void => {
+    drained += chunk.byteLength;
+    if (drained > DRAIN_BYTES) cut();
+  };
+  incoming.on('data', onData);
+  incoming.once('end', stop);
+  incoming.once('close', stop);
+  incoming.resume();
 }

@@ -1,3 +1,4 @@
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { LIMITS } from '../../contracts/common.js';
 import type { WorkerStatus } from '../../contracts/heartbeat.js';
@@ -12,7 +13,7 @@ import { bearerAuth, tokenCheck } from './middleware/auth.js';
 import { bodyLimit } from './middleware/body-limit.js';
 import { jsonBody, jsonBodyReader } from './middleware/json-body.js';
 import { notFound } from './middleware/not-found.js';
-import { relayRoute, type Unavailable } from './relay-route.js';
+import { relayRoute, relayServer, type Unavailable } from './relay-route.js';
 
 export interface WorkerIdentity {
   workerId: string;
@@ -109,8 +110,19 @@ export function createWorkerApp(deps: WorkerAppDeps): WorkerApp {
       INFERENCE_ROUTES.map(({ path, schema, what }) => [path, { path, body: jsonBodyReader(schema, what, untyped) }]),
     );
     const token = deps.token === undefined ? null : tokenCheck(deps.token);
-    const direct = relayRoute({ backend, token, routes, maxBodyBytes: LIMITS.bodyBytes, unavailable, begin, logger });
+    const serve = relayServer({ backend, token, routes, maxBodyBytes: LIMITS.bodyBytes, unavailable, begin, logger });
+    // A target the direct route does not read as written (absolute form, percent-encoded) still reaches the route here.
+    for (const route of routes.values()) {
+      app.post(route.path, (c) => {
+        const { incoming, outgoing } = c.env ?? {};
+        if (incoming === undefined || outgoing === undefined)
+          return c.json(errorBody('No Node request to relay.'), 500);
+        serve(route, incoming, outgoing);
+        return RESPONSE_ALREADY_SENT;
+      });
+    }
     app.notFound(notFound);
+    const direct = relayRoute(routes, serve);
     return { app, direct, requestsServed: () => served, inFlight: () => inFlight };
   }
 

@@ -1,6 +1,7 @@
 import http, { type IncomingHttpHeaders } from 'node:http';
+import net from 'node:net';
 import { gzipSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { OpenAIError } from '../../../contracts/inference.js';
 import { WORKER_PATHS } from '../../../contracts/paths.js';
 import type { RelayingBackend, RelayOutcome } from '../../../services/backend/backend.js';
@@ -140,6 +141,28 @@ describe('upstream backend: proxying', () => {
     // The backend still serves after all three.
     const after = await worker.post(WORKER_PATHS.completions, { prompt: 'x' });
     expect(after.status).toBe(500);
+  });
+
+  it('answers 502, and lives on, for a head Node cannot pass on or a 101 it cannot take', async () => {
+    const heads = [
+      'HTTP/1.1 200 O\x01K\r\ncontent-length: 2\r\n\r\n{}',
+      'HTTP/1.1 101 Switching\r\nupgrade: x\r\nconnection: upgrade\r\n\r\n',
+    ];
+    const upstream = net.createServer((socket) => {
+      socket.once('data', () => socket.end(heads.shift() ?? 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}'));
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => void upstream.close());
+    const address = upstream.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    const worker = await relayed(createUpstreamBackend({ url: `http://127.0.0.1:${port}` }));
+    for (const _head of [0, 1]) {
+      const refused = await worker.post(CHAT, chatBody);
+      expect(refused.status).toBe(502);
+      expect(refused.statusText).toBe('Bad Gateway');
+      expect(OpenAIError.parse(await refused.json()).error.type).toBe('upstream_invalid');
+    }
+    expect((await worker.post(CHAT, chatBody)).status).toBe(200);
   });
 
   it('streams SSE chunks through as the upstream sends them', async () => {

@@ -1,5 +1,6 @@
 import http from 'node:http';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import net from 'node:net';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { LIMITS } from '../../../contracts/common.js';
 import { ErrorBody, type WorkerStatus } from '../../../contracts/heartbeat.js';
 import { WorkerHealth } from '../../../contracts/hive-api.js';
@@ -521,6 +522,84 @@ describe('worker app fronting an upstream: refusals change nothing', () => {
     expect(upstream.requests).toEqual([]);
     expect((await post(WORKER_PATHS.chatCompletions, JSON.stringify(chatBody))).status).toBe(200);
     expect(worker.requestsServed()).toBe(1);
+  });
+
+  it('relays a target the Hono route took in another form: absolute, percent-encoded, with a fragment', async () => {
+    const { worker, upstream, base } = await fronting();
+    const { port } = new URL(base);
+    const body = JSON.stringify(chatBody);
+    const statusOf = (target: string) =>
+      new Promise<string>((resolve) => {
+        const socket = net.connect(Number(port), '127.0.0.1');
+        socket.once('data', (chunk: Buffer) => {
+          socket.destroy();
+          resolve(chunk.toString('latin1').split(' ', 2)[1] ?? '');
+        });
+        const head = `host: x\r\nauthorization: Bearer s3cret\r\ncontent-length: ${body.length}\r\n`;
+        socket.write(`POST ${target} HTTP/1.1\r\n${head}\r\n${body}`);
+      });
+    for (const target of ['http://x/v1/chat/completions', '/v1/chat/complet%69ons', '/v1/chat/completions#x']) {
+      expect(await statusOf(target)).toBe('200');
+    }
+    expect(upstream.requests.map((request) => request.path)).toEqual(Array(3).fill(WORKER_PATHS.chatCompletions));
+    await vi.waitFor(() => expect(worker.requestsServed()).toBe(3));
+    expect(worker.inFlight()).toBe(0);
+  });
+
+  it('reads a repeated Authorization or Content-Type as the Hono route did: every value, so 401 and 415', async () => {
+    const { worker, upstream, base } = await fronting();
+    const { port } = new URL(base);
+    const body = JSON.stringify(chatBody);
+    const statusOf = (headers: string) =>
+      new Promise<string>((resolve) => {
+        const socket = net.connect(Number(port), '127.0.0.1');
+        socket.once('data', (chunk: Buffer) => {
+          socket.destroy();
+          resolve(chunk.toString('latin1').split(' ', 2)[1] ?? '');
+        });
+        socket.write(
+          `POST ${WORKER_PATHS.chatCompletions} HTTP/1.1\r\nhost: x\r\n${headers}content-length: ${body.length}\r\n\r\n${body}`,
+        );
+      });
+    const token = 'authorization: Bearer s3cret\r\n';
+    expect(await statusOf(`${token}authorization: Bearer wrong\r\ncontent-type: application/json\r\n`)).toBe('401');
+    expect(await statusOf(`${token}content-type: application/json\r\ncontent-type: text/plain\r\n`)).toBe('415');
+    expect(upstream.requests).toEqual([]);
+    expect(worker.requestsServed()).toBe(0);
+    expect(worker.inFlight()).toBe(0);
+  });
+
+  it('reads a body that starts with a byte-order mark as the Hono route did: served, relayed without it', async () => {
+    const { worker, upstream, post } = await fronting();
+    const text = JSON.stringify(chatBody);
+    expect((await post(WORKER_PATHS.chatCompletions, `\ufeff${text}`)).status).toBe(200);
+    expect(upstream.requests.map((request) => request.body)).toEqual([text]);
+    expect(worker.requestsServed()).toBe(1);
+  });
+
+  it('drains a refused body still coming for a moment, then cuts its connection, as the Hono listener does', async () => {
+    const { base, post } = await fronting();
+    const { port } = new URL(base);
+    // Refused for its token, its declared size, its type: the body declared is never sent in full.
+    for (const head of [
+      'content-length: 10000000\r\n',
+      'authorization: Bearer s3cret\r\ncontent-length: 300000000\r\n',
+      'authorization: Bearer s3cret\r\ncontent-type: text/plain\r\ncontent-length: 10000000\r\n',
+    ]) {
+      const socket = net.connect(Number(port), '127.0.0.1');
+      onTestFinished(() => void socket.destroy());
+      socket.on('error', () => {});
+      const startedAt = Date.now();
+      socket.write(`POST ${WORKER_PATHS.chatCompletions} HTTP/1.1\r\nhost: x\r\n${head}\r\n{"model":`);
+      let answer = '';
+      socket.on('data', (chunk: Buffer) => {
+        answer += chunk.toString('latin1');
+      });
+      await new Promise((resolve) => socket.once('close', resolve));
+      expect(answer).toMatch(/^HTTP\/1\.1 4(01|13|15) /);
+      expect(Date.now() - startedAt).toBeLessThan(5_000);
+    }
+    expect((await post(WORKER_PATHS.chatCompletions, JSON.stringify(chatBody))).status).toBe(200);
   });
 
   it.each([
