@@ -10,10 +10,10 @@ import { tooLargeBody } from './middleware/body-limit.js';
 import type { JsonBodyReader } from './middleware/json-body.js';
 
 /**
- * The worker's inference routes in front of an engine, served on Node's request and response without Hono: a relayed
- * request then costs about what a bare Node proxy costs (the web Request, the context and the middleware chain were
- * half of the worker's CPU per request, see `npm run bench -- proxy`). The checks are the ones the Hono routes make,
- * in the same order, from the same pieces: the token, the body's bound, its type, its schema, the worker's status.
+ * The worker's inference routes in front of an engine, served on Node's request and response without Hono: the web
+ * Request, the context and the middleware chain cost a fifth to a quarter of the worker's CPU per relayed request
+ * (README: Performance, Proxy). The checks are the ones the Hono routes make, in the same order, from the same pieces:
+ * the token, the body's bound, its type, its schema, the worker's status.
  */
 export interface RelayRouteDeps {
   backend: RelayingBackend;

@@ -110,19 +110,19 @@ export function createWorkerApp(deps: WorkerAppDeps): WorkerApp {
       INFERENCE_ROUTES.map(({ path, schema, what }) => [path, { path, body: jsonBodyReader(schema, what, untyped) }]),
     );
     const token = deps.token === undefined ? null : tokenCheck(deps.token);
-    const serve = relayServer({ backend, token, routes, maxBodyBytes: LIMITS.bodyBytes, unavailable, begin, logger });
+    const relay = relayServer({ backend, token, routes, maxBodyBytes: LIMITS.bodyBytes, unavailable, begin, logger });
     // A target the direct route does not read as written (absolute form, percent-encoded) still reaches the route here.
     for (const route of routes.values()) {
       app.post(route.path, (c) => {
         const { incoming, outgoing } = c.env ?? {};
         if (incoming === undefined || outgoing === undefined)
           return c.json(errorBody('No Node request to relay.'), 500);
-        serve(route, incoming, outgoing);
+        relay(route, incoming, outgoing);
         return RESPONSE_ALREADY_SENT;
       });
     }
     app.notFound(notFound);
-    const direct = relayRoute(routes, serve);
+    const direct = relayRoute(routes, relay);
     return { app, direct, requestsServed: () => served, inFlight: () => inFlight };
   }
 
