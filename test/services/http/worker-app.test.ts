@@ -526,18 +526,9 @@ describe('worker app fronting an upstream: refusals change nothing', () => {
 
   it('relays a target the Hono route took in another form: absolute, percent-encoded, with a fragment', async () => {
     const { worker, upstream, base } = await fronting();
-    const { port } = new URL(base);
     const body = JSON.stringify(chatBody);
     const statusOf = (target: string) =>
-      new Promise<string>((resolve) => {
-        const socket = net.connect(Number(port), '127.0.0.1');
-        socket.once('data', (chunk: Buffer) => {
-          socket.destroy();
-          resolve(chunk.toString('latin1').split(' ', 2)[1] ?? '');
-        });
-        const head = `host: x\r\nauthorization: Bearer s3cret\r\ncontent-length: ${body.length}\r\n`;
-        socket.write(`POST ${target} HTTP/1.1\r\n${head}\r\n${body}`);
-      });
+      rawStatus(base, `POST ${target} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer s3cret\r\n`, body);
     for (const target of ['http://x/v1/chat/completions', '/v1/chat/complet%69ons', '/v1/chat/completions#x']) {
       expect(await statusOf(target)).toBe('200');
     }
@@ -548,19 +539,9 @@ describe('worker app fronting an upstream: refusals change nothing', () => {
 
   it('reads a repeated Authorization or Content-Type as the Hono route did: every value, so 401 and 415', async () => {
     const { worker, upstream, base } = await fronting();
-    const { port } = new URL(base);
     const body = JSON.stringify(chatBody);
     const statusOf = (headers: string) =>
-      new Promise<string>((resolve) => {
-        const socket = net.connect(Number(port), '127.0.0.1');
-        socket.once('data', (chunk: Buffer) => {
-          socket.destroy();
-          resolve(chunk.toString('latin1').split(' ', 2)[1] ?? '');
-        });
-        socket.write(
-          `POST ${WORKER_PATHS.chatCompletions} HTTP/1.1\r\nhost: x\r\n${headers}content-length: ${body.length}\r\n\r\n${body}`,
-        );
-      });
+      rawStatus(base, `POST ${WORKER_PATHS.chatCompletions} HTTP/1.1\r\nhost: x\r\n${headers}`, body);
     const token = 'authorization: Bearer s3cret\r\n';
     expect(await statusOf(`${token}authorization: Bearer wrong\r\ncontent-type: application/json\r\n`)).toBe('401');
     expect(await statusOf(`${token}content-type: application/json\r\ncontent-type: text/plain\r\n`)).toBe('415');
@@ -642,3 +623,15 @@ describe('worker app fronting an upstream: refusals change nothing', () => {
     expect(upstream.requests.map((r) => [r.path, r.body])).toEqual([[WORKER_PATHS.chatCompletions, text]]);
   });
 });
+
+/** The status code of the first answer to one request written by hand (`head`: request line and headers) with `body`. */
+function rawStatus(base: string, head: string, body: string): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = net.connect(Number(new URL(base).port), '127.0.0.1');
+    socket.once('data', (chunk: Buffer) => {
+      socket.destroy();
+      resolve(chunk.toString('latin1').split(' ', 2)[1] ?? '');
+    });
+    socket.write(`${head}content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  });
+}
