@@ -243,12 +243,9 @@ function campaign(
   };
 }
 
-/**
- * etcd itself said the lease is expired or revoked. etcd3 uses the same error class when it merely could not reach
- * etcd for two TTLs, saying so in the message: that is no word from etcd, and nobody can be elected without etcd.
- */
+/** etcd itself said the lease is expired or revoked (the campaign renews by hand, so no client-side expiry says so). */
 function leaseLost(error: Error): boolean {
-  return error instanceof EtcdLeaseInvalidError && !error.message.includes('lost connection to etcd');
+  return error instanceof EtcdLeaseInvalidError;
 }
 
 /** The queen a campaign value names; a value no queen wrote counts as no leader. */
