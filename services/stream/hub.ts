@@ -41,8 +41,6 @@ export interface StreamHub {
 }
 
 export const KEEP_ALIVE_MS = 15_000;
-/** A superseded summary's place in a queue. */
-const NOTHING = new Uint8Array(0);
 export const DEFAULT_QUEUE_BYTES = 1024 * 1024;
 
 interface Client {
@@ -84,12 +82,12 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     }
     if (summary) {
       // The later summary says all the earlier one did: the earlier one is superseded, not lost.
-      if (client.summaryAt >= 0) client.queue[client.summaryAt] = NOTHING;
+      if (client.summaryAt >= 0) client.queue.splice(client.summaryAt, 1);
       client.summaryAt = client.queue.push(chunk) - 1;
       return 0;
     }
     if (client.queuedBytes + chunk.byteLength > queueBytes) {
-      const lost = client.queue.filter((queued) => queued !== NOTHING).length + client.greeting.length + 1;
+      const lost = client.queue.length + client.greeting.length + 1;
       client.queue = [];
       client.greeting = [];
       client.queuedBytes = 0;
