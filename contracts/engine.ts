@@ -12,17 +12,19 @@ export type EnginePlaceholder = (typeof ENGINE_PLACEHOLDERS)[number];
 
 const PLACEHOLDER = /\{([^{}]*)\}/g;
 
+function isPlaceholder(name: string): name is EnginePlaceholder {
+  const known: readonly string[] = ENGINE_PLACEHOLDERS;
+  return known.includes(name);
+}
+
 /** Every `{name}` in `text` that is not a known placeholder. */
 export function unknownPlaceholders(text: string): string[] {
-  const known: readonly string[] = ENGINE_PLACEHOLDERS;
-  return [...text.matchAll(PLACEHOLDER)].map((match) => match[1] ?? '').filter((name) => !known.includes(name));
+  return [...text.matchAll(PLACEHOLDER)].map((match) => match[1] ?? '').filter((name) => !isPlaceholder(name));
 }
 
 /** Fills every placeholder of `text` with its value. */
 export function fillPlaceholders(text: string, values: Readonly<Record<EnginePlaceholder, string>>): string {
-  return text.replace(PLACEHOLDER, (whole, name: string) =>
-    (ENGINE_PLACEHOLDERS as readonly string[]).includes(name) ? values[name as EnginePlaceholder] : whole,
-  );
+  return text.replace(PLACEHOLDER, (whole, name: string) => (isPlaceholder(name) ? values[name] : whole));
 }
 
 /**
