@@ -13,6 +13,7 @@ import type { Logger } from '../logger.js';
 import { parseJson } from '../parse-json.js';
 import type { EtcdSecurity } from '../store/etcd-security.js';
 import type { LeaderKey, WriteFence } from '../store/etcd-writer.js';
+import { hostBreaker } from './host-breaker.js';
 import { type LeaderBid, observeLeader } from './leader-observer.js';
 
 /**
@@ -66,7 +67,11 @@ function delay(ms: number): Promise<void> {
 export function startQueenElection(options: QueenElectionOptions): QueenElection {
   const { logger } = options;
   const retryMs = options.retryMs ?? options.ttlSeconds * 1_000;
-  const client = new Etcd3({ hosts: [...options.endpoints], ...options.security });
+  const client = new Etcd3({
+    hosts: [...options.endpoints],
+    ...options.security,
+    faultHandling: { host: () => hostBreaker(options.ttlSeconds * 1_000) },
+  });
   const scope = client.namespace(`${options.prefix.replace(/\/+$/, '')}/`);
   // The keys the campaigns write, where etcd3's Election keeps an election of this name within the namespace.
   const bids = scope.namespace(`${Election.prefix}/${ELECTION}/`);
