@@ -32,14 +32,22 @@ export interface HiveEntry {
   secretHash: string | null;
   /** The hive has sent that secret back at least once: until then a restart that lost it may register again. */
   secretProven: boolean;
+  /**
+   * Hashes of secrets issued before `secretHash` while none was proven, newest first: a late registration of the hive's
+   * own (delayed past its timeout, then delivered) is issued a new secret, and the hive may have kept an earlier one.
+   */
+  earlierHashes: readonly string[];
 }
+
+/** Earlier unproven secrets a hive may still prove: one more than a sender's retries within one request's wait. */
+export const EARLIER_SECRETS = 4;
 
 /** A heartbeat the queen admitted, with the hash of the secret issued with its ack, if any. */
 export interface AdmittedHive {
   arrival: Received<HiveReport & Pick<HiveHeartbeat, 'capabilities' | 'capability_changes'>>;
   issuedHash: string | null;
-  /** The heartbeat carried the secret already held. */
-  proven: boolean;
+  /** The hash of the issued secret the heartbeat carried (the held one, or an earlier unproven one); null if none. */
+  provenHash: string | null;
   /** The JSON of its full capabilities, when its owner made it already. */
   capabilitiesJson?: string | null;
 }
@@ -131,7 +139,7 @@ export class HiveStore implements HiveRegistryReader {
   }
 
   /** An admitted heartbeat, received now. */
-  receive({ arrival, issuedHash, proven, capabilitiesJson }: AdmittedHive): void {
+  receive({ arrival, issuedHash, provenHash, capabilitiesJson }: AdmittedHive): void {
     const { heartbeat, at: now, wall } = arrival;
     const { capabilities, capability_changes: changes, ...report } = heartbeat;
     const entry = this.table.get(heartbeat.hive_id) ?? blankEntry(heartbeat.hive_id);
@@ -159,9 +167,15 @@ export class HiveStore implements HiveRegistryReader {
     entry.report = { ...entry.report, ...report, status: report.status ?? 'ready' };
     entry.hiveUrl = report.hive_url ?? entry.hiveUrl;
     if (issuedHash !== null) {
+      const unproven = entry.secretProven || entry.secretHash === null ? [] : [entry.secretHash];
+      entry.earlierHashes = [...unproven, ...entry.earlierHashes].slice(0, EARLIER_SECRETS);
       entry.secretHash = issuedHash;
       entry.secretProven = false;
-    } else if (proven) entry.secretProven = true;
+    } else if (provenHash !== null) {
+      entry.secretHash = provenHash;
+      entry.secretProven = true;
+      entry.earlierHashes = [];
+    }
     this.heard(entry);
     const from = this.table.seen(entry, now);
     if (heartbeat.status === 'stopping') {
@@ -385,6 +399,7 @@ function blankEntry(id: string): HiveEntry {
     capabilitiesVersion: null,
     secretHash: null,
     secretProven: false,
+    earlierHashes: [],
   };
 }
 

@@ -74,9 +74,9 @@ const LEADER_READS = [
   QUEEN_PATHS.events,
 ];
 
-const REFUSAL_STATUS = { identity: 403, 'too-large': 413, 'unknown-hive': 409 } as const;
+const REFUSAL_STATUS = { identity: 403, 'too-large': 413, 'unknown-hive': 409, stale: 409 } as const;
 
-/** 403 for an identity not proven, 413 for capabilities past a hive's bound, 409 for a worker of an unknown hive; 503 with `retry-after` for a queen at its capacity. */
+/** 403 for an identity not proven, 413 for capabilities past a hive's bound, 409 for a worker of an unknown hive or a hive's own late registration; 503 with `retry-after` for a queen at its capacity. */
 function refused(refusal: Refusal): Response {
   if (refusal.kind !== 'capacity') {
     return Response.json(errorBody(refusal.message), { status: REFUSAL_STATUS[refusal.kind] });

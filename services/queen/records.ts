@@ -19,6 +19,7 @@ export function hiveRecord(entry: HiveEntry): HiveRecord {
     capabilitiesVersion: entry.capabilitiesVersion,
     secretHash: entry.secretHash,
     secretProven: entry.secretProven,
+    earlierHashes: [...entry.earlierHashes],
   };
 }
 
@@ -48,6 +49,7 @@ export function hiveEntryOf(record: HiveRecord, clock: RegistryClock): HiveEntry
     secretHash: record.secretHash,
     // Kept before this field existed: the stricter reading.
     secretProven: record.secretProven ?? true,
+    earlierHashes: record.earlierHashes ?? [],
   };
 }
 

@@ -78,7 +78,7 @@ export interface RegistryCapacity {
  * capabilities past what one hive may hold, or a worker of a hive the queen does not know.
  */
 export interface Refusal {
-  kind: 'identity' | 'capacity' | 'too-large' | 'unknown-hive';
+  kind: 'identity' | 'capacity' | 'too-large' | 'unknown-hive' | 'stale';
   message: string;
 }
 
@@ -88,6 +88,8 @@ export interface HiveAdmission {
   resync: ResyncReason | null;
   /** Issued with this ack: the hive id's first heartbeat. */
   secret: string | null;
+  /** The hash of the issued secret the heartbeat carried: the held one, or one issued earlier that the hive kept. */
+  provenHash: string | null;
 }
 
 export type HiveVerdict = Result<HiveAdmission, Refusal>;
@@ -237,6 +239,17 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
   const secretHashOf = (hiveId: string): string | null =>
     issuing.get(hiveId) ?? hiveStore.get(hiveId)?.secretHash ?? null;
   /**
+   * The hash of the issued secret that `secret` is: the one held, or, while the hive has proven none, one issued before
+   * it (a late registration of the hive's own replaced the secret it kept). Null when it is none of them.
+   */
+  const provenHashOf = (hiveId: string, secret: string | undefined): string | null => {
+    const current = secretHashOf(hiveId);
+    if (secret === undefined || current === null) return null;
+    const held = hiveStore.get(hiveId);
+    const earlier = held === undefined || held.secretProven ? [] : [held.secretHash, ...held.earlierHashes];
+    return [current, ...earlier].find((hash) => hash !== null && secretMatches(hash, secret)) ?? null;
+  };
+  /**
    * A heartbeat without any secret for a hive that never sent its secret back: the hive was issued one and lost it
    * (it crashed before keeping it, or the ack was lost). It registers again instead of being locked out for good.
    */
@@ -271,8 +284,15 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
   const judgeHive = (heartbeat: HiveHeartbeat, source: string): HiveVerdict => {
     const id = heartbeat.hive_id;
     const hash = secretHashOf(id);
-    const proves = hash !== null && secretMatches(hash, heartbeat.hive_secret);
-    if (hash !== null && !proves && !mayRegisterAgain(id, heartbeat.hive_secret)) {
+    const provenHash = provenHashOf(id, heartbeat.hive_secret);
+    if (hash !== null && provenHash === null && !mayRegisterAgain(id, heartbeat.hive_secret)) {
+      // The hive's own first registration, delivered after it proved the secret a retry got: no impostor to report.
+      if (heartbeat.hive_secret === undefined && sameStart(hiveStore.get(id), heartbeat)) {
+        return fail({
+          kind: 'stale',
+          message: `a late heartbeat of hive ${id} from before it proved its identity: nothing was changed`,
+        });
+      }
       return refuse(
         'hive',
         id,
@@ -297,10 +317,10 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
       arrivingBytes += bound.value;
     }
     const { resync } = plan;
-    if (proves) return ok({ resync, secret: null });
+    if (provenHash !== null) return ok({ resync, secret: null, provenHash });
     const secret = issueSecret();
     issuing.set(id, hashSecret(secret));
-    return ok({ resync, secret });
+    return ok({ resync, secret, provenHash: null });
   };
 
   const judgeWorker = (heartbeat: WorkerHeartbeat, source: string): WorkerVerdict => {
@@ -321,7 +341,7 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
     for (const hiveId of held === undefined ? [heartbeat.hive_id] : [heartbeat.hive_id, held]) {
       const hash = secretHashOf(hiveId);
       const lost = mayRegisterAgain(hiveId, heartbeat.hive_secret);
-      if (hash !== null && !lost && !secretMatches(hash, heartbeat.hive_secret)) {
+      if (hash !== null && !lost && provenHashOf(hiveId, heartbeat.hive_secret) === null) {
         return refuse(
           'worker',
           heartbeat.worker_id,
@@ -337,12 +357,11 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
   const admitHive = (heartbeat: HiveHeartbeat, admission: HiveAdmission): AdmittedHive => {
     const { hive_secret: _secret, ...kept } = heartbeat;
     const issuedHash = admission.secret !== null ? hashSecret(admission.secret) : null;
-    const proven = admission.secret === null && heartbeat.hive_secret !== undefined;
     const json = kept.capabilities ? (fullSets.get(kept.capabilities) ?? null) : null;
     // The set outlives its admission (the hive holds it): its JSON must not, or the queen holds every set twice.
     if (kept.capabilities) fullSets.delete(kept.capabilities);
     arrivingHives.add(kept.hive_id);
-    return { arrival: received(kept, clock), issuedHash, proven, capabilitiesJson: json };
+    return { arrival: received(kept, clock), issuedHash, provenHash: admission.provenHash, capabilitiesJson: json };
   };
   const admitWorker = (heartbeat: WorkerHeartbeat): Received<WorkerReport> => {
     const { hive_secret: _secret, ...kept } = heartbeat;
@@ -468,4 +487,9 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
       await options.store?.close();
     },
   };
+}
+
+/** The heartbeat comes from the start of the hive that `held` last heard from (the same random `boot_id`). */
+function sameStart(held: HiveEntry | undefined, heartbeat: HiveHeartbeat): boolean {
+  return heartbeat.boot_id !== undefined && held?.report?.boot_id === heartbeat.boot_id;
 }

@@ -27,6 +27,8 @@ export interface HiveRecord {
   secretHash: string | null;
   /** Whether the hive has sent its secret back; absent in records kept before it was tracked. */
   secretProven?: boolean;
+  /** Hashes of secrets issued earlier while none was proven, newest first; absent in records kept before them. */
+  earlierHashes?: string[];
 }
 
 export interface WorkerRecord {

@@ -93,6 +93,31 @@ describe('queen registry across a restart', () => {
     await after.stop();
   });
 
+  it('keeps the secrets a hive was issued before the latest while it proved none', async () => {
+    const stateDir = path.join(dir, 'b2');
+    const before = createQueenRegistry({
+      settings: DEFAULT_LIVENESS,
+      ...steppedClocks(),
+      store: openSqliteStore(stateDir),
+    });
+    // The hive kept the first; its delayed first attempt, delivered later, was issued the second.
+    const kept = issuedSecret(before.receiveHive(hiveBeat('h1')));
+    issuedSecret(before.receiveHive(hiveBeat('h1')));
+    await before.stop();
+    const store = openSqliteStore(stateDir);
+    const after = createQueenRegistry({
+      settings: DEFAULT_LIVENESS,
+      ...steppedClocks(),
+      store,
+      restored: await store.load(),
+    });
+    expect(after.receiveHive(hiveBeat('h1', { hive_secret: kept }))).toMatchObject({
+      ok: true,
+      value: { secret: null },
+    });
+    await after.stop();
+  });
+
   it('keeps the open alert problems: the restarted queen resolves what it alerted on, and opens nothing again', async () => {
     const stateDir = path.join(dir, 'c');
     const sent: WebhookAlert[] = [];
