@@ -235,7 +235,8 @@ export const lifecycleMachine = setup({
     probeIntervalMs: input.probeIntervalMs,
     jitter: input.jitter,
     queenUrl: input.queenUrl,
-    queenUrls: input.queenUrls ?? (input.queenUrl === null ? [] : [input.queenUrl]),
+    // Each once: a URL listed twice would be its own next one, and the sender would never fail over.
+    queenUrls: [...new Set(input.queenUrls ?? (input.queenUrl === null ? [] : [input.queenUrl]))],
     redirects: 0,
     random: input.random ?? Math.random,
     attempt: 0,

@@ -115,14 +115,19 @@ function parseValue(name: string, spec: OptionSpec, text: string): unknown {
       if (text.includes(',')) fail('one http(s) URL, without a comma');
       return httpUrl(name, text, fail);
     case 'urls':
-      // Repeated flags are joined by commas; an entry may itself be space-separated (the environment's form).
-      return text.split(',').flatMap((entry) => {
-        const trimmed = entry.trim();
-        if (trimmed === '') fail('a comma-separated list of http(s) URLs');
-        return trimmed
-          .split(/\s+/)
-          .map((part) => httpUrl(name, part, () => fail('a comma-separated list of http(s) URLs')));
-      });
+      // Repeated flags are joined by commas; an entry may itself be space-separated (the environment's form). A URL
+      // given twice, in any of its spellings, counts once.
+      return [
+        ...new Set(
+          text.split(',').flatMap((entry) => {
+            const trimmed = entry.trim();
+            if (trimmed === '') fail('a comma-separated list of http(s) URLs');
+            return trimmed
+              .split(/\s+/)
+              .map((part) => httpUrl(name, part, () => fail('a comma-separated list of http(s) URLs')));
+          }),
+        ),
+      ];
     case 'int':
     case 'port': {
       const n = Number(text);

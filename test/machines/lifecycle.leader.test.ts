@@ -47,6 +47,19 @@ describe('lifecycle: following the leader', () => {
     expect(h.actor.getSnapshot().context.failures).toBe(0);
   });
 
+  it('fails over from a queen listed twice as from any other', async () => {
+    const h = startLifecycle({
+      input: { queenUrls: [QUEEN_A, QUEEN_A, QUEEN_B], backoffMs: [0, 2_000] },
+      script: (request) => (request.queenUrl === QUEEN_B ? ok() : refused()),
+    });
+    await h.clock.advanceTo(2_000);
+    expect(h.sends.map((send) => [send.at, send.request.queenUrl, send.request.reason])).toEqual([
+      [0, QUEEN_A, 'discovery'],
+      [2_000, QUEEN_B, 'discovery'],
+      [2_000, QUEEN_B, 'heartbeat'],
+    ]);
+  });
+
   it('two followers naming each other never loop: past max-failures redirects it counts a failure and waits', async () => {
     const h = startLifecycle({
       input: { queenUrls: [QUEEN_A, QUEEN_B], maxFailures: 3 },

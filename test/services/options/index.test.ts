@@ -143,6 +143,11 @@ describe('flags and values', () => {
     expect(optionError(queenOptions, ['--leader-ttl', '500ms'])?.flag).toBe('leader-ttl');
   });
 
+  it('counts a URL given twice once, in whatever spelling or flag', () => {
+    const argv = ['--queen-url', 'http://q1:7833,http://Q1:7833/', '--queen-url', 'http://q2:7833,http://q1:7833'];
+    expect(parse(hiveOptions, argv).queenUrl).toEqual(['http://q1:7833', 'http://q2:7833']);
+  });
+
   it.each([
     [['--bogus'], 'bogus', /unknown flag/],
     [['--bogus=1'], 'bogus', /unknown flag/],
