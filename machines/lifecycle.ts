@@ -63,6 +63,8 @@ export interface LifecycleContext extends LifecycleSettings {
   changed: boolean;
   queenEpoch: string | null;
   lastFailure: SendFailure | null;
+  /** The queen the last failed send went to (`queenUrl` has moved on to the next one since). */
+  failedQueenUrl: string | null;
 }
 
 export type LifecycleEvent =
@@ -210,6 +212,7 @@ export const lifecycleMachine = setup({
         failures: 0,
         redirects: 0,
         lastFailure: null,
+        failedQueenUrl: null,
         queenEpoch: ack.queen_epoch,
         // A new queen that was just sent everything (discovery, a switch of URL) needs no second full heartbeat.
         needFull: ack.resync || ((newQueen || context.needFull) && !context.sendingFull),
@@ -224,6 +227,7 @@ export const lifecycleMachine = setup({
       failures: context.failures + 1,
       queenUrl: nextQueenUrl(context),
       lastFailure: sendFailed(params.outcome) ?? context.lastFailure,
+      failedQueenUrl: context.queenUrl,
     })),
   },
 }).createMachine({
@@ -246,6 +250,7 @@ export const lifecycleMachine = setup({
     changed: false,
     queenEpoch: null,
     lastFailure: null,
+    failedQueenUrl: null,
   }),
   initial: 'STARTUP',
   on: {

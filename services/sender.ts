@@ -107,19 +107,25 @@ export function createSender<P>(options: SenderOptions<P>): Sender {
   let lastEpoch: string | null = null;
   // Keyed on lastFailure, which only a success clears: `failures` also restarts with each discovery.
   let failing = false;
+  // The kinds of failure logged in this run: a run that turns from a timeout to a 403 says so, once each.
+  const logged = new Set<string>();
   actor.subscribe((snapshot) => {
     const state = lifecycleStateName(snapshot.value);
-    const { lastFailure, queenUrl, queenEpoch } = snapshot.context;
+    const { lastFailure, queenUrl, queenEpoch, failedQueenUrl } = snapshot.context;
     // Once per queen process that answers: a failover or a followed redirect, never per heartbeat.
     if (queenEpoch !== null && queenEpoch !== lastEpoch && lastEpoch !== null) {
       logger.info('queen changed', { queen_url: queenUrl, queen_epoch: queenEpoch });
     }
     lastEpoch = queenEpoch;
-    if (lastFailure && !failing) {
+    const kind = lastFailure && `${lastFailure.kind} ${'status' in lastFailure ? lastFailure.status : ''}`;
+    if (lastFailure && kind && !logged.has(kind)) {
+      logged.add(kind);
       // A redirect lands here only when it was not followed (off the list, to itself, or going round).
       const what = lastFailure.kind === 'redirect' ? 'redirect not followed' : 'heartbeat failed';
-      logger.warn(what, { queen_url: queenUrl, failure: lastFailure });
+      const next = failedQueenUrl !== null && failedQueenUrl !== queenUrl ? { next_queen_url: queenUrl } : {};
+      logger.warn(what, { queen_url: failedQueenUrl ?? queenUrl, failure: lastFailure, ...next });
     } else if (!lastFailure && failing) {
+      logged.clear();
       logger.info('queen reachable again', { queen_url: queenUrl });
     }
     if (state !== lastState) {

@@ -126,6 +126,26 @@ describe('createSender', () => {
     expect(h.lines.filter((line) => line.msg === 'lifecycle').length).toBeLessThanOrEqual(6);
   });
 
+  it('logs each kind of failure of a run once, naming the queen that failed and the one tried next', async () => {
+    const forbidden: SendOutcome = { ok: false, error: { kind: 'http', status: 403, message: '403 Forbidden' } };
+    // A refuses connections and B answers 403, turn about, until both answer again after 12 sends.
+    const h = harness({
+      queenUrls: [QUEEN_A, QUEEN_B],
+      answer: (index) => (index >= 2 && index < 14 ? (index % 2 === 0 ? refused() : forbidden) : ok()),
+    });
+    for (let step = 0; step < 200 && h.posted.length < 16; step++) await h.clock.advanceTo(h.clock.nextDue() ?? 0);
+    expect(h.posted.slice(2, 14).map((post) => post.queenUrl)).toEqual(
+      Array.from({ length: 12 }, (_, index) => (index % 2 === 0 ? QUEEN_A : QUEEN_B)),
+    );
+    const warns = h.lines.filter((line) => line.level === 'warn' || line.level === 'error');
+    expect(warns).toMatchObject([
+      { msg: 'heartbeat failed', queen_url: QUEEN_A, next_queen_url: QUEEN_B, failure: { kind: 'refused' } },
+      { msg: 'heartbeat failed', queen_url: QUEEN_B, next_queen_url: QUEEN_A, failure: { kind: 'http', status: 403 } },
+    ]);
+    expect(warns.map((line) => line.answered)).toEqual([3, 4]);
+    expect(h.lines.filter((line) => line.msg === 'queen reachable again')).toHaveLength(1);
+  });
+
   it('logs a redirect off its list of queens once, as not followed, however often the queens repeat it', async () => {
     const planted = 'http://planted.test:7833';
     const h = harness({ queenUrls: [QUEEN_A, QUEEN_B], answer: () => redirect(planted) });
