@@ -18,6 +18,8 @@ export type HeartbeatResult =
   | 'identity_refused'
   /** A worker of a hive the queen does not know: 409. */
   | 'unknown_hive'
+  /** A hive's own first registration arriving after it proved its identity: 409. */
+  | 'stale'
   /** The registry was full: 503. */
   | 'over_capacity'
   /** A follower sent it on to the leader. */
@@ -54,8 +56,8 @@ export interface QueenMetrics {
 const KINDS: readonly RegistryKind[] = ['hive', 'worker'];
 const LIVENESS: readonly Liveness[] = ['online', 'suspect', 'offline'];
 
-/** The HTTP status of a heartbeat answer as a result label. */
-export function heartbeatResult(status: number): HeartbeatResult {
+/** The HTTP status of a heartbeat answer, from a sender of `kind`, as a result label. */
+export function heartbeatResult(kind: RegistryKind, status: number): HeartbeatResult {
   switch (status) {
     case 200:
       return 'accepted';
@@ -66,7 +68,7 @@ export function heartbeatResult(status: number): HeartbeatResult {
     case 403:
       return 'identity_refused';
     case 409:
-      return 'unknown_hive';
+      return kind === 'hive' ? 'stale' : 'unknown_hive';
     case 503:
       return 'over_capacity';
     case 413:

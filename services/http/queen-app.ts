@@ -105,7 +105,7 @@ export function createQueenApp(deps: QueenAppDeps): Hono {
   const countHeartbeats = (kind: RegistryKind, path: string): void => {
     app.use(path, async (c, next) => {
       await next();
-      if (c.req.method === 'POST') metrics.heartbeat(kind, heartbeatResult(c.res.status));
+      if (c.req.method === 'POST') metrics.heartbeat(kind, heartbeatResult(kind, c.res.status));
     });
   };
   countHeartbeats('hive', QUEEN_PATHS.hiveHeartbeat);
