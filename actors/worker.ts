@@ -34,7 +34,7 @@ export interface WorkerOverrides {
   logger?: Logger;
   /** Health-poll periods and timeout (defaults: 1 s while not ready, 5 s while ready). */
   healthPoll?: Pick<HealthPollerOptions, 'startingIntervalMs' | 'readyIntervalMs' | 'timeoutMs'>;
-  /** Its hive's identity; from the environment and the hive's messages by default. */
+  /** Its hive's identity; by default from the environment, the hive's messages and, when refused, the hive's file. */
   hiveSecret?: () => string | undefined;
 }
 
@@ -122,6 +122,9 @@ async function startParts(
 
   const client = createQueenClient({ token: options.token, timeoutMs: options.requestTimeout });
   let registered = false;
+  const hiveSecret = overrides.hiveSecret
+    ? { current: overrides.hiveSecret, reload: () => undefined }
+    : watchHiveSecret(options.hiveId, logger);
   const sender = createSender({
     systemId: 'worker-lifecycle',
     // A worker always knows its queen: while it is unreachable, keep trying at the heartbeat pace.
@@ -139,10 +142,11 @@ async function startParts(
       requestsServed: workerApp.requestsServed,
       engine: () => engine?.report() ?? { engine: options.upstream ? 'openai' : 'demo' },
       startedAt,
-      hiveSecret: overrides.hiveSecret ?? watchHiveSecret(),
+      hiveSecret: hiveSecret.current,
     }),
     post: (queenUrl, payload, signal) => client.sendWorkerHeartbeat(queenUrl, payload, signal),
     onSent: (_payload, outcome) => {
+      if (!outcome.ok && outcome.error.kind === 'http' && outcome.error.status === 403) hiveSecret.reload();
       if (!outcome.ok || registered) return;
       registered = true;
       status.send({ type: 'REGISTERED' });

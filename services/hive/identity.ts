@@ -17,6 +17,8 @@ const StoredIdentity = z.object({ hive_id: Id, hive_secret: HiveSecret, queen_ur
 type StoredIdentity = z.infer<typeof StoredIdentity>;
 
 export interface HiveIdentity {
+  /** Where it is kept (null with `--state-dir none`): its workers read a new secret there when refused. */
+  readonly file: string | null;
   /** The secret to send; undefined before the first registration. */
   secret(): string | undefined;
   /** The queen that issued it, when known. */
@@ -40,6 +42,7 @@ export function loadHiveIdentity(stateDir: string | null, hiveId: string, logger
   const listeners = new Set<(secret: string) => void>();
   const holders = new Set<string>();
   return {
+    file,
     secret: () => current,
     issuer: () => issuer,
     accepted: (queenUrl) => holders.add(queenUrl),
@@ -58,6 +61,11 @@ export function loadHiveIdentity(stateDir: string | null, hiveId: string, logger
       return () => listeners.delete(listener);
     },
   };
+}
+
+/** The secret of `hiveId` kept in `file`, as a worker reads its hive's: undefined when none is (or it is unreadable). */
+export function readKeptSecret(file: string, hiveId: string, logger: Logger): string | undefined {
+  return readIdentity(file, hiveId, logger)?.hive_secret;
 }
 
 function readIdentity(file: string, hiveId: string, logger: Logger): StoredIdentity | undefined {

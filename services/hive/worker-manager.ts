@@ -17,7 +17,7 @@ import { placeholderValues } from '../engine/engine-option.js';
 import type { Logger } from '../logger.js';
 import { freePort, portAvailable } from '../ports.js';
 import { type HeartbeatIdentity, withSecret, workerHeartbeat } from '../worker/heartbeat-payload.js';
-import { HIVE_SECRET_ENV, type HiveSecretMessage } from '../worker/hive-secret.js';
+import { HIVE_IDENTITY_FILE_ENV, HIVE_SECRET_ENV, type HiveSecretMessage } from '../worker/hive-secret.js';
 import type { HiveIdentity } from './identity.js';
 import type { WorkerRecordStore } from './worker-records.js';
 
@@ -60,7 +60,7 @@ export interface WorkerManagerOptions {
    * The hive's identity, handed to each child in its environment and, when it arrives or changes, over the IPC
    * channel (a worker spawned before the hive's first ack learns it that way).
    */
-  identity?: Pick<HiveIdentity, 'secret' | 'onChange'>;
+  identity?: Pick<HiveIdentity, 'secret' | 'onChange' | 'file'>;
   /** Where the running workers are recorded, for the next start of this hive to adopt them. */
   records?: WorkerRecordStore;
   /** How often an adopted worker (not this process's child) is checked for life. */
@@ -146,6 +146,9 @@ export function createWorkerManager(options: WorkerManagerOptions): WorkerManage
     if (options.token) env.APIARY_TOKEN = options.token;
     const secret = options.identity?.secret();
     if (secret !== undefined) env[HIVE_SECRET_ENV] = secret;
+    // Read again by a worker its queen refuses: one adopted by a restarted hive has no IPC channel to hear a new one.
+    const file = options.identity?.file;
+    if (file) env[HIVE_IDENTITY_FILE_ENV] = file;
     // The engine's spec may carry secrets in its env: never on the command line.
     if (engine) env.APIARY_ENGINE = JSON.stringify(engine);
     return env;

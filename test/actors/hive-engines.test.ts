@@ -279,6 +279,34 @@ describe('hive: workers with a real engine', { timeout: 180_000 }, () => {
   );
 
   it(
+    "a worker adopted by a restarted hive follows the hive's new identity: it reads the new secret when refused",
+    async () => {
+      const { queen, hive, api, hiveId, spawned } = await readyWorker('llama');
+      hive.child.kill('SIGKILL');
+      await hive.exited;
+      await startHive(queen, hiveId);
+      // The identity reset, as after a partition longer than --forget-after: the hive registers anew with a new
+      // secret, which the adopted worker (no IPC channel to its new hive) was not told.
+      expect((await fetch(`${queen.url}/v1/hives/${hiveId}`, { method: 'DELETE' })).status).toBe(204);
+      await eventually(async () => ((await api.hive(hiveId))?.liveness === 'online' ? true : undefined), 'hive back');
+      const view = await viewWhere(
+        api,
+        spawned.worker_id,
+        (v) => v.status === 'ready',
+        'the adopted worker taken again',
+      );
+      expect(view.liveness).toBe('online');
+      // Taken for good: over three of its heartbeats, none is refused.
+      const refused = () =>
+        api.metric('apiary_heartbeats_received_total', { kind: 'worker', result: 'identity_refused' });
+      const before = await refused();
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(await refused()).toBe(before);
+    },
+    PROCESS_TEST_MS,
+  );
+
+  it(
     'SIGTERM of the hive stops its workers and their engines',
     async () => {
       const { hive, api, spawned, engine } = await readyWorker('llama');
