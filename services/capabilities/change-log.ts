@@ -12,6 +12,8 @@ export interface ChangeLog {
   /** Net changes from the acknowledged set to `current`; null when every version is acknowledged. */
   pending(current: Capabilities): CapabilityChanges | null;
   acknowledge(version: number): void;
+  /** Versions recorded since the last acknowledged one. */
+  unacknowledged(): number;
 }
 
 export function createChangeLog(initial: Capabilities): ChangeLog {
@@ -36,5 +38,6 @@ export function createChangeLog(initial: Capabilities): ChangeLog {
       }
       acknowledged = Math.max(acknowledged, upTo);
     },
+    unacknowledged: () => version - acknowledged,
   };
 }

@@ -36,6 +36,8 @@ export interface CapabilityTracker {
   pending(): CapabilityChanges | null;
   /** The queen accepted a heartbeat that carried `version`: changes up to it are no longer pending. */
   acknowledge(version: number): void;
+  /** Versions recorded since the last one the queen acknowledged. */
+  unacknowledged(): number;
   /** The devices now (a GPU left the driver's answer or came back): a change like a model's. */
   setDevices(devices: Device[]): void;
   /** The engine a worker type starts; null for the built-in demo backend or an unknown type. */
@@ -221,6 +223,7 @@ export function createCapabilityTracker(options: CapabilityTrackerOptions): Capa
     version: () => changeLog.version(),
     pending: () => changeLog.pending(committed),
     acknowledge: (version) => changeLog.acknowledge(version),
+    unacknowledged: () => changeLog.unacknowledged(),
     engine: (workerType) => engines.get(workerType) ?? null,
     modelPath: (modelId) => modelPaths.get(modelId) ?? null,
     onChange(listener) {

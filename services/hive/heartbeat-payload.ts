@@ -11,6 +11,8 @@ export interface CapabilitySource {
   /** Changes the queen has not acknowledged yet; null when there are none. */
   pending(): CapabilityChanges | null;
   acknowledge(version: number): void;
+  /** Versions recorded since the last acknowledged one. */
+  unacknowledged(): number;
 }
 
 export interface HivePayloadDeps {
@@ -50,6 +52,10 @@ export function createHivePayload(deps: HivePayloadDeps): HivePayload {
       if (secret !== undefined) heartbeat.hive_secret = secret;
       if (request.full) return { ...heartbeat, capabilities: capabilities.current() };
       const changes = capabilities.pending();
+      // Changes run from the last acknowledged set to the newest version: past one version, a queen that took one
+      // whose answer was lost would apply them to the wrong set (its version one short of theirs). The set is right
+      // whatever it holds.
+      if (changes && capabilities.unacknowledged() > 1) return { ...heartbeat, capabilities: capabilities.current() };
       return changes ? { ...heartbeat, capability_changes: changes } : heartbeat;
     },
     sent(payload, outcome, request) {

@@ -43,6 +43,10 @@ export class MemoryCapabilities implements CapabilitySource {
     this.#log.acknowledge(version);
   }
 
+  unacknowledged(): number {
+    return this.#log.unacknowledged();
+  }
+
   /** The hive's models or worker types changed on disk. */
   change(next: Capabilities): void {
     const changes = diffCapabilities(this.#committed, next);

@@ -81,4 +81,16 @@ describe('createChangeLog', () => {
     change(ADD_GEMMA);
     expect(pending()).toEqual(ADD_GEMMA);
   });
+
+  it('counts the versions recorded since the last acknowledged one', () => {
+    const { log, change } = tracked();
+    expect(log.unacknowledged()).toBe(0);
+    change(ADD_GEMMA);
+    change(REMOVE_PHI);
+    expect(log.unacknowledged()).toBe(2);
+    log.acknowledge(1);
+    expect(log.unacknowledged()).toBe(1);
+    log.acknowledge(2);
+    expect(log.unacknowledged()).toBe(0);
+  });
 });

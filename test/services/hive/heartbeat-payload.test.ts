@@ -6,6 +6,8 @@ import type { SendOutcome } from '../../../machines/send-outcome.js';
 import { type CapabilitySource, createHivePayload } from '../../../services/hive/heartbeat-payload.js';
 import { loadHiveIdentity } from '../../../services/hive/identity.js';
 import { silentLogger } from '../../../services/logger.js';
+import { MemoryCapabilities } from '../../sim/hive.js';
+import { startQueenRegistry } from '../../support/queen-registry.js';
 
 const MONITOR: MonitorData = {
   cpu_usage_percent: 12.5,
@@ -24,7 +26,11 @@ const CHANGES: CapabilityChanges = { models: [{ action: 'added', model_id: 'big'
 const OK: SendOutcome = { ok: true, value: { status: 'ok', queen_epoch: 'e1', resync: false } };
 const FAILED: SendOutcome = { ok: false, error: { kind: 'refused', message: 'refused' } };
 
-function tracker(pending: CapabilityChanges | null, version = 3): CapabilitySource & { acknowledged: number[] } {
+function tracker(
+  pending: CapabilityChanges | null,
+  version = 3,
+  unacknowledged = pending ? 1 : 0,
+): CapabilitySource & { acknowledged: number[] } {
   const acknowledged: number[] = [];
   return {
     acknowledged,
@@ -32,6 +38,7 @@ function tracker(pending: CapabilityChanges | null, version = 3): CapabilitySour
     version: () => version,
     pending: () => pending,
     acknowledge: (v) => acknowledged.push(v),
+    unacknowledged: () => unacknowledged,
   };
 }
 
@@ -74,6 +81,47 @@ describe('hive heartbeat payload', () => {
     expect(quiet).not.toHaveProperty('capability_changes');
     expect(quiet).not.toHaveProperty('capabilities');
     expect(quiet.capabilities_version).toBe(3);
+  });
+
+  it('sends the whole set, not changes, while more than one version waits for its acknowledgement', () => {
+    const twoPending = payloadWith(tracker(CHANGES, 3, 2)).build(request('sync', false));
+    expect(twoPending.capabilities).toEqual(CAPABILITIES);
+    expect(twoPending).not.toHaveProperty('capability_changes');
+    expect(twoPending.capabilities_version).toBe(3);
+  });
+
+  it("leaves the queen's set equal to the hive's after a lost answer and a second change", () => {
+    const queen = startQueenRegistry().registry;
+    const tracked = new MemoryCapabilities(CAPABILITIES);
+    const payload = payloadWith(tracked);
+    const send = (full: boolean, answered: boolean): void => {
+      const heartbeat = payload.build(request(full ? 'discovery' : 'sync', full));
+      const verdict = queen.receiveHive(heartbeat);
+      if (answered)
+        payload.sent(
+          heartbeat,
+          verdict.ok
+            ? {
+                ok: true,
+                value: {
+                  status: 'ok',
+                  queen_epoch: 'e1',
+                  resync: false,
+                  ...(verdict.value.secret ? { hive_secret: verdict.value.secret } : {}),
+                },
+              }
+            : FAILED,
+          request('sync', false),
+        );
+    };
+    send(true, true);
+    // A model added: the queen takes the change, its answer is lost.
+    tracked.change({ ...CAPABILITIES, models: [...CAPABILITIES.models, { model_id: 'added', size_gb: 1 }] });
+    send(false, false);
+    // Before the retry, the model goes again and another one with it: the hive's net change is only the second.
+    tracked.change({ ...CAPABILITIES, models: [] });
+    send(false, true);
+    expect(queen.hives.get('hive-a')?.capabilities?.toJSON()).toEqual(tracked.current());
   });
 
   it('says stopping in the final heartbeat', () => {
