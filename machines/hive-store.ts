@@ -48,6 +48,8 @@ export interface AdmittedHive {
   issuedHash: string | null;
   /** The hash of the issued secret the heartbeat carried (the held one, or an earlier unproven one); null if none. */
   provenHash: string | null;
+  /** With `issuedHash`: the hash of a secret it showed from an identity no longer held, good until one is proven. */
+  shownHash?: string | null;
   /** The JSON of its full capabilities, when its owner made it already. */
   capabilitiesJson?: string | null;
 }
@@ -139,7 +141,7 @@ export class HiveStore implements HiveRegistryReader {
   }
 
   /** An admitted heartbeat, received now. */
-  receive({ arrival, issuedHash, provenHash, capabilitiesJson }: AdmittedHive): void {
+  receive({ arrival, issuedHash, provenHash, shownHash, capabilitiesJson }: AdmittedHive): void {
     const { heartbeat, at: now, wall } = arrival;
     const { capabilities, capability_changes: changes, ...report } = heartbeat;
     const entry = this.table.get(heartbeat.hive_id) ?? blankEntry(heartbeat.hive_id);
@@ -168,7 +170,8 @@ export class HiveStore implements HiveRegistryReader {
     entry.hiveUrl = report.hive_url ?? entry.hiveUrl;
     if (issuedHash !== null) {
       const unproven = entry.secretProven || entry.secretHash === null ? [] : [entry.secretHash];
-      entry.earlierHashes = [...unproven, ...entry.earlierHashes].slice(0, EARLIER_SECRETS);
+      const shown = shownHash ? [shownHash] : [];
+      entry.earlierHashes = [...unproven, ...shown, ...entry.earlierHashes].slice(0, EARLIER_SECRETS);
       entry.secretHash = issuedHash;
       entry.secretProven = false;
     } else if (provenHash !== null) {

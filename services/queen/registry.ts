@@ -90,6 +90,8 @@ export interface HiveAdmission {
   secret: string | null;
   /** The hash of the issued secret the heartbeat carried: the held one, or one issued earlier that the hive kept. */
   provenHash: string | null;
+  /** With a new secret: the hash of the one the heartbeat showed from an identity no longer held, if any. */
+  shownHash?: string | null;
 }
 
 export type HiveVerdict = Result<HiveAdmission, Refusal>;
@@ -320,7 +322,10 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
     if (provenHash !== null) return ok({ resync, secret: null, provenHash });
     const secret = issueSecret();
     issuing.set(id, hashSecret(secret));
-    return ok({ resync, secret, provenHash: null });
+    // A hive registering anew with the secret of an identity reset or forgotten here keeps it good until the new one
+    // is proven: were the answer carrying the new one lost, the hive would show the old one again, refused for good.
+    const shownHash = hash === null && heartbeat.hive_secret !== undefined ? hashSecret(heartbeat.hive_secret) : null;
+    return ok({ resync, secret, provenHash: null, shownHash });
   };
 
   const judgeWorker = (heartbeat: WorkerHeartbeat, source: string): WorkerVerdict => {
@@ -361,7 +366,13 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
     // The set outlives its admission (the hive holds it): its JSON must not, or the queen holds every set twice.
     if (kept.capabilities) fullSets.delete(kept.capabilities);
     arrivingHives.add(kept.hive_id);
-    return { arrival: received(kept, clock), issuedHash, provenHash: admission.provenHash, capabilitiesJson: json };
+    return {
+      arrival: received(kept, clock),
+      issuedHash,
+      provenHash: admission.provenHash,
+      shownHash: admission.shownHash ?? null,
+      capabilitiesJson: json,
+    };
   };
   const admitWorker = (heartbeat: WorkerHeartbeat): Received<WorkerReport> => {
     const { hive_secret: _secret, ...kept } = heartbeat;

@@ -75,4 +75,34 @@ describe('hive identity, proven by use', () => {
     });
     expect(r.receiveHive(hiveBeat('h1', { hive_secret: kept }, true))).toMatchObject({ ok: true });
   });
+
+  it('keeps the secret a hive shows when it registers anew after a reset good until its new one is proven', () => {
+    const r = startQueenRegistry().registry;
+    const old = issuedSecret(r.receiveHive(hiveBeat('h1')));
+    expect(r.receiveHive(hiveBeat('h1', { hive_secret: old }, true)).ok).toBe(true);
+    expect(r.forgetHive('h1')).toBe(true);
+    // Registered anew with a new secret, whose answer is lost: the hive shows its old one again, and is taken.
+    const fresh = issuedSecret(r.receiveHive(hiveBeat('h1', { hive_secret: old })));
+    expect(fresh).not.toBe(old);
+    expect(r.receiveHive(hiveBeat('h1', { hive_secret: old }, true))).toMatchObject({
+      ok: true,
+      value: { secret: null },
+    });
+    expect(r.receiveHive(hiveBeat('h1', { hive_secret: fresh }, true))).toMatchObject({
+      ok: false,
+      error: { kind: 'identity' },
+    });
+  });
+
+  it('drops the old secret once the hive proves the new one after a reset', () => {
+    const r = startQueenRegistry().registry;
+    const old = issuedSecret(r.receiveHive(hiveBeat('h1')));
+    r.forgetHive('h1');
+    const fresh = issuedSecret(r.receiveHive(hiveBeat('h1', { hive_secret: old })));
+    expect(r.receiveHive(hiveBeat('h1', { hive_secret: fresh }, true))).toMatchObject({ ok: true });
+    expect(r.receiveHive(hiveBeat('h1', { hive_secret: old }, true))).toMatchObject({
+      ok: false,
+      error: { kind: 'identity' },
+    });
+  });
 });
