@@ -45,6 +45,8 @@ export const HiveHeartbeat = z.object({
   capability_changes: CapabilityChanges.nullable().optional(),
   capabilities_version: NonNegativeInt.optional(),
   boot_id: Text.min(1).max(128).optional(),
+  /** Heartbeats the hive built before this one since its start (its `boot_id`): a late or replayed one is older. */
+  seq: NonNegativeInt.optional(),
   hive_url: HttpUrl.optional(),
   status: HiveStatus.optional(),
   /** The identity the queen issued to this hive id in its first ack. */

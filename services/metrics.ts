@@ -18,7 +18,7 @@ export type HeartbeatResult =
   | 'identity_refused'
   /** A worker of a hive the queen does not know: 409. */
   | 'unknown_hive'
-  /** A hive's own first registration arriving after it proved its identity: 409. */
+  /** A hive heartbeat older than the last one taken from its process, or its first registration late: 409. */
   | 'stale'
   /** The registry was full: 503. */
   | 'over_capacity'

@@ -35,6 +35,7 @@ export interface HivePayload {
 
 export function createHivePayload(deps: HivePayloadDeps): HivePayload {
   const now = deps.now ?? (() => new Date());
+  let built = 0;
   return {
     build(request) {
       const { capabilities } = deps;
@@ -45,6 +46,7 @@ export function createHivePayload(deps: HivePayloadDeps): HivePayload {
         monitor_data: deps.monitor.latest(),
         capabilities_version: version,
         boot_id: deps.bootId,
+        seq: built++,
         hive_url: deps.hiveUrl,
         status: request.reason === 'final' ? 'stopping' : 'ready',
       };

@@ -305,6 +305,12 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
       );
     }
     const held = hiveStore.get(id);
+    if (olderThanHeld(held, heartbeat)) {
+      return fail({
+        kind: 'stale',
+        message: `a heartbeat of hive ${id} older than the last one taken (seq ${heartbeat.seq}): nothing was changed`,
+      });
+    }
     // `issuing` holds the new hive ids of the batch not applied yet.
     if (hash === null && !held && hiveStore.size + issuing.size >= capacity.hives) return full('hive', capacity.hives);
     const plan = planCapabilitySync(held && heldCapabilities(held), heartbeat);
@@ -503,4 +509,10 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
 /** The heartbeat comes from the start of the hive that `held` last heard from (the same random `boot_id`). */
 function sameStart(held: HiveEntry | undefined, heartbeat: HiveHeartbeat): boolean {
   return heartbeat.boot_id !== undefined && held?.report?.boot_id === heartbeat.boot_id;
+}
+
+/** A heartbeat of the hive's current start built before the last one taken: delivered late, or sent again. */
+function olderThanHeld(held: HiveEntry | undefined, heartbeat: HiveHeartbeat): boolean {
+  const last = held?.report?.seq;
+  return last !== undefined && heartbeat.seq !== undefined && sameStart(held, heartbeat) && heartbeat.seq <= last;
 }

@@ -109,8 +109,11 @@ describe('following the election', () => {
     await eventually(() => (followed.judging() ? true : undefined), 'the state loaded on a retry', 10_000);
     expect(loads()).toBe(2);
     expect(started.registry.hives.get(HIVE_ID)?.secretHash).toEqual(expect.any(String));
-    // The same claim without the hive's secret is now refused: the identity held across the failover.
-    const claim = await started.post(QUEEN_PATHS.hiveHeartbeat, discoveryHeartbeat);
+    // Another start claiming the id without the hive's secret is now refused: the identity held across the failover.
+    const claim = await started.post(
+      QUEEN_PATHS.hiveHeartbeat,
+      JSON.stringify({ ...discoveryHeartbeat, boot_id: 'b-another-machine' }),
+    );
     expect(claim.status).toBe(403);
   });
 

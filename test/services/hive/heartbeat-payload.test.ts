@@ -68,6 +68,7 @@ describe('hive heartbeat payload', () => {
       capabilities: CAPABILITIES,
       capabilities_version: 3,
       boot_id: 'boot-1',
+      seq: 0,
       hive_url: 'http://10.0.0.5:7835',
       status: 'ready',
     });
@@ -122,6 +123,13 @@ describe('hive heartbeat payload', () => {
     tracked.change({ ...CAPABILITIES, models: [] });
     send(false, true);
     expect(queen.hives.get('hive-a')?.capabilities?.toJSON()).toEqual(tracked.current());
+  });
+
+  it('numbers every heartbeat it builds, retries included, from 0', () => {
+    const payload = payloadWith(tracker(null));
+    const reasons: SendRequest['reason'][] = ['discovery', 'heartbeat', 'heartbeat', 'final'];
+    const seqs = reasons.map((reason) => payload.build(request(reason, reason === 'discovery')).seq);
+    expect(seqs).toEqual([0, 1, 2, 3]);
   });
 
   it('says stopping in the final heartbeat', () => {

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { hiveBeat, startRegistry } from '../../support/queen-registry.js';
+
+describe('late and replayed hive heartbeats', () => {
+  it('refuses a heartbeat of the same start older than the last one taken, and it keeps no hive alive', async () => {
+    const h = startRegistry();
+    const r = h.registry;
+    expect(r.receiveHive(hiveBeat('h1', { boot_id: 'b-1', seq: 0 })).ok).toBe(true);
+    expect(r.receiveHive(hiveBeat('h1', { boot_id: 'b-1', seq: 1 }, true)).ok).toBe(true);
+    // The hive dies; a copy of its last heartbeat, or an older one, arrives after it is offline.
+    await h.timers.advanceTo(90_000);
+    expect(r.hives.get('h1')?.liveness).toBe('offline');
+    for (const seq of [1, 0]) {
+      expect(r.receiveHive(hiveBeat('h1', { boot_id: 'b-1', seq }, true))).toMatchObject({
+        ok: false,
+        error: { kind: 'stale' },
+      });
+    }
+    expect(r.hives.get('h1')?.liveness).toBe('offline');
+    expect(h.transitions().filter((t) => t.endsWith('→online (heartbeat) @90000'))).toEqual([]);
+  });
+
+  it('never lets an older full set replace a newer one', () => {
+    const r = startRegistry().registry;
+    const older = hiveBeat('h1', { boot_id: 'b-1', seq: 3, capabilities_version: 5 });
+    r.receiveHive(hiveBeat('h1', { boot_id: 'b-1', seq: 0, capabilities_version: 5 }));
+    const full = hiveBeat('h1', { boot_id: 'b-1', seq: 4, capabilities_version: 6 });
+    const newer = { ...full, capabilities: { devices: [], workers: [], ...full.capabilities, models: [] } };
+    expect(r.receiveHive(newer).ok).toBe(true);
+    expect(r.receiveHive(older)).toMatchObject({ ok: false, error: { kind: 'stale' } });
+    expect(r.hives.get('h1')?.capabilities?.toJSON().models).toEqual([]);
+    expect(r.hives.get('h1')?.capabilitiesVersion).toBe(6);
+  });
+
+  it('takes a new start from 0, and a heartbeat without a seq as before', () => {
+    const r = startRegistry().registry;
+    expect(r.receiveHive(hiveBeat('h1', { boot_id: 'b-1', seq: 40 })).ok).toBe(true);
+    expect(r.receiveHive(hiveBeat('h1', { boot_id: 'b-2', seq: 0 })).ok).toBe(true);
+    expect(r.receiveHive(hiveBeat('h1', { boot_id: 'b-2' }, true)).ok).toBe(true);
+    expect(r.receiveHive(hiveBeat('h1', { boot_id: 'b-2', seq: 1 }, true)).ok).toBe(true);
+  });
+});
