@@ -33,7 +33,7 @@ export function watchAlerts(
           alerts.observe({ type: 'identity', id: change.id, refused: false, reason: 'identity reset' });
         }
       } else if (change.type === 'identity_refused' && kind === 'hive') {
-        const reason = `a heartbeat from ${change.source} lacked the hive's secret`;
+        const reason = `a heartbeat from ${change.source} did not carry the hive's secret`;
         alerts.observe({ type: 'identity', id: change.id, refused: true, reason });
       } else if (change.type === 'entry' && kind === 'worker') {
         const status = registry.workers.get(change.id)?.heartbeat.status;

@@ -299,8 +299,9 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
         'hive',
         id,
         source,
-        `hive ${id} is registered with another identity: this heartbeat lacks its hive_secret (a second hive with ` +
-          `the same --hive-id, or one that lost its --state-dir; DELETE /v1/hives/${id} resets the identity)`,
+        `hive ${id} is registered with another identity: this heartbeat ` +
+          `${heartbeat.hive_secret === undefined ? 'lacks its hive_secret' : 'carries another hive_secret'} (a second ` +
+          `hive with the same --hive-id, or one that lost its --state-dir; DELETE /v1/hives/${id} resets the identity)`,
         id,
       );
     }

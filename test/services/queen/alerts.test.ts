@@ -19,7 +19,12 @@ describe('alerts fed by the registries', () => {
     expect(first.ok).toBe(true);
     expect(registry.receiveHive(hiveBeat('h1', { hive_secret: 'guessed' }), '10.0.0.66').ok).toBe(false);
     expect(seen.filter((input) => input.type === 'identity')).toEqual([
-      { type: 'identity', id: 'h1', refused: true, reason: "a heartbeat from 10.0.0.66 lacked the hive's secret" },
+      {
+        type: 'identity',
+        id: 'h1',
+        refused: true,
+        reason: "a heartbeat from 10.0.0.66 did not carry the hive's secret",
+      },
     ]);
     expect(registry.forgetHive('h1')).toBe(true);
     expect(seen.filter((input) => input.type === 'identity').at(-1)).toEqual({

@@ -34,7 +34,7 @@ describe('hive identity, proven by use', () => {
     issuedSecret(r.receiveHive(hiveBeat('h1')));
     expect(r.receiveHive(hiveBeat('h1', { hive_secret: 'guessed-secret-guessed-secret' }, true))).toMatchObject({
       ok: false,
-      error: { kind: 'identity' },
+      error: { kind: 'identity', message: expect.stringContaining('this heartbeat carries another hive_secret') },
     });
   });
 
