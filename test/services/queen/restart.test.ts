@@ -28,6 +28,12 @@ import { eventually } from '../../support/role-process.js';
 const dir = mkdtempSync(path.join(os.tmpdir(), 'apiary-restart-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** A registry on fresh stepped clocks that restores what the one before wrote to `stateDir`. */
+async function restartedOn(stateDir: string) {
+  const store = openSqliteStore(stateDir);
+  return createQueenRegistry({ settings: DEFAULT_LIVENESS, ...steppedClocks(), store, restored: await store.load() });
+}
+
 describe('queen registry across a restart', () => {
   it('brings online entries back suspect (queen restart), offline ones offline, with their real last_seen', async () => {
     const stateDir = path.join(dir, 'a');
@@ -79,13 +85,7 @@ describe('queen registry across a restart', () => {
     const before = createQueenRegistry({ settings: DEFAULT_LIVENESS, ...first, store: openSqliteStore(stateDir) });
     const secret = issuedSecret(before.receiveHive(hiveBeat('h1')));
     await before.stop();
-    const store = openSqliteStore(stateDir);
-    const after = createQueenRegistry({
-      settings: DEFAULT_LIVENESS,
-      ...steppedClocks(),
-      store,
-      restored: await store.load(),
-    });
+    const after = await restartedOn(stateDir);
     expect(after.receiveHive(hiveBeat('h1', { hive_secret: 'guessed' })).ok).toBe(false);
     const proven = after.receiveHive(hiveBeat('h1', { hive_secret: secret }));
     expect(proven).toMatchObject({ ok: true, value: { secret: null } });
@@ -104,13 +104,7 @@ describe('queen registry across a restart', () => {
     const kept = issuedSecret(before.receiveHive(hiveBeat('h1')));
     issuedSecret(before.receiveHive(hiveBeat('h1')));
     await before.stop();
-    const store = openSqliteStore(stateDir);
-    const after = createQueenRegistry({
-      settings: DEFAULT_LIVENESS,
-      ...steppedClocks(),
-      store,
-      restored: await store.load(),
-    });
+    const after = await restartedOn(stateDir);
     expect(after.receiveHive(hiveBeat('h1', { hive_secret: kept }))).toMatchObject({
       ok: true,
       value: { secret: null },
