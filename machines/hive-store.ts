@@ -39,7 +39,7 @@ export interface HiveEntry {
   earlierHashes: readonly string[];
 }
 
-/** Earlier unproven secrets a hive may still prove: one more than a sender's retries within one request's wait. */
+/** Earlier unproven secrets that stay good: a few registrations delayed past their timeout, never an unbounded list. */
 export const EARLIER_SECRETS = 4;
 
 /** A heartbeat the queen admitted, with the hash of the secret issued with its ack, if any. */
