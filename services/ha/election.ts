@@ -204,26 +204,53 @@ function campaign(
     report(lost, cause);
     sendBack(lost ? { type: 'LEASE_LOST' } : { type: 'ETCD_UNREACHABLE' });
   };
-  /** One renewal; resolves to the wait before the next, or null once etcd said the lease is gone. */
-  const renewOnce = async (): Promise<number | null> => {
-    const started = Date.now();
-    try {
-      // A slow answer still renews: an attempt is bounded by the TTL, not by the interval between attempts.
-      await lease.keepaliveOnce({ deadline: started + ttlMs });
-    } catch (error) {
-      if (error instanceof EtcdLeaseInvalidError) {
-        end(error);
-        return null;
-      }
-      if (!failing) renewal.failed(error instanceof Error ? error : new Error(String(error)));
-      failing = true;
-      // Soon again, on another member maybe: with one member down a third of the renewals fail.
-      return RENEW_RETRY_MS;
-    }
-    if (failing) renewal.renewed();
-    failing = false;
-    return Math.max(0, started + ttlMs / 3 - Date.now());
-  };
+  /**
+   * One renewal; resolves to the wait before the next, or null once etcd said the lease is gone. Its attempts overlap:
+   * while none has answered, another starts every third of the TTL, so an attempt held by a member that cannot answer
+   * yet (no raft leader, a connection still coming up) never uses up the lease's time; each is bounded by the TTL, so a
+   * slow answer still renews.
+   */
+  const renewOnce = (): Promise<number | null> =>
+    new Promise((resolve) => {
+      const started = Date.now();
+      let settled = false;
+      let inFlight = 0;
+      let overlap: NodeJS.Timeout | undefined;
+      const settle = (wait: number | null): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(overlap);
+        resolve(wait);
+      };
+      const attempt = (): void => {
+        // A campaign stopped or lost meanwhile renews nothing.
+        if (ended) return settle(null);
+        inFlight += 1;
+        overlap = setTimeout(attempt, ttlMs / 3);
+        lease.keepaliveOnce({ deadline: Date.now() + ttlMs }).then(
+          () => {
+            inFlight -= 1;
+            if (settled) return;
+            if (failing) renewal.renewed();
+            failing = false;
+            settle(Math.max(0, started + ttlMs / 3 - Date.now()));
+          },
+          (error: unknown) => {
+            inFlight -= 1;
+            if (error instanceof EtcdLeaseInvalidError) {
+              end(error);
+              return settle(null);
+            }
+            if (settled || ended) return settle(null);
+            if (!failing) renewal.failed(error instanceof Error ? error : new Error(String(error)));
+            failing = true;
+            // Soon again, on another member maybe: with one member down a third of the attempts fail.
+            if (inFlight === 0) settle(RENEW_RETRY_MS);
+          },
+        );
+      };
+      attempt();
+    });
   const renew = (): void => {
     void renewOnce().then((wait) => {
       if (wait !== null && !ended) timer = setTimeout(renew, wait);
