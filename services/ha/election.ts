@@ -224,7 +224,10 @@ function campaign(
       };
       const attempt = (): void => {
         // A campaign stopped or lost meanwhile renews nothing.
-        if (ended) return settle(null);
+        if (ended) {
+          settle(null);
+          return;
+        }
         inFlight += 1;
         overlap = setTimeout(attempt, ttlMs / 3);
         lease.keepaliveOnce({ deadline: Date.now() + ttlMs }).then(
@@ -239,9 +242,13 @@ function campaign(
             inFlight -= 1;
             if (error instanceof EtcdLeaseInvalidError) {
               end(error);
-              return settle(null);
+              settle(null);
+              return;
             }
-            if (settled || ended) return settle(null);
+            if (settled || ended) {
+              settle(null);
+              return;
+            }
             if (!failing) renewal.failed(error instanceof Error ? error : new Error(String(error)));
             failing = true;
             // Soon again, on another member maybe: with one member down a third of the attempts fail.
