@@ -8,7 +8,7 @@ import { HiveList, QueenHealth } from '../../contracts/registry.js';
 import { createLogger } from '../../services/logger.js';
 import { parseCommandLine, queenOptions } from '../../services/options/index.js';
 import { discoveryHeartbeat, HIVE_ID } from '../fixtures/examples.js';
-import { type EtcdCluster, startEtcd, stopAllEtcd } from '../support/etcd.js';
+import { type EtcdCluster, startEtcd, stopAllEtcd, withEtcdLock } from '../support/etcd.js';
 import { eventually } from '../support/role-process.js';
 
 /**
@@ -47,7 +47,7 @@ beforeAll(async () => {
   } finally {
     admin.close();
   }
-}, 60_000);
+}, withEtcdLock(60_000));
 afterAll(() => stopAllEtcd());
 
 const cleanups: (() => Promise<void>)[] = [];

@@ -9,7 +9,7 @@ import { createLogger } from '../../services/logger.js';
 import { parseCommandLine, queenOptions } from '../../services/options/index.js';
 import { discoveryHeartbeat, HIVE_ID, periodicHeartbeat, workerHeartbeat } from '../fixtures/examples.js';
 import { startHiveServers } from '../services/discovery/hive-servers.js';
-import { type EtcdCluster, startEtcd, stopAllEtcd } from '../support/etcd.js';
+import { type EtcdCluster, startEtcd, stopAllEtcd, withEtcdLock } from '../support/etcd.js';
 import { settled } from '../support/queen-election.js';
 import { eventually } from '../support/role-process.js';
 import { StreamRecorder } from '../support/stream-recorder.js';
@@ -25,7 +25,7 @@ const AUTH = { authorization: `Bearer ${TOKEN}` };
 let etcd: EtcdCluster | undefined;
 beforeAll(async () => {
   etcd = await startEtcd(1);
-}, 60_000);
+}, withEtcdLock(60_000));
 afterAll(() => stopAllEtcd());
 
 const cleanups: (() => Promise<void> | void)[] = [];

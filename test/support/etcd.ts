@@ -45,6 +45,13 @@ const clusters = new Set<EtcdCluster>();
  */
 const LOCK_DIR = path.join(os.tmpdir(), 'apiary-etcd-tests.lock');
 let locked = false;
+/** How long a file's first `startEtcd` may wait for the lock: the other etcd files of this suite, or of another one. */
+const LOCK_WAIT_MS = 600_000;
+
+/** The timeout of a hook or test that may be a file's first `startEtcd`, running `ms` once it holds the lock. */
+export function withEtcdLock(ms: number): number {
+  return LOCK_WAIT_MS + ms;
+}
 
 function tryLock(): true | undefined {
   try {
@@ -86,7 +93,7 @@ export interface EtcdTls {
 
 export async function startEtcd(size: 1 | 3 = 1, tls?: EtcdTls): Promise<EtcdCluster> {
   if (!locked) {
-    await eventually(tryLock, 'the other test file using etcd to finish', 600_000, 100);
+    await eventually(tryLock, 'the other test file using etcd to finish', LOCK_WAIT_MS, 100);
     locked = true;
   }
   const root = mkdtempSync(path.join(os.tmpdir(), 'apiary-etcd-'));

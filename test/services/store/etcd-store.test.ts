@@ -4,7 +4,7 @@ import type { Capabilities } from '../../../contracts/capabilities.js';
 import { type EtcdStoreOptions, openEtcdStore } from '../../../services/store/etcd-store.js';
 import { type NewEvent, type StateStore, StateWriteError } from '../../../services/store/state-store.js';
 import { capabilities, workerHeartbeat } from '../../fixtures/examples.js';
-import { type EtcdCluster, startEtcd, stopAllEtcd } from '../../support/etcd.js';
+import { type EtcdCluster, startEtcd, stopAllEtcd, withEtcdLock } from '../../support/etcd.js';
 import { leaderFence, type TestFence } from '../../support/etcd-fence.js';
 import { batchOf as batch, storedHive as hive, WALL } from '../../support/stored-records.js';
 
@@ -19,7 +19,7 @@ let admin: Etcd3 | undefined;
 beforeAll(async () => {
   etcd = await startEtcd(1);
   admin = new Etcd3({ hosts: etcd.endpoints });
-}, 60_000);
+}, withEtcdLock(60_000));
 const opened: { store: StateStore; leader: TestFence }[] = [];
 afterAll(async () => {
   for (const { store, leader } of opened.splice(0)) {

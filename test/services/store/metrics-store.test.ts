@@ -6,7 +6,7 @@ import type { SeriesKey } from '../../../contracts/metric-series.js';
 import { openEtcdMetricsStore } from '../../../services/store/etcd-metrics-store.js';
 import type { MetricsStore, MinuteRow } from '../../../services/store/metrics-store.js';
 import { openSqliteStore } from '../../../services/store/sqlite-store.js';
-import { type EtcdCluster, startEtcd, stopAllEtcd } from '../../support/etcd.js';
+import { type EtcdCluster, startEtcd, stopAllEtcd, withEtcdLock } from '../../support/etcd.js';
 import { leaderFence, type TestFence } from '../../support/etcd-fence.js';
 
 /**
@@ -18,7 +18,7 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'apiary-minutes-'));
 let etcd: EtcdCluster | undefined;
 beforeAll(async () => {
   etcd = await startEtcd(1);
-}, 60_000);
+}, withEtcdLock(60_000));
 afterAll(async () => {
   await stopAllEtcd();
   rmSync(dir, { recursive: true, force: true });

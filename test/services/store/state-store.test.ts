@@ -11,7 +11,7 @@ import {
   type StateStore,
   StateWriteError,
 } from '../../../services/store/state-store.js';
-import { type EtcdCluster, startEtcd, stopAllEtcd } from '../../support/etcd.js';
+import { type EtcdCluster, startEtcd, stopAllEtcd, withEtcdLock } from '../../support/etcd.js';
 import { leaderFence, type TestFence } from '../../support/etcd-fence.js';
 import { eventually } from '../../support/role-process.js';
 import {
@@ -28,7 +28,7 @@ let etcd: EtcdCluster | undefined;
 let prefixes = 0;
 beforeAll(async () => {
   etcd = await startEtcd(1);
-}, 60_000);
+}, withEtcdLock(60_000));
 const root = mkdtempSync(path.join(os.tmpdir(), 'apiary-contract-'));
 afterAll(async () => {
   await stopAllEtcd();
