@@ -247,9 +247,15 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
   const provenHashOf = (hiveId: string, secret: string | undefined): string | null => {
     const current = secretHashOf(hiveId);
     if (secret === undefined || current === null) return null;
+    // Every heartbeat of a proven hive stops here: the earlier secrets are looked at only while none is proven.
+    if (secretMatches(current, secret)) return current;
     const held = hiveStore.get(hiveId);
-    const earlier = held === undefined || held.secretProven ? [] : [held.secretHash, ...held.earlierHashes];
-    return [current, ...earlier].find((hash) => hash !== null && secretMatches(hash, secret)) ?? null;
+    if (held === undefined || held.secretProven) return null;
+    // A secret issued in the batch not applied yet makes the one held an earlier one too.
+    if (held.secretHash !== null && held.secretHash !== current && secretMatches(held.secretHash, secret)) {
+      return held.secretHash;
+    }
+    return held.earlierHashes.find((hash) => secretMatches(hash, secret)) ?? null;
   };
   /**
    * A heartbeat without any secret for a hive that never sent its secret back: the hive was issued one and lost it
