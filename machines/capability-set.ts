@@ -104,6 +104,25 @@ export function sumBytes(items: readonly (Device | Model | WorkerType)[]): numbe
   return bytes;
 }
 
+/** Whether two JSON values are equal as their JSON text would be (key order aside), built without making that text. */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    // Loops, not `every`: this runs on each full set a hive sends, item by item.
+    for (let index = 0; index < a.length; index++) if (!sameJson(a[index], b[index])) return false;
+    return true;
+  }
+  let keys = 0;
+  for (const key in a) {
+    if (!Object.hasOwn(b, key) || !sameJson(Reflect.get(a, key), Reflect.get(b, key))) return false;
+    keys++;
+  }
+  for (const _ in b) keys--;
+  return keys === 0;
+}
+
 /** A set's JSON is kept up to this size: the queen's memory at its capability cap stays that of the sets alone. */
 const KEPT_JSON_BYTES = 4 * 1024;
 
@@ -142,6 +161,14 @@ export class CapabilitySet {
     const json = this.text ?? JSON.stringify(this.toJSON());
     if (this.size <= KEPT_JSON_BYTES) this.text = json;
     return json;
+  }
+
+  /**
+   * Whether `capabilities` is this very set, item for item: a hive that sends its full set again unchanged leaves the
+   * held one in place, with no JSON made to tell.
+   */
+  sameAs(capabilities: Capabilities): boolean {
+    return sameJson(this.toJSON(), capabilities);
   }
 
   /** What the set would be after `changes`, leaving it as it is. */

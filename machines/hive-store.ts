@@ -147,7 +147,9 @@ export class HiveStore implements HiveRegistryReader {
     const entry = this.table.get(heartbeat.hive_id) ?? blankEntry(heartbeat.hive_id);
     const previous = entry.seenAt;
     const plan = planCapabilitySync(heldCapabilities(entry), heartbeat);
-    if (plan.action === 'replace' && capabilities) {
+    if (plan.action === 'replace' && capabilities && entry.capabilities?.sameAs(capabilities)) {
+      entry.capabilitiesVersion = heartbeat.capabilities_version ?? null;
+    } else if (plan.action === 'replace' && capabilities) {
       const json = capabilitiesJson ?? JSON.stringify(capabilities);
       const before = entry.capabilities;
       this.hold(entry, new CapabilitySet(capabilities, json));

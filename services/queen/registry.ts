@@ -322,10 +322,12 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
     if (hash === null && !held && hiveStore.size + issuing.size >= capacity.hives) return full('hive', capacity.hives);
     const plan = planCapabilitySync(held && heldCapabilities(held), heartbeat);
     const { capabilities } = heartbeat;
-    // A full set's JSON, made once: it measures the set here and tells the store whether it changed.
-    const json = plan.action === 'replace' && capabilities ? JSON.stringify(capabilities) : undefined;
+    // The set held sent again changes nothing: nothing to measure, bound or write.
+    const unchanged = capabilities !== undefined && held?.capabilities?.sameAs(capabilities) === true;
+    // A new full set's JSON, made once: it measures the set here and tells the store whether it changed.
+    const json = plan.action === 'replace' && capabilities && !unchanged ? JSON.stringify(capabilities) : undefined;
     if (capabilities && json !== undefined) fullSets.set(capabilities, json);
-    const after = measureAfter(held?.capabilities ?? null, heartbeat, plan.action, json);
+    const after = unchanged ? null : measureAfter(held?.capabilities ?? null, heartbeat, plan.action, json);
     if (after !== null) {
       const bound = boundCapabilities(id, held, after);
       if (!bound.ok) return bound;

@@ -10,6 +10,35 @@ const adding = (models: Model[]): CapabilityChanges => ({
   workers: [],
 });
 
+describe('CapabilitySet sameAs', () => {
+  it('is the same set item for item, whatever the objects or their key order, and not after any change', () => {
+    const set = new CapabilitySet(structuredClone(capabilities));
+    expect(set.sameAs(structuredClone(capabilities))).toBe(true);
+    const reordered = {
+      workers: capabilities.workers.map(({ version, worker_type }) => ({ version, worker_type })),
+      models: capabilities.models,
+      devices: capabilities.devices,
+    };
+    expect(set.sameAs(reordered)).toBe(true);
+    const changed = (edit: (copy: typeof capabilities) => void): boolean => {
+      const copy = structuredClone(capabilities);
+      edit(copy);
+      return set.sameAs(copy);
+    };
+    expect(changed((c) => c.models.pop())).toBe(false);
+    expect(changed((c) => c.models.reverse())).toBe(false);
+    expect(changed((c) => c.workers.push({ worker_type: 'rocm', version: '0.1.0' }))).toBe(false);
+    expect(changed((c) => Object.assign(c.models[0] ?? {}, { size_gb: 4.59 }))).toBe(false);
+    expect(changed((c) => delete c.devices[0]?.compute_capability)).toBe(false);
+    expect(changed((c) => Object.assign(c.devices[2] ?? {}, { vram_gb: 0 }))).toBe(false);
+    // After a change the set is compared as it is now.
+    const changes = adding([model(1)]);
+    set.apply(changes);
+    expect(set.sameAs(structuredClone(capabilities))).toBe(false);
+    expect(set.sameAs({ ...structuredClone(capabilities), models: [...capabilities.models, model(1)] })).toBe(true);
+  });
+});
+
 describe('CapabilitySet bytes', () => {
   it('measures a change as applying it would, and keeps its bytes equal to its JSON', () => {
     const set = new CapabilitySet(structuredClone(capabilities));

@@ -245,6 +245,31 @@ describe('registry capabilities and resync', () => {
     }
   });
 
+  it('keeps the held set when the same full set comes again, and takes the version it came with', () => {
+    const h = startRegistry();
+    h.registry.receiveHive(hiveBeat('h1', { capabilities_version: 4 }));
+    const held = h.registry.hives.get('h1')?.capabilities;
+    if (!held) throw new Error('a discovery heartbeat carries capabilities');
+    // The same set, rebuilt as a parse would, under a later version: nothing to replace, the version moves on.
+    const again = structuredClone(held.toJSON());
+    expect(
+      h.registry.receiveHive(hiveBeat('h1', { capabilities: again, capabilities_version: 7 }, true)),
+    ).toMatchObject({ ok: true, value: { resync: null } });
+    expect(h.registry.hives.get('h1')?.capabilities).toBe(held);
+    expect(h.registry.hives.get('h1')?.capabilitiesVersion).toBe(7);
+    // Its next heartbeat, at that version and without a set, is not taken for a gap.
+    expect(h.registry.receiveHive(hiveBeat('h1', { capabilities_version: 7 }, true))).toMatchObject({
+      ok: true,
+      value: { resync: null },
+    });
+    // One model more is a new set: held in its place.
+    const grown = structuredClone(again);
+    grown.models.push({ model_id: 'extra', size_gb: 1 });
+    h.registry.receiveHive(hiveBeat('h1', { capabilities: grown, capabilities_version: 8 }, true));
+    expect(h.registry.hives.get('h1')?.capabilities).not.toBe(held);
+    expect(h.registry.hives.get('h1')?.capabilities?.toJSON()).toEqual(grown);
+  });
+
   it('asks a restarted hive (new boot id) that sends no capabilities for them', async () => {
     const h = startRegistry();
     h.registry.receiveHive(hiveBeat('h1'));
