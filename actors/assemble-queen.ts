@@ -6,7 +6,7 @@ import type { RegistryClock } from '../machines/registry-clock.js';
 import type { Alerts } from '../services/alerts/index.js';
 import { defined } from '../services/defined.js';
 import type { Leadership } from '../services/ha/leadership.js';
-import { createQueenApp } from '../services/http/queen-app.js';
+import { createQueenApp, type QueenApp } from '../services/http/queen-app.js';
 import type { Logger } from '../services/logger.js';
 import { createQueenMetrics, type QueenMetrics } from '../services/metrics.js';
 import { watchAlerts } from '../services/queen/alerts.js';
@@ -64,7 +64,7 @@ export interface QueenParts {
 }
 
 export interface AssembledQueen {
-  app: Hono;
+  app: QueenApp;
   registry: QueenRegistry;
   history: MetricsHistory;
   stream: QueenStream;

@@ -10,6 +10,7 @@ import { type FollowedElection, followElection } from '../services/ha/follow-ele
 import { lateLeadership } from '../services/ha/leadership.js';
 import { createDashboardApp } from '../services/http/dashboard/index.js';
 import { listen } from '../services/http/listen.js';
+import type { QueenApp } from '../services/http/queen-app.js';
 import { DEFAULT_SOCKET_LIMITS } from '../services/http/socket-limits.js';
 import { startInspector } from '../services/inspector.js';
 import { createLogger, type Logger } from '../services/logger.js';
@@ -52,7 +53,7 @@ export interface QueenHandle {
   advertiseUrl: string;
   queenEpoch: string;
   registry: QueenRegistry;
-  app: Hono;
+  app: QueenApp;
   /** Settles when the discovery run is over: its summary, or null when off or stopped first. */
   discovery: Promise<DiscoverySummary | null>;
   /** Stops accepting, ends the streams, closes the server; resolves when the port is free. */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createActor } from 'xstate';
 import type { EngineSpec } from '../contracts/engine.js';
 import type { WorkerStatus } from '../contracts/heartbeat.js';
@@ -142,6 +143,7 @@ async function startParts(
       requestsServed: workerApp.requestsServed,
       engine: () => engine?.report() ?? { engine: options.upstream ? 'openai' : 'demo' },
       startedAt,
+      bootId: randomUUID(),
       hiveSecret: hiveSecret.current,
     }),
     post: (queenUrl, payload, signal) => client.sendWorkerHeartbeat(queenUrl, payload, signal),

@@ -34,6 +34,12 @@ export const MonitorData = z.object({
 });
 export type MonitorData = z.infer<typeof MonitorData>;
 
+/** Random per sender process: with `seq`, it tells a heartbeat delivered late from one built after the last taken. */
+export const BootId = Text.min(1).max(128);
+
+/** Heartbeats the sender built before this one since its start (its `boot_id`): a late or replayed one is older. */
+export const Seq = NonNegativeInt;
+
 export const HiveStatus = z.enum(['ready', 'stopping']);
 export type HiveStatus = z.infer<typeof HiveStatus>;
 
@@ -44,9 +50,8 @@ export const HiveHeartbeat = z.object({
   capabilities: Capabilities.optional(),
   capability_changes: CapabilityChanges.nullable().optional(),
   capabilities_version: NonNegativeInt.optional(),
-  boot_id: Text.min(1).max(128).optional(),
-  /** Heartbeats the hive built before this one since its start (its `boot_id`): a late or replayed one is older. */
-  seq: NonNegativeInt.optional(),
+  boot_id: BootId.optional(),
+  seq: Seq.optional(),
   hive_url: HttpUrl.optional(),
   status: HiveStatus.optional(),
   /** The identity the queen issued to this hive id in its first ack. */
@@ -86,6 +91,9 @@ export const WorkerHeartbeat = z.object({
   kv_cache_usage: z.number().min(0).max(1).optional(),
   last_error: Text.max(LIMITS.lastErrorLength).optional(),
   restarts: NonNegativeInt.optional(),
+  /** (v2) Like a hive's: a heartbeat of the worker's process older than the last one taken changes nothing. */
+  boot_id: BootId.optional(),
+  seq: Seq.optional(),
 });
 export type WorkerHeartbeat = z.infer<typeof WorkerHeartbeat>;
 

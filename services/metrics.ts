@@ -3,6 +3,7 @@ import type { Liveness, LivenessReason } from '../contracts/registry.js';
 import type { ResyncReason } from '../machines/capability-set.js';
 import type { Fate } from '../machines/liveness.js';
 import type { RegistryKind } from '../machines/registry-changes.js';
+import type { Refusal } from './queen/registry.js';
 
 /**
  * The queen's Prometheus metrics (`GET /metrics`), on a registry of its own so several queens in one process (tests,
@@ -18,7 +19,7 @@ export type HeartbeatResult =
   | 'identity_refused'
   /** A worker of a hive the queen does not know: 409. */
   | 'unknown_hive'
-  /** A hive heartbeat older than the last one taken from its process, or its first registration late: 409. */
+  /** A heartbeat older than the last one taken from its sender's process, or a hive's first registration late: 409. */
   | 'stale'
   /** The registry was full: 503. */
   | 'over_capacity'
@@ -56,8 +57,18 @@ export interface QueenMetrics {
 const KINDS: readonly RegistryKind[] = ['hive', 'worker'];
 const LIVENESS: readonly Liveness[] = ['online', 'suspect', 'offline'];
 
-/** The HTTP status of a heartbeat answer, from a sender of `kind`, as a result label. */
-export function heartbeatResult(kind: RegistryKind, status: number): HeartbeatResult {
+/** What each refusal of the registry is counted as: its status alone does not tell (409 is two of them). */
+const REFUSAL_RESULTS: Record<Refusal['kind'], HeartbeatResult> = {
+  identity: 'identity_refused',
+  capacity: 'over_capacity',
+  'too-large': 'too_large',
+  'unknown-hive': 'unknown_hive',
+  stale: 'stale',
+};
+
+/** A heartbeat answer as a result label: the registry's refusal when there was one, else its HTTP status. */
+export function heartbeatResult(status: number, refusal?: Refusal['kind']): HeartbeatResult {
+  if (refusal !== undefined) return REFUSAL_RESULTS[refusal];
   switch (status) {
     case 200:
       return 'accepted';
@@ -67,8 +78,6 @@ export function heartbeatResult(kind: RegistryKind, status: number): HeartbeatRe
       return 'unauthorized';
     case 403:
       return 'identity_refused';
-    case 409:
-      return kind === 'hive' ? 'stale' : 'unknown_hive';
     case 503:
       return 'over_capacity';
     case 413:

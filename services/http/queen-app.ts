@@ -76,7 +76,12 @@ const LEADER_READS = [
 
 const REFUSAL_STATUS = { identity: 403, 'too-large': 413, 'unknown-hive': 409, stale: 409 } as const;
 
-/** 403 for an identity not proven, 413 for capabilities past a hive's bound, 409 for a worker of an unknown hive or a hive's own late registration; 503 with `retry-after` for a queen at its capacity. */
+/** What the queen's routes share: the registry's refusal of a heartbeat, for its count. */
+type QueenEnv = { Variables: { refusal: Refusal['kind'] } };
+
+export type QueenApp = Hono<QueenEnv>;
+
+/** 403 for an identity not proven, 413 for capabilities past a hive's bound, 409 for a worker of an unknown hive or a late heartbeat; 503 with `retry-after` for a queen at its capacity. */
 function refused(refusal: Refusal): Response {
   if (refusal.kind !== 'capacity') {
     return Response.json(errorBody(refusal.message), { status: REFUSAL_STATUS[refusal.kind] });
@@ -92,20 +97,20 @@ function jsonResponse(parts: readonly JsonPart[]): Response {
   return new Response(byteStream(jsonPieces(parts)), { headers: JSON_TYPE });
 }
 
-export function createQueenApp(deps: QueenAppDeps): Hono {
+export function createQueenApp(deps: QueenAppDeps): QueenApp {
   const { registry, metrics, queenEpoch } = deps;
   const logger = deps.logger ?? silentLogger;
   const limit = bodyLimit(LIMITS.bodyBytes);
   // The two acks, serialized once.
   const ack = JSON.stringify({ status: 'ok', queen_epoch: queenEpoch, resync: false } satisfies HeartbeatAck);
   const resyncAck = JSON.stringify({ status: 'ok', queen_epoch: queenEpoch, resync: true } satisfies HeartbeatAck);
-  const app = new Hono();
+  const app = new Hono<QueenEnv>();
 
   // Counted before auth, so refused heartbeats are counted too.
   const countHeartbeats = (kind: RegistryKind, path: string): void => {
     app.use(path, async (c, next) => {
       await next();
-      if (c.req.method === 'POST') metrics.heartbeat(kind, heartbeatResult(kind, c.res.status));
+      if (c.req.method === 'POST') metrics.heartbeat(kind, heartbeatResult(c.res.status, c.get('refusal')));
     });
   };
   countHeartbeats('hive', QUEEN_PATHS.hiveHeartbeat);
@@ -159,7 +164,10 @@ export function createQueenApp(deps: QueenAppDeps): Hono {
 
   app.post(QUEEN_PATHS.hiveHeartbeat, limit, jsonBody(HiveHeartbeat, 'hive heartbeat'), async (c) => {
     const verdict = await registry.submitHive(c.get('body'), sourceOf(c));
-    if (!verdict.ok) return refused(verdict.error);
+    if (!verdict.ok) {
+      c.set('refusal', verdict.error.kind);
+      return refused(verdict.error);
+    }
     const { resync, secret } = verdict.value;
     if (resync !== null) metrics.resync(resync);
     if (secret !== null) {
@@ -175,7 +183,10 @@ export function createQueenApp(deps: QueenAppDeps): Hono {
 
   app.post(QUEEN_PATHS.workerHeartbeat, limit, jsonBody(WorkerHeartbeat, 'worker heartbeat'), async (c) => {
     const verdict = await registry.submitWorker(c.get('body'), sourceOf(c));
-    if (!verdict.ok) return refused(verdict.error);
+    if (!verdict.ok) {
+      c.set('refusal', verdict.error.kind);
+      return refused(verdict.error);
+    }
     return c.body(ack, 200, JSON_TYPE);
   });
 

@@ -295,7 +295,7 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
     const provenHash = provenHashOf(id, heartbeat.hive_secret);
     if (hash !== null && provenHash === null && !mayRegisterAgain(id, heartbeat.hive_secret)) {
       // The hive's own first registration, delivered after it proved the secret a retry got: no impostor to report.
-      if (heartbeat.hive_secret === undefined && sameStart(hiveStore.get(id), heartbeat)) {
+      if (heartbeat.hive_secret === undefined && sameStart(hiveStore.get(id)?.report, heartbeat)) {
         return fail({
           kind: 'stale',
           message: `a late heartbeat of hive ${id} from before it proved its identity: nothing was changed`,
@@ -312,7 +312,7 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
       );
     }
     const held = hiveStore.get(id);
-    if (olderThanHeld(held, heartbeat)) {
+    if (olderThanHeld(held?.report, heartbeat)) {
       return fail({
         kind: 'stale',
         message: `a heartbeat of hive ${id} older than the last one taken (seq ${heartbeat.seq}): nothing was changed`,
@@ -370,6 +370,12 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
           hiveId,
         );
       }
+    }
+    if (olderThanHeld(workerStore.get(id)?.heartbeat, heartbeat)) {
+      return fail({
+        kind: 'stale',
+        message: `a heartbeat of worker ${id} older than the last one taken (seq ${heartbeat.seq}): nothing was changed`,
+      });
     }
     return ok(null);
   };
@@ -515,13 +521,15 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
   };
 }
 
-/** The heartbeat comes from the start of the hive that `held` last heard from (the same random `boot_id`). */
-function sameStart(held: HiveEntry | undefined, heartbeat: HiveHeartbeat): boolean {
-  return heartbeat.boot_id !== undefined && held?.report?.boot_id === heartbeat.boot_id;
+/** A heartbeat as numbered by its sender's process: hive and worker heartbeats alike. */
+type Numbered = Pick<HiveHeartbeat, 'boot_id' | 'seq'>;
+
+/** `next` comes from the same start of its sender as `last`, the last one taken (the same random `boot_id`). */
+function sameStart(last: Numbered | null | undefined, next: Numbered): boolean {
+  return next.boot_id !== undefined && last?.boot_id === next.boot_id;
 }
 
-/** A heartbeat of the hive's current start built before the last one taken: delivered late, or sent again. */
-function olderThanHeld(held: HiveEntry | undefined, heartbeat: HiveHeartbeat): boolean {
-  const last = held?.report?.seq;
-  return last !== undefined && heartbeat.seq !== undefined && sameStart(held, heartbeat) && heartbeat.seq <= last;
+/** A heartbeat of its sender's current start built before the last one taken: delivered late, or sent again. */
+function olderThanHeld(last: Numbered | null | undefined, next: Numbered): boolean {
+  return last?.seq !== undefined && next.seq !== undefined && sameStart(last, next) && next.seq <= last.seq;
 }

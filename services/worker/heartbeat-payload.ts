@@ -52,6 +52,8 @@ export interface WorkerPayloadDeps {
   engine?: () => EngineReport;
   /** Epoch milliseconds of the worker's start. */
   startedAt: number;
+  /** Random per worker process: its heartbeats are numbered from 0 under it. */
+  bootId: string;
   /** Its hive's identity, as the hive handed it down. */
   hiveSecret: () => string | undefined;
   now?: () => number;
@@ -60,18 +62,17 @@ export interface WorkerPayloadDeps {
 /** The lifecycle's payload builder for a worker: the final heartbeat always says `stopped`. */
 export function createWorkerPayload(deps: WorkerPayloadDeps): (request: SendRequest) => WorkerHeartbeat {
   const now = deps.now ?? Date.now;
+  let built = 0;
   return (request) => {
     const at = now();
-    return withSecret(
-      workerHeartbeat(deps.identity, {
-        status: request.reason === 'final' ? 'stopped' : deps.status(),
-        requestsServed: deps.requestsServed(),
-        ...(deps.engine ? { engine: deps.engine() } : {}),
-        uptimeMs: at - deps.startedAt,
-        now: new Date(at),
-      }),
-      deps.hiveSecret(),
-    );
+    const heartbeat = workerHeartbeat(deps.identity, {
+      status: request.reason === 'final' ? 'stopped' : deps.status(),
+      requestsServed: deps.requestsServed(),
+      ...(deps.engine ? { engine: deps.engine() } : {}),
+      uptimeMs: at - deps.startedAt,
+      now: new Date(at),
+    });
+    return withSecret({ ...heartbeat, boot_id: deps.bootId, seq: built++ }, deps.hiveSecret());
   };
 }
 

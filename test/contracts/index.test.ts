@@ -151,6 +151,8 @@ const SAMPLES: Record<string, readonly unknown[]> = {
   DeviceMonitorData: monitorData.devices,
   MonitorData: [monitorData],
   HiveStatus: ['ready', 'stopping'],
+  BootId: ['b-5d21e0c4', '2f1c0c1e-8d9e-4f4b-9a57-2a1f6c3d7e10'],
+  Seq: [0, 41],
   HiveHeartbeat: [
     discoveryHeartbeat,
     periodicHeartbeat,

@@ -536,6 +536,20 @@ describe('a worker of a hive the queen does not know', () => {
     expect((await q.post(QUEEN_PATHS.workerHeartbeat, workerBeat('w1', 'h-new'))).status).toBe(200);
   });
 
+  it('is told apart from a late worker heartbeat, also 409, in the count of results', async () => {
+    const q = startQueenApp();
+    await q.post(QUEEN_PATHS.hiveHeartbeat, hiveBeat('h1'));
+    expect((await q.post(QUEEN_PATHS.workerHeartbeat, workerBeat('w1', 'h1', { boot_id: 'b', seq: 2 }))).status).toBe(
+      200,
+    );
+    const late = await q.post(QUEEN_PATHS.workerHeartbeat, workerBeat('w1', 'h1', { boot_id: 'b', seq: 1 }));
+    expect(late.status).toBe(409);
+    expect(ErrorBody.parse(await late.json()).error).toContain('older than the last one taken');
+    const metrics = await q.metrics.render();
+    expect(metrics).toMatch(/apiary_heartbeats_received_total\{[^}]*kind="worker"[^}]*result="stale"[^}]*\} 1/);
+    expect(metrics).not.toMatch(/result="unknown_hive"/);
+  });
+
   it('is refused under an expected hive of the hives config that was never heard from', async () => {
     const q = startQueenApp();
     q.registry.expect([{ hiveId: 'gpu-z', hiveUrl: 'http://10.0.0.9:7835' }]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hiveBeat, startRegistry } from '../../support/queen-registry.js';
+import { hiveBeat, startRegistry, workerBeat } from '../../support/queen-registry.js';
 
 describe('late and replayed hive heartbeats', () => {
   it('refuses a heartbeat of the same start older than the last one taken, and it keeps no hive alive', async () => {
@@ -38,5 +38,38 @@ describe('late and replayed hive heartbeats', () => {
     expect(r.receiveHive(hiveBeat('h1', { boot_id: 'b-2', seq: 0 })).ok).toBe(true);
     expect(r.receiveHive(hiveBeat('h1', { boot_id: 'b-2' }, true)).ok).toBe(true);
     expect(r.receiveHive(hiveBeat('h1', { boot_id: 'b-2', seq: 1 }, true)).ok).toBe(true);
+  });
+});
+
+describe('late and replayed worker heartbeats', () => {
+  it('refuses one of the same start older than the last taken: a stopped worker is not brought back, nor its status rolled back', async () => {
+    const h = startRegistry();
+    const r = h.registry;
+    r.receiveHive(hiveBeat('h1'));
+    const beat = (seq: number, status: 'ready' | 'busy' | 'stopped') =>
+      workerBeat('w1', 'h1', { boot_id: 'wb-1', seq, status });
+    expect(r.receiveWorker(beat(0, 'ready')).ok).toBe(true);
+    expect(r.receiveWorker(beat(1, 'busy')).ok).toBe(true);
+    // The busy report of seq 0's time, delivered after seq 1: the worker stays as seq 1 said.
+    expect(r.receiveWorker(beat(0, 'ready'))).toMatchObject({ ok: false, error: { kind: 'stale' } });
+    expect(r.workers.get('w1')?.heartbeat.status).toBe('busy');
+    expect(r.receiveWorker(beat(2, 'stopped')).ok).toBe(true);
+    expect(r.workers.get('w1')?.liveness).toBe('offline');
+    for (const seq of [2, 1]) {
+      expect(r.receiveWorker(beat(seq, 'busy'))).toMatchObject({ ok: false, error: { kind: 'stale' } });
+    }
+    expect(r.workers.get('w1')?.liveness).toBe('offline');
+    expect(r.workers.get('w1')?.heartbeat.status).toBe('stopped');
+  });
+
+  it("takes a new start from 0, a heartbeat without a seq, and its hive's report on its behalf", () => {
+    const r = startRegistry().registry;
+    r.receiveHive(hiveBeat('h1'));
+    expect(r.receiveWorker(workerBeat('w1', 'h1', { boot_id: 'wb-1', seq: 9 })).ok).toBe(true);
+    expect(r.receiveWorker(workerBeat('w1', 'h1', { status: 'error' })).ok).toBe(true);
+    expect(r.receiveWorker(workerBeat('w1', 'h1', { boot_id: 'wb-2', seq: 0 })).ok).toBe(true);
+    expect(r.receiveWorker(workerBeat('w1', 'h1', { boot_id: 'wb-2' })).ok).toBe(true);
+    expect(r.receiveWorker(workerBeat('w1', 'h1', { boot_id: 'wb-2', seq: 1 })).ok).toBe(true);
+    expect(r.workers.get('w1')?.heartbeat).toMatchObject({ boot_id: 'wb-2', seq: 1 });
   });
 });

@@ -42,6 +42,7 @@ describe('worker heartbeat payload', () => {
       status: () => status,
       requestsServed: () => served,
       startedAt: 1_000,
+      bootId: 'boot-1',
       hiveSecret: () => undefined,
       now: () => now,
     });
@@ -49,6 +50,8 @@ describe('worker heartbeat payload', () => {
       status: 'starting',
       requests_served: 0,
       uptime_seconds: 0,
+      boot_id: 'boot-1',
+      seq: 0,
     });
     status = 'ready';
     served = 3;
@@ -57,7 +60,10 @@ describe('worker heartbeat payload', () => {
       status: 'ready',
       requests_served: 3,
       uptime_seconds: 60,
+      boot_id: 'boot-1',
+      seq: 1,
     });
-    expect(build({ queenUrl: 'http://q', reason: 'final', full: false }).status).toBe('stopped');
+    // Numbered as built, whatever became of the ones before: the queen takes none older than the last it took.
+    expect(build({ queenUrl: 'http://q', reason: 'final', full: false })).toMatchObject({ status: 'stopped', seq: 2 });
   });
 });
