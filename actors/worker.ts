@@ -126,28 +126,30 @@ async function startParts(
   const hiveSecret = overrides.hiveSecret
     ? { current: overrides.hiveSecret, reload: () => undefined }
     : watchHiveSecret(options.hiveId, logger);
+  const heartbeats = createWorkerPayload({
+    identity: {
+      workerId,
+      hiveId: options.hiveId,
+      model: options.model,
+      device: options.device,
+      port: server.port,
+      workerUrl: url,
+    },
+    status: currentStatus,
+    requestsServed: workerApp.requestsServed,
+    engine: () => engine?.report() ?? { engine: options.upstream ? 'openai' : 'demo' },
+    startedAt,
+    newBootId: randomUUID,
+    hiveSecret: hiveSecret.current,
+  });
   const sender = createSender({
     systemId: 'worker-lifecycle',
     // A worker always knows its queen: while it is unreachable, keep trying at the heartbeat pace.
     ...senderSetup(options, options.heartbeatInterval),
-    buildPayload: createWorkerPayload({
-      identity: {
-        workerId,
-        hiveId: options.hiveId,
-        model: options.model,
-        device: options.device,
-        port: server.port,
-        workerUrl: url,
-      },
-      status: currentStatus,
-      requestsServed: workerApp.requestsServed,
-      engine: () => engine?.report() ?? { engine: options.upstream ? 'openai' : 'demo' },
-      startedAt,
-      bootId: randomUUID(),
-      hiveSecret: hiveSecret.current,
-    }),
+    buildPayload: (request) => heartbeats.build(request),
     post: (queenUrl, payload, signal) => client.sendWorkerHeartbeat(queenUrl, payload, signal),
     onSent: (_payload, outcome) => {
+      heartbeats.sent(outcome);
       if (!outcome.ok && outcome.error.kind === 'http' && outcome.error.status === 403) hiveSecret.reload();
       if (!outcome.ok || registered) return;
       registered = true;

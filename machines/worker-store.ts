@@ -12,6 +12,8 @@ export interface WorkerEntry {
   since: number | null;
   seenWall: number;
   heartbeat: WorkerReport;
+  /** The process (`boot_id`) its hive reported gone: whatever it sent and is still on the way is late. */
+  endedBoot?: string;
 }
 
 /** What the queen's HTTP routes and stream read; only the registry machine mutates. */
@@ -77,6 +79,10 @@ export class WorkerStore implements WorkerRegistryReader {
     if (entry) {
       this.available -= isAvailable(entry) ? 1 : 0;
       if (entry.heartbeat.hive_id !== heartbeat.hive_id) this.unindex(entry);
+      // Only a hive's report on a dead worker's behalf comes without the process's `boot_id`.
+      if (heartbeat.boot_id === undefined && entry.heartbeat.boot_id !== undefined) {
+        entry.endedBoot = entry.heartbeat.boot_id;
+      }
       entry.heartbeat = heartbeat;
       entry.seenWall = wall;
     } else {

@@ -232,6 +232,8 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
   let arrivingBytes = 0;
   /** Hives with a heartbeat in the batch: a second one is judged on what the first leaves, so the batch goes first. */
   const arrivingHives = new Set<string>();
+  /** Workers with a heartbeat in the batch, likewise: a late one is judged against the `seq` the batch leaves. */
+  const batchedWorkers = new Set<string>();
   const fullSets = new WeakMap<Capabilities, string>();
   const full = (kind: RegistryKind, max: number): Failure<Refusal> =>
     fail({
@@ -371,10 +373,17 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
         );
       }
     }
-    if (olderThanHeld(workerStore.get(id)?.heartbeat, heartbeat)) {
+    const entry = workerStore.get(id);
+    if (olderThanHeld(entry?.heartbeat, heartbeat)) {
       return fail({
         kind: 'stale',
         message: `a heartbeat of worker ${id} older than the last one taken (seq ${heartbeat.seq}): nothing was changed`,
+      });
+    }
+    if (heartbeat.boot_id !== undefined && heartbeat.boot_id === entry?.endedBoot) {
+      return fail({
+        kind: 'stale',
+        message: `a late heartbeat of worker ${id} from a process its hive reported gone: nothing was changed`,
       });
     }
     return ok(null);
@@ -398,6 +407,7 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
   const admitWorker = (heartbeat: WorkerHeartbeat): Received<WorkerReport> => {
     const { hive_secret: _secret, ...kept } = heartbeat;
     if (!workerStore.get(kept.worker_id)) arrivingWorkers.add(kept.worker_id);
+    batchedWorkers.add(kept.worker_id);
     return received(kept, clock);
   };
   const applyHives = (admitted: AdmittedHive[]): void => {
@@ -409,6 +419,7 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
   const applyWorkers = (heartbeats: Received<WorkerReport>[]): void => {
     workers.send({ type: 'WORKER_HEARTBEATS', heartbeats });
     arrivingWorkers.clear();
+    batchedWorkers.clear();
   };
 
   let hivePending: Pending<AdmittedHive> = { heartbeats: [], settle: [] };
@@ -463,6 +474,7 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
       });
     },
     submitWorker: (heartbeat, source = 'local') => {
+      if (batchedWorkers.has(heartbeat.worker_id)) flush();
       const verdict = judgeWorker(heartbeat, source);
       if (!verdict.ok) return Promise.resolve(verdict);
       return new Promise((resolve) => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { hiveBeat, startRegistry, workerBeat } from '../../support/queen-registry.js';
+import { createWorkerPayload } from '../../../services/worker/heartbeat-payload.js';
+import { hiveBeat, startRegistry, startServedRegistry, workerBeat } from '../../support/queen-registry.js';
 
 describe('late and replayed hive heartbeats', () => {
   it('refuses a heartbeat of the same start older than the last one taken, and it keeps no hive alive', async () => {
@@ -62,6 +63,38 @@ describe('late and replayed worker heartbeats', () => {
     expect(r.workers.get('w1')?.heartbeat.status).toBe('stopped');
   });
 
+  it('refuses the older of two in one batch of a served queen, whichever is applied last', async () => {
+    const r = startServedRegistry();
+    expect((await r.submitHive(hiveBeat('h1'))).ok).toBe(true);
+    const beat = (seq: number, status: 'ready' | 'stopped') => workerBeat('w1', 'h1', { boot_id: 'wb-1', seq, status });
+    expect((await r.submitWorker(beat(0, 'ready'))).ok).toBe(true);
+    // The last heartbeat and a late one arrive in the same event-loop turn, the late one second.
+    const [last, late] = await Promise.all([r.submitWorker(beat(2, 'stopped')), r.submitWorker(beat(1, 'ready'))]);
+    expect(last.ok).toBe(true);
+    expect(late).toMatchObject({ ok: false, error: { kind: 'stale' } });
+    expect(r.workers.get('w1')?.heartbeat).toMatchObject({ status: 'stopped', seq: 2 });
+    expect(r.workers.get('w1')?.liveness).toBe('offline');
+  });
+
+  it('refuses anything of a process its hive reported gone, even a heartbeat newer than the last one taken', () => {
+    const r = startRegistry().registry;
+    r.receiveHive(hiveBeat('h1'));
+    expect(r.receiveWorker(workerBeat('w1', 'h1', { boot_id: 'wb-1', seq: 7 })).ok).toBe(true);
+    // The worker died; its hive reports it (no boot_id: it speaks for a process that is gone).
+    expect(r.receiveWorker(workerBeat('w1', 'h1', { status: 'error', requests_served: 0 })).ok).toBe(true);
+    // Its last heartbeats, held up on the way, arrive after the report.
+    for (const seq of [8, 3]) {
+      expect(r.receiveWorker(workerBeat('w1', 'h1', { boot_id: 'wb-1', seq }))).toMatchObject({
+        ok: false,
+        error: { kind: 'stale' },
+      });
+    }
+    expect(r.workers.get('w1')?.heartbeat.status).toBe('error');
+    // The worker its hive starts again is a new process.
+    expect(r.receiveWorker(workerBeat('w1', 'h1', { boot_id: 'wb-2', seq: 0 })).ok).toBe(true);
+    expect(r.workers.get('w1')?.heartbeat.status).toBe('ready');
+  });
+
   it("takes a new start from 0, a heartbeat without a seq, and its hive's report on its behalf", () => {
     const r = startRegistry().registry;
     r.receiveHive(hiveBeat('h1'));
@@ -70,6 +103,43 @@ describe('late and replayed worker heartbeats', () => {
     expect(r.receiveWorker(workerBeat('w1', 'h1', { boot_id: 'wb-2', seq: 0 })).ok).toBe(true);
     expect(r.receiveWorker(workerBeat('w1', 'h1', { boot_id: 'wb-2' })).ok).toBe(true);
     expect(r.receiveWorker(workerBeat('w1', 'h1', { boot_id: 'wb-2', seq: 1 })).ok).toBe(true);
+    expect(r.workers.get('w1')?.heartbeat).toMatchObject({ boot_id: 'wb-2', seq: 1 });
+  });
+
+  it('cannot lock a worker out: one forged seq far ahead costs the real worker one refused heartbeat', () => {
+    const r = startRegistry().registry;
+    r.receiveHive(hiveBeat('h1'));
+    let boots = 0;
+    const payload = createWorkerPayload({
+      identity: {
+        workerId: 'w1',
+        hiveId: 'h1',
+        model: 'tiny',
+        device: 'GPU-0',
+        port: 9001,
+        workerUrl: 'http://h1:9001',
+      },
+      status: () => 'ready',
+      requestsServed: () => 0,
+      startedAt: 0,
+      newBootId: () => `wb-${++boots}`,
+      hiveSecret: () => undefined,
+    });
+    const send = (): string => {
+      const verdict = r.receiveWorker(payload.build({ queenUrl: 'http://q', reason: 'heartbeat', full: false }));
+      const status = verdict.ok ? 200 : 409;
+      payload.sent(
+        verdict.ok
+          ? { ok: true, value: { status: 'ok', queen_epoch: 'q', resync: false } }
+          : { ok: false, error: { kind: 'http', status, message: verdict.error.message } },
+      );
+      return verdict.ok ? 'ok' : verdict.error.kind;
+    };
+    expect(send()).toBe('ok');
+    // Its boot_id is in every view; one holder of the hive's secret sends the largest seq there is under it.
+    const bootId = r.workers.get('w1')?.heartbeat.boot_id;
+    expect(r.receiveWorker(workerBeat('w1', 'h1', { boot_id: bootId, seq: Number.MAX_SAFE_INTEGER })).ok).toBe(true);
+    expect([send(), send(), send()]).toEqual(['stale', 'ok', 'ok']);
     expect(r.workers.get('w1')?.heartbeat).toMatchObject({ boot_id: 'wb-2', seq: 1 });
   });
 });
