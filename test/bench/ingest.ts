@@ -7,6 +7,7 @@ import { QUEEN_PATHS } from '../../contracts/paths.js';
 import { ChildGroup } from './support/children.js';
 import { forEachBounded, HttpClient, postOk } from './support/http.js';
 import { fullHiveHeartbeat } from './support/payloads.js';
+import { readCpuTime } from './support/proc.js';
 import { readHealth, startBenchQueen } from './support/queen.js';
 import { fixed, note, printTable, printVerdict, type Verdict } from './support/report.js';
 import { median } from './support/stats.js';
@@ -18,7 +19,8 @@ import { median } from './support/stats.js';
  * ≥ 0.8 of the bare throughput with p99 < 25 ms; the same queen with a state directory (SQLite) keeps ≥ 0.9 of its
  * throughput with `--state-dir none`, measured in the same rounds. The validating store is shown, not judged: what
  * separates it from the bare server is validation, which the queen cannot skip; what separates the queen from it is
- * the queen's own work.
+ * the queen's own work. Each server's own CPU time per heartbeat (Linux's account of the process) is shown beside its
+ * throughput: the client shares the machine, so throughput also carries the cost of waking it, CPU time does not.
  */
 
 const CONNECTIONS = 50;
@@ -45,6 +47,8 @@ interface Round {
   side: Side;
   round: number;
   result: autocannon.Result;
+  /** The server's CPU time over the round, ms. */
+  cpuMs: number;
 }
 
 export async function ingest(): Promise<Verdict> {
@@ -53,18 +57,20 @@ export async function ingest(): Promise<Verdict> {
     const bare = await group.listening(fileURLToPath(new URL('./support/bare-server.js', import.meta.url)));
     const zod = await group.listening(fileURLToPath(new URL('./support/zod-store-server.js', import.meta.url)));
     // Each queen registers the hives first: every heartbeat after that carries the identity it issued.
-    const registered = async (args: readonly string[]): Promise<{ url: string; bodies: string[] }> => {
+    const registered = async (args: readonly string[]): Promise<{ url: string; pid: number; bodies: string[] }> => {
       const started = await startBenchQueen(group, args);
       const client = new HttpClient(started.url, 16);
       const indices = Array.from({ length: HIVES }, (_, index) => index);
       await forEachBounded(indices, 16, 60_000, (index) =>
         postOk(client, QUEEN_PATHS.hiveHeartbeat, JSON.stringify(fullHiveHeartbeat(index))),
       ).finally(() => client.close());
-      return { url: started.url, bodies: indices.map((index) => JSON.stringify(fullHiveHeartbeat(index))) };
+      const bodies = indices.map((index) => JSON.stringify(fullHiveHeartbeat(index)));
+      return { url: started.url, pid: started.pid, bodies };
     };
     const queen = await registered([]);
     const state = await registered(['--state-dir', await mkdtemp(path.join(os.tmpdir(), 'apiary-bench-ingest-'))]);
     const origins: Record<Side, string> = { bare: bare.url, zod: zod.url, queen: queen.url, state: state.url };
+    const pids: Record<Side, number> = { bare: bare.pid, zod: zod.pid, queen: queen.pid, state: state.pid };
     const sideBodies: Record<Side, string[]> = {
       bare: queen.bodies,
       zod: queen.bodies,
@@ -83,7 +89,9 @@ export async function ingest(): Promise<Verdict> {
       const order: Side[] = round % 2 === 1 ? [...SIDES] : [...SIDES].reverse();
       for (const side of order) {
         note(`ingest: round ${round} of ${ROUNDS}, ${SIDE_NAMES[side]}, ${ROUND_S} s at ${CONNECTIONS} connections`);
-        rounds.push({ side, round, result: await load(origins[side], sideBodies[side], ROUND_S) });
+        const before = readCpuTime(pids[side]).selfMs;
+        const result = await load(origins[side], sideBodies[side], ROUND_S);
+        rounds.push({ side, round, result, cpuMs: readCpuTime(pids[side]).selfMs - before });
       }
     }
     const client = new HttpClient(queen.url, 1);
@@ -92,9 +100,15 @@ export async function ingest(): Promise<Verdict> {
     const rate = (results: readonly autocannon.Result[]): number =>
       results.reduce((sum, r) => sum + r['2xx'], 0) / results.reduce((sum, r) => sum + r.duration, 0);
     const of = (side: Side): autocannon.Result[] => rounds.filter((r) => r.side === side).map((r) => r.result);
-    const row = (name: string, results: readonly autocannon.Result[]): string[] => [
+    /** The server's CPU time per answered heartbeat, µs. */
+    const cpuPer = (sideRounds: readonly Round[]): number =>
+      (sideRounds.reduce((sum, r) => sum + r.cpuMs, 0) * 1000) /
+      sideRounds.reduce((sum, r) => sum + r.result['2xx'], 0);
+    const cpuOf = (side: Side): number => cpuPer(rounds.filter((r) => r.side === side));
+    const row = (name: string, results: readonly autocannon.Result[], cpuUs: number): string[] => [
       name,
       fixed(rate(results), 0),
+      fixed(cpuUs, 0),
       fixed(median(results.map((r) => r.latency.p50)), 0),
       fixed(Math.max(...results.map((r) => r.latency.p99)), 0),
       fixed(Math.max(...results.map((r) => r.latency.max)), 0),
@@ -105,13 +119,10 @@ export async function ingest(): Promise<Verdict> {
       `Ingest: POST ${QUEEN_PATHS.hiveHeartbeat}, ${fixed(bytes, 0)} B heartbeats (2 GPUs, full capabilities) over ` +
         `${HIVES} hive ids, ${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${ROUND_S} s per side ` +
         `(after ${WARMUP_S} s warm-up each); p50 = median of rounds, p99 and max = worst round`,
-      ['server', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx', 'errors'],
+      ['server', 'req/s', 'CPU µs/req', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx', 'errors'],
       [
-        ...rounds.map(({ side, round, result }) => row(`round ${round}: ${SIDE_NAMES[side]}`, [result])),
-        row(`all: ${SIDE_NAMES.bare}`, of('bare')),
-        row(`all: ${SIDE_NAMES.zod}`, of('zod')),
-        row(`all: ${SIDE_NAMES.queen}`, of('queen')),
-        row(`all: ${SIDE_NAMES.state}`, of('state')),
+        ...rounds.map((r) => row(`round ${r.round}: ${SIDE_NAMES[r.side]}`, [r.result], cpuPer([r]))),
+        ...SIDES.map((side) => row(`all: ${SIDE_NAMES[side]}`, of(side), cpuOf(side))),
       ],
     );
     const ratio = rate(of('queen')) / rate(of('bare'));
@@ -123,6 +134,8 @@ export async function ingest(): Promise<Verdict> {
     process.stdout.write(
       `\nqueen / bare throughput: ${fixed(ratio, 2)}; zod-validated store / bare: ${fixed(zodRatio, 2)}; ` +
         `queen / zod-validated store: ${fixed(queenZodRatio, 2)}; with a state dir / without: ${fixed(stateRatio, 2)}; ` +
+        `server CPU per heartbeat: bare ${fixed(cpuOf('bare'), 0)} µs, zod-validated store ${fixed(cpuOf('zod'), 0)} µs, ` +
+        `queen ${fixed(cpuOf('queen'), 0)} µs; ` +
         `queen registry after the run: ${health.hives.online} hives online\n`,
     );
     // Idle through the other sides' rounds, some of its hives may have turned suspect: none may be missing.
