@@ -5,6 +5,7 @@ import type { ErrorBody } from '../contracts/heartbeat.js';
 import { advertiseUrl } from '../services/advertise-url.js';
 import { builtInWorkerTypes, createCapabilityTracker, scanDevices } from '../services/capabilities/index.js';
 import { formatDuration } from '../services/duration.js';
+import { createNumbering } from '../services/heartbeat-numbering.js';
 import { createHivePayload } from '../services/hive/heartbeat-payload.js';
 import { loadHiveIdentity } from '../services/hive/identity.js';
 import { queenTrust } from '../services/hive/queen-trust.js';
@@ -41,7 +42,8 @@ export interface HiveHandle {
   /** Where this hive listens. */
   url: string;
   hiveId: string;
-  bootId: string;
+  /** What its heartbeats are numbered under now: new with each process, and after a 409 (see `HeartbeatNumbering`). */
+  readonly bootId: string;
   /** The lifecycle's top-level state. */
   lifecycle(): string;
   /** Stops the workers (their final heartbeats go out), then the hive's own `stopping` heartbeat. */
@@ -69,7 +71,7 @@ async function startParts(
   logger: Logger,
   step: StartStep,
 ): Promise<HiveHandle> {
-  const bootId = randomUUID();
+  const numbering = createNumbering(randomUUID);
 
   // Bound before anything talks to a queen: a hive that cannot listen must not register.
   let app: Hono | undefined;
@@ -125,7 +127,7 @@ async function startParts(
   const identity = loadHiveIdentity(options.stateDir, options.hiveId, logger);
   const payload = createHivePayload({
     hiveId: options.hiveId,
-    bootId,
+    numbering,
     hiveUrl,
     monitor,
     capabilities: tracker,
@@ -189,7 +191,7 @@ async function startParts(
   logger.info('hive listening', {
     url,
     hive_url: hiveUrl,
-    boot_id: bootId,
+    boot_id: numbering.bootId(),
     queen_url: options.queenUrl.length > 0 ? options.queenUrl : null,
     state_dir: options.stateDir,
     identity: identity.secret() === undefined ? 'none yet' : 'kept',
@@ -208,7 +210,9 @@ async function startParts(
   return {
     url,
     hiveId: options.hiveId,
-    bootId,
+    get bootId() {
+      return numbering.bootId();
+    },
     lifecycle: () => sender.state(),
     stop: runOnce(stop),
   };

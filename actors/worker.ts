@@ -10,6 +10,7 @@ import { createUpstreamBackend } from '../services/backend/upstream.js';
 import { startWatchdog } from '../services/cluster/watchdog-client.js';
 import { parseEngineOption, placeholderValues } from '../services/engine/engine-option.js';
 import { createEngineSupervisor, type EngineSupervisor } from '../services/engine/supervisor.js';
+import { createNumbering } from '../services/heartbeat-numbering.js';
 import { listen } from '../services/http/listen.js';
 import { createWorkerApp } from '../services/http/worker-app.js';
 import { startInspector } from '../services/inspector.js';
@@ -126,7 +127,8 @@ async function startParts(
   const hiveSecret = overrides.hiveSecret
     ? { current: overrides.hiveSecret, reload: () => undefined }
     : watchHiveSecret(options.hiveId, logger);
-  const heartbeats = createWorkerPayload({
+  const numbering = createNumbering(randomUUID);
+  const buildPayload = createWorkerPayload({
     identity: {
       workerId,
       hiveId: options.hiveId,
@@ -139,17 +141,17 @@ async function startParts(
     requestsServed: workerApp.requestsServed,
     engine: () => engine?.report() ?? { engine: options.upstream ? 'openai' : 'demo' },
     startedAt,
-    newBootId: randomUUID,
+    numbering,
     hiveSecret: hiveSecret.current,
   });
   const sender = createSender({
     systemId: 'worker-lifecycle',
     // A worker always knows its queen: while it is unreachable, keep trying at the heartbeat pace.
     ...senderSetup(options, options.heartbeatInterval),
-    buildPayload: (request) => heartbeats.build(request),
+    buildPayload,
     post: (queenUrl, payload, signal) => client.sendWorkerHeartbeat(queenUrl, payload, signal),
     onSent: (_payload, outcome) => {
-      heartbeats.sent(outcome);
+      numbering.sent(outcome);
       if (!outcome.ok && outcome.error.kind === 'http' && outcome.error.status === 403) hiveSecret.reload();
       if (!outcome.ok || registered) return;
       registered = true;

@@ -2,6 +2,7 @@ import type { Capabilities, CapabilityChanges } from '../../contracts/capabiliti
 import type { HiveHeartbeat, MonitorData } from '../../contracts/heartbeat.js';
 import type { SendRequest } from '../../machines/lifecycle.js';
 import type { SendOutcome } from '../../machines/send-outcome.js';
+import type { HeartbeatNumbering } from '../heartbeat-numbering.js';
 import type { HiveIdentity } from './identity.js';
 
 /** The parts of the capability tracker a heartbeat needs. */
@@ -17,8 +18,8 @@ export interface CapabilitySource {
 
 export interface HivePayloadDeps {
   hiveId: string;
-  /** Random per hive process, so the queen tells a restart from a long silence. */
-  bootId: string;
+  /** How its heartbeats are numbered: a `boot_id` per hive process tells the queen a restart from a long silence. */
+  numbering: HeartbeatNumbering;
   hiveUrl: string;
   monitor: { latest(): MonitorData };
   capabilities: CapabilitySource;
@@ -35,7 +36,6 @@ export interface HivePayload {
 
 export function createHivePayload(deps: HivePayloadDeps): HivePayload {
   const now = deps.now ?? (() => new Date());
-  let built = 0;
   return {
     build(request) {
       const { capabilities } = deps;
@@ -45,8 +45,7 @@ export function createHivePayload(deps: HivePayloadDeps): HivePayload {
         timestamp: now().toISOString(),
         monitor_data: deps.monitor.latest(),
         capabilities_version: version,
-        boot_id: deps.bootId,
-        seq: built++,
+        ...deps.numbering.next(),
         hive_url: deps.hiveUrl,
         status: request.reason === 'final' ? 'stopping' : 'ready',
       };
@@ -61,6 +60,7 @@ export function createHivePayload(deps: HivePayloadDeps): HivePayload {
       return changes ? { ...heartbeat, capability_changes: changes } : heartbeat;
     },
     sent(payload, outcome, request) {
+      deps.numbering.sent(outcome);
       if (!outcome.ok) return;
       if (payload.capabilities_version !== undefined) deps.capabilities.acknowledge(payload.capabilities_version);
       if (outcome.value.hive_secret !== undefined) deps.identity.learn(outcome.value.hive_secret, request.queenUrl);

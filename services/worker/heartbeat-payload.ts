@@ -1,6 +1,6 @@
 import type { WorkerHeartbeat, WorkerStatus } from '../../contracts/heartbeat.js';
 import type { SendRequest } from '../../machines/lifecycle.js';
-import type { SendOutcome } from '../../machines/send-outcome.js';
+import type { HeartbeatNumbering } from '../heartbeat-numbering.js';
 
 /** What stays the same in every heartbeat of one worker. */
 export interface HeartbeatIdentity {
@@ -53,45 +53,26 @@ export interface WorkerPayloadDeps {
   engine?: () => EngineReport;
   /** Epoch milliseconds of the worker's start. */
   startedAt: number;
-  /** A new random `boot_id`: one per worker process, its heartbeats numbered from 0 under it. */
-  newBootId: () => string;
+  /** How its heartbeats are numbered (`boot_id`, `seq`). */
+  numbering: HeartbeatNumbering;
   /** Its hive's identity, as the hive handed it down. */
   hiveSecret: () => string | undefined;
   now?: () => number;
 }
 
-export interface WorkerPayload {
-  /** The heartbeat the lifecycle asked for: the final one always says `stopped`. */
-  build(request: SendRequest): WorkerHeartbeat;
-  /**
-   * After a send. A 409 to the heartbeat being sent cannot be about its age (each is numbered anew): the queen holds a
-   * later number for this `boot_id` than the worker ever sent, or the process for gone. Numbering under a new
-   * `boot_id` makes the next one count.
-   */
-  sent(outcome: SendOutcome): void;
-}
-
-export function createWorkerPayload(deps: WorkerPayloadDeps): WorkerPayload {
+/** The lifecycle's payload builder for a worker: the final heartbeat always says `stopped`. */
+export function createWorkerPayload(deps: WorkerPayloadDeps): (request: SendRequest) => WorkerHeartbeat {
   const now = deps.now ?? Date.now;
-  let bootId = deps.newBootId();
-  let built = 0;
-  return {
-    build(request) {
-      const at = now();
-      const heartbeat = workerHeartbeat(deps.identity, {
-        status: request.reason === 'final' ? 'stopped' : deps.status(),
-        requestsServed: deps.requestsServed(),
-        ...(deps.engine ? { engine: deps.engine() } : {}),
-        uptimeMs: at - deps.startedAt,
-        now: new Date(at),
-      });
-      return withSecret({ ...heartbeat, boot_id: bootId, seq: built++ }, deps.hiveSecret());
-    },
-    sent(outcome) {
-      if (outcome.ok || outcome.error.kind !== 'http' || outcome.error.status !== 409) return;
-      bootId = deps.newBootId();
-      built = 0;
-    },
+  return (request) => {
+    const at = now();
+    const heartbeat = workerHeartbeat(deps.identity, {
+      status: request.reason === 'final' ? 'stopped' : deps.status(),
+      requestsServed: deps.requestsServed(),
+      ...(deps.engine ? { engine: deps.engine() } : {}),
+      uptimeMs: at - deps.startedAt,
+      now: new Date(at),
+    });
+    return withSecret({ ...heartbeat, ...deps.numbering.next() }, deps.hiveSecret());
   };
 }
 

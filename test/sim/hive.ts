@@ -3,6 +3,7 @@ import type { MonitorData } from '../../contracts/heartbeat.js';
 import type { LifecycleSettings } from '../../machines/lifecycle.js';
 import { diffCapabilities, hasChanges } from '../../services/capabilities/capability-diff.js';
 import { type ChangeLog, createChangeLog } from '../../services/capabilities/change-log.js';
+import { createNumbering } from '../../services/heartbeat-numbering.js';
 import { type CapabilitySource, createHivePayload } from '../../services/hive/heartbeat-payload.js';
 import { type HiveIdentity, loadHiveIdentity } from '../../services/hive/identity.js';
 import { silentLogger } from '../../services/logger.js';
@@ -112,7 +113,7 @@ export class SimHive {
     const { monitorData } = this.options;
     const payload = createHivePayload({
       hiveId: this.id,
-      bootId: `boot-${this.id}-${this.#boots}`,
+      numbering: createNumbering(() => `boot-${this.id}-${this.#boots}`),
       hiveUrl: `http://${this.id}.sim:7835`,
       monitor: { latest: () => monitorData },
       capabilities: this.capabilities,

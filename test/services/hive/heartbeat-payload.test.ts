@@ -3,6 +3,7 @@ import type { Capabilities, CapabilityChanges } from '../../../contracts/capabil
 import { HiveHeartbeat, type MonitorData } from '../../../contracts/heartbeat.js';
 import type { SendRequest } from '../../../machines/lifecycle.js';
 import type { SendOutcome } from '../../../machines/send-outcome.js';
+import { createNumbering } from '../../../services/heartbeat-numbering.js';
 import { type CapabilitySource, createHivePayload } from '../../../services/hive/heartbeat-payload.js';
 import { loadHiveIdentity } from '../../../services/hive/identity.js';
 import { silentLogger } from '../../../services/logger.js';
@@ -46,10 +47,14 @@ function request(reason: SendRequest['reason'], full: boolean): SendRequest {
   return { queenUrl: 'http://queen.test:7833', reason, full };
 }
 
-function payloadWith(source: CapabilitySource, identity = loadHiveIdentity(null, 'hive-a', silentLogger)) {
+function payloadWith(
+  source: CapabilitySource,
+  identity = loadHiveIdentity(null, 'hive-a', silentLogger),
+  numbering = createNumbering(() => 'boot-1'),
+) {
   return createHivePayload({
     hiveId: 'hive-a',
-    bootId: 'boot-1',
+    numbering,
     hiveUrl: 'http://10.0.0.5:7835',
     monitor: { latest: () => MONITOR },
     capabilities: source,
@@ -130,6 +135,44 @@ describe('hive heartbeat payload', () => {
     const reasons: SendRequest['reason'][] = ['discovery', 'heartbeat', 'heartbeat', 'final'];
     const seqs = reasons.map((reason) => payload.build(request(reason, reason === 'discovery')).seq);
     expect(seqs).toEqual([0, 1, 2, 3]);
+  });
+
+  it('cannot be locked out by a seq forged far ahead: one heartbeat refused, then a new boot_id and its full set', () => {
+    const queen = startQueenRegistry().registry;
+    let boots = 0;
+    const payload = payloadWith(
+      new MemoryCapabilities(CAPABILITIES),
+      loadHiveIdentity(null, 'hive-a', silentLogger),
+      createNumbering(() => `boot-${++boots}`),
+    );
+    /** One heartbeat to the queen and its answer back: the verdict's result, and whether it asked for the full set. */
+    const send = (full: boolean): string => {
+      const heartbeat = payload.build(request(full ? 'discovery' : 'heartbeat', full));
+      const verdict = queen.receiveHive(heartbeat);
+      payload.sent(
+        heartbeat,
+        verdict.ok
+          ? {
+              ok: true,
+              value: {
+                status: 'ok',
+                queen_epoch: 'e1',
+                resync: verdict.value.resync !== null,
+                ...(verdict.value.secret ? { hive_secret: verdict.value.secret } : {}),
+              },
+            }
+          : { ok: false, error: { kind: 'http', status: 409, message: verdict.error.message } },
+        request('heartbeat', full),
+      );
+      return verdict.ok ? (verdict.value.resync ?? 'ok') : verdict.error.kind;
+    };
+    expect(send(true)).toBe('ok');
+    // One holder of the hive's secret sends the largest seq there is under its boot_id.
+    const forged = payload.build(request('heartbeat', false));
+    expect(queen.receiveHive({ ...forged, seq: Number.MAX_SAFE_INTEGER }).ok).toBe(true);
+    // Refused once; then numbered under a new boot_id, which the queen takes for a restart: it asks for the set.
+    expect([send(false), send(false), send(true), send(false)]).toEqual(['stale', 'restart', 'ok', 'ok']);
+    expect(queen.hives.get('hive-a')?.report).toMatchObject({ boot_id: 'boot-2', seq: 2 });
   });
 
   it('says stopping in the final heartbeat', () => {

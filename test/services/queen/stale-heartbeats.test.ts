@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createNumbering } from '../../../services/heartbeat-numbering.js';
 import { createWorkerPayload } from '../../../services/worker/heartbeat-payload.js';
 import { hiveBeat, startRegistry, startServedRegistry, workerBeat } from '../../support/queen-registry.js';
 
@@ -110,7 +111,8 @@ describe('late and replayed worker heartbeats', () => {
     const r = startRegistry().registry;
     r.receiveHive(hiveBeat('h1'));
     let boots = 0;
-    const payload = createWorkerPayload({
+    const numbering = createNumbering(() => `wb-${++boots}`);
+    const build = createWorkerPayload({
       identity: {
         workerId: 'w1',
         hiveId: 'h1',
@@ -122,13 +124,13 @@ describe('late and replayed worker heartbeats', () => {
       status: () => 'ready',
       requestsServed: () => 0,
       startedAt: 0,
-      newBootId: () => `wb-${++boots}`,
+      numbering,
       hiveSecret: () => undefined,
     });
     const send = (): string => {
-      const verdict = r.receiveWorker(payload.build({ queenUrl: 'http://q', reason: 'heartbeat', full: false }));
+      const verdict = r.receiveWorker(build({ queenUrl: 'http://q', reason: 'heartbeat', full: false }));
       const status = verdict.ok ? 200 : 409;
-      payload.sent(
+      numbering.sent(
         verdict.ok
           ? { ok: true, value: { status: 'ok', queen_epoch: 'q', resync: false } }
           : { ok: false, error: { kind: 'http', status, message: verdict.error.message } },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { WorkerHeartbeat, type WorkerStatus } from '../../../contracts/heartbeat.js';
+import { createNumbering } from '../../../services/heartbeat-numbering.js';
 import { createWorkerPayload, workerHeartbeat } from '../../../services/worker/heartbeat-payload.js';
 
 const IDENTITY = {
@@ -37,16 +38,16 @@ describe('worker heartbeat payload', () => {
     let status: WorkerStatus = 'starting';
     let served = 0;
     let now = 1_000;
-    const payload = createWorkerPayload({
+    const build = createWorkerPayload({
       identity: IDENTITY,
       status: () => status,
       requestsServed: () => served,
       startedAt: 1_000,
-      newBootId: () => 'boot-1',
+      numbering: createNumbering(() => 'boot-1'),
       hiveSecret: () => undefined,
       now: () => now,
     });
-    expect(payload.build({ queenUrl: 'http://q', reason: 'discovery', full: true })).toMatchObject({
+    expect(build({ queenUrl: 'http://q', reason: 'discovery', full: true })).toMatchObject({
       status: 'starting',
       requests_served: 0,
       uptime_seconds: 0,
@@ -56,7 +57,7 @@ describe('worker heartbeat payload', () => {
     status = 'ready';
     served = 3;
     now = 61_000;
-    expect(payload.build({ queenUrl: 'http://q', reason: 'heartbeat', full: false })).toMatchObject({
+    expect(build({ queenUrl: 'http://q', reason: 'heartbeat', full: false })).toMatchObject({
       status: 'ready',
       requests_served: 3,
       uptime_seconds: 60,
@@ -64,33 +65,9 @@ describe('worker heartbeat payload', () => {
       seq: 1,
     });
     // Numbered as built, whatever became of the ones before: the queen takes none older than the last it took.
-    expect(payload.build({ queenUrl: 'http://q', reason: 'final', full: false })).toMatchObject({
+    expect(build({ queenUrl: 'http://q', reason: 'final', full: false })).toMatchObject({
       status: 'stopped',
       seq: 2,
     });
-  });
-
-  it('numbers under a new boot_id after a 409, and goes on as before after any other answer', () => {
-    const boots = ['boot-1', 'boot-2'];
-    const payload = createWorkerPayload({
-      identity: IDENTITY,
-      status: () => 'ready',
-      requestsServed: () => 0,
-      startedAt: 0,
-      newBootId: () => boots.shift() ?? 'boot-more',
-      hiveSecret: () => undefined,
-      now: () => 0,
-    });
-    const next = () => payload.build({ queenUrl: 'http://q', reason: 'heartbeat', full: false });
-    const ack = { status: 'ok', queen_epoch: 'q-1', resync: false } as const;
-    expect(next()).toMatchObject({ boot_id: 'boot-1', seq: 0 });
-    payload.sent({ ok: true, value: ack });
-    payload.sent({ ok: false, error: { kind: 'http', status: 503, message: 'no leader' } });
-    payload.sent({ ok: false, error: { kind: 'refused', message: 'ECONNREFUSED' } });
-    expect(next()).toMatchObject({ boot_id: 'boot-1', seq: 1 });
-    // The queen holds a later seq of this boot_id than the worker sent (forged), or the process for gone.
-    payload.sent({ ok: false, error: { kind: 'http', status: 409, message: 'stale' } });
-    expect(next()).toMatchObject({ boot_id: 'boot-2', seq: 0 });
-    expect(next()).toMatchObject({ boot_id: 'boot-2', seq: 1 });
   });
 });
