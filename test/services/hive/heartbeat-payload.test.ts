@@ -7,6 +7,7 @@ import { createNumbering } from '../../../services/heartbeat-numbering.js';
 import { type CapabilitySource, createHivePayload } from '../../../services/hive/heartbeat-payload.js';
 import { loadHiveIdentity } from '../../../services/hive/identity.js';
 import { silentLogger } from '../../../services/logger.js';
+import type { HiveVerdict } from '../../../services/queen/registry.js';
 import { MemoryCapabilities } from '../../sim/hive.js';
 import { startQueenRegistry } from '../../support/queen-registry.js';
 
@@ -63,6 +64,14 @@ function payloadWith(
   });
 }
 
+/** What the hive's send sees of a queen's verdict: its ack, or `refused`. */
+function answerOf(verdict: HiveVerdict, refused: SendOutcome): SendOutcome {
+  if (!verdict.ok) return refused;
+  const { resync, secret } = verdict.value;
+  const ack = { status: 'ok', queen_epoch: 'e1', resync: resync !== null } as const;
+  return { ok: true, value: secret === null ? ack : { ...ack, hive_secret: secret } };
+}
+
 describe('hive heartbeat payload', () => {
   it('carries the full capabilities when the lifecycle asks for them, and never the changes then', () => {
     const heartbeat = payloadWith(tracker(CHANGES)).build(request('discovery', true));
@@ -103,22 +112,7 @@ describe('hive heartbeat payload', () => {
     const send = (full: boolean, answered: boolean): void => {
       const heartbeat = payload.build(request(full ? 'discovery' : 'sync', full));
       const verdict = queen.receiveHive(heartbeat);
-      if (answered)
-        payload.sent(
-          heartbeat,
-          verdict.ok
-            ? {
-                ok: true,
-                value: {
-                  status: 'ok',
-                  queen_epoch: 'e1',
-                  resync: false,
-                  ...(verdict.value.secret ? { hive_secret: verdict.value.secret } : {}),
-                },
-              }
-            : FAILED,
-          request('sync', false),
-        );
+      if (answered) payload.sent(heartbeat, answerOf(verdict, FAILED), request('sync', false));
     };
     send(true, true);
     // A model added: the queen takes the change, its answer is lost.
@@ -149,21 +143,8 @@ describe('hive heartbeat payload', () => {
     const send = (full: boolean): string => {
       const heartbeat = payload.build(request(full ? 'discovery' : 'heartbeat', full));
       const verdict = queen.receiveHive(heartbeat);
-      payload.sent(
-        heartbeat,
-        verdict.ok
-          ? {
-              ok: true,
-              value: {
-                status: 'ok',
-                queen_epoch: 'e1',
-                resync: verdict.value.resync !== null,
-                ...(verdict.value.secret ? { hive_secret: verdict.value.secret } : {}),
-              },
-            }
-          : { ok: false, error: { kind: 'http', status: 409, message: verdict.error.message } },
-        request('heartbeat', full),
-      );
+      const stale: SendOutcome = { ok: false, error: { kind: 'http', status: 409, message: 'stale' } };
+      payload.sent(heartbeat, answerOf(verdict, stale), request('heartbeat', full));
       return verdict.ok ? (verdict.value.resync ?? 'ok') : verdict.error.kind;
     };
     expect(send(true)).toBe('ok');
