@@ -24,7 +24,9 @@ export function hiveRecord(entry: HiveEntry): HiveRecord {
 }
 
 export function workerRecord(entry: WorkerEntry): WorkerRecord {
-  return { id: entry.id, liveness: entry.liveness, lastSeen: entry.seenWall, heartbeat: entry.heartbeat };
+  const { endedBoot } = entry;
+  const record = { id: entry.id, liveness: entry.liveness, lastSeen: entry.seenWall, heartbeat: entry.heartbeat };
+  return endedBoot === undefined ? record : { ...record, endedBoot };
 }
 
 /** The monotonic time of a past wall-clock moment, read now: ages stay true across the restart. */
@@ -61,6 +63,7 @@ export function workerEntryOf(record: WorkerRecord, clock: RegistryClock): Worke
     since: null,
     seenWall: record.lastSeen,
     heartbeat: record.heartbeat,
+    ...(record.endedBoot === undefined ? {} : { endedBoot: record.endedBoot }),
   };
 }
 

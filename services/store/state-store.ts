@@ -36,6 +36,8 @@ export interface WorkerRecord {
   liveness: Liveness;
   lastSeen: number;
   heartbeat: WorkerReport;
+  /** The process its hive reported gone (`WorkerEntry.endedBoot`); absent in records kept before it existed. */
+  endedBoot?: string;
 }
 
 /** An event to append; the store numbers it. */

@@ -93,6 +93,28 @@ describe('queen registry across a restart', () => {
     await after.stop();
   });
 
+  it('keeps the end of a worker process its hive reported gone: what that process sent is still late', async () => {
+    const stateDir = path.join(dir, 'ended');
+    const before = createQueenRegistry({
+      settings: DEFAULT_LIVENESS,
+      ...steppedClocks(),
+      store: openSqliteStore(stateDir),
+    });
+    const hive_secret = issuedSecret(before.receiveHive(hiveBeat('h1')));
+    before.receiveWorker(workerBeat('w1', 'h1', { boot_id: 'wb-1', seq: 7, hive_secret }));
+    // The worker died and its hive said so; the queen restarts before the dead process's last heartbeat arrives.
+    before.receiveWorker(workerBeat('w1', 'h1', { status: 'error', hive_secret }));
+    await before.stop();
+    const after = await restartedOn(stateDir);
+    expect(after.receiveWorker(workerBeat('w1', 'h1', { boot_id: 'wb-1', seq: 8, hive_secret }))).toMatchObject({
+      ok: false,
+      error: { kind: 'stale' },
+    });
+    expect(after.workers.get('w1')?.heartbeat.status).toBe('error');
+    expect(after.receiveWorker(workerBeat('w1', 'h1', { boot_id: 'wb-2', seq: 0, hive_secret })).ok).toBe(true);
+    await after.stop();
+  });
+
   it('keeps the secrets a hive was issued before the latest while it proved none', async () => {
     const stateDir = path.join(dir, 'b2');
     const before = createQueenRegistry({
