@@ -50,9 +50,12 @@ export interface AdmittedHive {
   provenHash: string | null;
   /** With `issuedHash`: the hash of a secret it showed from an identity no longer held, good until one is proven. */
   shownHash?: string | null;
-  /** The JSON of its full capabilities, when its owner made it already. */
-  capabilitiesJson?: string | null;
+  /** Its full set as judged before it was admitted; absent or null when it carries none. */
+  fullSet?: JudgedSet | null;
 }
+
+/** What judging made of a heartbeat's full set: the one held sent again, or a new set and its JSON, made once. */
+export type JudgedSet = { held: true } | { held: false; json: string };
 
 /**
  * A host of the hives config: one that did not answer, named by its Host alias until it is heard from, or one whose
@@ -141,16 +144,17 @@ export class HiveStore implements HiveRegistryReader {
   }
 
   /** An admitted heartbeat, received now. */
-  receive({ arrival, issuedHash, provenHash, shownHash, capabilitiesJson }: AdmittedHive): void {
+  receive({ arrival, issuedHash, provenHash, shownHash, fullSet }: AdmittedHive): void {
     const { heartbeat, at: now, wall } = arrival;
     const { capabilities, capability_changes: changes, ...report } = heartbeat;
     const entry = this.table.get(heartbeat.hive_id) ?? blankEntry(heartbeat.hive_id);
     const previous = entry.seenAt;
     const plan = planCapabilitySync(heldCapabilities(entry), heartbeat);
-    if (plan.action === 'replace' && capabilities && entry.capabilities?.sameAs(capabilities)) {
+    // Judged against this very entry: whatever else changes the held set applies the admitted heartbeats first.
+    if (plan.action === 'replace' && capabilities && fullSet?.held === true && entry.capabilities !== null) {
       entry.capabilitiesVersion = heartbeat.capabilities_version ?? null;
     } else if (plan.action === 'replace' && capabilities) {
-      const json = capabilitiesJson ?? JSON.stringify(capabilities);
+      const json = fullSet?.held === false ? fullSet.json : JSON.stringify(capabilities);
       const before = entry.capabilities;
       this.hold(entry, new CapabilitySet(capabilities, json));
       entry.capabilitiesVersion = heartbeat.capabilities_version ?? null;

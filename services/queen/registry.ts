@@ -20,6 +20,7 @@ import {
   type HiveRegistryReader,
   HiveStore,
   heldCapabilities,
+  type JudgedSet,
 } from '../../machines/hive-store.js';
 import { type LivenessSettings, orderedLiveness, sweepPeriodMs } from '../../machines/liveness.js';
 import { registryMachine } from '../../machines/registry.js';
@@ -151,6 +152,9 @@ const REFUSALS_REMEMBERED = 1_000;
 
 const DEFAULT_FLUSH_MS = 500;
 
+/** A full set judged to be the one held: one object for all of them. */
+const HELD_SET: JudgedSet = { held: true };
+
 export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistry {
   const clock = options.clock ?? systemClock;
   const timers = options.timers ?? realTimers;
@@ -234,7 +238,8 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
   const arrivingHives = new Set<string>();
   /** Workers with a heartbeat in the batch, likewise: a late one is judged against the `seq` the batch leaves. */
   const batchedWorkers = new Set<string>();
-  const fullSets = new WeakMap<Capabilities, string>();
+  /** Each admitted full set as judged, for its admission: the JSON of a new one is made once. */
+  const judgedSets = new WeakMap<Capabilities, JudgedSet>();
   const full = (kind: RegistryKind, max: number): Failure<Refusal> =>
     fail({
       kind: 'capacity',
@@ -328,7 +333,8 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
     const unchanged = capabilities !== undefined && held?.capabilities?.sameAs(capabilities) === true;
     // A new full set's JSON, made once: it measures the set here and tells the store whether it changed.
     const json = plan.action === 'replace' && capabilities && !unchanged ? JSON.stringify(capabilities) : undefined;
-    if (capabilities && json !== undefined) fullSets.set(capabilities, json);
+    if (capabilities && unchanged) judgedSets.set(capabilities, HELD_SET);
+    else if (capabilities && json !== undefined) judgedSets.set(capabilities, { held: false, json });
     const after = unchanged ? null : measureAfter(held?.capabilities ?? null, heartbeat, plan.action, json);
     if (after !== null) {
       const bound = boundCapabilities(id, held, after);
@@ -392,16 +398,16 @@ export function createQueenRegistry(options: QueenRegistryOptions): QueenRegistr
   const admitHive = (heartbeat: HiveHeartbeat, admission: HiveAdmission): AdmittedHive => {
     const { hive_secret: _secret, ...kept } = heartbeat;
     const issuedHash = admission.secret !== null ? hashSecret(admission.secret) : null;
-    const json = kept.capabilities ? (fullSets.get(kept.capabilities) ?? null) : null;
+    const fullSet = kept.capabilities ? (judgedSets.get(kept.capabilities) ?? null) : null;
     // The set outlives its admission (the hive holds it): its JSON must not, or the queen holds every set twice.
-    if (kept.capabilities) fullSets.delete(kept.capabilities);
+    if (kept.capabilities) judgedSets.delete(kept.capabilities);
     arrivingHives.add(kept.hive_id);
     return {
       arrival: received(kept, clock),
       issuedHash,
       provenHash: admission.provenHash,
       shownHash: admission.shownHash ?? null,
-      capabilitiesJson: json,
+      fullSet,
     };
   };
   const admitWorker = (heartbeat: WorkerHeartbeat): Received<WorkerReport> => {
