@@ -105,9 +105,8 @@ export function createSender<P>(options: SenderOptions<P>): Sender {
 
   let lastState = '';
   let lastEpoch: string | null = null;
-  // Keyed on lastFailure, which only a success clears: `failures` also restarts with each discovery.
-  let failing = false;
-  // The kinds of failure logged in this run: a run that turns from a timeout to a 403 says so, once each.
+  // The kinds of failure logged in this run of failures, keyed on lastFailure, which only a success clears (`failures`
+  // also restarts with each discovery): a run that turns from a timeout to a 403 says so, once each.
   const logged = new Set<string>();
   actor.subscribe((snapshot) => {
     const state = lifecycleStateName(snapshot.value);
@@ -117,14 +116,16 @@ export function createSender<P>(options: SenderOptions<P>): Sender {
       logger.info('queen changed', { queen_url: queenUrl, queen_epoch: queenEpoch });
     }
     lastEpoch = queenEpoch;
-    const kind = lastFailure && `${lastFailure.kind} ${'status' in lastFailure ? lastFailure.status : ''}`;
-    if (lastFailure && kind && !logged.has(kind)) {
-      logged.add(kind);
-      // A redirect lands here only when it was not followed (off the list, to itself, or going round).
-      const what = lastFailure.kind === 'redirect' ? 'redirect not followed' : 'heartbeat failed';
-      const next = failedQueenUrl !== null && failedQueenUrl !== queenUrl ? { next_queen_url: queenUrl } : {};
-      logger.warn(what, { queen_url: failedQueenUrl ?? queenUrl, failure: lastFailure, ...next });
-    } else if (!lastFailure && failing) {
+    if (lastFailure) {
+      const kind = 'status' in lastFailure ? `${lastFailure.kind} ${lastFailure.status}` : lastFailure.kind;
+      if (!logged.has(kind)) {
+        logged.add(kind);
+        // A redirect lands here only when it was not followed (off the list, to itself, or going round).
+        const what = lastFailure.kind === 'redirect' ? 'redirect not followed' : 'heartbeat failed';
+        const next = failedQueenUrl !== null && failedQueenUrl !== queenUrl ? { next_queen_url: queenUrl } : {};
+        logger.warn(what, { queen_url: failedQueenUrl ?? queenUrl, failure: lastFailure, ...next });
+      }
+    } else if (logged.size > 0) {
       logged.clear();
       logger.info('queen reachable again', { queen_url: queenUrl });
     }
@@ -133,7 +134,6 @@ export function createSender<P>(options: SenderOptions<P>): Sender {
       logger[level]('lifecycle', { from: lastState || null, to: state, queen_url: queenUrl });
     }
     lastState = state;
-    failing = lastFailure !== null;
   });
   actor.start();
 
